@@ -1,0 +1,370 @@
+//! The blocking HTTP client: one shared `ureq` agent, timeouts, rate-limit retries,
+//! and the classification of every way a call can fail.
+//!
+//! Requests are `POST application/x-www-form-urlencoded` (no charset, as Slack
+//! wants). Tokens travel in `Authorization: Bearer`, client credentials in HTTP
+//! Basic; nothing secret is ever put in a URL.
+
+use crate::base_url::BaseUrl;
+use crate::error::{Error, Result};
+use crate::response::{self, Envelope};
+use crate::status::Status;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// The User-Agent every request carries.
+pub const USER_AGENT: &str = concat!("xoxe/", env!("CARGO_PKG_VERSION"), " (+ureq)");
+
+/// Largest request body xoxe will send (form-encoded arguments).
+pub(crate) const MAX_REQUEST_BYTES: usize = 4 << 20;
+
+/// How a [`Client`] talks to Slack. `Default` gives Slack's production API.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Web API base URL; see [`BaseUrl::parse`] for what is accepted.
+    pub base_url: String,
+    /// Limit for establishing a connection (DNS, TCP, TLS).
+    pub connect_timeout: Duration,
+    /// Limit for a whole call, including any rate-limit waits.
+    pub timeout: Duration,
+    /// How many times a `ratelimited` answer is retried after its `Retry-After`;
+    /// 0 hands the error straight back with `retry_after` set.
+    pub max_ratelimit_retries: u32,
+    /// A `Retry-After` longer than this is not waited for: the error is returned.
+    pub max_retry_after: Duration,
+    /// Extra PEM CA certificates to trust besides the built-in Mozilla roots
+    /// (for a TLS-intercepting corporate proxy). Verification can't be turned off.
+    pub ca_bundle_path: Option<PathBuf>,
+    /// Responses larger than this fail with `ResponseTooLarge`.
+    pub max_response_bytes: u64,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            base_url: crate::base_url::SLACK_BASE_URL.to_string(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_ratelimit_retries: 2,
+            max_retry_after: Duration::from_secs(60),
+            ca_bundle_path: None,
+            max_response_bytes: 4 << 20,
+        }
+    }
+}
+
+/// A Slack Web API client. Cheap to share: `Send + Sync`, one connection pool.
+pub struct Client {
+    agent: ureq::Agent,
+    base: BaseUrl,
+    options: ClientOptions,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+pub(crate) enum Auth<'a> {
+    /// No credentials (e.g. `tooling.tokens.rotate`, whose refresh token is an argument).
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+    /// `Authorization: Basic base64(id:secret)`.
+    Basic { id: &'a str, secret: &'a str },
+}
+
+/// One Web API request.
+pub(crate) struct Call<'a> {
+    pub method: &'a str,
+    pub auth: Auth<'a>,
+    pub params: &'a [(&'a str, &'a str)],
+    /// True when the request spends a refresh or legacy token: such a request is
+    /// never sent twice once it may have reached Slack.
+    pub spends_token: bool,
+    /// Overrides the client's whole-call timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// A successful (`ok: true`) response.
+pub(crate) struct Reply {
+    /// The raw body (zeroed on drop: it may hold tokens).
+    pub body: Zeroizing<Vec<u8>>,
+    pub warnings: Vec<String>,
+}
+
+impl Client {
+    /// Builds a client. Fails on a bad base URL or an unreadable CA bundle.
+    pub fn new(options: ClientOptions) -> Result<Client> {
+        let base = BaseUrl::parse(&options.base_url)?;
+        if options.timeout.is_zero() || options.connect_timeout.is_zero() {
+            return Err(Error::new(Status::InvalidArgument, "timeouts must be greater than zero"));
+        }
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(USER_AGENT)
+            .timeout_connect(Some(options.connect_timeout))
+            .max_idle_age(Duration::from_secs(30))
+            .tls_config(crate::tls::tls_config(options.ca_bundle_path.as_deref())?);
+        if base.is_loopback() {
+            // A proxy from the environment must not see traffic meant for this machine.
+            config = config.proxy(None);
+        }
+        Ok(Client { agent: config.build().new_agent(), base, options })
+    }
+
+    /// The base URL in use (always ends in `/`).
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// The options this client was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Sends a call, waiting out rate limits as configured, and returns the `ok: true`
+    /// response or the classified error.
+    pub(crate) fn send(&self, call: &Call<'_>) -> Result<Reply> {
+        check_method_name(call.method)?;
+        let body = form_body(call.params)?;
+        let timeout = call.timeout.unwrap_or(self.options.timeout);
+        if timeout.is_zero() {
+            return Err(Error::new(Status::InvalidArgument, "timeout must be greater than zero"));
+        }
+        let deadline = Instant::now() + timeout;
+        let mut retries_left = self.options.max_ratelimit_retries;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Error::new(Status::Timeout, format!("{}: timed out", call.method)));
+            }
+            match self.attempt(call, &body, remaining) {
+                Err(e) if e.status == Status::Ratelimited && retries_left > 0 => {
+                    let wait = Duration::from_secs(e.retry_after.unwrap_or(1));
+                    let fits = Instant::now() + wait < deadline;
+                    if wait > self.options.max_retry_after || !fits {
+                        return Err(e);
+                    }
+                    retries_left -= 1;
+                    std::thread::sleep(wait);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn attempt(&self, call: &Call<'_>, body: &[u8], timeout: Duration) -> Result<Reply> {
+        let url = format!("{}{}", self.base.as_str(), call.method);
+        let mut request = self
+            .agent
+            .post(&url)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .content_type("application/x-www-form-urlencoded");
+        let auth_header = authorization(call.auth);
+        if let Some(value) = &auth_header {
+            request = request.header("Authorization", value.as_str());
+        }
+        let spent = |e: Error| if call.spends_token { e.into_outcome_unknown() } else { e };
+        let mut response = request.send(body).map_err(|e| classify_transport(e, call))?;
+        let http_status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.options.max_response_bytes)
+            .read_to_vec()
+            .map(Zeroizing::new)
+            .map_err(|e| {
+                let e = classify_transport(e, call).with_http_status(http_status);
+                // The status line arrived: the server did act on the request.
+                if call.spends_token && (200..300).contains(&http_status) { spent(e) } else { e }
+            })?;
+        let envelope = match response::envelope(&body) {
+            Ok(envelope) => envelope,
+            Err(why) => {
+                return Err(self.unparsable(call, http_status, retry_after, why));
+            }
+        };
+        let Envelope { ok, error, warnings } = envelope;
+        if ok && (200..300).contains(&http_status) {
+            return Ok(Reply { body, warnings });
+        }
+        let code = error.unwrap_or_else(|| {
+            if ok { "http_status".into() } else { "unknown_error_missing_code".into() }
+        });
+        let status = if ok { Status::HttpStatus } else { Status::from_slack_code(&code) };
+        let mut err = Error::new(status, format!("{} failed: Slack said {code} (HTTP {http_status})", call.method));
+        err.http_status = Some(http_status);
+        err.warnings = warnings;
+        err.retry_after = retry_after;
+        if !ok {
+            err.slack_error = Some(code);
+            err.response_json = Some(String::from_utf8_lossy(&body).into_owned());
+        }
+        if call.spends_token && (status.may_have_applied() || (status == Status::HttpStatus && http_status >= 500)) {
+            return Err(err.into_outcome_unknown());
+        }
+        Ok(()).and(Err(err))
+    }
+
+    /// A body that is not a Slack JSON envelope (HTML error page, garbage, truncated).
+    fn unparsable(&self, call: &Call<'_>, http_status: u16, retry_after: Option<u64>, why: String) -> Error {
+        let (status, what) = match http_status {
+            200..=299 => (Status::BadResponse, format!("response is not Slack JSON: {why}")),
+            429 => (Status::Ratelimited, "rate limited (HTTP 429)".to_string()),
+            _ => (Status::HttpStatus, format!("HTTP {http_status} without a Slack error body")),
+        };
+        let mut err = Error::new(status, format!("{}: {what}", call.method)).with_http_status(http_status);
+        err.retry_after = retry_after;
+        if status == Status::Ratelimited {
+            err.slack_error = Some("ratelimited".into());
+        }
+        let applied_maybe = (200..300).contains(&http_status) || http_status >= 500;
+        if call.spends_token && applied_maybe {
+            err.into_outcome_unknown()
+        } else {
+            err
+        }
+    }
+}
+
+/// Method names go into the URL path: allow only what Slack method names use.
+fn check_method_name(method: &str) -> Result<()> {
+    let valid = !method.is_empty()
+        && method.len() <= 100
+        && method.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+        && !method.starts_with('.');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Status::InvalidArgument,
+            format!("method name {:?} is not a Slack method name (letters, digits, '.', '_')", truncate(method, 64)),
+        ))
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// `application/x-www-form-urlencoded` body, in memory that is zeroed on drop.
+fn form_body(params: &[(&str, &str)]) -> Result<Zeroizing<Vec<u8>>> {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_');
+    let mut body = Zeroizing::new(Vec::with_capacity(64 + params.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()));
+    for (i, (name, value)) in params.iter().enumerate() {
+        if name.is_empty() {
+            return Err(Error::new(Status::InvalidArgument, "argument names must not be empty"));
+        }
+        if i > 0 {
+            body.push(b'&');
+        }
+        for chunk in utf8_percent_encode(name, FORM).chain(std::iter::once("=")).chain(utf8_percent_encode(value, FORM)) {
+            body.extend_from_slice(chunk.as_bytes());
+        }
+        if body.len() > MAX_REQUEST_BYTES {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!("arguments exceed {} bytes once encoded", MAX_REQUEST_BYTES),
+            ));
+        }
+    }
+    Ok(body)
+}
+
+fn authorization(auth: Auth<'_>) -> Option<Zeroizing<String>> {
+    use base64::Engine;
+    match auth {
+        Auth::None => None,
+        Auth::Bearer(token) => Some(Zeroizing::new(format!("Bearer {token}"))),
+        Auth::Basic { id, secret } => {
+            let pair = Zeroizing::new(format!("{id}:{secret}"));
+            Some(Zeroizing::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()))))
+        }
+    }
+}
+
+/// Maps a ureq failure to a status. For token-spending calls, anything that could
+/// have happened after the request left this machine becomes `OutcomeUnknown`.
+fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
+    use ureq::Timeout as T;
+    let method = call.method;
+    // `before_send` is true only when the request certainly never reached the server.
+    let (status, before_send, message) = match &e {
+        ureq::Error::Timeout(phase @ (T::Resolve | T::Connect)) => {
+            (Status::Timeout, true, format!("{method}: timed out while connecting ({phase:?})"))
+        }
+        ureq::Error::Timeout(phase) => (Status::Timeout, false, format!("{method}: timed out ({phase:?})")),
+        ureq::Error::HostNotFound => (Status::Network, true, format!("{method}: host not found")),
+        ureq::Error::ConnectionFailed => (Status::Network, true, format!("{method}: connection failed")),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (Status::Network, true, format!("{method}: connection refused"))
+        }
+        ureq::Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            (Status::Timeout, false, format!("{method}: timed out ({io})"))
+        }
+        ureq::Error::Io(io) => (Status::Network, false, format!("{method}: connection error: {io}")),
+        ureq::Error::Tls(why) => (Status::Tls, true, format!("{method}: TLS failed: {why}")),
+        ureq::Error::Rustls(why) => (Status::Tls, true, format!("{method}: TLS failed: {why}")),
+        ureq::Error::BodyExceedsLimit(limit) => {
+            (Status::ResponseTooLarge, false, format!("{method}: response body exceeds the {limit}-byte limit"))
+        }
+        ureq::Error::Protocol(why) => (Status::BadResponse, false, format!("{method}: malformed HTTP response: {why}")),
+        ureq::Error::InvalidProxyUrl => (Status::InvalidArgument, true, format!("{method}: invalid proxy URL in the environment")),
+        other => (Status::Network, false, format!("{method}: {other}")),
+    };
+    let err = Error::new(status, message);
+    if call.spends_token && !before_send {
+        err.into_outcome_unknown()
+    } else {
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_body_encodes_like_a_browser() {
+        let body = form_body(&[("refresh_token", "xoxe-1-a b&c=d"), ("manifest", "{\"é\":1}")]).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "refresh_token=xoxe-1-a%20b%26c%3Dd&manifest=%7B%22%C3%A9%22%3A1%7D"
+        );
+        assert_eq!(form_body(&[("", "x")]).unwrap_err().status, Status::InvalidArgument);
+        let huge = "x".repeat(MAX_REQUEST_BYTES + 1);
+        assert_eq!(form_body(&[("a", &huge)]).unwrap_err().status, Status::InvalidArgument);
+    }
+
+    #[test]
+    fn method_names_cannot_escape_the_api_path() {
+        assert!(check_method_name("apps.manifest.validate").is_ok());
+        for bad in ["", "../admin", "a/b", "a?b", ".hidden", "a b", "é"] {
+            assert_eq!(check_method_name(bad).unwrap_err().status, Status::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn basic_auth_is_base64_of_id_colon_secret() {
+        let h = authorization(Auth::Basic { id: "123.456", secret: "s3cr3t" }).unwrap();
+        assert_eq!(h.as_str(), "Basic MTIzLjQ1NjpzM2NyM3Q=");
+    }
+}

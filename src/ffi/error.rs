@@ -1,0 +1,78 @@
+//! `xoxe_error`: the owned detail of a failed call.
+
+use super::args::free_handle;
+use super::strings::CStrings;
+use crate::error::Error;
+use crate::status::Status;
+use std::ffi::c_char;
+
+/// Everything known about a failure. Read through `xoxe_error_get_info`.
+#[repr(C)]
+pub struct xoxe_error_info {
+    /// What went wrong.
+    pub status: Status,
+    /// For `XOXE_STATUS_OUTCOME_UNKNOWN`, the underlying reason (e.g.
+    /// `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`); otherwise equal to `status`.
+    pub cause: Status,
+    /// Human-readable detail; never NULL, never contains a secret.
+    pub message: *const c_char,
+    /// The raw `error` string Slack sent, or NULL.
+    pub slack_error: *const c_char,
+    /// Seconds Slack asked to wait before retrying (`Retry-After`), or -1.
+    pub retry_after_secs: i64,
+    /// HTTP status of the response, or 0 when none arrived.
+    pub http_status: u16,
+    /// Warnings Slack attached (array of `warnings_len` strings; NULL when empty).
+    pub warnings: *const *const c_char,
+    /// Number of entries in `warnings`.
+    pub warnings_len: usize,
+    /// Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or NULL.
+    pub response_json: *const c_char,
+}
+
+/// An owned error handle. Not thread-safe to free while another thread reads it;
+/// reading from several threads is fine. Free with `xoxe_error_free`.
+pub struct xoxe_error {
+    info: xoxe_error_info,
+    _strings: CStrings,
+}
+
+impl xoxe_error {
+    pub(crate) fn new(err: Error) -> xoxe_error {
+        let mut strings = CStrings::default();
+        let (warnings, warnings_len) = strings.add_list(&err.warnings);
+        let info = xoxe_error_info {
+            status: err.status,
+            cause: err.cause,
+            message: strings.add(&err.message),
+            slack_error: strings.add_opt(err.slack_error.as_deref()),
+            retry_after_secs: err.retry_after.map_or(-1, |s| s.min(i64::MAX as u64) as i64),
+            http_status: err.http_status.unwrap_or(0),
+            warnings,
+            warnings_len,
+            response_json: strings.add_opt(err.response_json.as_deref()),
+        };
+        xoxe_error { info, _strings: strings }
+    }
+}
+
+/// The details of `error`, valid until `xoxe_error_free(error)`. NULL if `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_error_get_info(error: *const xoxe_error) -> *const xoxe_error_info {
+    match error.as_ref() {
+        Some(e) => &e.info,
+        None => std::ptr::null(),
+    }
+}
+
+/// Frees an error handle and zeroes its strings. NULL is ignored.
+///
+/// # Safety
+/// `error` is NULL or a live handle from this library, freed at most once.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_error_free(error: *mut xoxe_error) {
+    free_handle(error)
+}

@@ -1,0 +1,27 @@
+//! The C ABI: the only place with `extern "C"`. It converts and checks arguments,
+//! catches panics and hands out handles; it holds no Slack logic.
+//!
+//! Conventions (see DESIGN.md): every fallible function returns an `xoxe_status`
+//! and writes its out-parameters only on success; on failure it writes an owned
+//! `xoxe_error*` to `error_out` (when that is not NULL), which the caller frees
+//! with `xoxe_error_free`. Every handle has a `_free` that accepts NULL. Strings
+//! in are NUL-terminated UTF-8, copied, never retained; strings out belong to the
+//! handle that returned them and stay valid until it is freed. Secrets are zeroed
+//! when their handle is freed.
+
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)] // each function's doc comment states its contract
+
+mod args;
+mod client;
+mod error;
+mod methods;
+mod results;
+mod strings;
+mod version;
+
+pub use client::*;
+pub use error::*;
+pub use methods::*;
+pub use results::*;
+pub use version::*;

@@ -1,0 +1,33 @@
+//! xoxe: a Slack token-rotation client.
+//!
+//! A blocking core (`ureq` + `serde`) for the Web API methods that rotate tokens —
+//! `tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access` (refresh grant) —
+//! plus `auth.test` and a generic [`Client::call`]. The C ABI lives in [`ffi`];
+//! Python and Go bindings sit on top of it.
+//!
+//! ```no_run
+//! let client = xoxe::Client::new(xoxe::ClientOptions::default())?;
+//! let pair = client.tooling_tokens_rotate("xoxe-1-…", None)?;
+//! // Persist pair.token and pair.refresh_token durably *before* using them:
+//! // the refresh token you sent is spent.
+//! # Ok::<(), xoxe::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod base_url;
+pub mod client;
+pub mod error;
+pub mod ffi;
+pub mod methods;
+mod response;
+pub mod secret;
+pub mod status;
+mod tls;
+
+pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
+pub use client::{Client, ClientOptions};
+pub use error::{Error, Result};
+pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken};
+pub use secret::{redact, Secret};
+pub use status::{Status, StatusFamily};

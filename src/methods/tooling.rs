@@ -1,0 +1,58 @@
+//! `tooling.tokens.rotate`: renew an app configuration token.
+
+use super::{check_credential, invalid_payload, typed};
+use crate::client::{Auth, Call, Client};
+use crate::error::Result;
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// A fresh app configuration token pair, from `tooling.tokens.rotate`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ConfigToken {
+    /// The new config access token (`xoxe.xoxp-…`), valid until `exp`.
+    pub token: Secret,
+    /// The new refresh token (`xoxe-…`); the one you sent is now spent.
+    pub refresh_token: Secret,
+    /// Workspace the token belongs to.
+    #[serde(default)]
+    pub team_id: String,
+    /// User the token belongs to.
+    #[serde(default)]
+    pub user_id: String,
+    /// Issued at (Unix seconds, Slack's clock).
+    pub iat: i64,
+    /// Expires at (Unix seconds, Slack's clock); `exp - iat` is the lifetime.
+    pub exp: i64,
+    /// Warnings Slack attached to the response.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+impl Client {
+    /// Calls `tooling.tokens.rotate`: spends `refresh_token` and returns the new pair.
+    ///
+    /// Never retried once the request may have reached Slack: failures after that
+    /// point are `OutcomeUnknown`. Persist the new pair before using it.
+    pub fn tooling_tokens_rotate(&self, refresh_token: &str, timeout: Option<Duration>) -> Result<ConfigToken> {
+        check_credential("refresh_token", refresh_token)?;
+        let call = Call {
+            method: "tooling.tokens.rotate",
+            auth: Auth::None,
+            params: &[("refresh_token", refresh_token)],
+            spends_token: true,
+            timeout,
+        };
+        let (mut token, warnings): (ConfigToken, _) = typed(self, &call)?;
+        token.warnings = warnings;
+        if check_credential("token", token.token.expose()).is_err()
+            || check_credential("refresh_token", token.refresh_token.expose()).is_err()
+        {
+            return Err(invalid_payload(&call, "token or refresh_token is empty or malformed"));
+        }
+        if token.exp <= token.iat {
+            return Err(invalid_payload(&call, "exp is not after iat"));
+        }
+        Ok(token)
+    }
+}

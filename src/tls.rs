@@ -1,0 +1,31 @@
+//! TLS settings: Mozilla's roots, plus an optional extra CA bundle. Verification
+//! is always on; there is deliberately no way to turn it off.
+
+use crate::error::{Error, Result};
+use crate::status::Status;
+use std::path::Path;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+
+/// TLS config trusting the built-in roots and, when given, every certificate in a PEM file.
+pub(crate) fn tls_config(ca_bundle: Option<&Path>) -> Result<TlsConfig> {
+    let Some(path) = ca_bundle else {
+        return Ok(TlsConfig::builder().root_certs(RootCerts::WebPki).build());
+    };
+    let unreadable = |why: String| Error::new(Status::FileUnreadable, format!("CA bundle {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    let builtin = roots.len();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item.map_err(|e| unreadable(format!("not valid PEM: {e}")))? {
+            PemItem::Certificate(cert) => roots.push(cert),
+            _ => {} // keys and CRLs in a bundle are ignored
+        }
+    }
+    if roots.len() == builtin {
+        return Err(unreadable("contains no PEM certificates".into()));
+    }
+    Ok(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&roots)).build())
+}
