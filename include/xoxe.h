@@ -525,6 +525,18 @@ xoxe_status xoxe_call(const xoxe_client *client,
                       xoxe_api_response **out,
                       xoxe_error **error_out);
 
+// Writes the printable stand-in for a token (its type prefix, `…`, and at most the
+// last four characters, e.g. `xoxe.xoxp-1-…a1b2`) into `buf` as a NUL-terminated
+// string, truncated to fit `buf_len`, like `snprintf`. Returns the length the
+// full stand-in needs (without the NUL); 0 if `token` is NULL or not UTF-8.
+// `buf` may be NULL when `buf_len` is 0 (to ask for the length).
+//
+// # Safety
+// `token` is NULL or NUL-terminated; `buf` has room for `buf_len` bytes.
+size_t xoxe_redact(const char *token,
+                   char *buf,
+                   size_t buf_len);
+
 // The fields of a config token pair, valid until the handle is freed; NULL if `token` is NULL.
 //
 // # Safety

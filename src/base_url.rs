@@ -28,7 +28,10 @@ impl BaseUrl {
             return Err(bad("contains whitespace or control characters, or is too long"));
         }
         let uri: ureq::http::Uri = input.parse().map_err(|_| bad("is not a valid URL"))?;
-        let scheme = uri.scheme_str().ok_or_else(|| bad("has no scheme"))?.to_ascii_lowercase();
+        let scheme = uri
+            .scheme_str()
+            .ok_or_else(|| bad("has no scheme"))?
+            .to_ascii_lowercase();
         let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
         if authority.as_str().contains('@') {
             return Err(bad("must not contain user info (credentials never go in a URL)"));
@@ -78,10 +81,18 @@ mod tests {
 
     #[test]
     fn accepts_https_and_loopback_http() {
-        assert_eq!(BaseUrl::parse("https://slack.com/api").unwrap().as_str(), "https://slack.com/api/");
+        assert_eq!(
+            BaseUrl::parse("https://slack.com/api").unwrap().as_str(),
+            "https://slack.com/api/"
+        );
         assert!(BaseUrl::parse(SLACK_BASE_URL).is_ok());
         assert!(BaseUrl::parse(GOV_SLACK_BASE_URL).is_ok());
-        for ok in ["http://127.0.0.1:8080/api/", "http://localhost/api/", "http://[::1]:9/api/", "http://127.9.9.9/"] {
+        for ok in [
+            "http://127.0.0.1:8080/api/",
+            "http://localhost/api/",
+            "http://[::1]:9/api/",
+            "http://127.9.9.9/",
+        ] {
             let u = BaseUrl::parse(ok).unwrap();
             assert!(u.is_loopback(), "{ok}");
         }
@@ -89,11 +100,32 @@ mod tests {
 
     #[test]
     fn refuses_insecure_and_malformed() {
-        assert_eq!(BaseUrl::parse("http://slack.com/api/").unwrap_err().status, Status::InsecureUrl);
-        assert_eq!(BaseUrl::parse("http://10.0.0.1/api/").unwrap_err().status, Status::InsecureUrl);
-        assert_eq!(BaseUrl::parse("http://127.0.0.1.evil.com/").unwrap_err().status, Status::InsecureUrl);
-        for bad in ["", "slack.com/api", "ftp://slack.com/", "https://u:p@slack.com/api/", "https://slack.com/api/?token=x", "https://slack.com/a pi/", "https://"] {
-            assert_eq!(BaseUrl::parse(bad).unwrap_err().status, Status::InvalidArgument, "{bad}");
+        assert_eq!(
+            BaseUrl::parse("http://slack.com/api/").unwrap_err().status,
+            Status::InsecureUrl
+        );
+        assert_eq!(
+            BaseUrl::parse("http://10.0.0.1/api/").unwrap_err().status,
+            Status::InsecureUrl
+        );
+        assert_eq!(
+            BaseUrl::parse("http://127.0.0.1.evil.com/").unwrap_err().status,
+            Status::InsecureUrl
+        );
+        for bad in [
+            "",
+            "slack.com/api",
+            "ftp://slack.com/",
+            "https://u:p@slack.com/api/",
+            "https://slack.com/api/?token=x",
+            "https://slack.com/a pi/",
+            "https://",
+        ] {
+            assert_eq!(
+                BaseUrl::parse(bad).unwrap_err().status,
+                Status::InvalidArgument,
+                "{bad}"
+            );
         }
     }
 }

@@ -63,7 +63,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base.as_str()).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base_url", &self.base.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +104,10 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Client> {
         let base = BaseUrl::parse(&options.base_url)?;
         if options.timeout.is_zero() || options.connect_timeout.is_zero() {
-            return Err(Error::new(Status::InvalidArgument, "timeouts must be greater than zero"));
+            return Err(Error::new(
+                Status::InvalidArgument,
+                "timeouts must be greater than zero",
+            ));
         }
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -111,12 +116,19 @@ impl Client {
             .user_agent(USER_AGENT)
             .timeout_connect(Some(options.connect_timeout))
             .max_idle_age(Duration::from_secs(30))
+            // A client is shared by many threads: keep a connection for each of them.
+            .max_idle_connections(64)
+            .max_idle_connections_per_host(32)
             .tls_config(crate::tls::tls_config(options.ca_bundle_path.as_deref())?);
         if base.is_loopback() {
             // A proxy from the environment must not see traffic meant for this machine.
             config = config.proxy(None);
         }
-        Ok(Client { agent: config.build().new_agent(), base, options })
+        Ok(Client {
+            agent: config.build().new_agent(),
+            base,
+            options,
+        })
     }
 
     /// The base URL in use (always ends in `/`).
@@ -190,7 +202,11 @@ impl Client {
             .map_err(|e| {
                 let e = classify_transport(e, call).with_http_status(http_status);
                 // The status line arrived: the server did act on the request.
-                if call.spends_token && (200..300).contains(&http_status) { spent(e) } else { e }
+                if call.spends_token && (200..300).contains(&http_status) {
+                    spent(e)
+                } else {
+                    e
+                }
             })?;
         let envelope = match response::envelope(&body) {
             Ok(envelope) => envelope,
@@ -203,10 +219,21 @@ impl Client {
             return Ok(Reply { body, warnings });
         }
         let code = error.unwrap_or_else(|| {
-            if ok { "http_status".into() } else { "unknown_error_missing_code".into() }
+            if ok {
+                "http_status".into()
+            } else {
+                "unknown_error_missing_code".into()
+            }
         });
-        let status = if ok { Status::HttpStatus } else { Status::from_slack_code(&code) };
-        let mut err = Error::new(status, format!("{} failed: Slack said {code} (HTTP {http_status})", call.method));
+        let status = if ok {
+            Status::HttpStatus
+        } else {
+            Status::from_slack_code(&code)
+        };
+        let mut err = Error::new(
+            status,
+            format!("{} failed: Slack said {code} (HTTP {http_status})", call.method),
+        );
         err.http_status = Some(http_status);
         err.warnings = warnings;
         err.retry_after = retry_after;
@@ -217,7 +244,7 @@ impl Client {
         if call.spends_token && (status.may_have_applied() || (status == Status::HttpStatus && http_status >= 500)) {
             return Err(err.into_outcome_unknown());
         }
-        Ok(()).and(Err(err))
+        Err(err)
     }
 
     /// A body that is not a Slack JSON envelope (HTML error page, garbage, truncated).
@@ -225,7 +252,10 @@ impl Client {
         let (status, what) = match http_status {
             200..=299 => (Status::BadResponse, format!("response is not Slack JSON: {why}")),
             429 => (Status::Ratelimited, "rate limited (HTTP 429)".to_string()),
-            _ => (Status::HttpStatus, format!("HTTP {http_status} without a Slack error body")),
+            _ => (
+                Status::HttpStatus,
+                format!("HTTP {http_status} without a Slack error body"),
+            ),
         };
         let mut err = Error::new(status, format!("{}: {what}", call.method)).with_http_status(http_status);
         err.retry_after = retry_after;
@@ -245,14 +275,19 @@ impl Client {
 fn check_method_name(method: &str) -> Result<()> {
     let valid = !method.is_empty()
         && method.len() <= 100
-        && method.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
         && !method.starts_with('.');
     if valid {
         Ok(())
     } else {
         Err(Error::new(
             Status::InvalidArgument,
-            format!("method name {:?} is not a Slack method name (letters, digits, '.', '_')", truncate(method, 64)),
+            format!(
+                "method name {:?} is not a Slack method name (letters, digits, '.', '_')",
+                truncate(method, 64)
+            ),
         ))
     }
 }
@@ -268,7 +303,9 @@ fn truncate(s: &str, max: usize) -> &str {
 fn form_body(params: &[(&str, &str)]) -> Result<Zeroizing<Vec<u8>>> {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_');
-    let mut body = Zeroizing::new(Vec::with_capacity(64 + params.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()));
+    let mut body = Zeroizing::new(Vec::with_capacity(
+        64 + params.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>(),
+    ));
     for (i, (name, value)) in params.iter().enumerate() {
         if name.is_empty() {
             return Err(Error::new(Status::InvalidArgument, "argument names must not be empty"));
@@ -276,7 +313,10 @@ fn form_body(params: &[(&str, &str)]) -> Result<Zeroizing<Vec<u8>>> {
         if i > 0 {
             body.push(b'&');
         }
-        for chunk in utf8_percent_encode(name, FORM).chain(std::iter::once("=")).chain(utf8_percent_encode(value, FORM)) {
+        for chunk in utf8_percent_encode(name, FORM)
+            .chain(std::iter::once("="))
+            .chain(utf8_percent_encode(value, FORM))
+        {
             body.extend_from_slice(chunk.as_bytes());
         }
         if body.len() > MAX_REQUEST_BYTES {
@@ -296,7 +336,10 @@ fn authorization(auth: Auth<'_>) -> Option<Zeroizing<String>> {
         Auth::Bearer(token) => Some(Zeroizing::new(format!("Bearer {token}"))),
         Auth::Basic { id, secret } => {
             let pair = Zeroizing::new(format!("{id}:{secret}"));
-            Some(Zeroizing::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()))))
+            Some(Zeroizing::new(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+            )))
         }
     }
 }
@@ -308,9 +351,11 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
     let method = call.method;
     // `before_send` is true only when the request certainly never reached the server.
     let (status, before_send, message) = match &e {
-        ureq::Error::Timeout(phase @ (T::Resolve | T::Connect)) => {
-            (Status::Timeout, true, format!("{method}: timed out while connecting ({phase:?})"))
-        }
+        ureq::Error::Timeout(phase @ (T::Resolve | T::Connect)) => (
+            Status::Timeout,
+            true,
+            format!("{method}: timed out while connecting ({phase:?})"),
+        ),
         ureq::Error::Timeout(phase) => (Status::Timeout, false, format!("{method}: timed out ({phase:?})")),
         ureq::Error::HostNotFound => (Status::Network, true, format!("{method}: host not found")),
         ureq::Error::ConnectionFailed => (Status::Network, true, format!("{method}: connection failed")),
@@ -323,11 +368,21 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
         ureq::Error::Io(io) => (Status::Network, false, format!("{method}: connection error: {io}")),
         ureq::Error::Tls(why) => (Status::Tls, true, format!("{method}: TLS failed: {why}")),
         ureq::Error::Rustls(why) => (Status::Tls, true, format!("{method}: TLS failed: {why}")),
-        ureq::Error::BodyExceedsLimit(limit) => {
-            (Status::ResponseTooLarge, false, format!("{method}: response body exceeds the {limit}-byte limit"))
-        }
-        ureq::Error::Protocol(why) => (Status::BadResponse, false, format!("{method}: malformed HTTP response: {why}")),
-        ureq::Error::InvalidProxyUrl => (Status::InvalidArgument, true, format!("{method}: invalid proxy URL in the environment")),
+        ureq::Error::BodyExceedsLimit(limit) => (
+            Status::ResponseTooLarge,
+            false,
+            format!("{method}: response body exceeds the {limit}-byte limit"),
+        ),
+        ureq::Error::Protocol(why) => (
+            Status::BadResponse,
+            false,
+            format!("{method}: malformed HTTP response: {why}"),
+        ),
+        ureq::Error::InvalidProxyUrl => (
+            Status::InvalidArgument,
+            true,
+            format!("{method}: invalid proxy URL in the environment"),
+        ),
         other => (Status::Network, false, format!("{method}: {other}")),
     };
     let err = Error::new(status, message);
@@ -358,13 +413,21 @@ mod tests {
     fn method_names_cannot_escape_the_api_path() {
         assert!(check_method_name("apps.manifest.validate").is_ok());
         for bad in ["", "../admin", "a/b", "a?b", ".hidden", "a b", "é"] {
-            assert_eq!(check_method_name(bad).unwrap_err().status, Status::InvalidArgument, "{bad}");
+            assert_eq!(
+                check_method_name(bad).unwrap_err().status,
+                Status::InvalidArgument,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn basic_auth_is_base64_of_id_colon_secret() {
-        let h = authorization(Auth::Basic { id: "123.456", secret: "s3cr3t" }).unwrap();
+        let h = authorization(Auth::Basic {
+            id: "123.456",
+            secret: "s3cr3t",
+        })
+        .unwrap();
         assert_eq!(h.as_str(), "Basic MTIzLjQ1NjpzM2NyM3Q=");
     }
 }

@@ -39,10 +39,19 @@ pub(crate) fn envelope(body: &[u8]) -> Result<Envelope, String> {
     if let Some(serde_json::Value::String(list)) = &head.warning {
         list.split(',').for_each(&mut add);
     }
-    if let Some(list) = head.response_metadata.as_ref().and_then(|m| m.get("warnings")).and_then(|w| w.as_array()) {
+    if let Some(list) = head
+        .response_metadata
+        .as_ref()
+        .and_then(|m| m.get("warnings"))
+        .and_then(|w| w.as_array())
+    {
         list.iter().filter_map(|w| w.as_str()).for_each(&mut add);
     }
-    Ok(Envelope { ok: head.ok, error: head.error, warnings })
+    Ok(Envelope {
+        ok: head.ok,
+        error: head.error,
+        warnings,
+    })
 }
 
 /// Deserializes `T`, describing failures by position and kind only.
@@ -82,7 +91,13 @@ mod tests {
 
     #[test]
     fn failures_never_quote_the_body() {
-        for body in [&b""[..], b"<html>500</html>", b"{\"ok\":tr", b"{\"ok\":\"xoxe-1-secret\"}", b"[1,2]"] {
+        for body in [
+            &b""[..],
+            b"<html>500</html>",
+            b"{\"ok\":tr",
+            b"{\"ok\":\"xoxe-1-secret\"}",
+            b"[1,2]",
+        ] {
             let why = envelope(body).err().unwrap();
             assert!(!why.contains("secret") && !why.contains("html"), "{why}");
         }

@@ -84,7 +84,10 @@ mod tests {
     #[test]
     fn redaction_keeps_only_prefix_and_tail() {
         let t = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAxMi1hYmNkZWY";
-        assert_eq!(redact(t), "xoxe.xoxp-1-…ZWY".replace("…ZWY", &format!("…{}", &t[t.len() - 4..])));
+        assert_eq!(
+            redact(t),
+            "xoxe.xoxp-1-…ZWY".replace("…ZWY", &format!("…{}", &t[t.len() - 4..]))
+        );
         assert_eq!(redact("xoxe-1-short"), "xoxe-1-…");
         assert_eq!(redact("not a token at all"), "[redacted 18 chars]");
         assert_eq!(redact(""), "[redacted 0 chars]");

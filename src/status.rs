@@ -305,8 +305,14 @@ mod tests {
 
     #[test]
     fn slack_codes_round_trip_and_unknown_codes_survive_as_other() {
-        assert_eq!(Status::from_slack_code("invalid_refresh_token"), Status::InvalidRefreshToken);
-        assert_eq!(Status::from_slack_code("ratelimited").family(), StatusFamily::RateLimited);
+        assert_eq!(
+            Status::from_slack_code("invalid_refresh_token"),
+            Status::InvalidRefreshToken
+        );
+        assert_eq!(
+            Status::from_slack_code("ratelimited").family(),
+            StatusFamily::RateLimited
+        );
         assert_eq!(Status::from_slack_code("brand_new_code"), Status::SlackOther);
         // library names are not Slack codes
         assert_eq!(Status::from_slack_code("timeout"), Status::SlackOther);

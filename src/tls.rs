@@ -19,13 +19,15 @@ pub(crate) fn tls_config(ca_bundle: Option<&Path>) -> Result<TlsConfig> {
         .collect();
     let builtin = roots.len();
     for item in ureq::tls::parse_pem(&pem) {
-        match item.map_err(|e| unreadable(format!("not valid PEM: {e}")))? {
-            PemItem::Certificate(cert) => roots.push(cert),
-            _ => {} // keys and CRLs in a bundle are ignored
+        // Keys and CRLs in a bundle are ignored.
+        if let PemItem::Certificate(cert) = item.map_err(|e| unreadable(format!("not valid PEM: {e}")))? {
+            roots.push(cert);
         }
     }
     if roots.len() == builtin {
         return Err(unreadable("contains no PEM certificates".into()));
     }
-    Ok(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&roots)).build())
+    Ok(TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .build())
 }

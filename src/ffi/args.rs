@@ -9,8 +9,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// Runs `body`, turning a panic into `Status::Panic` and an error into a status plus,
 /// when `error_out` is not NULL, an owned error handle written to it.
 pub(crate) fn guard(error_out: *mut *mut xoxe_error, body: impl FnOnce() -> Result<()>) -> Status {
-    let result = catch_unwind(AssertUnwindSafe(body))
-        .unwrap_or_else(|_| Err(Error::new(Status::Panic, "a panic was caught inside xoxe (a bug: please report it)")));
+    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        Err(Error::new(
+            Status::Panic,
+            "a panic was caught inside xoxe (a bug: please report it)",
+        ))
+    });
     match result {
         Ok(()) => Status::Ok,
         Err(err) => {

@@ -46,7 +46,12 @@ pub unsafe extern "C" fn xoxe_client_options_new(
 ) -> Status {
     guard(error_out, || {
         let out = out_arg(out, "out")?;
-        give(out, xoxe_client_options { inner: ClientOptions::default() });
+        give(
+            out,
+            xoxe_client_options {
+                inner: ClientOptions::default(),
+            },
+        );
         Ok(())
     })
 }
@@ -124,7 +129,10 @@ pub unsafe extern "C" fn xoxe_client_options_set_timeouts(
 ) -> Status {
     with_options(options, error_out, |o| {
         if connect_ms == 0 || call_ms == 0 {
-            return Err(Error::new(Status::InvalidArgument, "timeouts must be greater than zero"));
+            return Err(Error::new(
+                Status::InvalidArgument,
+                "timeouts must be greater than zero",
+            ));
         }
         o.connect_timeout = Duration::from_millis(connect_ms.into());
         o.timeout = Duration::from_millis(call_ms.into());
@@ -186,7 +194,10 @@ pub unsafe extern "C" fn xoxe_client_options_set_max_response_bytes(
 ) -> Status {
     with_options(options, error_out, |o| {
         if max_bytes == 0 {
-            return Err(Error::new(Status::InvalidArgument, "max_bytes must be greater than zero"));
+            return Err(Error::new(
+                Status::InvalidArgument,
+                "max_bytes must be greater than zero",
+            ));
         }
         o.max_response_bytes = max_bytes;
         Ok(())
@@ -208,8 +219,15 @@ pub unsafe extern "C" fn xoxe_client_new(
         let out = out_arg(out, "out")?;
         let options = options.as_ref().map(|o| o.inner.clone()).unwrap_or_default();
         let client = Client::new(options)?;
-        let base_url = CString::new(client.base_url()).map_err(|_| Error::new(Status::InvalidArgument, "base URL contains NUL"))?;
-        give(out, xoxe_client { inner: Arc::new(client), base_url });
+        let base_url = CString::new(client.base_url())
+            .map_err(|_| Error::new(Status::InvalidArgument, "base URL contains NUL"))?;
+        give(
+            out,
+            xoxe_client {
+                inner: Arc::new(client),
+                base_url,
+            },
+        );
         Ok(())
     })
 }

@@ -52,7 +52,10 @@ impl xoxe_error {
             warnings_len,
             response_json: strings.add_opt(err.response_json.as_deref()),
         };
-        xoxe_error { info, _strings: strings }
+        xoxe_error {
+            info,
+            _strings: strings,
+        }
     }
 }
 

@@ -192,7 +192,12 @@ impl From<ApiResponse> for xoxe_api_response {
     fn from(r: ApiResponse) -> Self {
         let mut s = CStrings::default();
         let (warnings, warnings_len) = s.add_list(&r.warnings);
-        let info = xoxe_api_response_info { json: s.add(&r.json), json_len: r.json.len(), warnings, warnings_len };
+        let info = xoxe_api_response_info {
+            json: s.add(&r.json),
+            json_len: r.json.len(),
+            warnings,
+            warnings_len,
+        };
         xoxe_api_response { info, _strings: s }
     }
 }

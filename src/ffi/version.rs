@@ -32,7 +32,9 @@ pub extern "C" fn xoxe_abi_version() -> u32 {
 #[no_mangle]
 pub extern "C" fn xoxe_status_name(status: u32) -> *const c_char {
     guard_plain(c"unknown_status".as_ptr(), || {
-        Status::from_u32(status).map_or(c"unknown_status", Status::c_name).as_ptr()
+        Status::from_u32(status)
+            .map_or(c"unknown_status", Status::c_name)
+            .as_ptr()
     })
 }
 
@@ -50,7 +52,12 @@ pub extern "C" fn xoxe_status_family_of(status: u32) -> StatusFamily {
 mod tests {
     #[test]
     fn header_version_constants_match_the_crate() {
-        let v = format!("{}.{}.{}", super::XOXE_VERSION_MAJOR, super::XOXE_VERSION_MINOR, super::XOXE_VERSION_PATCH);
+        let v = format!(
+            "{}.{}.{}",
+            super::XOXE_VERSION_MAJOR,
+            super::XOXE_VERSION_MINOR,
+            super::XOXE_VERSION_PATCH
+        );
         assert_eq!(v, env!("CARGO_PKG_VERSION"));
     }
 }

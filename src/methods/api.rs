@@ -33,11 +33,23 @@ impl Client {
             check_credential("token", token)?;
         }
         let auth = token.map(Auth::Bearer).unwrap_or(Auth::None);
-        let spends_token = matches!(method, "tooling.tokens.rotate" | "oauth.v2.exchange" | "oauth.v2.access");
-        let call = Call { method, auth, params, spends_token, timeout };
+        let spends_token = matches!(
+            method,
+            "tooling.tokens.rotate" | "oauth.v2.exchange" | "oauth.v2.access"
+        );
+        let call = Call {
+            method,
+            auth,
+            params,
+            spends_token,
+            timeout,
+        };
         let reply = self.send(&call)?;
         let json = String::from_utf8(reply.body.to_vec())
             .map_err(|_| Error::new(Status::BadResponse, format!("{method}: response is not UTF-8")))?;
-        Ok(ApiResponse { json, warnings: reply.warnings })
+        Ok(ApiResponse {
+            json,
+            warnings: reply.warnings,
+        })
     }
 }

@@ -42,7 +42,13 @@ impl Client {
     /// Calls `auth.test` with `token` as Bearer.
     pub fn auth_test(&self, token: &str, timeout: Option<Duration>) -> Result<AuthIdentity> {
         check_credential("token", token)?;
-        let call = Call { method: "auth.test", auth: Auth::Bearer(token), params: &[], spends_token: false, timeout };
+        let call = Call {
+            method: "auth.test",
+            auth: Auth::Bearer(token),
+            params: &[],
+            spends_token: false,
+            timeout,
+        };
         let (mut identity, warnings): (AuthIdentity, _) = typed(self, &call)?;
         identity.warnings = warnings;
         Ok(identity)

@@ -39,8 +39,15 @@ pub(crate) fn check_credential(name: &str, value: &str) -> Result<()> {
 pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Result<(T, Vec<String>)> {
     let reply = client.send(call)?;
     let bad = |why: String| {
-        let err = Error::new(Status::BadResponse, format!("{}: unexpected response: {why}", call.method));
-        if call.spends_token { err.into_outcome_unknown() } else { err }
+        let err = Error::new(
+            Status::BadResponse,
+            format!("{}: unexpected response: {why}", call.method),
+        );
+        if call.spends_token {
+            err.into_outcome_unknown()
+        } else {
+            err
+        }
     };
     if crate::response::has_nul_escape(&reply.body) {
         return Err(bad("a string contains a NUL character".into()));
@@ -51,6 +58,13 @@ pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Re
 
 /// Same check as [`typed`]'s decode step, for post-decode validation failures.
 pub(crate) fn invalid_payload(call: &Call<'_>, why: &str) -> Error {
-    let err = Error::new(Status::BadResponse, format!("{}: unexpected response: {why}", call.method));
-    if call.spends_token { err.into_outcome_unknown() } else { err }
+    let err = Error::new(
+        Status::BadResponse,
+        format!("{}: unexpected response: {why}", call.method),
+    );
+    if call.spends_token {
+        err.into_outcome_unknown()
+    } else {
+        err
+    }
 }

@@ -90,7 +90,11 @@ impl Client {
         let call = Call {
             method: "oauth.v2.exchange",
             auth: Auth::None,
-            params: &[("client_id", client_id), ("client_secret", client_secret), ("token", token)],
+            params: &[
+                ("client_id", client_id),
+                ("client_secret", client_secret),
+                ("token", token),
+            ],
             spends_token: true,
             timeout,
         };
@@ -112,7 +116,10 @@ impl Client {
         check_credential("refresh_token", refresh_token)?;
         let call = Call {
             method: "oauth.v2.access",
-            auth: Auth::Basic { id: client_id, secret: client_secret },
+            auth: Auth::Basic {
+                id: client_id,
+                secret: client_secret,
+            },
             params: &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
             spends_token: true,
             timeout,
@@ -126,7 +133,10 @@ fn oauth_token(client: &Client, call: &Call<'_>) -> Result<OAuthToken> {
     if check_credential("access_token", wire.access_token.expose()).is_err()
         || check_credential("refresh_token", wire.refresh_token.expose()).is_err()
     {
-        return Err(invalid_payload(call, "access_token or refresh_token is empty or malformed"));
+        return Err(invalid_payload(
+            call,
+            "access_token or refresh_token is empty or malformed",
+        ));
     }
     if wire.expires_in <= 0 {
         return Err(invalid_payload(call, "expires_in is not positive"));
