@@ -1,0 +1,114 @@
+//! The control interface (`/_control/…`, JSON in and out) for tests in C, Python and Go.
+
+use crate::faults::{Fault, RateLimit};
+use crate::http::{Reply, Request};
+use crate::server::Shared;
+use crate::state::TokenKind;
+use serde::Deserialize;
+use serde_json::json;
+
+fn ok() -> Reply {
+    Reply::json(200, br#"{"ok":true}"#.to_vec())
+}
+
+fn bad(status: u16, msg: &str) -> Reply {
+    Reply::json(
+        status,
+        serde_json::to_vec(&json!({"ok": false, "error": msg})).unwrap_or_default(),
+    )
+}
+
+fn body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Reply> {
+    let data: &[u8] = if req.body.iter().all(|b| b.is_ascii_whitespace()) {
+        b"{}"
+    } else {
+        req.body
+    };
+    serde_json::from_slice(data).map_err(|e| bad(400, &format!("bad_request: {e}")))
+}
+
+fn to_reply<T: serde::Serialize>(v: &T) -> Reply {
+    Reply::json(200, serde_json::to_vec(v).unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+struct NewApp {
+    #[serde(default = "yes")]
+    rotation_enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct NewLegacy {
+    client_id: String,
+    #[serde(default = "bot")]
+    kind: TokenKind,
+}
+
+fn bot() -> TokenKind {
+    TokenKind::Bot
+}
+
+#[derive(Deserialize)]
+struct Ttl {
+    ttl: Option<u64>,
+}
+
+/// Handle `/_control/<rest>`.
+pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
+    let m = req.method.to_ascii_uppercase();
+    let r = match (m.as_str(), rest.trim_end_matches('/')) {
+        ("POST", "apps") => {
+            body::<NewApp>(req).map(|a| to_reply(&shared.lock().new_app(a.rotation_enabled, None, None)))
+        }
+        ("POST", "legacy_tokens") => body::<NewLegacy>(req).map(|l| {
+            let token = shared.lock().new_legacy(&l.client_id, l.kind, None);
+            to_reply(&json!({ "token": token }))
+        }),
+        ("POST", "config_tokens") => body::<Ttl>(req).map(|t| to_reply(&shared.lock().new_config_pair(t.ttl, None))),
+        ("POST", "ttl") => body::<Ttl>(req).and_then(|t| match t.ttl {
+            Some(ttl) => {
+                shared.lock().ttl = ttl;
+                Ok(ok())
+            }
+            None => Err(bad(400, "bad_request: missing field `ttl`")),
+        }),
+        ("POST", "faults") => body::<Fault>(req).map(|f| {
+            shared.lock().push_fault(f);
+            ok()
+        }),
+        ("GET", "faults") => Ok(to_reply(&shared.lock().faults())),
+        ("DELETE", "faults") => {
+            shared.lock().clear_faults();
+            Ok(ok())
+        }
+        ("POST", "rate_limits") => body::<RateLimit>(req).map(|r| {
+            shared.lock().add_rate_limit(r);
+            ok()
+        }),
+        ("DELETE", "rate_limits") => {
+            shared.lock().clear_rate_limits();
+            Ok(ok())
+        }
+        ("GET", "stats") => Ok(to_reply(&shared.lock().snapshot_stats())),
+        ("POST", "reset") => {
+            let mut st = shared.lock();
+            st.clear_faults();
+            st.clear_rate_limits();
+            st.reset_stats();
+            Ok(ok())
+        }
+        ("GET", "seeds") => Ok(Reply::json(200, shared.seeds_json.clone())),
+        ("POST", "shutdown") => Ok(Reply::ShutdownAfter(br#"{"ok":true}"#.to_vec())),
+        (
+            _,
+            "apps" | "legacy_tokens" | "config_tokens" | "ttl" | "faults" | "rate_limits" | "stats" | "reset" | "seeds"
+            | "shutdown",
+        ) => Err(bad(405, "method_not_allowed")),
+        _ => Err(bad(404, "unknown_control_endpoint")),
+    };
+    r.unwrap_or_else(|e| e)
+}

@@ -1,0 +1,291 @@
+//! A fake Slack Web API server on 127.0.0.1 for xoxe's tests, demo and benchmarks.
+//!
+//! It behaves like Slack for the methods xoxe calls (`tooling.tokens.rotate`,
+//! `oauth.v2.exchange`, `oauth.v2.access` with `grant_type=refresh_token`, `auth.test`,
+//! `apps.manifest.validate`) and is a faithful opponent: refresh tokens are single-use,
+//! access tokens expire on time, content types and charsets are checked as Slack checks
+//! them, rate limits answer 429 with `Retry-After`, and faults (errors, HTML 5xx, broken or
+//! truncated JSON, slow and dropped responses, "rotation applied but response lost") can be
+//! injected in-process ([`FakeSlack::inject`]) or over HTTP (`/_control/…`).
+//!
+//! ```no_run
+//! let server = fake_slack::FakeSlack::start(fake_slack::Config::default()).unwrap();
+//! let url = server.base_url(); // "http://127.0.0.1:PORT/api/"
+//! let refresh = server.seeds().config_token.refresh_token.clone();
+//! # let _ = (url, refresh);
+//! ```
+//!
+//! The server never prints or logs a secret.
+
+#![warn(missing_docs)]
+
+mod args;
+mod control;
+mod faults;
+mod http;
+mod methods;
+mod server;
+mod state;
+
+pub use faults::{Fault, FaultKind, RateLimit};
+pub use methods::METHODS;
+pub use state::{App, ConfigTokenPair, Seeds, Stats, TokenKind};
+
+use serde::{Deserialize, Serialize};
+use server::Shared;
+use state::State;
+use std::fs::OpenOptions;
+use std::io;
+use std::net::TcpListener;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Server configuration. `Config::default()` is a random port and random seeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Port on 127.0.0.1; 0 lets the OS pick.
+    pub port: u16,
+    /// Lifetime of issued access tokens in seconds (default 43200 = 12 h). A token is
+    /// expired once `now >= exp`, so 0 issues tokens that are already expired.
+    pub token_ttl_secs: u64,
+    /// Append every secret issued or seeded to this file, one per line (mode 0600).
+    pub issued_tokens_file: Option<PathBuf>,
+    /// Seeded app's client id (random if `None`).
+    pub app_client_id: Option<String>,
+    /// Seeded app's client secret (random if `None`).
+    pub app_client_secret: Option<String>,
+    /// Seeded config refresh token (random if `None`).
+    pub config_refresh_token: Option<String>,
+    /// Seeded legacy bot token (random `xoxb-…` if `None`).
+    pub legacy_bot_token: Option<String>,
+    /// Seeded legacy user token (random `xoxp-…` if `None`).
+    pub legacy_user_token: Option<String>,
+    /// How long a request head or body may stall before the server gives up on it
+    /// (a short body then gets `request_timeout`). Default 5000 ms. Idle keep-alive
+    /// connections are never timed out.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 0,
+            token_ttl_secs: 43200,
+            issued_tokens_file: None,
+            app_client_id: None,
+            app_client_secret: None,
+            config_refresh_token: None,
+            legacy_bot_token: None,
+            legacy_user_token: None,
+            request_timeout_ms: 5000,
+        }
+    }
+}
+
+/// What the `--ready-file` and `GET /_control/seeds` contain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyInfo {
+    /// The bound port.
+    pub port: u16,
+    /// `http://127.0.0.1:PORT/api/`
+    pub base_url: String,
+    /// `http://127.0.0.1:PORT/_control/`
+    pub control_url: String,
+    /// The seeded app (rotation enabled).
+    pub app: App,
+    /// The seeded config token pair.
+    pub config_token: ConfigTokenPair,
+    /// The seeded legacy bot token of the seeded app.
+    pub legacy_bot_token: String,
+    /// The seeded legacy user token of the seeded app.
+    pub legacy_user_token: String,
+}
+
+/// A running fake Slack server. Stops on [`FakeSlack::shutdown`] or drop.
+pub struct FakeSlack {
+    shared: Arc<Shared>,
+    seeds: Seeds,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for FakeSlack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeSlack")
+            .field("port", &self.shared.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeSlack {
+    /// Bind 127.0.0.1 (`config.port`, 0 = any), seed the world, serve on background threads.
+    pub fn start(config: Config) -> io::Result<FakeSlack> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port))?;
+        let port = listener.local_addr()?.port();
+        let issued_file = match &config.issued_tokens_file {
+            Some(p) => Some(OpenOptions::new().create(true).append(true).mode(0o600).open(p)?),
+            None => None,
+        };
+        let mut st = State::new(config.token_ttl_secs, issued_file);
+        let app = st.new_app(true, config.app_client_id.clone(), config.app_client_secret.clone());
+        let config_token = st.new_config_pair(None, config.config_refresh_token.clone());
+        let legacy_bot_token = st.new_legacy(&app.client_id, TokenKind::Bot, config.legacy_bot_token.clone());
+        let legacy_user_token = st.new_legacy(&app.client_id, TokenKind::User, config.legacy_user_token.clone());
+        let seeds = Seeds {
+            app,
+            config_token,
+            legacy_bot_token,
+            legacy_user_token,
+        };
+        let info = ready_info(port, &seeds);
+        let seeds_json = serde_json::to_vec(&info).map_err(io::Error::other)?;
+        let shared = Arc::new(Shared::new(
+            st,
+            port,
+            Duration::from_millis(config.request_timeout_ms.max(1)),
+            seeds_json,
+        ));
+        let sh = Arc::clone(&shared);
+        let acceptor = std::thread::Builder::new()
+            .name("fake-slack-accept".into())
+            .spawn(move || server::accept_loop(sh, listener))?;
+        Ok(FakeSlack {
+            shared,
+            seeds,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.shared.port
+    }
+
+    /// `http://127.0.0.1:PORT/api/`
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/", self.shared.port)
+    }
+
+    /// `http://127.0.0.1:PORT/_control/`
+    pub fn control_url(&self) -> String {
+        format!("http://127.0.0.1:{}/_control/", self.shared.port)
+    }
+
+    /// The seeded app, config token pair and legacy tokens.
+    pub fn seeds(&self) -> &Seeds {
+        &self.seeds
+    }
+
+    /// The ready-file / `/_control/seeds` document.
+    pub fn ready_info(&self) -> ReadyInfo {
+        ready_info(self.shared.port, &self.seeds)
+    }
+
+    /// Create an app (random ids and secret).
+    pub fn new_app(&self, rotation_enabled: bool) -> App {
+        self.shared.lock().new_app(rotation_enabled, None, None)
+    }
+
+    /// Create a legacy (non-expiring, never exchanged) token for `client_id`. The client id
+    /// is not checked: a token for an unknown client is valid for `auth.test` but fails
+    /// every exchange.
+    pub fn new_legacy_token(&self, client_id: &str, kind: TokenKind) -> String {
+        self.shared.lock().new_legacy(client_id, kind, None)
+    }
+
+    /// Issue a fresh config token pair; `ttl_secs` overrides the current TTL for this pair.
+    pub fn new_config_token(&self, ttl_secs: Option<u64>) -> ConfigTokenPair {
+        self.shared.lock().new_config_pair(ttl_secs, None)
+    }
+
+    /// Set the TTL of tokens issued from now on.
+    pub fn set_token_ttl(&self, secs: u64) {
+        self.shared.lock().ttl = secs;
+    }
+
+    /// Append a fault to the FIFO fault list (a fault with `count == 0` is ignored).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().push_fault(fault);
+    }
+
+    /// Remove all pending faults.
+    pub fn clear_faults(&self) {
+        self.shared.lock().clear_faults();
+    }
+
+    /// Pending faults, first to fire first.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.shared.lock().faults()
+    }
+
+    /// Add (or replace, per method) a rate limit.
+    pub fn add_rate_limit(&self, limit: RateLimit) {
+        self.shared.lock().add_rate_limit(limit);
+    }
+
+    /// Remove all rate limits.
+    pub fn clear_rate_limits(&self) {
+        self.shared.lock().clear_rate_limits();
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().snapshot_stats()
+    }
+
+    /// Zero the counters.
+    pub fn reset_stats(&self) {
+        self.shared.lock().reset_stats();
+    }
+
+    /// Every secret this server ever issued or seeded (access, refresh and legacy tokens,
+    /// client secrets), in issue order.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.shared.lock().issued()
+    }
+
+    /// Whether a stop was requested (`POST /_control/shutdown`, or [`FakeSlack::shutdown`]).
+    pub fn shutdown_requested(&self) -> bool {
+        self.shared.stopping()
+    }
+
+    /// Stop accepting, close the listener and every open connection. Also done on drop.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.shared.request_stop();
+        if let Some(h) = self.acceptor.take() {
+            let _ = h.join();
+        }
+        self.shared.close_connections();
+    }
+}
+
+impl Drop for FakeSlack {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn ready_info(port: u16, seeds: &Seeds) -> ReadyInfo {
+    ReadyInfo {
+        port,
+        base_url: format!("http://127.0.0.1:{port}/api/"),
+        control_url: format!("http://127.0.0.1:{port}/_control/"),
+        app: seeds.app.clone(),
+        config_token: seeds.config_token.clone(),
+        legacy_bot_token: seeds.legacy_bot_token.clone(),
+        legacy_user_token: seeds.legacy_user_token.clone(),
+    }
+}
+
+/// `FakeSlack` may be shared across threads (e.g. in a `static`).
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<FakeSlack>();
+};

@@ -1,0 +1,315 @@
+//! The Slack Web API methods xoxe calls, and how faults bend their answers.
+
+use crate::args::{self, Args, Parsed};
+use crate::faults::FaultKind;
+use crate::http::{html_page, Reply, Request, JSON};
+use crate::server::Shared;
+use crate::state::{AccessFamily, Grant, TokenKind, TEAM_NAME};
+use serde_json::{json, Value};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Methods this server implements.
+pub const METHODS: &[&str] = &[
+    "tooling.tokens.rotate",
+    "oauth.v2.exchange",
+    "oauth.v2.access",
+    "auth.test",
+    "apps.manifest.validate",
+];
+
+fn err(code: &str) -> Value {
+    json!({"ok": false, "error": code})
+}
+
+fn add_warnings(v: &mut Value, warnings: &[&'static str]) {
+    if warnings.is_empty() {
+        return;
+    }
+    if let Value::Object(m) = v {
+        m.insert("warning".into(), Value::String(warnings.join(",")));
+        m.insert("response_metadata".into(), json!({ "warnings": warnings }));
+    }
+}
+
+/// Serialise with `"ok"` first, as Slack does (serde_json's map is sorted otherwise).
+fn to_body(mut v: Value, warnings: &[&'static str]) -> Vec<u8> {
+    add_warnings(&mut v, warnings);
+    let Value::Object(map) = &v else {
+        return serde_json::to_vec(&v).unwrap_or_default();
+    };
+    let mut out = Vec::with_capacity(256);
+    out.push(b'{');
+    let ok = map.get("ok").into_iter().map(|x| ("ok", x));
+    let rest = map.iter().filter(|(k, _)| *k != "ok").map(|(k, x)| (k.as_str(), x));
+    for (i, (k, x)) in ok.chain(rest).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut out, k);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, x);
+    }
+    out.push(b'}');
+    out
+}
+
+/// Handle `/api/<name>`: counters, rate limits, faults, then the method.
+pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStream) -> Reply {
+    let fault = {
+        let mut st = shared.lock();
+        st.count_request(name);
+        if !METHODS.contains(&name) {
+            drop(st);
+            return Reply::json(404, to_body(err("unknown_method"), &[]));
+        }
+        if let Some(ra) = st.rate_limited(name) {
+            drop(st);
+            return ratelimited(Some(ra));
+        }
+        st.take_fault(name)
+    };
+    let parsed = args::parse(req);
+    let exec = || execute(shared, name, req, &parsed);
+    let Some(kind) = fault else {
+        return Reply::json(200, exec());
+    };
+    let sleep = |ms: u64| std::thread::sleep(Duration::from_millis(ms));
+    match kind {
+        FaultKind::SlackError { error, apply } => {
+            if apply {
+                exec();
+            }
+            Reply::json(200, to_body(err(&error), &parsed.warnings))
+        }
+        FaultKind::Ratelimited { retry_after } => ratelimited(retry_after),
+        FaultKind::HttpStatus { status, apply } => {
+            if apply {
+                exec();
+            }
+            Reply::Full {
+                status,
+                ctype: crate::http::HTML,
+                body: html_page(status),
+                retry_after: None,
+            }
+        }
+        FaultKind::EmptyBody { apply } => {
+            if apply {
+                exec();
+            }
+            Reply::json(200, Vec::new())
+        }
+        FaultKind::MalformedJson { apply } => {
+            if apply {
+                exec();
+            }
+            Reply::json(
+                200,
+                b"{\"ok\":true,,\"token\":\"xoxe.xoxp-1-\"refresh_token\":}".to_vec(),
+            )
+        }
+        FaultKind::TruncatedJson { apply } => {
+            let mut body = if apply { exec() } else { placeholder() };
+            body.truncate(body.len() / 2);
+            Reply::json(200, body)
+        }
+        FaultKind::TruncatedBody { apply } => Reply::TruncatedBody(if apply { exec() } else { placeholder() }),
+        FaultKind::WrongShape { apply } => {
+            if apply {
+                exec();
+            }
+            Reply::json(
+                200,
+                b"{\"ok\":true,\"token\":123,\"refresh_token\":null,\"exp\":\"soon\"}".to_vec(),
+            )
+        }
+        FaultKind::HugeBody { bytes } => Reply::Huge(bytes),
+        FaultKind::SlowHeaders { delay_ms, apply } => {
+            if apply {
+                let body = exec();
+                sleep(delay_ms);
+                Reply::json(200, body)
+            } else {
+                sleep(delay_ms);
+                if crate::http::peer_gone(stream) {
+                    Reply::Close
+                } else {
+                    Reply::json(200, exec())
+                }
+            }
+        }
+        FaultKind::SlowBody { delay_ms } => Reply::SlowBody(exec(), Duration::from_millis(delay_ms)),
+        FaultKind::DropBeforeApply => Reply::Reset,
+        FaultKind::DropAfterApply => {
+            exec();
+            Reply::Reset
+        }
+        FaultKind::Delay { delay_ms } => {
+            sleep(delay_ms);
+            Reply::json(200, exec())
+        }
+    }
+}
+
+/// A success-shaped body for truncation faults that do not apply: it names no real token.
+fn placeholder() -> Vec<u8> {
+    br#"{"ok":true,"token":"xoxe.xoxp-1-0000000000000000000000000000000000000000","refresh_token":"xoxe-1-0000000000000000000000000000000000000000","team_id":"T0000000000","user_id":"U0000000000","iat":0,"exp":0}"#.to_vec()
+}
+
+fn ratelimited(retry_after: Option<u64>) -> Reply {
+    Reply::Full {
+        status: 429,
+        ctype: JSON,
+        body: br#"{"ok":false,"error":"ratelimited"}"#.to_vec(),
+        retry_after,
+    }
+}
+
+/// Run the method for real and serialise its answer (warnings included).
+fn execute(shared: &Shared, name: &str, req: &Request, parsed: &Parsed) -> Vec<u8> {
+    let v = match &parsed.args {
+        Err(code) => err(code),
+        Ok(args) => match name {
+            "tooling.tokens.rotate" => rotate(shared, args),
+            "oauth.v2.exchange" => exchange(shared, req, args),
+            "oauth.v2.access" => access(shared, req, args),
+            "auth.test" => auth_test(shared, req, args),
+            "apps.manifest.validate" => manifest_validate(shared, req, args),
+            _ => err("unknown_method"),
+        },
+    };
+    to_body(v, &parsed.warnings)
+}
+
+fn rotate(shared: &Shared, args: &Args) -> Value {
+    let Some(rt) = args.get("refresh_token") else {
+        return err("invalid_arguments");
+    };
+    match shared.lock().rotate_config(rt) {
+        Ok(p) => json!({
+            "ok": true,
+            "token": p.token,
+            "refresh_token": p.refresh_token,
+            "team_id": p.team_id,
+            "user_id": p.user_id,
+            "iat": p.iat,
+            "exp": p.exp,
+        }),
+        Err(e) => err(e),
+    }
+}
+
+fn grant_json(g: Grant) -> Value {
+    let mut v = json!({
+        "ok": true,
+        "app_id": g.app_id,
+        "scope": match g.kind {
+            TokenKind::Bot => "chat:write,channels:read,users:read",
+            TokenKind::User => "chat:write,users:read,identify",
+        },
+        "token_type": match g.kind { TokenKind::Bot => "bot", TokenKind::User => "user" },
+        "access_token": g.access_token,
+        "expires_in": g.expires_in,
+        "refresh_token": g.refresh_token,
+        "team": {"id": g.team_id, "name": TEAM_NAME},
+        "enterprise": null,
+        "is_enterprise_install": false,
+    });
+    let key = match g.kind {
+        TokenKind::Bot => "bot_user_id",
+        TokenKind::User => "user_id",
+    };
+    v[key] = Value::String(g.subject_id);
+    v
+}
+
+fn exchange(shared: &Shared, req: &Request, args: &Args) -> Value {
+    let (id, secret) = args::client_credentials(req, args);
+    let token = args::token(req, args);
+    let (Some(id), Some(secret), Some(token)) = (id, secret, token) else {
+        return err("invalid_arguments");
+    };
+    match shared.lock().exchange(&id, &secret, token) {
+        Ok(g) => grant_json(g),
+        Err(e) => err(e),
+    }
+}
+
+fn access(shared: &Shared, req: &Request, args: &Args) -> Value {
+    let (id, secret) = args::client_credentials(req, args);
+    let (Some(id), Some(secret)) = (id, secret) else {
+        return err("invalid_arguments");
+    };
+    let mut st = shared.lock();
+    if let Err(e) = st.check_client(&id, &secret) {
+        return err(e);
+    }
+    match args.get("grant_type") {
+        Some("refresh_token") => {}
+        Some("authorization_code") | None if args.get("code").is_some() => return err("invalid_code"),
+        None if args.get("refresh_token").is_none() => return err("invalid_arguments"),
+        _ => return err("invalid_grant_type"),
+    }
+    let Some(rt) = args.get("refresh_token") else {
+        return err("invalid_arguments");
+    };
+    match st.refresh_grant(&id, rt) {
+        Ok(g) => grant_json(g),
+        Err(e) => err(e),
+    }
+}
+
+fn auth_test(shared: &Shared, req: &Request, args: &Args) -> Value {
+    let Some(token) = args::token(req, args) else {
+        return err("not_authed");
+    };
+    match shared.lock().auth(token) {
+        Ok(info) => {
+            let is_bot = info.bot_id.is_some();
+            let mut v = json!({
+                "ok": true,
+                "url": "https://fake-slack.example/",
+                "team": TEAM_NAME,
+                "user": if is_bot { "fake-bot" } else { "fake-user" },
+                "team_id": info.team_id,
+                "user_id": info.user_id,
+                "is_enterprise_install": false,
+            });
+            if let Some(b) = info.bot_id {
+                v["bot_id"] = Value::String(b);
+            }
+            v
+        }
+        Err(e) => err(e),
+    }
+}
+
+fn manifest_validate(shared: &Shared, req: &Request, args: &Args) -> Value {
+    let Some(token) = args::token(req, args) else {
+        return err("not_authed");
+    };
+    match shared.lock().auth(token) {
+        Ok(info) if info.family == AccessFamily::Config => {}
+        Ok(_) => return err("not_allowed_token_type"),
+        Err(e) => return err(e),
+    }
+    let Some(manifest) = args.get("manifest") else {
+        return err("invalid_arguments");
+    };
+    let invalid = |message: &str, pointer: &str| {
+        json!({"ok": false, "error": "invalid_manifest",
+               "errors": [{"message": message, "pointer": pointer}]})
+    };
+    let m: Value = match serde_json::from_str(manifest) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return invalid("manifest must be a JSON object", "/"),
+    };
+    match m.pointer("/display_information/name") {
+        Some(Value::String(s)) if !s.is_empty() => json!({"ok": true}),
+        _ => invalid(
+            "must provide a non-empty string for display_information.name",
+            "/display_information/name",
+        ),
+    }
+}

@@ -1,0 +1,546 @@
+//! The server's world: apps, tokens, faults, rate limits and counters.
+//!
+//! Everything lives in one `State` behind one `Mutex`; every operation is a few hash-map
+//! look-ups, so the lock is never held for long.
+
+use crate::faults::{Fault, FaultKind, RateLimit, RateLimitState};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Write;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Team name reported by `auth.test` and OAuth responses.
+pub const TEAM_NAME: &str = "Fake Team";
+
+/// Kind of a legacy (and of the rotated) bot/user token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// `xoxb-` / `xoxe.xoxb-` tokens.
+    Bot,
+    /// `xoxp-` / `xoxe.xoxp-` tokens.
+    User,
+}
+
+/// An app's credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// `A…`
+    pub app_id: String,
+    /// `1234567890.1234567890`-style client id.
+    pub client_id: String,
+    /// Client secret (a secret: recorded in the issued-secrets list).
+    pub client_secret: String,
+}
+
+/// An app configuration token pair, as `tooling.tokens.rotate` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigTokenPair {
+    /// Access token, `xoxe.xoxp-1-…`.
+    pub token: String,
+    /// Refresh token, `xoxe-1-…` (single use).
+    pub refresh_token: String,
+    /// `T…`
+    pub team_id: String,
+    /// `U…`
+    pub user_id: String,
+    /// Issued at (Unix seconds).
+    pub iat: u64,
+    /// Expires at (Unix seconds); the token is dead once `now >= exp`.
+    pub exp: u64,
+}
+
+/// What the server was seeded with at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seeds {
+    /// An app with token rotation enabled.
+    pub app: App,
+    /// A live config token pair.
+    pub config_token: ConfigTokenPair,
+    /// A legacy bot token (`xoxb-…`) of the seeded app, never exchanged.
+    pub legacy_bot_token: String,
+    /// A legacy user token (`xoxp-…`) of the seeded app, never exchanged.
+    pub legacy_user_token: String,
+}
+
+/// Counters. JSON: `{"requests":{"auth.test":3},"rotations":1,…}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Requests per method name that reached method dispatch (faulted, rate-limited and
+    /// unknown methods included; control requests not).
+    pub requests: BTreeMap<String, u64>,
+    /// Successful `tooling.tokens.rotate` state changes (including fault-applied ones).
+    pub rotations: u64,
+    /// Successful `oauth.v2.exchange` state changes.
+    pub exchanges: u64,
+    /// Successful `oauth.v2.access` refresh grants.
+    pub refreshes: u64,
+    /// Attempts to use an already spent refresh token.
+    pub refresh_token_reuses: u64,
+    /// Accepted TCP connections (control connections included).
+    pub connections: u64,
+    /// Faults that fired.
+    pub faults_fired: u64,
+    /// Requests refused by a configured rate limit (not by a `ratelimited` fault).
+    pub ratelimited: u64,
+}
+
+/// Unix time in seconds.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).expect("getrandom failed");
+    b
+}
+
+/// 20 random bytes as 40 lowercase hex chars.
+pub(crate) fn rand_hex40() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b: [u8; 20] = random_bytes();
+    let mut s = String::with_capacity(40);
+    for x in b {
+        s.push(HEX[(x >> 4) as usize] as char);
+        s.push(HEX[(x & 15) as usize] as char);
+    }
+    s
+}
+
+/// `prefix` + 10 random uppercase alphanumerics (Slack-style ids: `T…`, `U…`, `A…`, `B…`).
+fn rand_id(prefix: char) -> String {
+    const ALNUM: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let b: [u8; 10] = random_bytes();
+    let mut s = String::with_capacity(11);
+    s.push(prefix);
+    for x in b {
+        s.push(ALNUM[(x % 36) as usize] as char);
+    }
+    s
+}
+
+fn rand_digits(n: usize) -> String {
+    let b: [u8; 16] = random_bytes();
+    b.iter().take(n).map(|x| (b'0' + x % 10) as char).collect()
+}
+
+/// Who an access token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AccessFamily {
+    /// An app configuration token.
+    Config,
+    /// A legacy, non-expiring `xoxb-`/`xoxp-` token.
+    Legacy { client_id: String, kind: TokenKind },
+    /// An expiring token from `oauth.v2.exchange`/`oauth.v2.access`.
+    Rotated { client_id: String, kind: TokenKind },
+}
+
+#[derive(Debug)]
+pub(crate) struct AccessRec {
+    pub family: AccessFamily,
+    /// `None`: never expires.
+    pub exp: Option<u64>,
+}
+
+/// Who a refresh token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RefreshFamily {
+    Config,
+    App { client_id: String, kind: TokenKind },
+}
+
+#[derive(Debug)]
+struct RefreshRec {
+    family: RefreshFamily,
+    used: bool,
+}
+
+#[derive(Debug)]
+struct LegacyRec {
+    client_id: String,
+    kind: TokenKind,
+    exchanged: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct AppRec {
+    pub app: App,
+    pub rotation_enabled: bool,
+    pub bot_user_id: String,
+    pub bot_id: String,
+}
+
+/// A successful `oauth.v2.exchange` / `oauth.v2.access` grant.
+#[derive(Debug)]
+pub(crate) struct Grant {
+    pub app_id: String,
+    pub kind: TokenKind,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    /// `bot_user_id` for bot tokens, `user_id` for user tokens.
+    pub subject_id: String,
+    pub team_id: String,
+}
+
+/// What `auth.test` learns about a live token.
+#[derive(Debug)]
+pub(crate) struct AuthInfo {
+    pub family: AccessFamily,
+    pub team_id: String,
+    pub user_id: String,
+    pub bot_id: Option<String>,
+}
+
+/// The whole mutable world.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub team_id: String,
+    pub user_id: String,
+    pub ttl: u64,
+    apps: HashMap<String, AppRec>,
+    access: HashMap<String, AccessRec>,
+    refresh: HashMap<String, RefreshRec>,
+    legacy: HashMap<String, LegacyRec>,
+    issued: Vec<String>,
+    issued_file: Option<File>,
+    faults: Vec<Fault>,
+    rate_limits: Vec<RateLimitState>,
+    requests: HashMap<String, u64>,
+    pub stats: Stats,
+}
+
+impl State {
+    pub fn new(ttl: u64, issued_file: Option<File>) -> State {
+        State {
+            team_id: rand_id('T'),
+            user_id: rand_id('U'),
+            ttl,
+            apps: HashMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            legacy: HashMap::new(),
+            issued: Vec::new(),
+            issued_file,
+            faults: Vec::new(),
+            rate_limits: Vec::new(),
+            requests: HashMap::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Record a secret (issued-secrets list and file) and hand it back.
+    fn record(&mut self, secret: String) -> String {
+        if let Some(f) = self.issued_file.as_mut() {
+            let mut line = Vec::with_capacity(secret.len() + 1);
+            line.extend_from_slice(secret.as_bytes());
+            line.push(b'\n');
+            // One write per line so concurrent readers never see half a token.
+            let _ = f.write_all(&line);
+            let _ = f.flush();
+        }
+        self.issued.push(secret.clone());
+        secret
+    }
+
+    pub fn issued(&self) -> Vec<String> {
+        self.issued.clone()
+    }
+
+    // ----- creation -------------------------------------------------------------------
+
+    pub fn new_app(&mut self, rotation_enabled: bool, client_id: Option<String>, client_secret: Option<String>) -> App {
+        let client_id = client_id.unwrap_or_else(|| format!("{}.{}", rand_digits(10), rand_digits(13)));
+        let client_secret = client_secret.unwrap_or_else(|| rand_hex40()[..32].to_string());
+        let client_secret = self.record(client_secret);
+        let app = App {
+            app_id: rand_id('A'),
+            client_id: client_id.clone(),
+            client_secret,
+        };
+        self.apps.insert(
+            client_id,
+            AppRec {
+                app: app.clone(),
+                rotation_enabled,
+                bot_user_id: rand_id('U'),
+                bot_id: rand_id('B'),
+            },
+        );
+        app
+    }
+
+    pub fn new_legacy(&mut self, client_id: &str, kind: TokenKind, token: Option<String>) -> String {
+        let token = token.unwrap_or_else(|| match kind {
+            TokenKind::Bot => format!("xoxb-{}-{}-{}", rand_digits(12), rand_digits(13), rand_hex40()),
+            TokenKind::User => format!("xoxp-{}-{}-{}", rand_digits(12), rand_digits(13), rand_hex40()),
+        });
+        let token = self.record(token);
+        self.legacy.insert(
+            token.clone(),
+            LegacyRec {
+                client_id: client_id.to_string(),
+                kind,
+                exchanged: false,
+            },
+        );
+        self.access.insert(
+            token.clone(),
+            AccessRec {
+                family: AccessFamily::Legacy {
+                    client_id: client_id.to_string(),
+                    kind,
+                },
+                exp: None,
+            },
+        );
+        token
+    }
+
+    pub fn new_config_pair(&mut self, ttl: Option<u64>, refresh: Option<String>) -> ConfigTokenPair {
+        let ttl = ttl.unwrap_or(self.ttl);
+        let iat = now_secs();
+        let exp = iat.saturating_add(ttl);
+        let token = self.record(format!("xoxe.xoxp-1-{}", rand_hex40()));
+        let refresh_token = self.record(refresh.unwrap_or_else(|| format!("xoxe-1-{}", rand_hex40())));
+        self.access.insert(
+            token.clone(),
+            AccessRec {
+                family: AccessFamily::Config,
+                exp: Some(exp),
+            },
+        );
+        self.refresh.insert(
+            refresh_token.clone(),
+            RefreshRec {
+                family: RefreshFamily::Config,
+                used: false,
+            },
+        );
+        ConfigTokenPair {
+            token,
+            refresh_token,
+            team_id: self.team_id.clone(),
+            user_id: self.user_id.clone(),
+            iat,
+            exp,
+        }
+    }
+
+    fn new_rotated_pair(&mut self, client_id: &str, kind: TokenKind) -> Grant {
+        let rec = &self.apps[client_id];
+        let app_id = rec.app.app_id.clone();
+        let subject_id = match kind {
+            TokenKind::Bot => rec.bot_user_id.clone(),
+            TokenKind::User => self.user_id.clone(),
+        };
+        let prefix = match kind {
+            TokenKind::Bot => "xoxe.xoxb-1-",
+            TokenKind::User => "xoxe.xoxp-1-",
+        };
+        let ttl = self.ttl;
+        let access_token = self.record(format!("{prefix}{}", rand_hex40()));
+        let refresh_token = self.record(format!("xoxe-1-{}", rand_hex40()));
+        self.access.insert(
+            access_token.clone(),
+            AccessRec {
+                family: AccessFamily::Rotated {
+                    client_id: client_id.to_string(),
+                    kind,
+                },
+                exp: Some(now_secs().saturating_add(ttl)),
+            },
+        );
+        self.refresh.insert(
+            refresh_token.clone(),
+            RefreshRec {
+                family: RefreshFamily::App {
+                    client_id: client_id.to_string(),
+                    kind,
+                },
+                used: false,
+            },
+        );
+        Grant {
+            app_id,
+            kind,
+            access_token,
+            refresh_token,
+            expires_in: ttl,
+            subject_id,
+            team_id: self.team_id.clone(),
+        }
+    }
+
+    // ----- Slack operations -----------------------------------------------------------
+
+    /// `tooling.tokens.rotate`.
+    pub fn rotate_config(&mut self, refresh_token: &str) -> Result<ConfigTokenPair, &'static str> {
+        match self.refresh.get_mut(refresh_token) {
+            Some(r) if r.family == RefreshFamily::Config => {
+                if r.used {
+                    self.stats.refresh_token_reuses += 1;
+                    return Err("invalid_refresh_token");
+                }
+                r.used = true;
+            }
+            _ => return Err("invalid_refresh_token"),
+        }
+        self.stats.rotations += 1;
+        Ok(self.new_config_pair(None, None))
+    }
+
+    /// Client credential check shared by the OAuth methods.
+    pub fn check_client(&self, client_id: &str, client_secret: &str) -> Result<&AppRec, &'static str> {
+        let rec = self.apps.get(client_id).ok_or("invalid_client_id")?;
+        if rec.app.client_secret != client_secret {
+            return Err("bad_client_secret");
+        }
+        Ok(rec)
+    }
+
+    /// `oauth.v2.exchange`.
+    pub fn exchange(&mut self, client_id: &str, client_secret: &str, token: &str) -> Result<Grant, &'static str> {
+        let rotation_enabled = self.check_client(client_id, client_secret)?.rotation_enabled;
+        let leg = self.legacy.get_mut(token).ok_or("invalid_token")?;
+        if leg.client_id != client_id {
+            return Err("invalid_token");
+        }
+        if !rotation_enabled {
+            return Err("token_rotation_not_enabled");
+        }
+        if leg.exchanged {
+            return Err("token_already_exchanged");
+        }
+        leg.exchanged = true;
+        let kind = leg.kind;
+        self.stats.exchanges += 1;
+        Ok(self.new_rotated_pair(client_id, kind))
+    }
+
+    /// `oauth.v2.access` with `grant_type=refresh_token` (client already checked).
+    pub fn refresh_grant(&mut self, client_id: &str, refresh_token: &str) -> Result<Grant, &'static str> {
+        let r = self.refresh.get_mut(refresh_token).ok_or("invalid_refresh_token")?;
+        let kind = match &r.family {
+            RefreshFamily::App { client_id: c, kind } if c == client_id => *kind,
+            _ => return Err("invalid_refresh_token"),
+        };
+        if r.used {
+            self.stats.refresh_token_reuses += 1;
+            return Err("invalid_refresh_token");
+        }
+        r.used = true;
+        self.stats.refreshes += 1;
+        Ok(self.new_rotated_pair(client_id, kind))
+    }
+
+    /// Authenticate an access token (`not_authed` is the caller's job).
+    pub fn auth(&self, token: &str) -> Result<AuthInfo, &'static str> {
+        let rec = self.access.get(token).ok_or("invalid_auth")?;
+        if let Some(exp) = rec.exp {
+            if now_secs() >= exp {
+                return Err("token_expired");
+            }
+        }
+        let (user_id, bot_id) = match &rec.family {
+            AccessFamily::Config => (self.user_id.clone(), None),
+            AccessFamily::Legacy { client_id, kind } | AccessFamily::Rotated { client_id, kind } => {
+                match (kind, self.apps.get(client_id)) {
+                    (TokenKind::Bot, Some(app)) => (app.bot_user_id.clone(), Some(app.bot_id.clone())),
+                    (TokenKind::Bot, None) => (rand_id('U'), Some(rand_id('B'))),
+                    (TokenKind::User, _) => (self.user_id.clone(), None),
+                }
+            }
+        };
+        Ok(AuthInfo {
+            family: rec.family.clone(),
+            team_id: self.team_id.clone(),
+            user_id,
+            bot_id,
+        })
+    }
+
+    // ----- faults, rate limits, counters ----------------------------------------------
+
+    pub fn push_fault(&mut self, fault: Fault) {
+        if fault.count > 0 {
+            self.faults.push(fault);
+        }
+    }
+
+    pub fn faults(&self) -> Vec<Fault> {
+        self.faults.clone()
+    }
+
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// Consume the first fault matching `method`.
+    pub fn take_fault(&mut self, method: &str) -> Option<FaultKind> {
+        if self.faults.is_empty() {
+            return None;
+        }
+        let i = self.faults.iter().position(|f| f.matches(method))?;
+        let f = &mut self.faults[i];
+        f.count -= 1;
+        let kind = if f.count == 0 {
+            self.faults.remove(i).kind
+        } else {
+            f.kind.clone()
+        };
+        self.stats.faults_fired += 1;
+        Some(kind)
+    }
+
+    pub fn add_rate_limit(&mut self, rl: RateLimit) {
+        self.rate_limits.retain(|r| r.limit.method != rl.method);
+        self.rate_limits.push(RateLimitState::new(rl));
+    }
+
+    pub fn clear_rate_limits(&mut self) {
+        self.rate_limits.clear();
+    }
+
+    /// Count a call against the rate limits; `Some(retry_after)` if it must be refused.
+    pub fn rate_limited(&mut self, method: &str) -> Option<u64> {
+        if self.rate_limits.is_empty() {
+            return None;
+        }
+        let now = Instant::now();
+        let mut refused = None;
+        for rl in &mut self.rate_limits {
+            if let Some(ra) = rl.hit(method, now) {
+                refused = Some(refused.map_or(ra, |r: u64| r.max(ra)));
+            }
+        }
+        if refused.is_some() {
+            self.stats.ratelimited += 1;
+        }
+        refused
+    }
+
+    pub fn count_request(&mut self, method: &str) {
+        if let Some(n) = self.requests.get_mut(method) {
+            *n += 1;
+        } else {
+            self.requests.insert(method.to_string(), 1);
+        }
+    }
+
+    pub fn snapshot_stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.requests = self.requests.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        s
+    }
+
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+        self.requests.clear();
+    }
+}

@@ -1,0 +1,1048 @@
+//! Real-socket tests of the fake Slack server, with a tiny raw HTTP/1.1 client.
+
+use fake_slack::{Config, FakeSlack, Fault, FaultKind, RateLimit, TokenKind};
+use serde_json::{json, Value};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Resp> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        let mut raw = req.into_bytes();
+        raw.extend_from_slice(body);
+        self.stream.write_all(&raw)?;
+        self.read_response()
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut tmp = [0u8; 65536];
+        let n = self.stream.read(&mut tmp)?;
+        self.buf.extend_from_slice(&tmp[..n]);
+        Ok(n)
+    }
+
+    fn read_response(&mut self) -> io::Result<Resp> {
+        loop {
+            let mut hs = [httparse::EMPTY_HEADER; 32];
+            let mut r = httparse::Response::new(&mut hs);
+            if let httparse::Status::Complete(len) = r.parse(&self.buf).map_err(io::Error::other)? {
+                let status = r.code.unwrap();
+                let headers: Vec<(String, String)> = r
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+                    .collect();
+                let cl: usize = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .map(|(_, v)| v.parse().unwrap())
+                    .unwrap_or(0);
+                self.buf.drain(..len);
+                while self.buf.len() < cl {
+                    if self.fill()? == 0 {
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short body"));
+                    }
+                }
+                let body = self.buf.drain(..cl).collect();
+                return Ok(Resp { status, headers, body });
+            }
+            if self.fill()? == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof before headers"));
+            }
+        }
+    }
+
+    /// POST a form body without charset (what the SDKs send).
+    fn form(&mut self, method: &str, args: &[(&str, &str)]) -> Resp {
+        self.form_with(method, "application/x-www-form-urlencoded", &[], args)
+    }
+
+    fn form_with(&mut self, method: &str, ctype: &str, headers: &[(&str, &str)], args: &[(&str, &str)]) -> Resp {
+        let body = encode(args);
+        let mut hs = vec![("Content-Type", ctype)];
+        hs.extend_from_slice(headers);
+        self.request("POST", &format!("/api/{method}"), &hs, body.as_bytes())
+            .unwrap()
+    }
+
+    fn control(&mut self, method: &str, path: &str, body: Value) -> Resp {
+        let b = if body.is_null() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&body).unwrap()
+        };
+        self.request(
+            method,
+            &format!("/_control/{path}"),
+            &[("Content-Type", "application/json")],
+            &b,
+        )
+        .unwrap()
+    }
+}
+
+fn encode(args: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    args.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let d = format!("{id}:{secret}").into_bytes();
+    let mut s = String::new();
+    for c in d.chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    format!("Basic {s}")
+}
+
+fn start() -> FakeSlack {
+    FakeSlack::start(Config::default()).unwrap()
+}
+
+fn auth_test(c: &mut Client, token: &str) -> Value {
+    let bearer = format!("Bearer {token}");
+    c.form_with(
+        "auth.test",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &bearer)],
+        &[],
+    )
+    .json()
+}
+
+#[test]
+fn rotation_is_single_use_and_counts_reuse() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let rt = s.seeds().config_token.refresh_token.clone();
+    let r = c.form("tooling.tokens.rotate", &[("refresh_token", &rt)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
+    let v = r.json();
+    assert_eq!(v["ok"], true, "{v}");
+    let tok = v["token"].as_str().unwrap();
+    let new_rt = v["refresh_token"].as_str().unwrap();
+    assert!(tok.starts_with("xoxe.xoxp-1-") && tok.len() == "xoxe.xoxp-1-".len() + 40);
+    assert!(new_rt.starts_with("xoxe-1-") && new_rt != rt);
+    assert_eq!(v["exp"].as_u64().unwrap() - v["iat"].as_u64().unwrap(), 43200);
+    assert_eq!(v["team_id"], json!(s.seeds().config_token.team_id));
+    assert!(v.get("warning").is_none());
+    // The old refresh token is spent.
+    let v = c.form("tooling.tokens.rotate", &[("refresh_token", &rt)]).json();
+    assert_eq!(v, json!({"ok": false, "error": "invalid_refresh_token"}));
+    // Unknown and missing refresh tokens.
+    let v = c
+        .form("tooling.tokens.rotate", &[("refresh_token", "xoxe-1-nope")])
+        .json();
+    assert_eq!(v["error"], "invalid_refresh_token");
+    let v = c.form("tooling.tokens.rotate", &[]).json();
+    assert_eq!(v["error"], "invalid_arguments");
+    // Both the old and the new access tokens work until their own exp.
+    assert_eq!(auth_test(&mut c, &s.seeds().config_token.token)["ok"], true);
+    assert_eq!(auth_test(&mut c, tok)["ok"], true);
+    // The new refresh token works once.
+    assert_eq!(
+        c.form("tooling.tokens.rotate", &[("refresh_token", new_rt)]).json()["ok"],
+        true
+    );
+    let st = s.stats();
+    assert_eq!(st.rotations, 2);
+    assert_eq!(st.refresh_token_reuses, 1);
+    assert_eq!(st.requests["tooling.tokens.rotate"], 5);
+    assert_eq!(st.requests["auth.test"], 2);
+    let issued = s.issued_secrets();
+    assert!(issued.iter().any(|x| x == tok) && issued.iter().any(|x| x == new_rt));
+}
+
+#[test]
+fn ttl_expiry_is_visible_in_auth_test() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let dead = s.new_config_token(Some(0));
+    assert_eq!(auth_test(&mut c, &dead.token)["error"], "token_expired");
+    let short = s.new_config_token(Some(1));
+    assert_eq!(auth_test(&mut c, &short.token)["ok"], true);
+    // Tokens issued after set_token_ttl carry the new TTL.
+    s.set_token_ttl(0);
+    let v = c
+        .form("tooling.tokens.rotate", &[("refresh_token", &short.refresh_token)])
+        .json();
+    assert_eq!(v["exp"], v["iat"]);
+    assert_eq!(
+        auth_test(&mut c, v["token"].as_str().unwrap())["error"],
+        "token_expired"
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(auth_test(&mut c, &short.token)["error"], "token_expired");
+    // Other auth errors.
+    assert_eq!(auth_test(&mut c, "xoxb-unknown")["error"], "invalid_auth");
+    assert_eq!(c.form("auth.test", &[]).json()["error"], "not_authed");
+    // Token as an argument works too; a refresh token is no access token.
+    let leg = &s.seeds().legacy_bot_token;
+    let v = c.form("auth.test", &[("token", leg)]).json();
+    assert_eq!(v["ok"], true);
+    assert!(v["bot_id"].as_str().unwrap().starts_with('B'));
+    let v = c.form("auth.test", &[("token", &s.seeds().legacy_user_token)]).json();
+    assert_eq!(v["ok"], true);
+    assert!(v.get("bot_id").is_none());
+    assert_eq!(
+        auth_test(&mut c, &s.seeds().config_token.refresh_token)["error"],
+        "invalid_auth"
+    );
+}
+
+#[test]
+fn exchange_errors_and_success() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let app = s.seeds().app.clone();
+    let bot = s.seeds().legacy_bot_token.clone();
+    let ex = |c: &mut Client, id: &str, secret: &str, tok: &str| {
+        c.form(
+            "oauth.v2.exchange",
+            &[("client_id", id), ("client_secret", secret), ("token", tok)],
+        )
+        .json()
+    };
+    assert_eq!(
+        ex(&mut c, "1.2", &app.client_secret, &bot)["error"],
+        "invalid_client_id"
+    );
+    assert_eq!(ex(&mut c, &app.client_id, "wrong", &bot)["error"], "bad_client_secret");
+    assert_eq!(
+        ex(&mut c, &app.client_id, &app.client_secret, "xoxb-nope")["error"],
+        "invalid_token"
+    );
+    let v = c
+        .form(
+            "oauth.v2.exchange",
+            &[("client_id", &app.client_id), ("client_secret", &app.client_secret)],
+        )
+        .json();
+    assert_eq!(v["error"], "invalid_arguments");
+    // A legacy token of another app.
+    let other = s.new_app(true);
+    let other_tok = s.new_legacy_token(&other.client_id, TokenKind::Bot);
+    assert_eq!(
+        ex(&mut c, &app.client_id, &app.client_secret, &other_tok)["error"],
+        "invalid_token"
+    );
+    // An app without rotation.
+    let plain = s.new_app(false);
+    let plain_tok = s.new_legacy_token(&plain.client_id, TokenKind::User);
+    let v = ex(&mut c, &plain.client_id, &plain.client_secret, &plain_tok);
+    assert_eq!(v["error"], "token_rotation_not_enabled");
+    // Success (bot), then token_already_exchanged.
+    let v = ex(&mut c, &app.client_id, &app.client_secret, &bot);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["token_type"], "bot");
+    assert_eq!(v["app_id"], json!(app.app_id));
+    assert!(v["access_token"].as_str().unwrap().starts_with("xoxe.xoxb-1-"));
+    assert!(v["refresh_token"].as_str().unwrap().starts_with("xoxe-1-"));
+    assert_eq!(v["expires_in"], 43200);
+    assert!(v["bot_user_id"].as_str().unwrap().starts_with('U'));
+    assert_eq!(v["team"]["name"], "Fake Team");
+    assert_eq!(v["enterprise"], Value::Null);
+    assert_eq!(v["is_enterprise_install"], false);
+    assert_eq!(auth_test(&mut c, v["access_token"].as_str().unwrap())["ok"], true);
+    assert_eq!(
+        ex(&mut c, &app.client_id, &app.client_secret, &bot)["error"],
+        "token_already_exchanged"
+    );
+    // The legacy token itself keeps working (as on Slack).
+    assert_eq!(auth_test(&mut c, &bot)["ok"], true);
+    // User token, sent as Bearer (as Python's SDK does) with client credentials as fields.
+    let user = s.seeds().legacy_user_token.clone();
+    let b = format!("Bearer {user}");
+    let v = c
+        .form_with(
+            "oauth.v2.exchange",
+            "application/x-www-form-urlencoded",
+            &[("Authorization", &b)],
+            &[("client_id", &app.client_id), ("client_secret", &app.client_secret)],
+        )
+        .json();
+    assert_eq!(v["token_type"], "user", "{v}");
+    assert!(v["access_token"].as_str().unwrap().starts_with("xoxe.xoxp-1-"));
+    assert!(v["user_id"].as_str().unwrap().starts_with('U'));
+    assert_eq!(s.stats().exchanges, 2);
+}
+
+#[test]
+fn refresh_grant() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let app = s.seeds().app.clone();
+    let v = c
+        .form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("token", &s.seeds().legacy_bot_token),
+            ],
+        )
+        .json();
+    let access1 = v["access_token"].as_str().unwrap().to_string();
+    let rt1 = v["refresh_token"].as_str().unwrap().to_string();
+    let auth = basic(&app.client_id, &app.client_secret);
+    let refresh = |c: &mut Client, rt: &str, grant: Option<&str>| {
+        let mut args = vec![("refresh_token", rt)];
+        if let Some(g) = grant {
+            args.push(("grant_type", g));
+        }
+        c.form_with(
+            "oauth.v2.access",
+            "application/x-www-form-urlencoded",
+            &[("Authorization", &auth)],
+            &args,
+        )
+        .json()
+    };
+    assert_eq!(refresh(&mut c, &rt1, None)["error"], "invalid_grant_type");
+    assert_eq!(
+        refresh(&mut c, &rt1, Some("client_credentials"))["error"],
+        "invalid_grant_type"
+    );
+    let v = refresh(&mut c, &rt1, Some("refresh_token"));
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["token_type"], "bot");
+    let access2 = v["access_token"].as_str().unwrap().to_string();
+    assert!(access2.starts_with("xoxe.xoxb-1-") && access2 != access1);
+    // The previous access token stays valid until its exp.
+    assert_eq!(auth_test(&mut c, &access1)["ok"], true);
+    assert_eq!(auth_test(&mut c, &access2)["ok"], true);
+    // Reuse.
+    assert_eq!(
+        refresh(&mut c, &rt1, Some("refresh_token"))["error"],
+        "invalid_refresh_token"
+    );
+    assert_eq!(
+        refresh(&mut c, "xoxe-1-unknown", Some("refresh_token"))["error"],
+        "invalid_refresh_token"
+    );
+    // A config refresh token or another app's refresh token is not this app's.
+    let cfg = &s.seeds().config_token.refresh_token;
+    assert_eq!(
+        refresh(&mut c, cfg, Some("refresh_token"))["error"],
+        "invalid_refresh_token"
+    );
+    let other = s.new_app(true);
+    let rt2 = v["refresh_token"].as_str().unwrap();
+    let v = c
+        .form(
+            "oauth.v2.access",
+            &[
+                ("client_id", &other.client_id),
+                ("client_secret", &other.client_secret),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt2),
+            ],
+        )
+        .json();
+    assert_eq!(v["error"], "invalid_refresh_token");
+    let v = c
+        .form(
+            "oauth.v2.access",
+            &[("client_id", &app.client_id), ("client_secret", "x")],
+        )
+        .json();
+    assert_eq!(v["error"], "bad_client_secret");
+    let v = c
+        .form(
+            "oauth.v2.access",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("code", "c"),
+            ],
+        )
+        .json();
+    assert_eq!(v["error"], "invalid_code");
+    let st = s.stats();
+    assert_eq!((st.refreshes, st.refresh_token_reuses), (1, 1));
+}
+
+#[test]
+fn content_types_charsets_and_arguments() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let tok = s.seeds().config_token.token.clone();
+    let bearer = format!("Bearer {tok}");
+    let h = [("Authorization", bearer.as_str())];
+    let v = c
+        .form_with("auth.test", "application/x-www-form-urlencoded; charset=utf-8", &h, &[])
+        .json();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["warning"], "superfluous_charset");
+    assert_eq!(v["response_metadata"]["warnings"], json!(["superfluous_charset"]));
+    let v = c
+        .form_with(
+            "auth.test",
+            "application/x-www-form-urlencoded; charset=koi8-r",
+            &h,
+            &[],
+        )
+        .json();
+    assert_eq!(v["error"], "invalid_charset");
+    // JSON without charset: a warning; the token must come as Bearer.
+    let v = c
+        .request(
+            "POST",
+            "/api/auth.test",
+            &[("Content-Type", "application/json"), h[0]],
+            b"{}",
+        )
+        .unwrap()
+        .json();
+    assert_eq!(
+        (v["ok"].clone(), v["warning"].clone()),
+        (json!(true), json!("missing_charset"))
+    );
+    let v = c
+        .request(
+            "POST",
+            "/api/auth.test",
+            &[("Content-Type", "application/json; charset=utf-8")],
+            format!("{{\"token\":\"{tok}\"}}").as_bytes(),
+        )
+        .unwrap()
+        .json();
+    assert_eq!(v["error"], "not_authed");
+    let v = c
+        .request(
+            "POST",
+            "/api/auth.test",
+            &[("Content-Type", "application/json; charset=utf-8"), h[0]],
+            b"[1,",
+        )
+        .unwrap()
+        .json();
+    assert_eq!(v["error"], "invalid_json");
+    // Error responses carry warnings too.
+    let v = c
+        .request(
+            "POST",
+            "/api/tooling.tokens.rotate",
+            &[("Content-Type", "application/json")],
+            b"{\"refresh_token\":\"x\"}",
+        )
+        .unwrap()
+        .json();
+    assert_eq!(v["error"], "invalid_refresh_token");
+    assert_eq!(v["warning"], "missing_charset");
+    // Post types.
+    let v = c.request("POST", "/api/auth.test", &[], b"token=x").unwrap().json();
+    assert_eq!(v["error"], "missing_post_type");
+    let v = c
+        .request("POST", "/api/auth.test", &[("Content-Type", "text/xml")], b"<x/>")
+        .unwrap()
+        .json();
+    assert_eq!(v["error"], "invalid_post_type");
+    // Form syntax and argument names.
+    let raw = |c: &mut Client, body: &[u8]| {
+        c.request(
+            "POST",
+            "/api/auth.test",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body,
+        )
+        .unwrap()
+        .json()["error"]
+            .clone()
+    };
+    assert_eq!(raw(&mut c, b"token=%zz"), "invalid_form_data");
+    assert_eq!(raw(&mut c, b"token=%C3%28"), "invalid_form_data");
+    assert_eq!(raw(&mut c, b"to-ken=x"), "invalid_arg_name");
+    assert_eq!(raw(&mut c, b"token[]=x"), "invalid_array_arg");
+    assert_eq!(raw(&mut c, b"token=a&token=b"), "invalid_array_arg");
+    // GET with query parameters, like Slack.
+    let v = c
+        .request("GET", &format!("/api/auth.test?token={tok}"), &[], b"")
+        .unwrap()
+        .json();
+    assert_eq!(v["ok"], true);
+    // Unknown method: 404 with a JSON body.
+    let r = c.form("chat.postMessage", &[]);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"], "unknown_method");
+    // Body larger than announced arrival: request_timeout (client half-closes).
+    let mut c2 = Client::connect(s.port());
+    c2.stream
+        .write_all(b"POST /api/auth.test HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ntoken=x")
+        .unwrap();
+    c2.stream.shutdown(Shutdown::Write).unwrap();
+    let r = c2.read_response().unwrap();
+    assert_eq!(r.json()["error"], "request_timeout");
+    // Oversized and chunked bodies.
+    let mut c3 = Client::connect(s.port());
+    c3.stream
+        .write_all(b"POST /api/auth.test HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 2000000\r\n\r\n")
+        .unwrap();
+    assert_eq!(c3.read_response().unwrap().status, 413);
+    let mut c4 = Client::connect(s.port());
+    c4.stream
+        .write_all(b"POST /api/auth.test HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        .unwrap();
+    assert_eq!(c4.read_response().unwrap().status, 411);
+}
+
+#[test]
+fn manifest_validate() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let cfg = format!("Bearer {}", s.seeds().config_token.token);
+    let bot = format!("Bearer {}", s.seeds().legacy_bot_token);
+    let call = |c: &mut Client, auth: &str, manifest: Option<&str>| {
+        let args: Vec<(&str, &str)> = manifest.map(|m| vec![("manifest", m)]).unwrap_or_default();
+        c.form_with(
+            "apps.manifest.validate",
+            "application/x-www-form-urlencoded",
+            &[("Authorization", auth)],
+            &args,
+        )
+        .json()
+    };
+    assert_eq!(call(&mut c, &bot, Some("{}"))["error"], "not_allowed_token_type");
+    assert_eq!(
+        call(&mut c, "Bearer xoxe.xoxp-1-nope", Some("{}"))["error"],
+        "invalid_auth"
+    );
+    assert_eq!(call(&mut c, &cfg, None)["error"], "invalid_arguments");
+    let v = call(&mut c, &cfg, Some("[1]"));
+    assert_eq!(v["error"], "invalid_manifest");
+    assert_eq!(v["errors"][0]["pointer"], "/");
+    let v = call(&mut c, &cfg, Some(r#"{"display_information":{}}"#));
+    assert_eq!(v["errors"][0]["pointer"], "/display_information/name");
+    assert_eq!(
+        call(&mut c, &cfg, Some(r#"{"display_information":{"name":"x"}}"#)),
+        json!({"ok": true})
+    );
+}
+
+#[test]
+fn rate_limits_and_ratelimited_fault() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    s.add_rate_limit(RateLimit {
+        method: "auth.test".into(),
+        limit: 2,
+        window_secs: 1,
+        retry_after: 7,
+    });
+    let tok = s.seeds().legacy_bot_token.clone();
+    assert_eq!(auth_test(&mut c, &tok)["ok"], true);
+    assert_eq!(auth_test(&mut c, &tok)["ok"], true);
+    let b = format!("Bearer {tok}");
+    let r = c.form_with(
+        "auth.test",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &b)],
+        &[],
+    );
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("7"));
+    assert_eq!(r.json(), json!({"ok": false, "error": "ratelimited"}));
+    // Other methods are not limited; the window ends.
+    assert_eq!(c.form("tooling.tokens.rotate", &[]).status, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(auth_test(&mut c, &tok)["ok"], true);
+    s.clear_rate_limits();
+    // Fault: with and without Retry-After.
+    s.inject(Fault::new("*", FaultKind::Ratelimited { retry_after: Some(1) }));
+    s.inject(Fault::new("auth.test", FaultKind::Ratelimited { retry_after: None }));
+    let r = c.form_with(
+        "auth.test",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &b)],
+        &[],
+    );
+    assert_eq!((r.status, r.header("retry-after")), (429, Some("1")));
+    let r = c.form_with(
+        "auth.test",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &b)],
+        &[],
+    );
+    assert_eq!((r.status, r.header("retry-after")), (429, None));
+    assert_eq!(auth_test(&mut c, &tok)["ok"], true);
+    let st = s.stats();
+    assert_eq!((st.ratelimited, st.faults_fired), (1, 2));
+}
+
+#[test]
+fn drop_faults_and_apply_semantics() {
+    let s = start();
+    let rt0 = s.seeds().config_token.refresh_token.clone();
+    // drop_before_apply: connection dies, nothing happened.
+    s.inject(Fault::new("tooling.tokens.rotate", FaultKind::DropBeforeApply));
+    let mut c = Client::connect(s.port());
+    let e = c.request(
+        "POST",
+        "/api/tooling.tokens.rotate",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        encode(&[("refresh_token", &rt0)]).as_bytes(),
+    );
+    assert!(e.is_err());
+    assert_eq!(s.stats().rotations, 0);
+    // drop_after_apply: connection dies, but the rotation happened — the token is spent.
+    s.inject(Fault::new("tooling.tokens.rotate", FaultKind::DropAfterApply));
+    let mut c = Client::connect(s.port());
+    assert!(c
+        .form_with_result("tooling.tokens.rotate", &[("refresh_token", &rt0)])
+        .is_err());
+    assert_eq!(s.stats().rotations, 1);
+    let mut c = Client::connect(s.port());
+    assert_eq!(
+        c.form("tooling.tokens.rotate", &[("refresh_token", &rt0)]).json()["error"],
+        "invalid_refresh_token"
+    );
+    assert_eq!(s.stats().refresh_token_reuses, 1);
+    // slack_error with apply: the answer lies, the state changed.
+    let pair = s.new_config_token(None);
+    s.inject(Fault::new(
+        "*",
+        FaultKind::SlackError {
+            error: "internal_error".into(),
+            apply: true,
+        },
+    ));
+    let v = c
+        .form("tooling.tokens.rotate", &[("refresh_token", &pair.refresh_token)])
+        .json();
+    assert_eq!(v, json!({"ok": false, "error": "internal_error"}));
+    assert_eq!(
+        c.form("tooling.tokens.rotate", &[("refresh_token", &pair.refresh_token)])
+            .json()["error"],
+        "invalid_refresh_token"
+    );
+    // Without apply nothing changes.
+    let pair = s.new_config_token(None);
+    s.inject(
+        Fault::new(
+            "*",
+            FaultKind::SlackError {
+                error: "fatal_error".into(),
+                apply: false,
+            },
+        )
+        .times(2),
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            c.form("tooling.tokens.rotate", &[("refresh_token", &pair.refresh_token)])
+                .json()["error"],
+            "fatal_error"
+        );
+    }
+    assert_eq!(
+        c.form("tooling.tokens.rotate", &[("refresh_token", &pair.refresh_token)])
+            .json()["ok"],
+        true
+    );
+    // Faults only hit their method.
+    s.inject(Fault::new("oauth.v2.exchange", FaultKind::EmptyBody { apply: false }));
+    assert_eq!(auth_test(&mut c, &pair.token)["ok"], true);
+    assert_eq!(s.faults().len(), 1);
+    s.clear_faults();
+    assert!(s.faults().is_empty());
+}
+
+impl Client {
+    fn form_with_result(&mut self, method: &str, args: &[(&str, &str)]) -> io::Result<Resp> {
+        let body = encode(args);
+        self.request(
+            "POST",
+            &format!("/api/{method}"),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    }
+}
+
+#[test]
+fn body_faults() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let tok = s.seeds().legacy_bot_token.clone();
+    let b = format!("Bearer {tok}");
+    let h = [("Authorization", b.as_str())];
+    let call = |c: &mut Client| c.form_with("auth.test", "application/x-www-form-urlencoded", &h, &[]);
+    s.inject(Fault::new(
+        "auth.test",
+        FaultKind::HttpStatus {
+            status: 502,
+            apply: false,
+        },
+    ));
+    let r = call(&mut c);
+    assert_eq!(r.status, 502);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&r.body).contains("<html>"));
+    s.inject(Fault::new("auth.test", FaultKind::EmptyBody { apply: false }));
+    let r = call(&mut c);
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    s.inject(Fault::new("auth.test", FaultKind::MalformedJson { apply: false }));
+    assert!(serde_json::from_slice::<Value>(&call(&mut c).body).is_err());
+    s.inject(Fault::new("auth.test", FaultKind::WrongShape { apply: false }));
+    assert_eq!(call(&mut c).json()["token"], 123);
+    s.inject(Fault::new("auth.test", FaultKind::TruncatedJson { apply: true }));
+    let r = call(&mut c);
+    assert!(r.body.starts_with(b"{\"ok\":true") && serde_json::from_slice::<Value>(&r.body).is_err());
+    // Huge body: exact size, streamed, the connection stays usable.
+    s.inject(Fault::new("auth.test", FaultKind::HugeBody { bytes: 8 << 20 }));
+    let r = call(&mut c);
+    assert_eq!(r.body.len(), 8 << 20);
+    assert_eq!(r.json()["ok"], true);
+    assert_eq!(call(&mut c).json()["ok"], true);
+    // Slow body / slow headers / delay still deliver the real answer.
+    s.inject(Fault::new("auth.test", FaultKind::SlowBody { delay_ms: 100 }));
+    s.inject(Fault::new(
+        "auth.test",
+        FaultKind::SlowHeaders {
+            delay_ms: 100,
+            apply: false,
+        },
+    ));
+    s.inject(Fault::new("auth.test", FaultKind::Delay { delay_ms: 100 }));
+    let t = Instant::now();
+    for _ in 0..3 {
+        assert_eq!(call(&mut c).json()["ok"], true);
+    }
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    // Truncated body: full length announced, half sent, then EOF.
+    s.inject(Fault::new("auth.test", FaultKind::TruncatedBody { apply: true }));
+    let e = c
+        .request(
+            "POST",
+            "/api/auth.test",
+            &[("Content-Type", "application/x-www-form-urlencoded"), h[0]],
+            b"",
+        )
+        .err()
+        .unwrap();
+    assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+    // slow_headers without apply: a client that gave up changed nothing.
+    let pair = s.new_config_token(None);
+    s.inject(Fault::new(
+        "tooling.tokens.rotate",
+        FaultKind::SlowHeaders {
+            delay_ms: 300,
+            apply: false,
+        },
+    ));
+    let mut c2 = Client::connect(s.port());
+    c2.stream
+        .write_all(format!("POST /api/tooling.tokens.rotate HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\nrefresh_token={}", 14 + pair.refresh_token.len(), pair.refresh_token).as_bytes())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    drop(c2);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(s.stats().rotations, 0);
+    let mut c3 = Client::connect(s.port());
+    assert_eq!(
+        c3.form("tooling.tokens.rotate", &[("refresh_token", &pair.refresh_token)])
+            .json()["ok"],
+        true
+    );
+}
+
+#[test]
+fn keep_alive_one_connection() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let tok = s.seeds().legacy_user_token.clone();
+    for _ in 0..50 {
+        assert_eq!(auth_test(&mut c, &tok)["ok"], true);
+    }
+    // Pipelined requests are answered in order.
+    let b = format!("Bearer {tok}");
+    let one = format!("POST /api/auth.test HTTP/1.1\r\nAuthorization: {b}\r\nContent-Length: 0\r\n\r\n");
+    c.stream.write_all(format!("{one}{one}{one}").as_bytes()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(c.read_response().unwrap().json()["ok"], true);
+    }
+    let st = s.stats();
+    assert_eq!(st.connections, 1);
+    assert_eq!(st.requests["auth.test"], 53);
+    // Connection: close is honoured.
+    let r = c
+        .request(
+            "POST",
+            "/api/auth.test",
+            &[("Connection", "close"), ("Authorization", &b)],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(c.fill().unwrap(), 0);
+    s.reset_stats();
+    assert_eq!(s.stats().connections, 0);
+}
+
+#[test]
+fn control_endpoints() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let app: Value = c.control("POST", "apps", json!({"rotation_enabled": true})).json();
+    assert!(app["app_id"].as_str().unwrap().starts_with('A'));
+    let leg = c
+        .control(
+            "POST",
+            "legacy_tokens",
+            json!({"client_id": app["client_id"], "kind": "user"}),
+        )
+        .json();
+    let leg = leg["token"].as_str().unwrap().to_string();
+    assert!(leg.starts_with("xoxp-"));
+    let v = c
+        .form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", app["client_id"].as_str().unwrap()),
+                ("client_secret", app["client_secret"].as_str().unwrap()),
+                ("token", &leg),
+            ],
+        )
+        .json();
+    assert_eq!(v["token_type"], "user", "{v}");
+    let pair = c.control("POST", "config_tokens", json!({"ttl": 0})).json();
+    assert_eq!(pair["iat"], pair["exp"]);
+    assert_eq!(c.control("POST", "ttl", json!({"ttl": 5})).json()["ok"], true);
+    let v = c
+        .form(
+            "tooling.tokens.rotate",
+            &[("refresh_token", pair["refresh_token"].as_str().unwrap())],
+        )
+        .json();
+    assert_eq!(v["exp"].as_u64().unwrap() - v["iat"].as_u64().unwrap(), 5);
+    // Faults over HTTP.
+    let r = c.control(
+        "POST",
+        "faults",
+        json!({"method": "tooling.tokens.rotate", "kind": "drop_after_apply", "count": 1}),
+    );
+    assert_eq!(r.status, 200);
+    let r = c.control(
+        "POST",
+        "faults",
+        json!({"method": "*", "kind": "ratelimited", "retry_after": 1}),
+    );
+    assert_eq!(r.status, 200);
+    let f = c.control("GET", "faults", Value::Null).json();
+    assert_eq!(f.as_array().unwrap().len(), 2);
+    assert_eq!(c.control("DELETE", "faults", Value::Null).json()["ok"], true);
+    assert!(s.faults().is_empty());
+    assert_eq!(c.control("POST", "faults", json!({"kind": "nonsense"})).status, 400);
+    assert_eq!(c.control("POST", "faults", json!({"kind": "slack_error"})).status, 400);
+    // Rate limits over HTTP.
+    let r = c.control(
+        "POST",
+        "rate_limits",
+        json!({"method": "auth.test", "limit": 0, "window_secs": 60, "retry_after": 3}),
+    );
+    assert_eq!(r.status, 200);
+    let r = c.form("auth.test", &[("token", &leg)]);
+    assert_eq!((r.status, r.header("retry-after")), (429, Some("3")));
+    assert_eq!(c.control("DELETE", "rate_limits", Value::Null).status, 200);
+    assert_eq!(c.form("auth.test", &[("token", &leg)]).status, 200);
+    // Stats, reset, seeds.
+    let st = c.control("GET", "stats", Value::Null).json();
+    assert_eq!(st["requests"]["auth.test"], 2);
+    assert_eq!(st["rotations"], 1);
+    assert_eq!(st["connections"], 1);
+    c.control("POST", "faults", json!({"kind": "delay", "delay_ms": 1}));
+    assert_eq!(c.control("POST", "reset", Value::Null).json()["ok"], true);
+    let st = c.control("GET", "stats", Value::Null).json();
+    assert_eq!(st["rotations"], 0);
+    assert!(s.faults().is_empty());
+    let seeds = c.control("GET", "seeds", Value::Null).json();
+    assert_eq!(seeds["port"], s.port());
+    assert_eq!(seeds["base_url"], s.base_url());
+    assert_eq!(seeds["control_url"], s.control_url());
+    assert_eq!(seeds["app"]["client_secret"], json!(s.seeds().app.client_secret));
+    assert_eq!(
+        seeds["config_token"]["refresh_token"],
+        json!(s.seeds().config_token.refresh_token)
+    );
+    assert_eq!(seeds["legacy_bot_token"], json!(s.seeds().legacy_bot_token));
+    assert_eq!(c.control("GET", "nope", Value::Null).status, 404);
+    assert_eq!(c.control("GET", "apps", Value::Null).status, 405);
+    // Shutdown over HTTP stops accepting.
+    assert_eq!(c.control("POST", "shutdown", Value::Null).json()["ok"], true);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(s.shutdown_requested());
+    assert!(TcpStream::connect(("127.0.0.1", s.port())).is_err());
+}
+
+#[test]
+fn many_servers_and_shutdown_closes_connections() {
+    let servers: Vec<FakeSlack> = (0..8).map(|_| start()).collect();
+    let mut ports: Vec<u16> = servers.iter().map(|s| s.port()).collect();
+    ports.sort();
+    ports.dedup();
+    assert_eq!(ports.len(), 8);
+    let mut c = Client::connect(servers[0].port());
+    assert_eq!(auth_test(&mut c, &servers[0].seeds().legacy_bot_token)["ok"], true);
+    // Seeds are per server.
+    assert_eq!(
+        auth_test(&mut c, &servers[1].seeds().legacy_bot_token)["error"],
+        "invalid_auth"
+    );
+    let port = servers[0].port();
+    drop(servers);
+    assert_eq!(c.fill().unwrap_or(0), 0);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn fault_json_round_trip() {
+    let f: Fault =
+        serde_json::from_value(json!({"method": "tooling.tokens.rotate", "kind": "drop_after_apply"})).unwrap();
+    assert_eq!(f, Fault::new("tooling.tokens.rotate", FaultKind::DropAfterApply));
+    let f: Fault =
+        serde_json::from_value(json!({"kind": "slack_error", "error": "internal_error", "apply": true, "count": 3}))
+            .unwrap();
+    assert_eq!(
+        f,
+        Fault::new(
+            "*",
+            FaultKind::SlackError {
+                error: "internal_error".into(),
+                apply: true
+            }
+        )
+        .times(3)
+    );
+    let v = serde_json::to_value(Fault::new("*", FaultKind::HugeBody { bytes: 10 })).unwrap();
+    assert_eq!(v, json!({"method": "*", "kind": "huge_body", "bytes": 10, "count": 1}));
+}
+
+#[test]
+fn seeded_overrides_and_issued_tokens_file() {
+    let dir = std::env::temp_dir().join(format!("fake-slack-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("issued.txt");
+    let s = FakeSlack::start(Config {
+        issued_tokens_file: Some(file.clone()),
+        app_client_id: Some("111.222".into()),
+        app_client_secret: Some("sekrit-client".into()),
+        config_refresh_token: Some("xoxe-1-seeded".into()),
+        legacy_bot_token: Some("xoxb-seeded".into()),
+        legacy_user_token: Some("xoxp-seeded".into()),
+        ..Config::default()
+    })
+    .unwrap();
+    assert_eq!(s.seeds().app.client_id, "111.222");
+    let mut c = Client::connect(s.port());
+    let v = c
+        .form("tooling.tokens.rotate", &[("refresh_token", "xoxe-1-seeded")])
+        .json();
+    assert_eq!(v["ok"], true);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for secret in [
+        "sekrit-client",
+        "xoxe-1-seeded",
+        "xoxb-seeded",
+        "xoxp-seeded",
+        v["token"].as_str().unwrap(),
+        v["refresh_token"].as_str().unwrap(),
+    ] {
+        assert!(lines.contains(&secret), "missing a secret in the issued file");
+    }
+    assert_eq!(lines, s.issued_secrets());
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `cargo test -p xoxe-fake-slack --release -- --ignored throughput --nocapture`
+#[test]
+#[ignore]
+fn throughput() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let b = format!("Bearer {}", s.seeds().legacy_bot_token);
+    let req = format!("POST /api/auth.test HTTP/1.1\r\nHost: x\r\nAuthorization: {b}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n");
+    let n = 50_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        c.stream.write_all(req.as_bytes()).unwrap();
+        let r = c.read_response().unwrap();
+        assert_eq!(r.status, 200);
+    }
+    let el = t.elapsed();
+    println!(
+        "auth.test: {:.0} req/s on one keep-alive connection",
+        n as f64 / el.as_secs_f64()
+    );
+    let mut rt = s.seeds().config_token.refresh_token.clone();
+    let t = Instant::now();
+    for _ in 0..20_000 {
+        let v = c.form("tooling.tokens.rotate", &[("refresh_token", &rt)]).json();
+        rt = v["refresh_token"].as_str().unwrap().to_string();
+    }
+    println!("rotate: {:.0} req/s", 20_000f64 / t.elapsed().as_secs_f64());
+}

@@ -1,0 +1,308 @@
+//! Every fault the fake Slack can inject, against a token-spending method and a
+//! harmless one: the status, and for rotations how many requests reached Slack.
+
+mod common;
+
+use common::{client, options, requests, server};
+use fake_slack::{Fault, FaultKind};
+use std::time::Duration;
+use xoxe::{Client, Status};
+
+const ROTATE: &str = "tooling.tokens.rotate";
+
+/// Rotates once under `kind`; returns the error and checks one request was made.
+fn rotate_under(kind: FaultKind, timeout: Option<Duration>) -> (xoxe::Error, u64) {
+    let slack = server();
+    let xoxe = client(&slack);
+    let seed = slack.new_config_token(None);
+    slack.inject(Fault::new(ROTATE, kind));
+    let err = xoxe.tooling_tokens_rotate(&seed.refresh_token, timeout).unwrap_err();
+    assert_eq!(
+        requests(&slack, ROTATE),
+        1,
+        "a rotation is never sent twice ({:?})",
+        err.cause
+    );
+    (err, slack.stats().rotations)
+}
+
+#[test]
+fn lost_response_after_the_rotation_applied_is_outcome_unknown_after_one_request() {
+    let (err, rotations) = rotate_under(FaultKind::DropAfterApply, None);
+    assert_eq!(err.status, Status::OutcomeUnknown);
+    assert_eq!(rotations, 1, "the server did rotate");
+    assert!(err.message.contains("outcome unknown"));
+}
+
+#[test]
+fn every_ambiguous_failure_of_a_rotation_is_outcome_unknown() {
+    let cases: Vec<(FaultKind, Status)> = vec![
+        (
+            FaultKind::SlackError {
+                error: "internal_error".into(),
+                apply: true,
+            },
+            Status::InternalError,
+        ),
+        (
+            FaultKind::SlackError {
+                error: "fatal_error".into(),
+                apply: false,
+            },
+            Status::FatalError,
+        ),
+        (
+            FaultKind::SlackError {
+                error: "service_unavailable".into(),
+                apply: false,
+            },
+            Status::ServiceUnavailable,
+        ),
+        (
+            FaultKind::HttpStatus {
+                status: 500,
+                apply: true,
+            },
+            Status::HttpStatus,
+        ),
+        (
+            FaultKind::HttpStatus {
+                status: 502,
+                apply: false,
+            },
+            Status::HttpStatus,
+        ),
+        (
+            FaultKind::HttpStatus {
+                status: 503,
+                apply: false,
+            },
+            Status::HttpStatus,
+        ),
+        (FaultKind::EmptyBody { apply: true }, Status::BadResponse),
+        (FaultKind::MalformedJson { apply: true }, Status::BadResponse),
+        (FaultKind::TruncatedJson { apply: true }, Status::BadResponse),
+        (FaultKind::WrongShape { apply: true }, Status::BadResponse),
+        (FaultKind::DropBeforeApply, Status::Network),
+    ];
+    for (kind, cause) in cases {
+        let label = format!("{kind:?}");
+        let (err, _) = rotate_under(kind, None);
+        assert_eq!(err.status, Status::OutcomeUnknown, "{label}");
+        assert_eq!(err.cause, cause, "{label}");
+    }
+    let (err, _) = rotate_under(FaultKind::TruncatedBody { apply: true }, None);
+    assert_eq!(err.status, Status::OutcomeUnknown);
+    let (err, rotations) = rotate_under(
+        FaultKind::SlowHeaders {
+            delay_ms: 3000,
+            apply: true,
+        },
+        Some(Duration::from_millis(300)),
+    );
+    assert_eq!(
+        (err.status, err.cause, rotations),
+        (Status::OutcomeUnknown, Status::Timeout, 1)
+    );
+}
+
+#[test]
+fn definite_slack_errors_of_a_rotation_are_reported_as_themselves() {
+    for code in [
+        "invalid_refresh_token",
+        "invalid_arguments",
+        "team_added_to_org",
+        "some_future_code",
+    ] {
+        let (err, rotations) = rotate_under(
+            FaultKind::SlackError {
+                error: code.into(),
+                apply: false,
+            },
+            None,
+        );
+        assert_eq!(err.slack_error.as_deref(), Some(code));
+        assert_eq!(err.status, Status::from_slack_code(code));
+        assert_eq!(rotations, 0);
+    }
+}
+
+#[test]
+fn the_same_faults_on_auth_test_are_plain_errors() {
+    let slack = server();
+    let xoxe = client(&slack);
+    let token = slack.new_config_token(None).token;
+    let cases: Vec<(FaultKind, Status)> = vec![
+        (
+            FaultKind::HttpStatus {
+                status: 502,
+                apply: false,
+            },
+            Status::HttpStatus,
+        ),
+        (FaultKind::EmptyBody { apply: false }, Status::BadResponse),
+        (FaultKind::MalformedJson { apply: false }, Status::BadResponse),
+        (FaultKind::TruncatedJson { apply: false }, Status::BadResponse),
+        (
+            FaultKind::SlackError {
+                error: "internal_error".into(),
+                apply: false,
+            },
+            Status::InternalError,
+        ),
+        (FaultKind::DropBeforeApply, Status::Network),
+        (FaultKind::DropAfterApply, Status::Network),
+    ];
+    for (kind, want) in cases {
+        let label = format!("{kind:?}");
+        slack.inject(Fault::new("auth.test", kind));
+        let err = xoxe.auth_test(&token, None).unwrap_err();
+        assert_eq!(err.status, want, "{label}");
+    }
+    slack.inject(Fault::new(
+        "auth.test",
+        FaultKind::HttpStatus {
+            status: 503,
+            apply: false,
+        },
+    ));
+    assert_eq!(xoxe.auth_test(&token, None).unwrap_err().http_status, Some(503));
+    slack.inject(Fault::new(
+        "auth.test",
+        FaultKind::SlowHeaders {
+            delay_ms: 3000,
+            apply: false,
+        },
+    ));
+    let err = xoxe.auth_test(&token, Some(Duration::from_millis(200))).unwrap_err();
+    assert_eq!(err.status, Status::Timeout);
+    // A slow body still arrives whole within the timeout.
+    slack.inject(Fault::new("auth.test", FaultKind::SlowBody { delay_ms: 200 }));
+    xoxe.auth_test(&token, None).unwrap();
+}
+
+#[test]
+fn oversized_responses_are_refused() {
+    let slack = server();
+    let mut opts = options(&slack);
+    opts.max_response_bytes = 64 * 1024;
+    let xoxe = Client::new(opts).unwrap();
+    let token = slack.new_config_token(None).token;
+    slack.inject(Fault::new("auth.test", FaultKind::HugeBody { bytes: 10_000_000 }));
+    assert_eq!(
+        xoxe.auth_test(&token, None).unwrap_err().status,
+        Status::ResponseTooLarge
+    );
+    let seed = slack.new_config_token(None);
+    slack.inject(Fault::new(ROTATE, FaultKind::HugeBody { bytes: 10_000_000 }));
+    let err = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err();
+    assert_eq!(
+        (err.status, err.cause),
+        (Status::OutcomeUnknown, Status::ResponseTooLarge)
+    );
+    // The client still works afterwards.
+    xoxe.auth_test(&token, None).unwrap();
+}
+
+#[test]
+fn rate_limits_are_waited_out_within_bounds() {
+    let slack = server();
+    let seed = slack.new_config_token(None);
+    // Retried after Retry-After: a ratelimited rotation was refused, so resending is safe.
+    let xoxe = client(&slack);
+    slack.inject(Fault::new(ROTATE, FaultKind::Ratelimited { retry_after: Some(1) }));
+    xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap();
+    assert_eq!(requests(&slack, ROTATE), 2);
+
+    // With no retries, the error comes back with Retry-After.
+    let mut opts = options(&slack);
+    opts.max_ratelimit_retries = 0;
+    let impatient = Client::new(opts).unwrap();
+    let seed = slack.new_config_token(None);
+    slack.inject(Fault::new(ROTATE, FaultKind::Ratelimited { retry_after: Some(7) }));
+    let err = impatient.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err();
+    assert_eq!(
+        (err.status, err.retry_after, err.http_status),
+        (Status::Ratelimited, Some(7), Some(429))
+    );
+
+    // A Retry-After longer than the cap, or than the call's time left, is not waited for.
+    let slow = slack.new_config_token(None);
+    slack.inject(Fault::new(
+        ROTATE,
+        FaultKind::Ratelimited {
+            retry_after: Some(3600),
+        },
+    ));
+    let err = xoxe.tooling_tokens_rotate(&slow.refresh_token, None).unwrap_err();
+    assert_eq!((err.status, err.retry_after), (Status::Ratelimited, Some(3600)));
+
+    // The retry budget is bounded.
+    slack.reset_stats();
+    slack.inject(Fault::new(ROTATE, FaultKind::Ratelimited { retry_after: Some(0) }).times(10));
+    let err = xoxe.tooling_tokens_rotate(&slow.refresh_token, None).unwrap_err();
+    assert_eq!(err.status, Status::Ratelimited);
+    assert_eq!(requests(&slack, ROTATE), 3, "one try plus the two default retries");
+    slack.clear_faults();
+}
+
+#[test]
+fn unreachable_server_is_a_network_error_not_an_unknown_outcome() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let xoxe = Client::new(xoxe::ClientOptions {
+        base_url: format!("http://127.0.0.1:{port}/api/"),
+        ..Default::default()
+    })
+    .unwrap();
+    let err = xoxe.tooling_tokens_rotate("xoxe-1-abc", None).unwrap_err();
+    assert_eq!(
+        err.status,
+        Status::Network,
+        "nothing was sent, so the refresh token is intact"
+    );
+}
+
+#[test]
+fn configuration_is_checked() {
+    let bad = |opts: xoxe::ClientOptions| Client::new(opts).unwrap_err().status;
+    assert_eq!(
+        bad(xoxe::ClientOptions {
+            base_url: "http://slack.com/api/".into(),
+            ..Default::default()
+        }),
+        Status::InsecureUrl
+    );
+    assert_eq!(
+        bad(xoxe::ClientOptions {
+            timeout: Duration::ZERO,
+            ..Default::default()
+        }),
+        Status::InvalidArgument
+    );
+    assert_eq!(
+        bad(xoxe::ClientOptions {
+            ca_bundle_path: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        }),
+        Status::FileUnreadable
+    );
+    let dir = std::env::temp_dir().join(format!("xoxe-ca-{}", std::process::id()));
+    std::fs::write(&dir, "not a certificate").unwrap();
+    assert_eq!(
+        bad(xoxe::ClientOptions {
+            ca_bundle_path: Some(dir.clone()),
+            ..Default::default()
+        }),
+        Status::FileUnreadable
+    );
+    std::fs::remove_file(dir).unwrap();
+    let gov = Client::new(xoxe::ClientOptions {
+        base_url: xoxe::GOV_SLACK_BASE_URL.into(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(gov.base_url(), "https://slack-gov.com/api/");
+}
