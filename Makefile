@@ -1,0 +1,72 @@
+# xoxe: `make demo` and `make test` are the two commands; both set up what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := demo
+
+ROOT := $(abspath .)
+CARGO ?= cargo
+RELEASE := $(ROOT)/target/release
+BUILD := $(ROOT)/build
+LOGS := $(BUILD)/logs
+PREFIX ?= /usr/local
+
+# What tests and examples find: the library, the fake Slack, and where the fake
+# Slack records every secret it issues (the secret scan greps all logs for them).
+export XOXE_LIBRARY := $(RELEASE)/libxoxe.so
+export XOXE_FAKE_SLACK := $(RELEASE)/fake-slack
+export XOXE_ISSUED_TOKENS := $(BUILD)/issued-tokens.txt
+
+# Language fragments append their targets to these.
+TEST_TARGETS := test-rust test-c
+DEMO_TARGETS := demo-c
+-include bindings/python/python.mk
+-include bindings/go/go.mk
+
+.PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
+
+all: build
+
+deps:
+	@scripts/ensure-deps.sh
+
+# One release build serves the C tests, the bindings, the demo and the benchmarks.
+build: deps
+	$(CARGO) build --release --workspace --locked
+	@mkdir -p $(LOGS)
+
+# The committed header must equal what cbindgen generates from src/ffi.
+check-header: build
+	@git diff --exit-code -- include/xoxe.h || { echo "include/xoxe.h is stale: commit the regenerated header"; exit 1; }
+
+demo: build
+	@for t in $(DEMO_TARGETS); do echo; echo "=== $$t ==="; $(MAKE) --no-print-directory $$t; done
+
+demo-c: build
+	@$(MAKE) --no-print-directory -C examples/c BUILD=$(BUILD)/c RELEASE=$(RELEASE)
+	scripts/with-fake-slack.sh $(BUILD)/c/example
+
+test: build
+	@rm -f $(XOXE_ISSUED_TOKENS); : > $(XOXE_ISSUED_TOKENS)
+	$(MAKE) --no-print-directory check-header
+	@for t in $(TEST_TARGETS); do echo; echo "=== $$t ==="; $(MAKE) --no-print-directory $$t 2>&1 | tee $(LOGS)/$$t.log; done
+	$(MAKE) --no-print-directory secret-scan
+
+test-rust: build
+	$(CARGO) test --workspace --locked
+
+test-c: build
+	$(MAKE) --no-print-directory -C tests/c test BUILD=$(BUILD)/c-tests RELEASE=$(RELEASE) PREFIX_TEST=$(BUILD)/prefix
+
+# No full token the fake Slack issued may appear in any test log.
+secret-scan:
+	scripts/secret-scan.sh $(XOXE_ISSUED_TOKENS) $(LOGS)
+
+install: build
+	scripts/install.sh "$(PREFIX)"
+
+bench: build
+	@echo "benchmarks are not built yet (issue 6)"; exit 1
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)
