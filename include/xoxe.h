@@ -59,6 +59,21 @@ enum xoxe_status
   // The old refresh token may already be spent. Never retried automatically;
   // `cause` in the error says what happened.
   XOXE_STATUS_OUTCOME_UNKNOWN = 106,
+  // A store could not be read or written (see the message for the path and why).
+  XOXE_STATUS_STORE_IO = 200,
+  // A store holds something that is not a token pair (empty, truncated, wrong JSON).
+  XOXE_STATUS_STORE_CORRUPT = 201,
+  // A store file is not a regular file, or others than its owner may read it.
+  XOXE_STATUS_STORE_PERMISSIONS = 202,
+  // The store holds no token pair yet: initialise it with a refresh token.
+  XOXE_STATUS_STORE_EMPTY = 203,
+  // The lock that serialises rotations could not be taken in time.
+  XOXE_STATUS_LOCK_TIMEOUT = 204,
+  // The refresh token was rejected and the store holds nothing newer: the chain
+  // is dead and a human must issue a new token.
+  XOXE_STATUS_CHAIN_DEAD = 205,
+  // The store refused a save and kept refusing (compare-and-swap lost twice).
+  XOXE_STATUS_STORE_CONFLICT = 206,
   // Slack returned an error code xoxe does not know; see `slack_error` for it.
   XOXE_STATUS_SLACK_OTHER = 1000,
   // Slack: `access_denied`.
@@ -175,7 +190,7 @@ enum xoxe_status_family
   XOXE_STATUS_FAMILY_RATE_LIMITED = 4,
   // A token-spending call may or may not have been applied.
   XOXE_STATUS_FAMILY_OUTCOME_UNKNOWN = 5,
-  // A token store failed (reserved for the rotator).
+  // A token store or rotator failed (including a dead chain).
   XOXE_STATUS_FAMILY_STORE = 6,
   // A bug inside xoxe (a caught panic).
   XOXE_STATUS_FAMILY_INTERNAL = 7,

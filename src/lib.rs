@@ -24,13 +24,17 @@ pub mod error;
 pub mod ffi;
 pub mod methods;
 mod response;
+pub mod rotator;
 pub mod secret;
 pub mod status;
+pub mod store;
 mod tls;
 
 pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
 pub use client::{Client, ClientOptions};
 pub use error::{Error, Result};
 pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken};
+pub use rotator::{AccessToken, AppCredentials, Rotator, RotatorOptions};
 pub use secret::{redact, Secret};
 pub use status::{Status, StatusFamily};
+pub use store::{ChainKind, FileStore, MemoryStore, Store, StoredPair};

@@ -50,6 +50,23 @@ pub enum Status {
     /// `cause` in the error says what happened.
     OutcomeUnknown = 106,
 
+    // --- token stores and rotators (200..=299) ---
+    /// A store could not be read or written (see the message for the path and why).
+    StoreIo = 200,
+    /// A store holds something that is not a token pair (empty, truncated, wrong JSON).
+    StoreCorrupt = 201,
+    /// A store file is not a regular file, or others than its owner may read it.
+    StorePermissions = 202,
+    /// The store holds no token pair yet: initialise it with a refresh token.
+    StoreEmpty = 203,
+    /// The lock that serialises rotations could not be taken in time.
+    LockTimeout = 204,
+    /// The refresh token was rejected and the store holds nothing newer: the chain
+    /// is dead and a human must issue a new token.
+    ChainDead = 205,
+    /// The store refused a save and kept refusing (compare-and-swap lost twice).
+    StoreConflict = 206,
+
     // --- Slack's own error codes (1000..) ---
     /// Slack returned an error code xoxe does not know; see `slack_error` for it.
     SlackOther = 1000,
@@ -158,7 +175,7 @@ pub enum StatusFamily {
     RateLimited = 4,
     /// A token-spending call may or may not have been applied.
     OutcomeUnknown = 5,
-    /// A token store failed (reserved for the rotator).
+    /// A token store or rotator failed (including a dead chain).
     Store = 6,
     /// A bug inside xoxe (a caught panic).
     Internal = 7,
@@ -180,6 +197,13 @@ const NAMES: &[(Status, &CStr)] = &[
     (Status::BadResponse, c"bad_response"),
     (Status::ResponseTooLarge, c"response_too_large"),
     (Status::OutcomeUnknown, c"outcome_unknown"),
+    (Status::StoreIo, c"store_io"),
+    (Status::StoreCorrupt, c"store_corrupt"),
+    (Status::StorePermissions, c"store_permissions"),
+    (Status::StoreEmpty, c"store_empty"),
+    (Status::LockTimeout, c"lock_timeout"),
+    (Status::ChainDead, c"chain_dead"),
+    (Status::StoreConflict, c"store_conflict"),
     (Status::SlackOther, c"slack_other"),
     (Status::AccessDenied, c"access_denied"),
     (Status::Accesslimited, c"accesslimited"),

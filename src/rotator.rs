@@ -1,0 +1,411 @@
+//! Keeps one token chain fresh: rotates before expiry, one rotation at a time,
+//! and stores the new pair durably before anyone may use it.
+//!
+//! The fast path (a fresh token in memory) takes a read lock and reads the clock.
+//! The slow path is single-flight: one thread rotates while the others wait for
+//! its result. Across processes the store's lock serialises rotations, and the
+//! store is re-read after taking it — another process may already have rotated.
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::status::Status;
+use crate::store::{ChainKind, Saved, Store, StoredPair};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How a [`Rotator`] decides when to rotate.
+#[derive(Clone, Debug)]
+pub struct RotatorOptions {
+    /// Rotate when the token expires within this window (default 2 h). For tokens
+    /// whose whole lifetime is shorter than twice the window, half the lifetime is
+    /// used instead, so short-lived tokens are not rotated on every call.
+    pub refresh_window: Duration,
+    /// Up to this much extra, chosen at random per token, is added to the window so
+    /// a fleet sharing a schedule does not rotate in step (default 5 min; capped
+    /// at a quarter of the effective window).
+    pub jitter: Duration,
+    /// Longest wait for another thread's or process's rotation (default 120 s).
+    pub wait_timeout: Duration,
+    /// Timeout for the rotation call itself (default: the client's).
+    pub call_timeout: Option<Duration>,
+}
+
+impl Default for RotatorOptions {
+    fn default() -> RotatorOptions {
+        RotatorOptions {
+            refresh_window: Duration::from_secs(2 * 3600),
+            jitter: Duration::from_secs(300),
+            wait_timeout: Duration::from_secs(120),
+            call_timeout: None,
+        }
+    }
+}
+
+/// Credentials for a bot/user chain (`oauth.v2.access` refresh grant).
+#[derive(Clone, Debug)]
+pub struct AppCredentials {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: Secret,
+}
+
+/// A valid access token, as handed out by [`Rotator::get`].
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    /// The access token.
+    pub token: Secret,
+    /// When it expires, Unix seconds on this machine's clock (0: unknown).
+    pub expires_at: i64,
+    /// Workspace id, when known.
+    pub team_id: Option<String>,
+    /// User id, when known.
+    pub user_id: Option<String>,
+}
+
+/// The pair in memory, with the moment to rotate it.
+struct Cached {
+    pair: StoredPair,
+    token: AccessToken,
+    rotate_at: i64,
+}
+
+/// Keeps one chain fresh. `Send + Sync`: share it among threads.
+pub struct Rotator {
+    client: Arc<Client>,
+    store: Arc<dyn Store>,
+    kind: ChainKind,
+    app: Option<AppCredentials>,
+    options: RotatorOptions,
+    cache: RwLock<Option<Cached>>,
+    /// A rotated pair whose save failed: the only valid one at Slack, kept here
+    /// (never handed out) until a save succeeds.
+    unsaved: Mutex<Option<StoredPair>>,
+    /// Single-flight gate: `true` while a thread is in the slow path.
+    busy: Mutex<bool>,
+    idle: Condvar,
+}
+
+impl std::fmt::Debug for Rotator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotator")
+            .field("kind", &self.kind)
+            .field("store", &self.store.describe())
+            .finish()
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A random number from this process's hash keys (no extra crate needed).
+fn random_u64() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
+}
+
+impl Rotator {
+    /// A rotator for a config-token chain (`tooling.tokens.rotate`).
+    pub fn config(client: Arc<Client>, store: Arc<dyn Store>, options: RotatorOptions) -> Rotator {
+        Rotator::new(client, store, ChainKind::Config, None, options)
+    }
+
+    /// A rotator for a bot/user chain (`oauth.v2.access` refresh grant).
+    pub fn oauth(client: Arc<Client>, store: Arc<dyn Store>, app: AppCredentials, options: RotatorOptions) -> Rotator {
+        Rotator::new(client, store, ChainKind::Oauth, Some(app), options)
+    }
+
+    fn new(
+        client: Arc<Client>,
+        store: Arc<dyn Store>,
+        kind: ChainKind,
+        app: Option<AppCredentials>,
+        options: RotatorOptions,
+    ) -> Rotator {
+        Rotator {
+            client,
+            store,
+            kind,
+            app,
+            options,
+            cache: RwLock::new(None),
+            unsaved: Mutex::new(None),
+            busy: Mutex::new(false),
+            idle: Condvar::new(),
+        }
+    }
+
+    /// A valid access token, rotating first when it expires within the window.
+    pub fn get(&self) -> Result<AccessToken> {
+        if let Some(token) = self.fresh_cached(unix_now()) {
+            return Ok(token);
+        }
+        self.slow_path(false)
+    }
+
+    /// Rotates now, whatever the expiry (unless another rotation finished while
+    /// this call waited for it: then that one's token is returned).
+    pub fn force_rotate(&self) -> Result<AccessToken> {
+        self.slow_path(true)
+    }
+
+    /// The current token without any network call (read from the store if this
+    /// rotator has none in memory); it may be expired — check `expires_at`.
+    pub fn current(&self) -> Result<AccessToken> {
+        if let Some(c) = self.cache.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            return Ok(c.token.clone());
+        }
+        let pair = self.load_pair()?;
+        Ok(self.adopt(pair))
+    }
+
+    fn fresh_cached(&self, now: i64) -> Option<AccessToken> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        cache.as_ref().filter(|c| now < c.rotate_at).map(|c| c.token.clone())
+    }
+
+    fn cached_generation(&self) -> Option<u64> {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|c| c.pair.generation)
+    }
+
+    /// Makes `pair` the one in memory; returns its token.
+    fn adopt(&self, pair: StoredPair) -> AccessToken {
+        let token = AccessToken {
+            token: pair.access_token.clone(),
+            expires_at: pair.expires_at,
+            team_id: pair.team_id.clone(),
+            user_id: pair.user_id.clone(),
+        };
+        let rotate_at = self.rotate_at(&pair);
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+            pair,
+            token: token.clone(),
+            rotate_at,
+        });
+        token
+    }
+
+    /// When to rotate `pair`: its expiry minus the window and a random jitter.
+    fn rotate_at(&self, pair: &StoredPair) -> i64 {
+        if pair.expires_at <= 0 || pair.access_token.expose().is_empty() {
+            return i64::MIN; // never rotated yet: rotate before first use
+        }
+        let lifetime = pair.lifetime.max(0);
+        let mut window = self.options.refresh_window.as_secs() as i64;
+        if lifetime > 0 && lifetime < 2 * window {
+            window = lifetime / 2;
+        }
+        let jitter_cap = (self.options.jitter.as_secs() as i64).min(window / 4);
+        let jitter = if jitter_cap > 0 {
+            (random_u64() % (jitter_cap as u64 + 1)) as i64
+        } else {
+            0
+        };
+        pair.expires_at - window - jitter
+    }
+
+    fn load_pair(&self) -> Result<StoredPair> {
+        let pair = self.store.load()?.ok_or_else(|| {
+            Error::new(
+                Status::StoreEmpty,
+                format!(
+                    "{} holds no token pair: initialise it with a refresh token",
+                    self.store.describe()
+                ),
+            )
+        })?;
+        if pair.kind != self.kind {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!(
+                    "{} holds a {:?} chain, not a {:?} chain",
+                    self.store.describe(),
+                    pair.kind,
+                    self.kind
+                ),
+            ));
+        }
+        Ok(pair)
+    }
+
+    /// Waits for the single-flight gate; `Ok(true)` if another thread held it
+    /// meanwhile (its result may make a rotation unnecessary).
+    fn enter(&self) -> Result<bool> {
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waited = false;
+        let deadline = std::time::Instant::now() + self.options.wait_timeout;
+        while *busy {
+            waited = true;
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::new(
+                    Status::LockTimeout,
+                    "another thread's rotation did not finish in time",
+                ));
+            }
+            busy = self.idle.wait_timeout(busy, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        *busy = true;
+        Ok(waited)
+    }
+
+    fn leave(&self) {
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.idle.notify_all();
+    }
+
+    fn slow_path(&self, force: bool) -> Result<AccessToken> {
+        let seen = self.cached_generation();
+        let waited = self.enter()?;
+        let result = (|| {
+            if waited {
+                // Another thread just finished the slow path: use its result.
+                if let Some(token) = self
+                    .fresh_cached(unix_now())
+                    .filter(|_| !force || self.cached_generation() != seen)
+                {
+                    return Ok(token);
+                }
+            }
+            self.rotate_under_lock(force, seen)
+        })();
+        self.leave();
+        result
+    }
+
+    fn rotate_under_lock(&self, force: bool, seen: Option<u64>) -> Result<AccessToken> {
+        let _lock = self.store.lock()?;
+        // Re-read: another process may have rotated while we waited for the lock.
+        let stored = self.load_pair()?;
+        if let Some(pending) = self.take_unsaved() {
+            // A previous rotation succeeded at Slack but its save failed: save it now.
+            let pending = StoredPair {
+                generation: stored.generation + 1,
+                ..pending
+            };
+            if let Err(e) = self.persist(stored.generation, &pending) {
+                *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pending);
+                return Err(e);
+            }
+            return Ok(self.adopt(pending));
+        }
+        let someone_rotated = seen.is_some_and(|g| stored.generation != g);
+        let token = self.adopt(stored.clone());
+        if (!force || someone_rotated) && self.fresh_cached(unix_now()).is_some() {
+            return Ok(token);
+        }
+        let sent_at = unix_now();
+        let next = match self.rotate_once(&stored) {
+            Ok(next) => next,
+            Err(e) if e.status == Status::InvalidRefreshToken => return self.after_rejection(&stored, e),
+            // OutcomeUnknown and everything else: keep the old pair, report, never retry.
+            Err(e) => return Err(e),
+        };
+        let pair = StoredPair {
+            generation: stored.generation + 1,
+            expires_at: sent_at + next.lifetime,
+            ..next
+        };
+        if let Err(e) = self.persist(stored.generation, &pair) {
+            *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pair);
+            return Err(e);
+        }
+        Ok(self.adopt(pair))
+    }
+
+    fn take_unsaved(&self) -> Option<StoredPair> {
+        self.unsaved.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Saves a freshly rotated pair. It is now the only valid one at Slack, so a lost
+    /// compare-and-swap (a store without a lock, written meanwhile) is retried once
+    /// on top of whatever is there rather than dropping the new pair.
+    fn persist(&self, expected: u64, pair: &StoredPair) -> Result<()> {
+        match self.store.save(Some(expected), pair)? {
+            Saved::Stored => Ok(()),
+            Saved::Conflict(current) => {
+                let generation = current.as_ref().map(|p| p.generation);
+                let retry = StoredPair {
+                    generation: generation.map_or(0, |g| g + 1).max(pair.generation),
+                    ..pair.clone()
+                };
+                match self.store.save(generation, &retry)? {
+                    Saved::Stored => Ok(()),
+                    Saved::Conflict(_) => Err(Error::new(
+                        Status::StoreConflict,
+                        format!("{} kept changing while saving a rotated pair", self.store.describe()),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// `invalid_refresh_token`: if the store now holds a newer pair (another process
+    /// rotated), use it; otherwise the chain is dead.
+    fn after_rejection(&self, used: &StoredPair, rejection: Error) -> Result<AccessToken> {
+        let latest = self.load_pair()?;
+        if latest.refresh_token != used.refresh_token {
+            return Ok(self.adopt(latest));
+        }
+        let mut dead = Error::new(
+            Status::ChainDead,
+            format!(
+                "Slack rejected the refresh token in {} (invalid_refresh_token) and the store holds nothing newer: \
+                 the chain is dead; issue a new token and initialise the store again",
+                self.store.describe()
+            ),
+        );
+        dead.cause = rejection.status;
+        dead.slack_error = rejection.slack_error;
+        dead.http_status = rejection.http_status;
+        dead.warnings = rejection.warnings;
+        Err(dead)
+    }
+
+    /// One rotation request for `pair`'s refresh token; the result's `expires_at`
+    /// is left for the caller to set from the send time.
+    fn rotate_once(&self, pair: &StoredPair) -> Result<StoredPair> {
+        let timeout = self.options.call_timeout;
+        match (self.kind, &self.app) {
+            (ChainKind::Config, _) => {
+                let t = self
+                    .client
+                    .tooling_tokens_rotate(pair.refresh_token.expose(), timeout)?;
+                Ok(StoredPair {
+                    lifetime: t.exp - t.iat,
+                    team_id: Some(t.team_id).filter(|s| !s.is_empty()),
+                    user_id: Some(t.user_id).filter(|s| !s.is_empty()),
+                    ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), 0)
+                })
+            }
+            (ChainKind::Oauth, Some(app)) => {
+                let t = self.client.oauth_v2_refresh(
+                    &app.client_id,
+                    app.client_secret.expose(),
+                    pair.refresh_token.expose(),
+                    timeout,
+                )?;
+                Ok(StoredPair {
+                    lifetime: t.expires_in,
+                    team_id: t.team_id,
+                    user_id: t.user_id.or(t.bot_user_id),
+                    ..StoredPair::seed(ChainKind::Oauth, t.refresh_token, Some(t.access_token), 0)
+                })
+            }
+            (ChainKind::Oauth, None) => Err(Error::new(
+                Status::InvalidArgument,
+                "an oauth chain needs client credentials",
+            )),
+        }
+    }
+}
