@@ -20,7 +20,8 @@ impl BaseUrl {
     /// Parses and checks a base URL: `https://…`, or `http://` to a loopback host
     /// (`localhost`, `127.0.0.0/8`, `[::1]`). No user info, query or fragment.
     pub fn parse(input: &str) -> Result<BaseUrl> {
-        let bad = |why: &str| Error::new(Status::InvalidArgument, format!("base URL {input:?}: {why}"));
+        // Never quote the input: a token pasted into the wrong field must not be echoed.
+        let bad = |why: &str| Error::new(Status::InvalidArgument, format!("base URL: {why}"));
         if input.is_empty() {
             return Err(bad("is empty"));
         }
@@ -47,7 +48,7 @@ impl BaseUrl {
             "http" => {
                 return Err(Error::new(
                     Status::InsecureUrl,
-                    format!("base URL {input:?}: plain http is allowed only to loopback hosts; use https"),
+                    format!("base URL with host {host:?}: plain http is allowed only to loopback hosts; use https"),
                 ))
             }
             _ => return Err(bad("scheme must be https (or http to loopback)")),

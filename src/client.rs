@@ -97,6 +97,7 @@ pub(crate) struct Reply {
     /// The raw body (zeroed on drop: it may hold tokens).
     pub body: Zeroizing<Vec<u8>>,
     pub warnings: Vec<String>,
+    pub http_status: u16,
 }
 
 impl Client {
@@ -160,7 +161,8 @@ impl Client {
             match self.attempt(call, &body, remaining) {
                 Err(e) if e.status == Status::Ratelimited && retries_left > 0 => {
                     let wait = Duration::from_secs(e.retry_after.unwrap_or(1));
-                    let fits = Instant::now() + wait < deadline;
+                    // Retry-After is the server's number: an absurd one must not overflow.
+                    let fits = Instant::now().checked_add(wait).is_some_and(|t| t < deadline);
                     if wait > self.options.max_retry_after || !fits {
                         return Err(e);
                     }
@@ -216,7 +218,7 @@ impl Client {
         };
         let Envelope { ok, error, warnings } = envelope;
         if ok && (200..300).contains(&http_status) {
-            return Ok(Reply { body, warnings });
+            return Ok(Reply { body, warnings, http_status });
         }
         let code = error.unwrap_or_else(|| {
             if ok {

@@ -6,21 +6,17 @@ use std::ffi::{c_char, CStr};
 /// Writes the printable stand-in for a token (its type prefix, `…`, and at most the
 /// last four characters, e.g. `xoxe.xoxp-1-…a1b2`) into `buf` as a NUL-terminated
 /// string, truncated to fit `buf_len`, like `snprintf`. Returns the length the
-/// full stand-in needs (without the NUL); 0 if `token` is NULL or not UTF-8.
-/// `buf` may be NULL when `buf_len` is 0 (to ask for the length).
+/// full stand-in needs (without the NUL). A NULL or non-UTF-8 `token` writes an
+/// empty string and returns 0. `buf` may be NULL when `buf_len` is 0 (to ask for
+/// the length).
 ///
 /// # Safety
 /// `token` is NULL or NUL-terminated; `buf` has room for `buf_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn xoxe_redact(token: *const c_char, buf: *mut c_char, buf_len: usize) -> usize {
     guard_plain(0, || {
-        if token.is_null() {
-            return 0;
-        }
-        let Ok(token) = CStr::from_ptr(token).to_str() else {
-            return 0;
-        };
-        let redacted = crate::secret::redact(token);
+        let token = if token.is_null() { None } else { CStr::from_ptr(token).to_str().ok() };
+        let redacted = token.map(crate::secret::redact).unwrap_or_default();
         if !buf.is_null() && buf_len > 0 {
             let mut n = redacted.len().min(buf_len - 1);
             while !redacted.is_char_boundary(n) {

@@ -18,11 +18,9 @@ pub struct AuthIdentity {
     /// User name.
     #[serde(default)]
     pub user: String,
-    /// Workspace id.
-    #[serde(default)]
+    /// Workspace id (always present: an answer without it is a bad response).
     pub team_id: String,
-    /// User id.
-    #[serde(default)]
+    /// User id (always present).
     pub user_id: String,
     /// Bot id (bot tokens only).
     #[serde(default)]
@@ -49,8 +47,7 @@ impl Client {
             spends_token: false,
             timeout,
         };
-        let (mut identity, warnings): (AuthIdentity, _) = typed(self, &call)?;
-        identity.warnings = warnings;
-        Ok(identity)
+        let decoded = typed::<AuthIdentity>(self, &call)?;
+        Ok(AuthIdentity { warnings: decoded.warnings, ..decoded.value })
     }
 }

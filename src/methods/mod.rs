@@ -33,35 +33,34 @@ pub(crate) fn check_credential(name: &str, value: &str) -> Result<()> {
     Err(Error::new(Status::InvalidArgument, format!("{name} {why}")))
 }
 
+/// A decoded `ok: true` payload and what came with it.
+pub(crate) struct Decoded<T> {
+    pub value: T,
+    pub warnings: Vec<String>,
+    http_status: u16,
+}
+
+impl<T> Decoded<T> {
+    /// The error for a payload that decoded but makes no sense (empty token…).
+    pub fn reject(&self, call: &Call<'_>, why: &str) -> Error {
+        invalid_payload(call, self.http_status, why)
+    }
+}
+
 /// Sends a call and decodes an `ok: true` payload into `T`. A payload that does not
 /// decode is `BadResponse` — or `OutcomeUnknown` for a token-spending call, since
 /// Slack did act on it.
-pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Result<(T, Vec<String>)> {
+pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Result<Decoded<T>> {
     let reply = client.send(call)?;
-    let bad = |why: String| {
-        let err = Error::new(
-            Status::BadResponse,
-            format!("{}: unexpected response: {why}", call.method),
-        );
-        if call.spends_token {
-            err.into_outcome_unknown()
-        } else {
-            err
-        }
-    };
     if crate::response::has_nul_escape(&reply.body) {
-        return Err(bad("a string contains a NUL character".into()));
+        return Err(invalid_payload(call, reply.http_status, "a string contains a NUL character"));
     }
-    let value: T = crate::response::parse(&reply.body).map_err(bad)?;
-    Ok((value, reply.warnings))
+    let value: T = crate::response::parse(&reply.body).map_err(|why| invalid_payload(call, reply.http_status, &why))?;
+    Ok(Decoded { value, warnings: reply.warnings, http_status: reply.http_status })
 }
 
-/// Same check as [`typed`]'s decode step, for post-decode validation failures.
-pub(crate) fn invalid_payload(call: &Call<'_>, why: &str) -> Error {
-    let err = Error::new(
-        Status::BadResponse,
-        format!("{}: unexpected response: {why}", call.method),
-    );
+fn invalid_payload(call: &Call<'_>, http_status: u16, why: &str) -> Error {
+    let err = Error::new(Status::BadResponse, format!("{}: unexpected response: {why}", call.method)).with_http_status(http_status);
     if call.spends_token {
         err.into_outcome_unknown()
     } else {

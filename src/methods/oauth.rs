@@ -1,6 +1,6 @@
 //! `oauth.v2.exchange` and `oauth.v2.access` (refresh grant): expiring bot/user tokens.
 
-use super::{check_credential, invalid_payload, typed};
+use super::{check_credential, typed, Decoded};
 use crate::client::{Auth, Call, Client};
 use crate::error::Result;
 use crate::secret::Secret;
@@ -129,18 +129,21 @@ impl Client {
 }
 
 fn oauth_token(client: &Client, call: &Call<'_>) -> Result<OAuthToken> {
-    let (wire, warnings): (Wire, _) = typed(client, call)?;
+    let decoded = typed::<Wire>(client, call)?;
+    let wire = &decoded.value;
     if check_credential("access_token", wire.access_token.expose()).is_err()
         || check_credential("refresh_token", wire.refresh_token.expose()).is_err()
     {
-        return Err(invalid_payload(
+        return Err(decoded.reject(
             call,
             "access_token or refresh_token is empty or malformed",
         ));
     }
     if wire.expires_in <= 0 {
-        return Err(invalid_payload(call, "expires_in is not positive"));
+        return Err(decoded.reject(
+            call, "expires_in is not positive"));
     }
+    let Decoded { value: wire, warnings, .. } = decoded;
     let (team_id, team_name) = wire.team.map(|t| (t.id, t.name)).unwrap_or_default();
     let (enterprise_id, enterprise_name) = wire.enterprise.map(|e| (e.id, e.name)).unwrap_or_default();
     Ok(OAuthToken {

@@ -1,6 +1,6 @@
 //! `tooling.tokens.rotate`: renew an app configuration token.
 
-use super::{check_credential, invalid_payload, typed};
+use super::{check_credential, typed};
 use crate::client::{Auth, Call, Client};
 use crate::error::Result;
 use crate::secret::Secret;
@@ -43,16 +43,18 @@ impl Client {
             spends_token: true,
             timeout,
         };
-        let (mut token, warnings): (ConfigToken, _) = typed(self, &call)?;
-        token.warnings = warnings;
+        let decoded = typed::<ConfigToken>(self, &call)?;
+        let token = &decoded.value;
         if check_credential("token", token.token.expose()).is_err()
             || check_credential("refresh_token", token.refresh_token.expose()).is_err()
         {
-            return Err(invalid_payload(&call, "token or refresh_token is empty or malformed"));
+            return Err(decoded.reject(&call, "token or refresh_token is empty or malformed"));
         }
         if token.exp <= token.iat {
-            return Err(invalid_payload(&call, "exp is not after iat"));
+            return Err(decoded.reject(&call, "exp is not after iat"));
         }
+        let mut token = decoded.value;
+        token.warnings = decoded.warnings;
         Ok(token)
     }
 }
