@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Longest token `xoxe_rotator_get` writes (a buffer of this size plus one always fits).
+#define XOXE_MAX_TOKEN_LEN 8192
+
 // The ABI version this header describes. Bindings compare it with
 // `xoxe_abi_version()` when they load the library and refuse a mismatch.
 #define XOXE_ABI_VERSION 1
@@ -222,6 +225,25 @@ typedef uint32_t xoxe_preset;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Which Slack method renews a chain (`xoxe_store_init`'s `kind`).
+enum xoxe_chain_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // App configuration token: `tooling.tokens.rotate`.
+  XOXE_CHAIN_KIND_CONFIG = 0,
+  // Bot or user token: `oauth.v2.access` with `grant_type=refresh_token`.
+  XOXE_CHAIN_KIND_OAUTH = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xoxe_chain_kind xoxe_chain_kind;
+#else
+typedef uint32_t xoxe_chain_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Owns a `xoxe_api_response_info`; free with `xoxe_api_response_free`.
 typedef struct xoxe_api_response xoxe_api_response;
 
@@ -246,6 +268,18 @@ typedef struct xoxe_error xoxe_error;
 
 // Owns a `xoxe_oauth_token_info`; free with `xoxe_oauth_token_free`.
 typedef struct xoxe_oauth_token xoxe_oauth_token;
+
+// Keeps one chain fresh. Thread-safe: share one per chain and process. Holds its
+// own references to the client and store, which may be freed before it.
+typedef struct xoxe_rotator xoxe_rotator;
+
+// A token store: memory, a file, or host callbacks. Thread-safe; may be shared by
+// several rotators (each keeps its own reference: free the store whenever).
+typedef struct xoxe_store xoxe_store;
+
+// Receives a document from a host `load` callback: the callback copies its text in
+// with `xoxe_store_value_set`. Valid only during that callback.
+typedef struct xoxe_store_value xoxe_store_value;
 
 // Everything known about a failure. Read through `xoxe_error_get_info`.
 typedef struct {
@@ -359,6 +393,48 @@ typedef struct {
   // Number of entries in `warnings`.
   size_t warnings_len;
 } xoxe_api_response_info;
+
+// When a rotator rotates. Zero in any field means its default.
+typedef struct {
+  // Rotate when the token expires within this many seconds (default 7200; for
+  // tokens living less than twice that, half their lifetime).
+  uint32_t refresh_window_secs;
+  // Up to this many random extra seconds per token, so a fleet does not rotate
+  // in step (default 300; capped at a quarter of the window).
+  uint32_t jitter_secs;
+  // Longest wait for another thread's or process's rotation (default 120000).
+  uint32_t wait_timeout_ms;
+  // Timeout of the rotation call itself (default: the client's call timeout).
+  uint32_t call_timeout_ms;
+} xoxe_rotator_options;
+
+// Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
+// the stored generation is not the expected one (compare-and-swap lost); any
+// negative number is a failure. Called from whichever thread runs the rotator,
+// never concurrently for one store unless the host's `lock` allows it.
+typedef struct {
+  // Passed to every callback.
+  void *user_data;
+  // Copies the stored document into `value` with `xoxe_store_value_set`; leaves it
+  // untouched when nothing is stored yet. Required.
+  int32_t (*load)(void *user_data,
+                  xoxe_store_value *value);
+  // Stores `document` (JSON, NUL-terminated, a secret: keep it safe) with
+  // generation `new_generation` if the stored generation equals
+  // `expected_generation` (or, when `expected_present` is false, if nothing is
+  // stored). Returns 0 stored, 1 conflict. Must be durable before returning. Required.
+  int32_t (*save)(void *user_data,
+                  bool expected_present,
+                  uint64_t expected_generation,
+                  uint64_t new_generation,
+                  const char *document);
+  // Takes an exclusive lock spanning every process of the fleet. Optional (NULL).
+  int32_t (*lock)(void *user_data);
+  // Releases the lock taken by `lock`. Optional (NULL), required with `lock`.
+  void (*unlock)(void *user_data);
+  // Called once when the store is freed, to release `user_data`. Optional (NULL).
+  void (*release)(void *user_data);
+} xoxe_store_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -543,8 +619,9 @@ xoxe_status xoxe_call(const xoxe_client *client,
 // Writes the printable stand-in for a token (its type prefix, `…`, and at most the
 // last four characters, e.g. `xoxe.xoxp-1-…a1b2`) into `buf` as a NUL-terminated
 // string, truncated to fit `buf_len`, like `snprintf`. Returns the length the
-// full stand-in needs (without the NUL); 0 if `token` is NULL or not UTF-8.
-// `buf` may be NULL when `buf_len` is 0 (to ask for the length).
+// full stand-in needs (without the NUL). A NULL or non-UTF-8 `token` writes an
+// empty string and returns 0. `buf` may be NULL when `buf_len` is 0 (to ask for
+// the length).
 //
 // # Safety
 // `token` is NULL or NUL-terminated; `buf` has room for `buf_len` bytes.
@@ -599,6 +676,137 @@ const xoxe_api_response_info *xoxe_api_response_get_info(const xoxe_api_response
 // # Safety
 // `response` is NULL or a live handle from this library, freed at most once.
 void xoxe_api_response_free(xoxe_api_response *response);
+
+// Creates a rotator for an app configuration token chain (`tooling.tokens.rotate`)
+// kept in `store`. `options` may be NULL for the defaults.
+//
+// # Safety
+// `client` and `store` are live handles; `options` is NULL or valid; `out` writable.
+xoxe_status xoxe_rotator_new_config(const xoxe_client *client,
+                                    const xoxe_store *store,
+                                    const xoxe_rotator_options *options,
+                                    xoxe_rotator **out,
+                                    xoxe_error **error_out);
+
+// Creates a rotator for a bot/user token chain (`oauth.v2.access` refresh grant)
+// kept in `store`, with the app's credentials (copied). `options` may be NULL.
+//
+// # Safety
+// Handles are live; strings NUL-terminated; `options` NULL or valid; `out` writable.
+xoxe_status xoxe_rotator_new_oauth(const xoxe_client *client,
+                                   const xoxe_store *store,
+                                   const char *client_id,
+                                   const char *client_secret,
+                                   const xoxe_rotator_options *options,
+                                   xoxe_rotator **out,
+                                   xoxe_error **error_out);
+
+// Writes a valid access token into `token_buf` (NUL-terminated; `buf_len` bytes;
+// `XOXE_MAX_TOKEN_LEN + 1` always fits) and its expiry (Unix seconds, this
+// machine's clock) into `*expires_at_out` (may be NULL). Rotates first when the
+// token expires within the window: one rotation at a time, the new pair saved to
+// the store before it is returned. A fresh token costs no I/O and no allocation.
+// On `XOXE_STATUS_OUTCOME_UNKNOWN` the old pair is kept and nothing is retried;
+// `XOXE_STATUS_CHAIN_DEAD` means a human must issue a new token. The buffer is
+// written only on success; wipe it when done.
+//
+// # Safety
+// `rotator` is live; `token_buf` has `buf_len` writable bytes.
+xoxe_status xoxe_rotator_get(const xoxe_rotator *rotator,
+                             char *token_buf,
+                             size_t buf_len,
+                             int64_t *expires_at_out,
+                             xoxe_error **error_out);
+
+// Like `xoxe_rotator_get`, but rotates now whatever the expiry (unless another
+// rotation finished while this call waited: then that one's token).
+//
+// # Safety
+// As for `xoxe_rotator_get`.
+xoxe_status xoxe_rotator_force_rotate(const xoxe_rotator *rotator,
+                                      char *token_buf,
+                                      size_t buf_len,
+                                      int64_t *expires_at_out,
+                                      xoxe_error **error_out);
+
+// Like `xoxe_rotator_get`, without any network call: the token in memory or in
+// the store, possibly expired (check `*expires_at_out`; 0 = never rotated, and
+// the token may then be empty).
+//
+// # Safety
+// As for `xoxe_rotator_get`.
+xoxe_status xoxe_rotator_current(const xoxe_rotator *rotator,
+                                 char *token_buf,
+                                 size_t buf_len,
+                                 int64_t *expires_at_out,
+                                 xoxe_error **error_out);
+
+// Frees a rotator. NULL is ignored. No call may be using it.
+//
+// # Safety
+// `rotator` is NULL or a live handle, freed at most once, with no call in flight.
+void xoxe_rotator_free(xoxe_rotator *rotator);
+
+// Creates a store in memory (lost when freed; for tests and short-lived tools).
+//
+// # Safety
+// `out` is writable; on success it receives a store freed with `xoxe_store_free`.
+xoxe_status xoxe_store_memory_new(xoxe_store **out,
+                                  xoxe_error **error_out);
+
+// Creates a store in a JSON file at `path` (its directory must exist; the file is
+// created by `xoxe_store_init`). Writes are atomic (temp file, fsync, rename,
+// fsync dir) with mode 0600; rotations take an exclusive `flock` on
+// `<path>.lock`, waiting at most `lock_timeout_ms` (0: 120 s) for another process.
+//
+// # Safety
+// `path` is NUL-terminated; `out` is writable.
+xoxe_status xoxe_store_file_new(const char *path,
+                                uint32_t lock_timeout_ms,
+                                xoxe_store **out,
+                                xoxe_error **error_out);
+
+// Creates a store kept by the host through `callbacks` (copied; see
+// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
+// callbacks may be called from any thread that uses a rotator on this store,
+// until the store and every rotator using it are freed; then `release` runs once.
+//
+// # Safety
+// `callbacks` points to a valid struct whose functions honour its contract.
+xoxe_status xoxe_store_foreign_new(const xoxe_store_callbacks *callbacks,
+                                   const char *name,
+                                   xoxe_store **out,
+                                   xoxe_error **error_out);
+
+// For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
+// into `value`. Does nothing if either is NULL.
+//
+// # Safety
+// `value` is the pointer the callback received; `document` is NUL-terminated.
+void xoxe_store_value_set(xoxe_store_value *value,
+                          const char *document);
+
+// Starts a chain in an empty store: `refresh_token` (required) and, if known, the
+// access token in use (`access_token`, may be NULL) with its expiry
+// (`expires_at`, Unix seconds; 0 = unknown: rotate before first use). `kind` is a
+// `xoxe_chain_kind`. Fails with `XOXE_STATUS_STORE_CONFLICT` if the store already
+// holds a pair, unless `overwrite` is true (then the stored chain is replaced).
+//
+// # Safety
+// `store` is a live store; strings are NUL-terminated.
+xoxe_status xoxe_store_init(const xoxe_store *store,
+                            uint32_t kind,
+                            const char *refresh_token,
+                            const char *access_token,
+                            int64_t expires_at,
+                            bool overwrite,
+                            xoxe_error **error_out);
+
+// Frees a store handle (rotators using it keep it alive). NULL is ignored.
+//
+// # Safety
+// `store` is NULL or a live handle, freed at most once.
+void xoxe_store_free(xoxe_store *store);
 
 // The library's version, e.g. `"0.1.0"`. Static string: never free it.
 const char *xoxe_version(void);

@@ -149,6 +149,24 @@ impl Rotator {
         self.slow_path(false)
     }
 
+    /// Like [`get`](Self::get), lending the token to `f` instead of copying it: the
+    /// fresh-token path then allocates nothing (the C ABI's hot path).
+    pub fn get_with<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Result<R> {
+        {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = cache.as_ref().filter(|c| unix_now() < c.rotate_at) {
+                return Ok(f(c.token.token.expose(), c.token.expires_at));
+            }
+        }
+        let token = self.slow_path(false)?;
+        Ok(f(token.token.expose(), token.expires_at))
+    }
+
+    /// The chain kind this rotator renews.
+    pub fn kind(&self) -> ChainKind {
+        self.kind
+    }
+
     /// Rotates now, whatever the expiry (unless another rotation finished while
     /// this call waited for it: then that one's token is returned).
     pub fn force_rotate(&self) -> Result<AccessToken> {
@@ -203,7 +221,7 @@ impl Rotator {
         let lifetime = pair.lifetime.max(0);
         let mut window = self.options.refresh_window.as_secs() as i64;
         if lifetime > 0 && lifetime < 2 * window {
-            window = lifetime / 2;
+            window = (lifetime + 1) / 2; // rounded up: more margin for short tokens
         }
         let jitter_cap = (self.options.jitter.as_secs() as i64).min(window / 4);
         let jitter = if jitter_cap > 0 {

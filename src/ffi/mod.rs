@@ -18,6 +18,8 @@ mod error;
 mod methods;
 mod redact;
 mod results;
+mod rotator;
+mod store;
 mod strings;
 mod version;
 
@@ -26,4 +28,6 @@ pub use error::*;
 pub use methods::*;
 pub use redact::*;
 pub use results::*;
+pub use rotator::*;
+pub use store::*;
 pub use version::*;

@@ -6,13 +6,16 @@
 //! an optional lock serialises whole rotations across processes.
 
 mod file;
+mod foreign;
 mod memory;
 
 pub use file::FileStore;
+pub use foreign::{xoxe_store_callbacks, xoxe_store_value, ForeignStore};
 pub use memory::MemoryStore;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::status::Status;
 use serde::{Deserialize, Serialize};
 
 /// Which Slack method renews a chain.
@@ -142,5 +145,36 @@ impl Drop for StoreLock {
         if let Some(release) = self.release.take() {
             release();
         }
+    }
+}
+
+/// Starts a chain in `store` with `seed`. Fails with `StoreConflict` if the store
+/// already holds a pair, unless `overwrite` (then the stored chain is replaced).
+pub fn init(store: &dyn Store, seed: StoredPair, overwrite: bool) -> Result<()> {
+    crate::methods::check_credential("refresh_token", seed.refresh_token.expose())?;
+    if !seed.access_token.expose().is_empty() {
+        crate::methods::check_credential("access_token", seed.access_token.expose())?;
+    }
+    let current = store.load()?;
+    if current.is_some() && !overwrite {
+        return Err(Error::new(
+            Status::StoreConflict,
+            format!(
+                "{} already holds a chain (initialise with overwrite to replace it)",
+                store.describe()
+            ),
+        ));
+    }
+    let expected = current.as_ref().map(|p| p.generation);
+    let seed = StoredPair {
+        generation: expected.map_or(0, |g| g + 1),
+        ..seed
+    };
+    match store.save(expected, &seed)? {
+        Saved::Stored => Ok(()),
+        Saved::Conflict(_) => Err(Error::new(
+            Status::StoreConflict,
+            format!("{} changed while initialising", store.describe()),
+        )),
     }
 }

@@ -231,6 +231,19 @@ impl FakeSlack {
         self.shared.lock().clear_rate_limits();
     }
 
+    /// How many rotations behind the live end of its chain a refresh token is:
+    /// `Some(0)` for the live (unspent) one, `Some(n)` if spent n rotations ago,
+    /// `None` if unknown.
+    pub fn refresh_token_age(&self, refresh_token: &str) -> Option<u32> {
+        self.shared.lock().refresh_token_age(refresh_token)
+    }
+
+    /// How many connections are being served right now. Once a client process has
+    /// died and this drops to zero, every request it sent has been handled.
+    pub fn open_connections(&self) -> usize {
+        self.shared.open_connections()
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         self.shared.lock().snapshot_stats()

@@ -51,6 +51,11 @@ impl Shared {
         }
     }
 
+    /// How many connections are being served right now.
+    pub fn open_connections(&self) -> usize {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Close every open connection (blocked reads return at once).
     pub fn close_connections(&self) {
         let conns = std::mem::take(&mut *self.conns.lock().unwrap_or_else(|p| p.into_inner()));

@@ -158,6 +158,8 @@ pub(crate) enum RefreshFamily {
 struct RefreshRec {
     family: RefreshFamily,
     used: bool,
+    /// The refresh token issued when this one was spent.
+    successor: Option<String>,
 }
 
 #[derive(Debug)]
@@ -320,6 +322,7 @@ impl State {
             RefreshRec {
                 family: RefreshFamily::Config,
                 used: false,
+                successor: None,
             },
         );
         ConfigTokenPair {
@@ -364,6 +367,7 @@ impl State {
                     kind,
                 },
                 used: false,
+                successor: None,
             },
         );
         Grant {
@@ -392,7 +396,31 @@ impl State {
             _ => return Err("invalid_refresh_token"),
         }
         self.stats.rotations += 1;
-        Ok(self.new_config_pair(None, None))
+        let pair = self.new_config_pair(None, None);
+        self.link(refresh_token, &pair.refresh_token);
+        Ok(pair)
+    }
+
+    fn link(&mut self, spent: &str, successor: &str) {
+        if let Some(r) = self.refresh.get_mut(spent) {
+            r.successor = Some(successor.to_string());
+        }
+    }
+
+    /// How many rotations behind the live end of its chain `refresh_token` is:
+    /// `Some(0)` live (unspent), `Some(n)` spent n rotations ago, `None` unknown.
+    pub fn refresh_token_age(&self, refresh_token: &str) -> Option<u32> {
+        let mut age = 0;
+        let mut rec = self.refresh.get(refresh_token)?;
+        while let Some(next) = rec.successor.as_deref() {
+            age += 1;
+            rec = self.refresh.get(next)?;
+        }
+        if rec.used {
+            None
+        } else {
+            Some(age)
+        }
     }
 
     /// Client credential check shared by the OAuth methods.
@@ -436,7 +464,9 @@ impl State {
         }
         r.used = true;
         self.stats.refreshes += 1;
-        Ok(self.new_rotated_pair(client_id, kind))
+        let grant = self.new_rotated_pair(client_id, kind);
+        self.link(refresh_token, &grant.refresh_token);
+        Ok(grant)
     }
 
     /// Authenticate an access token (`not_authed` is the caller's job).

@@ -1,0 +1,106 @@
+//! Command-line parsing (a handful of flags; no secret is ever accepted here).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub(crate) const USAGE: &str = "\
+usage: xoxe <command> --store PATH [options]
+
+commands:
+  init     start a chain: reads the refresh token (line 1) and, optionally, the
+           current access token (line 2) from stdin, or from XOXE_REFRESH_TOKEN and
+           XOXE_ACCESS_TOKEN (with XOXE_EXPIRES_AT, Unix seconds). Never from argv.
+  token    print a valid config access token, rotating first if it expires soon
+  status   show team, user, expiry and generation (tokens redacted; no network)
+
+options:
+  --store PATH        the token store file (JSON, mode 0600; required)
+  --base-url URL      Web API base URL (default https://slack.com/api/)
+  --gov               use GovSlack (https://slack-gov.com/api/)
+  --window SECS       rotate when the token expires within SECS (default 7200)
+  --timeout SECS      network timeout per call (default 30)
+  --force             init: replace a chain already in the store
+  -h, --help          this text
+  -V, --version       print the version
+
+exit codes: 0 ok, 2 usage, 3 store, 4 chain dead (issue a new token),
+            5 outcome unknown, 6 rate limited, 7 network/response, 8 Slack error, 1 other";
+
+/// What to do.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    Init,
+    Token,
+    Status,
+    Help,
+    Version,
+}
+
+/// A parsed command line.
+#[derive(Debug)]
+pub(crate) struct Args {
+    pub command: Command,
+    pub store: PathBuf,
+    pub base_url: Option<String>,
+    pub window: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub force: bool,
+}
+
+pub(crate) fn parse(argv: &[String]) -> Result<Args, String> {
+    let mut args = Args {
+        command: Command::Help,
+        store: PathBuf::new(),
+        base_url: None,
+        window: None,
+        timeout: None,
+        force: false,
+    };
+    let mut command = None;
+    let mut it = argv.iter();
+    let secs = |flag: &str, v: Option<&String>| -> Result<Duration, String> {
+        let v = v.ok_or(format!("{flag} needs a value"))?;
+        v.parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .ok_or(format!("{flag} takes a positive number of seconds"))
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                return Ok(Args {
+                    command: Command::Help,
+                    ..args
+                })
+            }
+            "-V" | "--version" => {
+                return Ok(Args {
+                    command: Command::Version,
+                    ..args
+                })
+            }
+            "--store" => args.store = it.next().ok_or("--store needs a path")?.into(),
+            "--base-url" => args.base_url = Some(it.next().ok_or("--base-url needs a URL")?.clone()),
+            "--gov" => args.base_url = Some(xoxe::GOV_SLACK_BASE_URL.to_string()),
+            "--window" => args.window = Some(secs("--window", it.next())?),
+            "--timeout" => args.timeout = Some(secs("--timeout", it.next())?),
+            "--force" => args.force = true,
+            "init" | "token" | "status" if command.is_none() => {
+                command = Some(match arg.as_str() {
+                    "init" => Command::Init,
+                    "token" => Command::Token,
+                    _ => Command::Status,
+                })
+            }
+            // Never echo an unknown argument: it may be a token pasted by mistake.
+            other if other.starts_with('-') => return Err("unknown option (see --help)".into()),
+            _ => return Err("unexpected argument; tokens are read from stdin or the environment, never argv".into()),
+        }
+    }
+    args.command = command.ok_or("no command given")?;
+    if args.store.as_os_str().is_empty() {
+        return Err("--store PATH is required".into());
+    }
+    Ok(args)
+}

@@ -1,0 +1,51 @@
+//! `xoxe`: keep an app configuration token fresh from a shell or CI job.
+//!
+//! ```text
+//! xoxe init   --store PATH [--force]    read the refresh token (and optionally the current
+//!                                       access token) from stdin or XOXE_REFRESH_TOKEN /
+//!                                       XOXE_ACCESS_TOKEN — never from the command line
+//! xoxe token  --store PATH [options]    print a valid config access token, rotating if needed
+//! xoxe status --store PATH              show team, user and expiry (tokens redacted, no network)
+//! ```
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+use xoxe::{Status, StatusFamily};
+
+/// Exit codes, one per failure family, so scripts can react without parsing text.
+pub(crate) fn exit_code(status: Status) -> u8 {
+    match (status, status.family()) {
+        (Status::Ok, _) => 0,
+        (Status::ChainDead, _) => 4,
+        (_, StatusFamily::Usage) => 2,
+        (_, StatusFamily::Store) => 3,
+        (_, StatusFamily::OutcomeUnknown) => 5,
+        (_, StatusFamily::RateLimited) => 6,
+        (_, StatusFamily::Transport) => 7,
+        (_, StatusFamily::SlackApi) => 8,
+        _ => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let parsed = match args::parse(&argv) {
+        Ok(parsed) => parsed,
+        Err(why) => {
+            eprintln!("xoxe: {why}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match commands::run(parsed) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xoxe: {} ({})", err.message, err.status);
+            if err.status == Status::OutcomeUnknown {
+                eprintln!("xoxe: the store still holds the previous pair; check it before trying again");
+            }
+            ExitCode::from(exit_code(err.status))
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! `xoxe_store`: where a rotator keeps its chain.
+
+use super::args::{free_handle, give, guard, non_null, opt_str_arg, out_arg, str_arg};
+use super::error::xoxe_error;
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::status::Status;
+use crate::store::{
+    xoxe_store_callbacks, xoxe_store_value, ChainKind, FileStore, ForeignStore, MemoryStore, Store, StoredPair,
+};
+use std::ffi::{c_char, CStr};
+use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Which Slack method renews a chain (`xoxe_store_init`'s `kind`).
+#[repr(u32)]
+pub enum xoxe_chain_kind {
+    /// App configuration token: `tooling.tokens.rotate`.
+    Config = 0,
+    /// Bot or user token: `oauth.v2.access` with `grant_type=refresh_token`.
+    Oauth = 1,
+}
+
+/// A token store: memory, a file, or host callbacks. Thread-safe; may be shared by
+/// several rotators (each keeps its own reference: free the store whenever).
+pub struct xoxe_store {
+    pub(crate) inner: Arc<dyn Store>,
+}
+
+/// Creates a store in memory (lost when freed; for tests and short-lived tools).
+///
+/// # Safety
+/// `out` is writable; on success it receives a store freed with `xoxe_store_free`.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_memory_new(out: *mut *mut xoxe_store, error_out: *mut *mut xoxe_error) -> Status {
+    guard(error_out, || {
+        let out = out_arg(out, "out")?;
+        give(
+            out,
+            xoxe_store {
+                inner: Arc::new(MemoryStore::new(None)),
+            },
+        );
+        Ok(())
+    })
+}
+
+/// Creates a store in a JSON file at `path` (its directory must exist; the file is
+/// created by `xoxe_store_init`). Writes are atomic (temp file, fsync, rename,
+/// fsync dir) with mode 0600; rotations take an exclusive `flock` on
+/// `<path>.lock`, waiting at most `lock_timeout_ms` (0: 120 s) for another process.
+///
+/// # Safety
+/// `path` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_file_new(
+    path: *const c_char,
+    lock_timeout_ms: u32,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        let path = str_arg(path, "path")?;
+        let out = out_arg(out, "out")?;
+        if path.is_empty() {
+            return Err(Error::new(Status::InvalidArgument, "path is empty"));
+        }
+        let timeout = if lock_timeout_ms == 0 {
+            Duration::from_secs(120)
+        } else {
+            Duration::from_millis(lock_timeout_ms.into())
+        };
+        give(
+            out,
+            xoxe_store {
+                inner: Arc::new(FileStore::new(path, timeout)),
+            },
+        );
+        Ok(())
+    })
+}
+
+/// Creates a store kept by the host through `callbacks` (copied; see
+/// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
+/// callbacks may be called from any thread that uses a rotator on this store,
+/// until the store and every rotator using it are freed; then `release` runs once.
+///
+/// # Safety
+/// `callbacks` points to a valid struct whose functions honour its contract.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_foreign_new(
+    callbacks: *const xoxe_store_callbacks,
+    name: *const c_char,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(callbacks, "callbacks")?;
+        let name = opt_str_arg(name, "name")?.unwrap_or("host");
+        let out = out_arg(out, "out")?;
+        let store = ForeignStore::new(*callbacks, name)?;
+        give(out, xoxe_store { inner: Arc::new(store) });
+        Ok(())
+    })
+}
+
+/// For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
+/// into `value`. Does nothing if either is NULL.
+///
+/// # Safety
+/// `value` is the pointer the callback received; `document` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_value_set(value: *mut xoxe_store_value, document: *const c_char) {
+    super::args::guard_plain((), || {
+        if value.is_null() || document.is_null() {
+            return;
+        }
+        let value = &mut *value;
+        match CStr::from_ptr(document).to_str() {
+            Ok(text) => value.document = Some(Zeroizing::new(text.to_string())),
+            Err(_) => value.invalid_utf8 = true,
+        }
+    })
+}
+
+/// Starts a chain in an empty store: `refresh_token` (required) and, if known, the
+/// access token in use (`access_token`, may be NULL) with its expiry
+/// (`expires_at`, Unix seconds; 0 = unknown: rotate before first use). `kind` is a
+/// `xoxe_chain_kind`. Fails with `XOXE_STATUS_STORE_CONFLICT` if the store already
+/// holds a pair, unless `overwrite` is true (then the stored chain is replaced).
+///
+/// # Safety
+/// `store` is a live store; strings are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_init(
+    store: *const xoxe_store,
+    kind: u32,
+    refresh_token: *const c_char,
+    access_token: *const c_char,
+    expires_at: i64,
+    overwrite: bool,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(store, "store")?;
+        let store = &(*store).inner;
+        let kind = match kind {
+            k if k == xoxe_chain_kind::Config as u32 => ChainKind::Config,
+            k if k == xoxe_chain_kind::Oauth as u32 => ChainKind::Oauth,
+            _ => {
+                return Err(Error::new(
+                    Status::InvalidArgument,
+                    format!("unknown chain kind {kind}"),
+                ))
+            }
+        };
+        let refresh_token = str_arg(refresh_token, "refresh_token")?;
+        let access_token = opt_str_arg(access_token, "access_token")?;
+        let seed = StoredPair::seed(
+            kind,
+            Secret::new(refresh_token),
+            access_token.map(Secret::new),
+            expires_at,
+        );
+        crate::store::init(store.as_ref(), seed, overwrite)
+    })
+}
+
+/// Frees a store handle (rotators using it keep it alive). NULL is ignored.
+///
+/// # Safety
+/// `store` is NULL or a live handle, freed at most once.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_free(store: *mut xoxe_store) {
+    free_handle(store)
+}
