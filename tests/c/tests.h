@@ -1,0 +1,41 @@
+/* The test list: X(name, needs_server). Each is `void test_<name>(void)`. */
+#ifndef XOXE_TESTS_H
+#define XOXE_TESTS_H
+
+#define T_TESTS(X)                      \
+    X(versions, 0)                      \
+    X(status_names, 0)                  \
+    X(status_families, 0)               \
+    X(redact, 0)                        \
+    X(options_setters, 0)               \
+    X(misuse_options, 0)                \
+    X(client_new, 1)                    \
+    X(ca_bundle, 0)                     \
+    X(default_options_work, 1)          \
+    X(misuse_methods, 1)                \
+    X(rotate_success_and_reuse, 1)      \
+    X(rotate_drop_after_apply, 1)       \
+    X(rotate_drop_before_apply, 1)      \
+    X(rotate_bad_bodies, 1)             \
+    X(rotate_slack_errors, 1)           \
+    X(rotate_http_status, 1)            \
+    X(rotate_timeouts, 1)               \
+    X(rotate_client_timeout, 1)         \
+    X(rotate_ratelimited, 1)            \
+    X(rotate_huge_body, 1)              \
+    X(ratelimited_huge_retry_after, 1)  \
+    X(connection_refused, 0)            \
+    X(exchange, 1)                      \
+    X(exchange_faults, 1)               \
+    X(refresh, 1)                       \
+    X(auth_test, 1)                     \
+    X(call_manifest_validate, 1)        \
+    X(call_methods, 1)                  \
+    X(call_params, 1)                   \
+    X(threads, 1)
+
+#define T_DECLARE(name, server) void test_##name(void);
+T_TESTS(T_DECLARE)
+#undef T_DECLARE
+
+#endif
