@@ -1,0 +1,42 @@
+# Python binding: included by the top-level Makefile (ROOT, BUILD, XOXE_LIBRARY, ... come from it).
+#   make test-python          pytest against the fake Slack (dev layout: src/ + $XOXE_LIBRARY)
+#   make test-python-install  `pip install ./bindings/python` into a fresh venv, then check it
+#   make demo-python          examples/python/example.py against a fake Slack
+
+PY_SRC := $(ROOT)/bindings/python
+PY_BUILD := $(BUILD)/python
+PY_VENV := $(PY_BUILD)/venv
+PY := $(PY_VENV)/bin/python
+PY_INSTALL_VENV := $(PY_BUILD)/install-venv
+
+TEST_TARGETS += test-python test-python-install
+DEMO_TARGETS += demo-python
+
+.PHONY: python-venv test-python test-python-install demo-python
+
+# A venv with the test tools. Falls back to virtualenv where python3-venv is missing.
+define py_make_venv
+	@rm -rf $(1); mkdir -p $(dir $(1))
+	@python3 -m venv $(1) 2>/dev/null || { rm -rf $(1); \
+	  python3 -m pip install -q --user --disable-pip-version-check virtualenv && python3 -m virtualenv -q $(1); }
+endef
+
+$(PY_VENV)/.ready: $(PY_SRC)/pyproject.toml $(PY_SRC)/python.mk
+	$(call py_make_venv,$(PY_VENV))
+	$(PY) -m pip install -q --disable-pip-version-check "pytest>=7"
+	@touch $@
+
+python-venv: $(PY_VENV)/.ready
+
+test-python: build python-venv
+	cd $(PY_SRC) && PYTHONPATH=$(PY_SRC)/src $(PY) -m pytest -q tests
+
+# The real install path: setuptools-rust runs cargo (reusing target/, so only the
+# cdylib link step is redone) and puts the library inside the package.
+test-python-install: build
+	$(call py_make_venv,$(PY_INSTALL_VENV))
+	CARGO_TARGET_DIR=$(ROOT)/target $(PY_INSTALL_VENV)/bin/pip install -q --disable-pip-version-check $(PY_SRC)
+	cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH $(PY_INSTALL_VENV)/bin/python $(PY_SRC)/tools/check_install.py
+
+demo-python: build python-venv
+	PYTHONPATH=$(PY_SRC)/src scripts/with-fake-slack.sh $(PY) examples/python/example.py

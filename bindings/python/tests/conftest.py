@@ -1,0 +1,139 @@
+"""One fake Slack server per test session, plus helpers to make fresh credentials.
+
+Every token the control interface hands out is wrapped in ``xoxe.Secret`` at once, so a
+failing test can never print one (the CI secret scan greps the logs for them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+HEADER = ROOT / "include" / "xoxe.h"
+
+# The dev layout: tests import the package from src/ and load $XOXE_LIBRARY (the
+# Makefile exports it); default to the cargo build output when run by hand.
+os.environ.setdefault("XOXE_LIBRARY", str(ROOT / "target" / "release" / "libxoxe.so"))
+
+import xoxe  # noqa: E402
+from xoxe import Secret  # noqa: E402
+
+
+@dataclass(frozen=True)
+class App:
+    client_id: str
+    client_secret: Secret
+
+
+class FakeSlack:
+    """A running fake Slack and its control interface."""
+
+    def __init__(self, ready: Dict[str, Any], proc: "subprocess.Popen[bytes]") -> None:
+        self.proc = proc
+        self.port: int = ready["port"]
+        self.base_url: str = ready["base_url"]
+        self.control_url: str = ready["control_url"]
+
+    def control(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.control_url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read() or b"null")
+
+    # -- credentials (fresh for every test: tokens are single-use) --
+    def new_app(self, rotation_enabled: bool = True) -> App:
+        r = self.control("POST", "apps", {"rotation_enabled": rotation_enabled})
+        return App(r["client_id"], Secret(r["client_secret"]))
+
+    def new_legacy_token(self, app: App, kind: str = "bot") -> Secret:
+        r = self.control("POST", "legacy_tokens", {"client_id": app.client_id, "kind": kind})
+        return Secret(r["token"])
+
+    def new_config_refresh_token(self, ttl: Optional[int] = None) -> Secret:
+        body: Dict[str, Any] = {} if ttl is None else {"ttl": ttl}
+        r = self.control("POST", "config_tokens", body)
+        return Secret(r["refresh_token"])
+
+    def new_config_pair(self) -> Dict[str, Any]:
+        r = self.control("POST", "config_tokens", {})
+        return {k: Secret(v) if k in ("token", "refresh_token") else v for k, v in r.items()}
+
+    # -- faults and counters --
+    def fault(self, method: str, kind: str, count: int = 1, **extra: Any) -> None:
+        self.control("POST", "faults", {"method": method, "kind": kind, "count": count, **extra})
+
+    def clear_faults(self) -> None:
+        self.control("DELETE", "faults")
+
+    def reset(self) -> None:
+        self.control("POST", "reset", {})
+
+    def stats(self) -> Dict[str, Any]:
+        return self.control("GET", "stats")
+
+    def requests(self, method: str) -> int:
+        return int(self.stats()["requests"].get(method, 0))
+
+
+@pytest.fixture(scope="session")
+def fake_slack() -> Iterator[FakeSlack]:
+    binary = os.environ.get("XOXE_FAKE_SLACK") or str(ROOT / "target" / "release" / "fake-slack")
+    if not Path(binary).is_file():
+        pytest.fail(f"fake Slack not found at {binary}: run `cargo build --release --workspace`")
+    with tempfile.TemporaryDirectory(prefix="xoxe-py-") as tmp:
+        ready_file = Path(tmp) / "ready.json"
+        args = [binary, "--ready-file", str(ready_file)]
+        issued = os.environ.get("XOXE_ISSUED_TOKENS")
+        if issued:
+            args += ["--issued-tokens-file", issued]
+        log = open(Path(tmp) / "server.log", "wb")
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while not (ready_file.exists() and ready_file.stat().st_size > 0):
+                if proc.poll() is not None:
+                    pytest.fail(f"fake Slack exited with {proc.returncode} before it was ready")
+                if time.monotonic() > deadline:
+                    pytest.fail("fake Slack did not become ready within 60 s")
+                time.sleep(0.05)
+            yield FakeSlack(json.loads(ready_file.read_text()), proc)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> Iterator[FakeSlack]:
+    """The fake Slack with faults cleared before and after the test."""
+    fake_slack.clear_faults()
+    yield fake_slack
+    fake_slack.clear_faults()
+
+
+@pytest.fixture
+def client(slack: FakeSlack) -> Iterator[xoxe.Client]:
+    with xoxe.Client(slack.base_url, timeout=60, max_ratelimit_retries=0) as c:
+        yield c
+
+
+@pytest.fixture
+def app(slack: FakeSlack) -> App:
+    return slack.new_app()

@@ -1,0 +1,118 @@
+"""No token appears in any repr, str, exception text or log record."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import traceback
+from typing import Any, Iterable, List
+
+import pytest
+
+import xoxe
+from xoxe import Secret
+from conftest import App, FakeSlack
+
+
+def _leaks(texts: Iterable[str], secrets: List[str]) -> List[str]:
+    """Which texts contain a secret; reported by index only, never by content."""
+    bad = []
+    for i, text in enumerate(texts):
+        for j, s in enumerate(secrets):
+            if s and s in text:
+                bad.append(f"text #{i} contains secret #{j}")
+    return bad
+
+
+def _renderings(obj: Any) -> List[str]:
+    out = [repr(obj), str(obj), f"{obj}", format(obj, "")]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out.append(repr(dataclasses.asdict(obj)))
+        out.append(str(dataclasses.astuple(obj)))
+    if isinstance(obj, BaseException):
+        out += [repr(obj.args), "".join(traceback.format_exception(type(obj), obj, obj.__traceback__))]
+        out += [str(v) for v in vars(obj).values()]
+    return out
+
+
+def test_results_errors_and_logs_hide_every_secret(
+    slack: FakeSlack, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # everything any logger emits, at every level
+    secrets: List[str] = [app.client_secret.get_secret_value()]
+    texts: List[str] = []
+
+    with xoxe.Client(slack.base_url, timeout=60, max_ratelimit_retries=0) as client:
+        texts.append(repr(client))
+        refresh = slack.new_config_refresh_token()
+        legacy = slack.new_legacy_token(app)
+        secrets += [refresh.get_secret_value(), legacy.get_secret_value()]
+        for s in (refresh, legacy, app.client_secret):
+            texts += _renderings(s)
+
+        config = client.tooling_tokens_rotate(refresh)
+        secrets += [config.token.get_secret_value(), config.refresh_token.get_secret_value()]
+        texts += _renderings(config)
+
+        pair = client.oauth_v2_exchange(app.client_id, app.client_secret, legacy)
+        refreshed = client.oauth_v2_refresh(app.client_id, app.client_secret, pair.refresh_token)
+        for p in (pair, refreshed):
+            secrets += [p.access_token.get_secret_value(), p.refresh_token.get_secret_value()]
+            texts += _renderings(p)
+        texts += _renderings(client.auth_test(refreshed.access_token))
+        answer = client.call("apps.manifest.validate", config.token, {"manifest": '{"display_information":{"name":"demo"}}'})
+        texts += [repr(answer), str(answer)]
+
+        # Failures that involve every kind of secret as an argument.
+        failing = [
+            lambda: client.tooling_tokens_rotate(refresh),  # spent
+            lambda: client.oauth_v2_exchange(app.client_id, app.client_secret, legacy),  # used
+            lambda: client.oauth_v2_refresh(app.client_id, app.client_secret, pair.refresh_token),
+            lambda: client.oauth_v2_exchange(app.client_id, config.token, legacy),  # wrong secret
+            lambda: client.auth_test(config.refresh_token.get_secret_value() + "x"),
+            lambda: client.auth_test(refreshed.access_token.get_secret_value() + "\0"),
+            lambda: client.auth_test(refreshed.access_token.get_secret_value() * 2000),
+            lambda: client.tooling_tokens_rotate(config.refresh_token.get_secret_value() + "\udc80"),
+            lambda: client.call("apps.manifest.validate", config.token, {"manifest": "{}"}),
+            lambda: client.call("apps.manifest.validate", config.token, {"k\0": "v"}),
+            lambda: xoxe.Client(slack.base_url, ca_bundle="/nonexistent/" + "x"),
+        ]
+        for i, attempt in enumerate(failing):
+            try:
+                attempt()
+            except (xoxe.XoxeError, ValueError, TypeError) as exc:
+                texts += _renderings(exc)
+            else:
+                pytest.fail(f"attempt #{i} did not fail")
+
+        # Faults around token-spending calls.
+        slack.fault("tooling.tokens.rotate", "drop_after_apply")
+        with pytest.raises(xoxe.OutcomeUnknownError) as info:
+            client.tooling_tokens_rotate(config.refresh_token)
+        texts += _renderings(info.value)
+        slack.fault("oauth.v2.access", "truncated_json", apply=True)
+        with pytest.raises(xoxe.OutcomeUnknownError) as info:
+            client.oauth_v2_refresh(app.client_id, app.client_secret, refreshed.refresh_token)
+        texts += _renderings(info.value)
+
+    texts.append(caplog.text)
+    texts += [r.getMessage() for r in caplog.records]
+    assert len(secrets) >= 9
+    leaks = _leaks(texts, secrets)
+    assert not leaks, leaks
+
+
+def test_base_url_errors_do_not_echo_a_token(slack: FakeSlack) -> None:
+    token = slack.new_config_pair()["token"].get_secret_value()
+    with pytest.raises(xoxe.UsageError) as info:
+        xoxe.Client(token)  # e.g. environment variables swapped
+    assert not _leaks(_renderings(info.value), [token])
+
+
+def test_secret_repr_shows_only_the_redacted_form() -> None:
+    value = "xoxe.xoxp-1-" + "S" * 60 + "tail"
+    s = Secret(value)
+    for text in (repr(s), str(s), f"{s}", f"{s!r}", "%s" % s, repr([s]), repr({"k": s})):
+        assert value not in text and "S" * 8 not in text
+    assert repr(s) == "Secret('xoxe.xoxp-1-…tail')"
+    assert s.get_secret_value() == value

@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Checks an installed ``xoxe`` (run by ``make test-python-install`` from a fresh venv,
+outside the source tree, with ``XOXE_LIBRARY`` unset): the package imports, loads the
+library it carries inside the package by absolute path, and works."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+assert "XOXE_LIBRARY" not in os.environ, "unset XOXE_LIBRARY for this check"
+
+import xoxe  # noqa: E402
+
+pkg = Path(xoxe.__file__).resolve().parent
+lib = Path(xoxe.LIBRARY_PATH)
+assert lib.is_absolute() and lib.parent == pkg, f"library {lib} is not inside {pkg}"
+assert "site-packages" in str(pkg), f"xoxe imported from {pkg}, not an installed copy"
+assert (pkg / "py.typed").is_file(), "py.typed is missing"
+assert xoxe.lib.xoxe_abi_version() == xoxe.ABI_VERSION
+with xoxe.Client(preset=xoxe.Preset.GOV_SLACK) as client:
+    assert client.base_url == xoxe.GOV_SLACK_BASE_URL
+assert xoxe.redact("xoxe-1-" + "a" * 30 + "wxyz") == "xoxe-1-…wxyz"
+try:
+    xoxe.Client("http://example.com/api/")
+except xoxe.InsecureUrlError:
+    pass
+else:
+    sys.exit("expected InsecureUrlError")
+print(f"installed xoxe OK: {pkg} loads {lib.name} (libxoxe {xoxe.library_version()})")
