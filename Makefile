@@ -18,11 +18,12 @@ export XOXE_ISSUED_TOKENS := $(BUILD)/issued-tokens.txt
 
 # Language fragments append their targets to these.
 TEST_TARGETS := test-rust test-c
-DEMO_TARGETS := demo-c
+DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include bindings/python/python.mk
 -include bindings/go/go.mk
 
-.PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
+PHONY_EXTRA := demo-c-keep-fresh demo-cli
+.PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
 
 all: build
 
@@ -44,6 +45,15 @@ demo: build
 demo-c: build
 	@$(MAKE) --no-print-directory -C examples/c BUILD=$(BUILD)/c RELEASE=$(RELEASE)
 	scripts/with-fake-slack.sh $(BUILD)/c/example
+
+# A rotator keeping a 5-second token fresh across several rotations.
+demo-c-keep-fresh: build
+	@$(MAKE) --no-print-directory -C examples/c BUILD=$(BUILD)/c RELEASE=$(RELEASE)
+	XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh $(BUILD)/c/keep_fresh
+
+# The xoxe command line: init a store, print fresh tokens, show the status.
+demo-cli: build
+	XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh scripts/demo-cli.sh $(RELEASE)/xoxe
 
 test: build
 	@rm -f $(XOXE_ISSUED_TOKENS); : > $(XOXE_ISSUED_TOKENS)

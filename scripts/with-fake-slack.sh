@@ -3,6 +3,7 @@
 # Starts the fake Slack on loopback, exports the variables the examples read
 # (XOXE_BASE_URL, XOXE_CONFIG_REFRESH_TOKEN, XOXE_CLIENT_ID, XOXE_CLIENT_SECRET,
 # XOXE_LEGACY_TOKEN) with fresh credentials, runs CMD, and stops the server.
+# XOXE_FAKE_SLACK_ARGS adds flags for the server (e.g. "--token-ttl 5").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 fake=${XOXE_FAKE_SLACK:-$root/target/release/fake-slack}
@@ -12,6 +13,8 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null;
 trap cleanup EXIT
 args=(--ready-file "$dir/ready.json")
 [ -n "${XOXE_ISSUED_TOKENS:-}" ] && args+=(--issued-tokens-file "$XOXE_ISSUED_TOKENS")
+# shellcheck disable=SC2206 # word splitting of the extra flags is intended
+[ -n "${XOXE_FAKE_SLACK_ARGS:-}" ] && args+=($XOXE_FAKE_SLACK_ARGS)
 "$fake" "${args[@]}" >"$dir/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
