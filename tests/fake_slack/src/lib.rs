@@ -68,6 +68,9 @@ pub struct Config {
     /// (a short body then gets `request_timeout`). Default 5000 ms. Idle keep-alive
     /// connections are never timed out.
     pub request_timeout_ms: u64,
+    /// Benchmarks only: a refresh token that `tooling.tokens.rotate` accepts again
+    /// and again without spending it (so a load generator can repeat one request).
+    pub bench_refresh_token: Option<String>,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             legacy_bot_token: None,
             legacy_user_token: None,
             request_timeout_ms: 5000,
+            bench_refresh_token: None,
         }
     }
 }
@@ -130,6 +134,7 @@ impl FakeSlack {
             None => None,
         };
         let mut st = State::new(config.token_ttl_secs, issued_file);
+        st.bench_refresh_token = config.bench_refresh_token.clone();
         let app = st.new_app(true, config.app_client_id.clone(), config.app_client_secret.clone());
         let config_token = st.new_config_pair(None, config.config_refresh_token.clone());
         let legacy_bot_token = st.new_legacy(&app.client_id, TokenKind::Bot, config.legacy_bot_token.clone());

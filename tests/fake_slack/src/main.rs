@@ -10,7 +10,8 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: fake-slack [--port N] [--token-ttl SECS] [--ready-file PATH] \
 [--issued-tokens-file PATH] [--app-client-id X --app-client-secret Y] \
-[--config-refresh-token T] [--legacy-bot-token T] [--legacy-user-token T] [--request-timeout-ms MS]";
+[--config-refresh-token T] [--legacy-bot-token T] [--legacy-user-token T] [--request-timeout-ms MS] \
+[--bench-refresh-token T]";
 
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
@@ -70,6 +71,7 @@ fn parse_args() -> Cli {
             "--app-client-id" => config.app_client_id = Some(value),
             "--app-client-secret" => config.app_client_secret = Some(value),
             "--config-refresh-token" => config.config_refresh_token = Some(value),
+            "--bench-refresh-token" => config.bench_refresh_token = Some(value),
             "--legacy-bot-token" => config.legacy_bot_token = Some(value),
             "--legacy-user-token" => config.legacy_user_token = Some(value),
             _ => unreachable!(),

@@ -1046,3 +1046,21 @@ fn throughput() {
     }
     println!("rotate: {:.0} req/s", 20_000f64 / t.elapsed().as_secs_f64());
 }
+
+#[test]
+fn the_bench_refresh_token_rotates_without_being_spent() {
+    let slack = fake_slack::FakeSlack::start(fake_slack::Config {
+        bench_refresh_token: Some("xoxe-1-bench".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut c = Client::connect(slack.port());
+    for _ in 0..3 {
+        let v = c
+            .form("tooling.tokens.rotate", &[("refresh_token", "xoxe-1-bench")])
+            .json();
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    assert_eq!(slack.stats().rotations, 3);
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
