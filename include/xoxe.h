@@ -244,6 +244,29 @@ typedef uint32_t xoxe_chain_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// How much a log line matters. In C: `xoxe_log_level`, `XOXE_LOG_LEVEL_*`.
+enum xoxe_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A call or rotation failed in a way a human should look at (dead chain, store failure).
+  XOXE_LOG_LEVEL_ERROR = 1,
+  // Something went wrong but was handled, or needs care (outcome unknown, retries).
+  XOXE_LOG_LEVEL_WARN = 2,
+  // Rotations, store adoptions, rate-limit waits.
+  XOXE_LOG_LEVEL_INFO = 3,
+  // Every request and its outcome, lock waits.
+  XOXE_LOG_LEVEL_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xoxe_log_level xoxe_log_level;
+#else
+typedef uint32_t xoxe_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Owns a `xoxe_api_response_info`; free with `xoxe_api_response_free`.
 typedef struct xoxe_api_response xoxe_api_response;
 
@@ -544,6 +567,24 @@ const xoxe_error_info *xoxe_error_get_info(const xoxe_error *error);
 // # Safety
 // `error` is NULL or a live handle from this library, freed at most once.
 void xoxe_error_free(xoxe_error *error);
+
+// Sends xoxe's log lines (requests, retries, rotations, store events) to
+// `callback(user_data, level, message)` for every level up to `max_level` (a
+// `xoxe_log_level`; 4 = debug). NULL `callback` turns logging off (the default).
+// Messages never contain a secret: they are built from redacted values and
+// scrubbed again before the call. `message` is valid only during the call. The
+// callback may be called from any thread, concurrently; it must not call
+// `xoxe_set_logger`. When this function returns, the previous callback is no
+// longer running and will not be called again.
+//
+// # Safety
+// `callback` is NULL or a function safe to call from any thread with `user_data`.
+xoxe_status xoxe_set_logger(void (*callback)(void *user_data,
+                                             uint32_t level,
+                                             const char *message),
+                            void *user_data,
+                            uint32_t max_level,
+                            xoxe_error **error_out);
 
 // `tooling.tokens.rotate`: spends `refresh_token` and returns a new config token
 // pair in `*out` (free with `xoxe_config_token_free`). Persist the new pair

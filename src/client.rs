@@ -7,6 +7,7 @@
 
 use crate::base_url::BaseUrl;
 use crate::error::{Error, Result};
+use crate::log::xlog;
 use crate::response::{self, Envelope};
 use crate::status::Status;
 use std::path::PathBuf;
@@ -158,7 +159,23 @@ impl Client {
             if remaining.is_zero() {
                 return Err(Error::new(Status::Timeout, format!("{}: timed out", call.method)));
             }
-            match self.attempt(call, &body, remaining) {
+            let started = Instant::now();
+            let outcome = self.attempt(call, &body, remaining);
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            match &outcome {
+                Ok(reply) => xlog!(Debug, "{}: HTTP {} ok in {ms:.1} ms", call.method, reply.http_status),
+                Err(e) if e.status == Status::OutcomeUnknown => {
+                    xlog!(
+                        Warn,
+                        "{}: outcome unknown after {ms:.1} ms (cause {}): {}",
+                        call.method,
+                        e.cause,
+                        e.message
+                    )
+                }
+                Err(e) => xlog!(Debug, "{}: {} after {ms:.1} ms: {}", call.method, e.status, e.message),
+            }
+            match outcome {
                 Err(e) if e.status == Status::Ratelimited && retries_left > 0 => {
                     let wait = Duration::from_secs(e.retry_after.unwrap_or(1));
                     // Retry-After is the server's number: an absurd one must not overflow.
@@ -167,6 +184,14 @@ impl Client {
                         return Err(e);
                     }
                     retries_left -= 1;
+                    xlog!(
+                        Info,
+                        "{}: rate limited; waiting {} s (retry {} of {})",
+                        call.method,
+                        wait.as_secs(),
+                        self.options.max_ratelimit_retries - retries_left,
+                        self.options.max_ratelimit_retries
+                    );
                     std::thread::sleep(wait);
                 }
                 other => return other,
@@ -218,7 +243,11 @@ impl Client {
         };
         let Envelope { ok, error, warnings } = envelope;
         if ok && (200..300).contains(&http_status) {
-            return Ok(Reply { body, warnings, http_status });
+            return Ok(Reply {
+                body,
+                warnings,
+                http_status,
+            });
         }
         let code = error.unwrap_or_else(|| {
             if ok {

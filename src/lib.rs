@@ -14,14 +14,12 @@
 //! ```
 
 #![deny(missing_docs)]
-// Errors carry Slack's full detail by value; they are the rare path and every
-// success type is larger anyway.
-#![allow(clippy::result_large_err)]
 
 pub mod base_url;
 pub mod client;
 pub mod error;
 pub mod ffi;
+pub mod log;
 pub mod methods;
 mod response;
 pub mod rotator;
@@ -33,6 +31,7 @@ mod tls;
 pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
 pub use client::{Client, ClientOptions};
 pub use error::{Error, Result};
+pub use log::{set_logger, LogCallback, LogLevel};
 pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken};
 pub use rotator::{AccessToken, AppCredentials, Rotator, RotatorOptions};
 pub use secret::{redact, Secret};

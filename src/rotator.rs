@@ -8,6 +8,7 @@
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::log::xlog;
 use crate::secret::Secret;
 use crate::status::Status;
 use crate::store::{ChainKind, Saved, Store, StoredPair};
@@ -320,14 +321,38 @@ impl Rotator {
         let someone_rotated = seen.is_some_and(|g| stored.generation != g);
         let token = self.adopt(stored.clone());
         if (!force || someone_rotated) && self.fresh_cached(unix_now()).is_some() {
+            if someone_rotated {
+                xlog!(
+                    Info,
+                    "{} holds a newer pair (generation {}): using it",
+                    self.store.describe(),
+                    stored.generation
+                );
+            }
             return Ok(token);
         }
+        xlog!(
+            Info,
+            "rotating the {:?} chain in {} (generation {})",
+            self.kind,
+            self.store.describe(),
+            stored.generation
+        );
         let sent_at = unix_now();
         let next = match self.rotate_once(&stored) {
             Ok(next) => next,
             Err(e) if e.status == Status::InvalidRefreshToken => return self.after_rejection(&stored, e),
             // OutcomeUnknown and everything else: keep the old pair, report, never retry.
-            Err(e) => return Err(e),
+            Err(e) => {
+                xlog!(
+                    Warn,
+                    "rotation failed ({}); {} keeps generation {}",
+                    e.status,
+                    self.store.describe(),
+                    stored.generation
+                );
+                return Err(e);
+            }
         };
         let pair = StoredPair {
             generation: stored.generation + 1,
@@ -335,9 +360,22 @@ impl Rotator {
             ..next
         };
         if let Err(e) = self.persist(stored.generation, &pair) {
+            xlog!(
+                Error,
+                "rotated, but saving to {} failed ({}): the new pair is kept in memory and saved next time",
+                self.store.describe(),
+                e.message
+            );
             *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pair);
             return Err(e);
         }
+        xlog!(
+            Info,
+            "rotated: {} saved generation {}; the token lives {} s",
+            self.store.describe(),
+            pair.generation,
+            pair.lifetime
+        );
         Ok(self.adopt(pair))
     }
 
@@ -373,8 +411,19 @@ impl Rotator {
     fn after_rejection(&self, used: &StoredPair, rejection: Error) -> Result<AccessToken> {
         let latest = self.load_pair()?;
         if latest.refresh_token != used.refresh_token {
+            xlog!(
+                Info,
+                "refresh token rejected, but {} holds a newer pair (generation {}): using it",
+                self.store.describe(),
+                latest.generation
+            );
             return Ok(self.adopt(latest));
         }
+        xlog!(
+            Error,
+            "the chain in {} is dead: Slack rejected its refresh token and nothing newer is stored",
+            self.store.describe()
+        );
         let mut dead = Error::new(
             Status::ChainDead,
             format!(

@@ -15,6 +15,7 @@
 mod args;
 mod client;
 mod error;
+mod log;
 mod methods;
 mod redact;
 mod results;
@@ -25,6 +26,7 @@ mod version;
 
 pub use client::*;
 pub use error::*;
+pub use log::*;
 pub use methods::*;
 pub use redact::*;
 pub use results::*;

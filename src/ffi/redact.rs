@@ -15,7 +15,11 @@ use std::ffi::{c_char, CStr};
 #[no_mangle]
 pub unsafe extern "C" fn xoxe_redact(token: *const c_char, buf: *mut c_char, buf_len: usize) -> usize {
     guard_plain(0, || {
-        let token = if token.is_null() { None } else { CStr::from_ptr(token).to_str().ok() };
+        let token = if token.is_null() {
+            None
+        } else {
+            CStr::from_ptr(token).to_str().ok()
+        };
         let redacted = token.map(crate::secret::redact).unwrap_or_default();
         if !buf.is_null() && buf_len > 0 {
             let mut n = redacted.len().min(buf_len - 1);

@@ -48,6 +48,9 @@ impl Client {
             timeout,
         };
         let decoded = typed::<AuthIdentity>(self, &call)?;
-        Ok(AuthIdentity { warnings: decoded.warnings, ..decoded.value })
+        Ok(AuthIdentity {
+            warnings: decoded.warnings,
+            ..decoded.value
+        })
     }
 }

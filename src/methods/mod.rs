@@ -53,14 +53,26 @@ impl<T> Decoded<T> {
 pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Result<Decoded<T>> {
     let reply = client.send(call)?;
     if crate::response::has_nul_escape(&reply.body) {
-        return Err(invalid_payload(call, reply.http_status, "a string contains a NUL character"));
+        return Err(invalid_payload(
+            call,
+            reply.http_status,
+            "a string contains a NUL character",
+        ));
     }
     let value: T = crate::response::parse(&reply.body).map_err(|why| invalid_payload(call, reply.http_status, &why))?;
-    Ok(Decoded { value, warnings: reply.warnings, http_status: reply.http_status })
+    Ok(Decoded {
+        value,
+        warnings: reply.warnings,
+        http_status: reply.http_status,
+    })
 }
 
 fn invalid_payload(call: &Call<'_>, http_status: u16, why: &str) -> Error {
-    let err = Error::new(Status::BadResponse, format!("{}: unexpected response: {why}", call.method)).with_http_status(http_status);
+    let err = Error::new(
+        Status::BadResponse,
+        format!("{}: unexpected response: {why}", call.method),
+    )
+    .with_http_status(http_status);
     if call.spends_token {
         err.into_outcome_unknown()
     } else {

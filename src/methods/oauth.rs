@@ -134,16 +134,14 @@ fn oauth_token(client: &Client, call: &Call<'_>) -> Result<OAuthToken> {
     if check_credential("access_token", wire.access_token.expose()).is_err()
         || check_credential("refresh_token", wire.refresh_token.expose()).is_err()
     {
-        return Err(decoded.reject(
-            call,
-            "access_token or refresh_token is empty or malformed",
-        ));
+        return Err(decoded.reject(call, "access_token or refresh_token is empty or malformed"));
     }
     if wire.expires_in <= 0 {
-        return Err(decoded.reject(
-            call, "expires_in is not positive"));
+        return Err(decoded.reject(call, "expires_in is not positive"));
     }
-    let Decoded { value: wire, warnings, .. } = decoded;
+    let Decoded {
+        value: wire, warnings, ..
+    } = decoded;
     let (team_id, team_name) = wire.team.map(|t| (t.id, t.name)).unwrap_or_default();
     let (enterprise_id, enterprise_name) = wire.enterprise.map(|e| (e.id, e.name)).unwrap_or_default();
     Ok(OAuthToken {

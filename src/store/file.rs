@@ -186,6 +186,15 @@ impl Store for FileStore {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(50));
         }
+        let waited = self
+            .lock_timeout
+            .saturating_sub(deadline.saturating_duration_since(Instant::now()));
+        crate::log::xlog!(
+            Debug,
+            "locked {} after {} ms",
+            self.lock_path.display(),
+            waited.as_millis()
+        );
         let holder = Arc::clone(&self.holder);
         Ok(StoreLock::new(move || {
             drop(file); // closing the descriptor releases the flock

@@ -1,0 +1,126 @@
+//! Optional logging to a host callback: off by default, one logger per process.
+//!
+//! Messages are built from redacted values only, and are scrubbed once more just
+//! before they leave Rust: anything shaped like a Slack token is replaced by its
+//! redaction. Installing a new logger waits for calls into the old one to finish,
+//! so once `set_logger` returns the old callback is never called again.
+
+use std::ffi::{c_char, c_void, CString};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::RwLock;
+
+/// How much a log line matters. In C: `xoxe_log_level`, `XOXE_LOG_LEVEL_*`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// A call or rotation failed in a way a human should look at (dead chain, store failure).
+    Error = 1,
+    /// Something went wrong but was handled, or needs care (outcome unknown, retries).
+    Warn = 2,
+    /// Rotations, store adoptions, rate-limit waits.
+    Info = 3,
+    /// Every request and its outcome, lock waits.
+    Debug = 4,
+}
+
+/// The host's log function: `level` is a `LogLevel`, `message` is valid only during the call.
+pub type LogCallback = unsafe extern "C" fn(user_data: *mut c_void, level: u32, message: *const c_char);
+
+struct Logger {
+    callback: LogCallback,
+    user_data: *mut c_void,
+}
+
+// SAFETY: the host promises (xoxe_set_logger's contract) that the callback and its
+// user_data may be used from any thread.
+unsafe impl Send for Logger {}
+unsafe impl Sync for Logger {}
+
+/// 0 = off; otherwise the most verbose level passed to the logger. Checked before
+/// any formatting so disabled logging costs one atomic load.
+static MAX_LEVEL: AtomicU32 = AtomicU32::new(0);
+static LOGGER: RwLock<Option<Logger>> = RwLock::new(None);
+
+/// Installs (or, with `None`, removes) the process's logger.
+pub fn set_logger(callback: Option<LogCallback>, user_data: *mut c_void, max_level: u32) {
+    let mut slot = LOGGER.write().unwrap_or_else(|e| e.into_inner());
+    *slot = callback.map(|callback| Logger { callback, user_data });
+    let level = if slot.is_some() {
+        max_level.min(LogLevel::Debug as u32)
+    } else {
+        0
+    };
+    MAX_LEVEL.store(level, Ordering::Release);
+}
+
+/// Whether `level` would reach the logger.
+pub fn enabled(level: LogLevel) -> bool {
+    (level as u32) <= MAX_LEVEL.load(Ordering::Acquire)
+}
+
+/// Sends a message (already free of secrets; scrubbed again here) to the logger.
+pub fn emit(level: LogLevel, message: std::fmt::Arguments<'_>) {
+    if !enabled(level) {
+        return;
+    }
+    let text = scrub(&message.to_string());
+    let Ok(text) = CString::new(text.replace('\0', " ")) else {
+        return;
+    };
+    let slot = LOGGER.read().unwrap_or_else(|e| e.into_inner());
+    if let Some(logger) = slot.as_ref() {
+        // SAFETY: the host's callback per its contract; `text` outlives the call.
+        unsafe { (logger.callback)(logger.user_data, level as u32, text.as_ptr()) };
+    }
+}
+
+/// Logs at a level with `format!` arguments: `xlog!(Info, "rotated {}", x)`.
+macro_rules! xlog {
+    ($level:ident, $($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::LogLevel::$level) {
+            $crate::log::emit($crate::log::LogLevel::$level, format_args!($($arg)*));
+        }
+    };
+}
+pub(crate) use xlog;
+
+/// Replaces anything shaped like a Slack token (`xox…-…`) by its redaction.
+pub fn scrub(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("xox") {
+        out.push_str(&rest[..at]);
+        let candidate = &rest[at..];
+        let end = candidate.find(|c: char| !is_token_char(c)).unwrap_or(candidate.len());
+        let token = &candidate[..end];
+        if token.contains('-') && token.len() > 8 {
+            out.push_str(&crate::secret::redact(token));
+        } else {
+            out.push_str(token);
+        }
+        rest = &candidate[end.max(3)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_redacts_every_token_shape() {
+        let t1 = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAxMi1hYmNkZWY";
+        let t2 = "xoxe-1-abcdefabcdefabcdefabcdefabcdef0123456789";
+        let line = format!("got {t1} and ({t2}), xoxo and xox- stay");
+        let clean = scrub(&line);
+        assert!(!clean.contains(&t1[12..30]) && !clean.contains(&t2[7..30]), "{clean}");
+        assert!(
+            clean.starts_with("got xoxe.xoxp-1-…") && clean.ends_with("xoxo and xox- stay"),
+            "{clean}"
+        );
+        assert_eq!(scrub("no tokens here"), "no tokens here");
+        assert_eq!(scrub("ends with xox"), "ends with xox");
+    }
+}
