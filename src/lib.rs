@@ -19,6 +19,8 @@ pub mod base_url;
 pub mod client;
 pub mod error;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod log;
 pub mod methods;
 mod response;

@@ -2,7 +2,7 @@
 
 mod api;
 mod auth;
-mod oauth;
+pub(crate) mod oauth;
 mod tooling;
 
 pub use api::ApiResponse;

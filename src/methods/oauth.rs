@@ -42,7 +42,7 @@ pub struct OAuthToken {
 }
 
 #[derive(Deserialize)]
-struct Wire {
+pub(crate) struct Wire {
     access_token: Secret,
     refresh_token: Secret,
     expires_in: i64,
