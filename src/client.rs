@@ -390,6 +390,11 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
         ureq::Error::Timeout(phase) => (Status::Timeout, false, format!("{method}: timed out ({phase:?})")),
         ureq::Error::HostNotFound => (Status::Network, true, format!("{method}: host not found")),
         ureq::Error::ConnectionFailed => (Status::Network, true, format!("{method}: connection failed")),
+        ureq::Error::Io(io) if tls_failure(io).is_some() => {
+            let (why, handshake) = tls_failure(io).unwrap_or_default();
+            // A certificate or handshake failure happens before the request is sent.
+            (Status::Tls, handshake, format!("{method}: TLS failed: {why}"))
+        }
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             (Status::Network, true, format!("{method}: connection refused"))
         }
@@ -422,6 +427,22 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
     } else {
         err
     }
+}
+
+/// A TLS error that ureq wraps in an I/O error: its text, and whether it belongs to
+/// the handshake (so the request was certainly not sent yet).
+fn tls_failure(io: &std::io::Error) -> Option<(String, bool)> {
+    let tls = io.get_ref()?.downcast_ref::<rustls::Error>()?;
+    let handshake = matches!(
+        tls,
+        rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::UnsupportedNameType
+            | rustls::Error::PeerIncompatible(_)
+            | rustls::Error::InappropriateHandshakeMessage { .. }
+            | rustls::Error::InvalidCertRevocationList(_)
+    );
+    Some((tls.to_string(), handshake))
 }
 
 #[cfg(test)]

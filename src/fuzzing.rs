@@ -19,10 +19,16 @@ pub fn response_body(body: &[u8]) {
 /// Text from a caller: a base URL, a token to redact, a log line to scrub.
 pub fn caller_text(text: &str) {
     if let Err(e) = crate::base_url::BaseUrl::parse(text) {
-        assert!(text.len() < 12 || !e.message.contains(text), "a base-URL error quoted its input");
+        assert!(
+            text.len() < 12 || !e.message.contains(text),
+            "a base-URL error quoted its input"
+        );
     }
     let redacted = crate::secret::redact(text);
-    assert!(text.len() < 24 || !redacted.contains(text), "redaction returned its input");
+    assert!(
+        text.len() < 24 || !redacted.contains(text),
+        "redaction returned its input"
+    );
     let _ = crate::log::scrub(text);
 }
 

@@ -26,6 +26,7 @@ mod http;
 mod methods;
 mod server;
 mod state;
+mod tls;
 
 pub use faults::{Fault, FaultKind, RateLimit};
 pub use methods::METHODS;
@@ -71,6 +72,9 @@ pub struct Config {
     /// Benchmarks only: a refresh token that `tooling.tokens.rotate` accepts again
     /// and again without spending it (so a load generator can repeat one request).
     pub bench_refresh_token: Option<String>,
+    /// Also serve HTTPS on a second port (see [`FakeSlack::tls_base_url`]), with a
+    /// certificate from a test CA made at start-up ([`FakeSlack::tls_ca_pem`]).
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             legacy_user_token: None,
             request_timeout_ms: 5000,
             bench_refresh_token: None,
+            tls: false,
         }
     }
 }
@@ -107,6 +112,9 @@ pub struct ReadyInfo {
     pub legacy_bot_token: String,
     /// The seeded legacy user token of the seeded app.
     pub legacy_user_token: String,
+    /// `https://localhost:TLS_PORT/api/`, when HTTPS is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_base_url: Option<String>,
 }
 
 /// A running fake Slack server. Stops on [`FakeSlack::shutdown`] or drop.
@@ -114,6 +122,8 @@ pub struct FakeSlack {
     shared: Arc<Shared>,
     seeds: Seeds,
     acceptor: Option<JoinHandle<()>>,
+    /// The HTTPS port and the test CA, when `Config::tls` was set.
+    tls: Option<(u16, String)>,
 }
 
 impl std::fmt::Debug for FakeSlack {
@@ -145,7 +155,17 @@ impl FakeSlack {
             legacy_bot_token,
             legacy_user_token,
         };
-        let info = ready_info(port, &seeds);
+        let tls_setup = if config.tls {
+            let listener = TcpListener::bind(("127.0.0.1", 0))?;
+            Some((Arc::new(tls::material()?), listener))
+        } else {
+            None
+        };
+        let tls = match &tls_setup {
+            Some((material, listener)) => Some((listener.local_addr()?.port(), material.ca_pem.clone())),
+            None => None,
+        };
+        let info = ready_info(port, &seeds, tls.as_ref().map(|t| t.0));
         let seeds_json = serde_json::to_vec(&info).map_err(io::Error::other)?;
         let shared = Arc::new(Shared::new(
             st,
@@ -157,10 +177,17 @@ impl FakeSlack {
         let acceptor = std::thread::Builder::new()
             .name("fake-slack-accept".into())
             .spawn(move || server::accept_loop(sh, listener))?;
+        if let Some((material, tls_listener)) = tls_setup {
+            let sh = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("fake-slack-tls-accept".into())
+                .spawn(move || tls::accept_loop(sh, tls_listener, material))?;
+        }
         Ok(FakeSlack {
             shared,
             seeds,
             acceptor: Some(acceptor),
+            tls,
         })
     }
 
@@ -172,6 +199,18 @@ impl FakeSlack {
     /// `http://127.0.0.1:PORT/api/`
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}/api/", self.shared.port)
+    }
+
+    /// `https://localhost:TLS_PORT/api/` when started with `Config::tls`.
+    pub fn tls_base_url(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|(port, _)| format!("https://localhost:{port}/api/"))
+    }
+
+    /// The test CA that signed the HTTPS certificate (PEM), when started with `Config::tls`.
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// `http://127.0.0.1:PORT/_control/`
@@ -186,7 +225,7 @@ impl FakeSlack {
 
     /// The ready-file / `/_control/seeds` document.
     pub fn ready_info(&self) -> ReadyInfo {
-        ready_info(self.shared.port, &self.seeds)
+        ready_info(self.shared.port, &self.seeds, self.tls.as_ref().map(|t| t.0))
     }
 
     /// Create an app (random ids and secret).
@@ -277,6 +316,10 @@ impl FakeSlack {
 
     fn stop(&mut self) {
         self.shared.request_stop();
+        if let Some((port, _)) = &self.tls {
+            // Wake the TLS acceptor so it sees the stop flag.
+            let _ = std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], *port).into(), Duration::from_secs(1));
+        }
         if let Some(h) = self.acceptor.take() {
             let _ = h.join();
         }
@@ -290,7 +333,7 @@ impl Drop for FakeSlack {
     }
 }
 
-fn ready_info(port: u16, seeds: &Seeds) -> ReadyInfo {
+fn ready_info(port: u16, seeds: &Seeds, tls_port: Option<u16>) -> ReadyInfo {
     ReadyInfo {
         port,
         base_url: format!("http://127.0.0.1:{port}/api/"),
@@ -299,6 +342,7 @@ fn ready_info(port: u16, seeds: &Seeds) -> ReadyInfo {
         config_token: seeds.config_token.clone(),
         legacy_bot_token: seeds.legacy_bot_token.clone(),
         legacy_user_token: seeds.legacy_user_token.clone(),
+        tls_base_url: tls_port.map(|p| format!("https://localhost:{p}/api/")),
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 const USAGE: &str = "usage: fake-slack [--port N] [--token-ttl SECS] [--ready-file PATH] \
 [--issued-tokens-file PATH] [--app-client-id X --app-client-secret Y] \
 [--config-refresh-token T] [--legacy-bot-token T] [--legacy-user-token T] [--request-timeout-ms MS] \
-[--bench-refresh-token T]";
+[--bench-refresh-token T] [--tls-ca-file PATH]";
 
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
@@ -28,11 +28,13 @@ fn fail(msg: &str) -> ! {
 struct Cli {
     config: Config,
     ready_file: Option<PathBuf>,
+    tls_ca_file: Option<PathBuf>,
 }
 
 fn parse_args() -> Cli {
     let mut config = Config::default();
     let mut ready_file = None;
+    let mut tls_ca_file = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
@@ -54,6 +56,8 @@ fn parse_args() -> Cli {
             "--legacy-bot-token",
             "--legacy-user-token",
             "--request-timeout-ms",
+            "--bench-refresh-token",
+            "--tls-ca-file",
         ];
         if !known.contains(&name.as_str()) {
             fail("unknown argument");
@@ -74,13 +78,21 @@ fn parse_args() -> Cli {
             "--bench-refresh-token" => config.bench_refresh_token = Some(value),
             "--legacy-bot-token" => config.legacy_bot_token = Some(value),
             "--legacy-user-token" => config.legacy_user_token = Some(value),
+            "--tls-ca-file" => {
+                config.tls = true;
+                tls_ca_file = Some(PathBuf::from(value));
+            }
             _ => unreachable!(),
         }
     }
     if config.app_client_id.is_some() != config.app_client_secret.is_some() {
         fail("--app-client-id and --app-client-secret go together");
     }
-    Cli { config, ready_file }
+    Cli {
+        config,
+        ready_file,
+        tls_ca_file,
+    }
 }
 
 /// Write `data` to `path` atomically: temp file (0600) in the same directory, fsync, rename.
@@ -115,6 +127,12 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if let (Some(path), Some(pem)) = (&cli.tls_ca_file, server.tls_ca_pem()) {
+        if let Err(e) = write_atomic(path, pem.as_bytes()) {
+            eprintln!("fake-slack: cannot write the CA file: {e}");
+            std::process::exit(1);
+        }
+    }
     if let Some(path) = &cli.ready_file {
         let json = serde_json::to_vec(&server.ready_info()).expect("serialisable");
         if let Err(e) = write_atomic(path, &json) {
