@@ -126,11 +126,12 @@ impl Client {
             // A proxy from the environment must not see traffic meant for this machine.
             config = config.proxy(None);
         }
-        Ok(Client {
-            agent: config.build().new_agent(),
-            base,
-            options,
-        })
+        let agent = ureq::Agent::with_parts(
+            config.build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            LookupResolver::default(),
+        );
+        Ok(Client { agent, base, options })
     }
 
     /// The base URL in use (always ends in `/`).
@@ -395,8 +396,17 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
             // A certificate or handshake failure happens before the request is sent.
             (Status::Tls, handshake, format!("{method}: TLS failed: {why}"))
         }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            (Status::Network, true, format!("{method}: connection refused"))
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::HostUnreachable
+                    | std::io::ErrorKind::NetworkUnreachable
+                    | std::io::ErrorKind::AddrNotAvailable
+            ) =>
+        {
+            // These only arise while connecting: nothing was sent.
+            (Status::Network, true, format!("{method}: cannot connect: {io}"))
         }
         ureq::Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
             (Status::Timeout, false, format!("{method}: timed out ({io})"))
@@ -426,6 +436,25 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
         err.into_outcome_unknown()
     } else {
         err
+    }
+}
+
+/// ureq's resolver, except that a failed lookup is `HostNotFound` rather than a bare
+/// I/O error, so the classifier knows the request was never sent.
+#[derive(Debug, Default)]
+struct LookupResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for LookupResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, timeout).map_err(|e| match e {
+            ureq::Error::Io(_) => ureq::Error::HostNotFound,
+            other => other,
+        })
     }
 }
 

@@ -263,6 +263,14 @@ fn unreachable_server_is_a_network_error_not_an_unknown_outcome() {
         Status::Network,
         "nothing was sent, so the refresh token is intact"
     );
+    // A name that cannot resolve (RFC 6761 reserves .invalid): nothing was sent either.
+    let nowhere = Client::new(xoxe::ClientOptions {
+        base_url: "https://no-such-host.invalid/api/".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let err = nowhere.tooling_tokens_rotate("xoxe-1-abc", None).unwrap_err();
+    assert_eq!((err.status, err.cause), (Status::Network, Status::Network), "{err}");
 }
 
 #[test]

@@ -85,6 +85,7 @@ pub unsafe extern "C" fn xoxe_store_file_new(
 /// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
 /// callbacks may be called from any thread that uses a rotator on this store,
 /// until the store and every rotator using it are freed; then `release` runs once.
+/// If this function fails, `release` is not called: `user_data` stays the caller's.
 ///
 /// # Safety
 /// `callbacks` points to a valid struct whose functions honour its contract.
