@@ -1,0 +1,74 @@
+// Package xoxe is the Go binding of xoxe, a Slack token-rotation client: it
+// rotates app configuration tokens (tooling.tokens.rotate), exchanges legacy
+// bot/user tokens for expiring ones (oauth.v2.exchange), refreshes them
+// (oauth.v2.access), checks them (auth.test) and calls any Web API method.
+// A [Rotator] keeps a token chain fresh in a [Store] (memory, file, or one the
+// program keeps through [StoreBackend]); [SetLogger] receives the library's
+// log lines.
+//
+// All the work happens in the Rust core through its C ABI (include/xoxe.h);
+// this package only converts arguments and results, checks them and frees
+// what the library allocated. Slack logic, retries and redaction live in Rust
+// once, so Go, Python and C behave the same.
+//
+// # Building
+//
+// The package links the Rust static library by path, so binaries are
+// self-contained (no shared library to ship). Build the core first, from the
+// repository root:
+//
+//	cargo build --release --workspace
+//
+// which writes target/release/libxoxe.a. The cgo directives are:
+//
+//	#cgo CFLAGS:  -I${SRCDIR}/../../include
+//	#cgo LDFLAGS: ${SRCDIR}/../../target/release/libxoxe.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+//
+// The system libraries after the archive are what
+// "cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs"
+// reports on Linux. Building with the tag xoxe_dynamic links
+// target/release/libxoxe.so instead (with an rpath to that directory):
+//
+//	go build -tags xoxe_dynamic ./...
+//
+// cgo must be enabled (CGO_ENABLED=1, the default with a C compiler present).
+// Because the flags point into this repository, use the package from a
+// checkout (a replace directive or go.work), not through a plain "go get".
+//
+// # Calls, contexts and timeouts
+//
+// Every method takes a [context.Context] first. A context that is already
+// cancelled or past its deadline fails before anything is sent, with an error
+// wrapping ctx.Err(). Otherwise the context's deadline, if any, becomes the
+// call's timeout (replacing the client's call timeout, [WithTimeouts]).
+// Cancellation cannot interrupt a call already in flight: the C call blocks
+// until Slack answers, the connection fails or the timeout passes — the
+// deadline is what bounds it. A call that succeeds is returned even if its
+// context was cancelled meanwhile, because a spent refresh token cannot be
+// un-spent.
+//
+// A [Client] is safe for concurrent use. [Client.Close] waits for calls in
+// flight and makes later calls fail with [ErrClosed]; a finalizer frees a
+// forgotten client, but only as a safety net.
+//
+// # Errors
+//
+// Every failure is an [*Error] (except a refused context, which wraps
+// ctx.Err()). Classify with [errors.Is] — by status ([ErrInvalidRefreshToken],
+// [ErrRateLimited], [ErrOutcomeUnknown], [ErrTokenExpired], [ErrInvalidAuth],
+// [ErrTimeout], …) or by family ([ErrUsage], [ErrTransport], [ErrSlackAPI]) —
+// and read the details with [errors.As]. The classification uses status codes
+// from the library, never message text.
+//
+// [ErrOutcomeUnknown] deserves care: a rotation, exchange or refresh whose
+// request may have reached Slack but whose answer was lost. The old refresh
+// token may already be spent; xoxe never retries such a call.
+//
+// # Secrets
+//
+// Tokens in results are of type [Secret], which prints only the library's
+// redacted stand-in (e.g. "xoxe.xoxp-1-…a1b2") with every fmt verb, in slog,
+// and inside printed structs. [Secret.Reveal] returns the value. Error
+// messages never contain secrets. [APIResponse.JSON] is Slack's raw answer and
+// may contain secrets, depending on the method.
+package xoxe

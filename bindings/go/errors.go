@@ -1,0 +1,211 @@
+package xoxe
+
+// #include "xoxe.h"
+import "C"
+
+import (
+	"fmt"
+	"time"
+)
+
+// Error is every failure the library reports, plus the few the binding finds
+// before calling it (a NUL byte in a string, a closed client, an out-of-range
+// option). Use [errors.Is] with the sentinels ([ErrInvalidRefreshToken],
+// [ErrOutcomeUnknown], [ErrUsage], …) to classify it and [errors.As] to read the
+// details. No field ever holds a secret.
+type Error struct {
+	// Code is what went wrong.
+	Code Status
+	// Cause is, for StatusOutcomeUnknown, the underlying reason (e.g.
+	// StatusTimeout, StatusInternalError); otherwise it equals Code.
+	Cause Status
+	// SlackError is the raw error string Slack sent ("" when none). For
+	// StatusSlackOther it is the only record of which code Slack used.
+	SlackError string
+	// Message is a human-readable detail, never containing a secret.
+	Message string
+	// RetryAfter is how long Slack asked to wait (Retry-After) before retrying;
+	// negative (-1) when Slack sent no Retry-After. Zero is a real "retry now".
+	RetryAfter time.Duration
+	// Warnings are the warnings Slack attached (nil when none).
+	Warnings []string
+	// HTTPStatus is the HTTP status of the response, or 0 when none arrived.
+	HTTPStatus int
+	// ResponseJSON is the raw JSON body of a Slack error response (e.g. the
+	// invalid_manifest details), or "".
+	ResponseJSON string
+
+	// op is the Go method that failed ("ToolingTokensRotate"), for Error().
+	op string
+	// match says how a sentinel compares (sentinels only).
+	match matchKind
+	// family is the family a family sentinel matches.
+	family Family
+	// closed marks the error a closed client returns (matches ErrClosed).
+	closed bool
+}
+
+type matchKind uint8
+
+const (
+	notSentinel matchKind = iota
+	matchCode
+	matchFamily
+	matchClosed
+)
+
+// Error returns "xoxe: <Op>: <status name>[ (cause: <name>)]: <message>".
+func (e *Error) Error() string {
+	if e.match != notSentinel {
+		return "xoxe: " + e.Message
+	}
+	s := "xoxe: "
+	if e.op != "" {
+		s += e.op + ": "
+	}
+	s += e.Code.String()
+	if e.Cause != e.Code && e.Cause != StatusOK {
+		s += " (cause: " + e.Cause.String() + ")"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Family is the family of e.Code.
+func (e *Error) Family() Family { return e.Code.Family() }
+
+// Is reports whether e matches target. A status sentinel ([ErrTimeout],
+// [ErrInvalidRefreshToken], …) matches an error with that Code (not Cause: a
+// timeout that left a rotation's outcome unknown is [ErrOutcomeUnknown], whose
+// Cause is StatusTimeout). A family sentinel ([ErrUsage], [ErrTransport],
+// [ErrSlackAPI], …) matches every code of its family. [ErrClosed] matches the
+// error of a call on a closed client. Any other *Error matches when Code,
+// Cause and SlackError are equal.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || t == nil {
+		return false
+	}
+	switch t.match {
+	case matchCode:
+		return e.Code == t.Code
+	case matchFamily:
+		return e.Code.Family() == t.family
+	case matchClosed:
+		return e.closed
+	}
+	return e.Code == t.Code && e.Cause == t.Cause && e.SlackError == t.SlackError
+}
+
+func codeSentinel(s Status) *Error {
+	return &Error{Code: s, Cause: s, RetryAfter: -1, match: matchCode, Message: s.String()}
+}
+
+func familySentinel(f Family) *Error {
+	return &Error{match: matchFamily, family: f, RetryAfter: -1, Message: "any " + f.String() + " error"}
+}
+
+// Sentinels for [errors.Is]. Each matches every [*Error] with that code.
+var (
+	// ErrInvalidRefreshToken: the refresh token is unknown or already spent.
+	ErrInvalidRefreshToken = codeSentinel(StatusInvalidRefreshToken)
+	// ErrRateLimited: Slack answered ratelimited (HTTP 429) and the client's
+	// rate-limit retries were used up or disabled; see Error.RetryAfter.
+	ErrRateLimited = codeSentinel(StatusRatelimited)
+	// ErrOutcomeUnknown: a token-spending call may or may not have been applied
+	// (the old refresh token may be spent); see Error.Cause. Never retried
+	// automatically.
+	ErrOutcomeUnknown = codeSentinel(StatusOutcomeUnknown)
+	// ErrTokenExpired: Slack said token_expired.
+	ErrTokenExpired = codeSentinel(StatusTokenExpired)
+	// ErrInvalidAuth: Slack said invalid_auth.
+	ErrInvalidAuth = codeSentinel(StatusInvalidAuth)
+	// ErrTimeout: the call did not finish within its timeout (for a
+	// token-spending call whose request may have been sent, the error is
+	// ErrOutcomeUnknown with Cause StatusTimeout instead).
+	ErrTimeout = codeSentinel(StatusTimeout)
+	// ErrTokenAlreadyExchanged: the legacy token was already exchanged.
+	ErrTokenAlreadyExchanged = codeSentinel(StatusTokenAlreadyExchanged)
+	// ErrInsecureURL: the base URL is plain http:// to a non-loopback host.
+	ErrInsecureURL = codeSentinel(StatusInsecureURL)
+	// ErrChainDead: a rotator's refresh token was rejected and its store holds
+	// nothing newer; a human must issue a new token.
+	ErrChainDead = codeSentinel(StatusChainDead)
+	// ErrStoreConflict: the store already holds a chain, or refused a save twice.
+	ErrStoreConflict = codeSentinel(StatusStoreConflict)
+)
+
+// Family sentinels for [errors.Is]. Each matches every [*Error] whose code is in
+// that family.
+var (
+	// ErrUsage: the caller passed something unusable; nothing was sent.
+	ErrUsage = familySentinel(FamilyUsage)
+	// ErrTransport: the network, TLS, or the response itself failed.
+	ErrTransport = familySentinel(FamilyTransport)
+	// ErrSlackAPI: Slack answered ok: false with an error code.
+	ErrSlackAPI = familySentinel(FamilySlackAPI)
+	// ErrRateLimitedFamily: the rate-limited family (today only StatusRatelimited).
+	ErrRateLimitedFamily = familySentinel(FamilyRateLimited)
+	// ErrStore: a token store or rotator failed (including a dead chain).
+	ErrStore = familySentinel(FamilyStore)
+	// ErrInternal: a bug inside xoxe (a caught panic).
+	ErrInternal = familySentinel(FamilyInternal)
+)
+
+// ErrClosed matches the error returned by a call on a closed [Client]. That
+// error is also in the usage family ([ErrUsage]), with Code
+// StatusInvalidArgument.
+var ErrClosed = &Error{match: matchClosed, RetryAfter: -1, Message: "client is closed"}
+
+// usageError is an error the binding detects itself before calling C.
+func usageError(op, msg string) *Error {
+	return &Error{Code: StatusInvalidArgument, Cause: StatusInvalidArgument, Message: msg, RetryAfter: -1, op: op}
+}
+
+func closedError(op string) *Error {
+	e := usageError(op, "client is closed")
+	e.closed = true
+	return e
+}
+
+// takeError converts a failed call's status and error handle into an *Error,
+// copying every string out, and frees the handle.
+func takeError(op string, st C.xoxe_status, h *C.xoxe_error) error {
+	defer C.xoxe_error_free(h)
+	info := C.xoxe_error_get_info(h)
+	if info == nil {
+		// The library always writes a handle on failure; be defensive anyway.
+		s := Status(st)
+		return &Error{Code: s, Cause: s, RetryAfter: -1, op: op, Message: "no error details"}
+	}
+	e := &Error{
+		Code:       Status(info.status),
+		Cause:      Status(info.cause),
+		Message:    goStringOrEmpty(info.message),
+		SlackError: goStringOrEmpty(info.slack_error),
+		RetryAfter: -1,
+		Warnings:   goStrings(info.warnings, info.warnings_len),
+		HTTPStatus: int(info.http_status),
+		op:         op,
+	}
+	if ra := int64(info.retry_after_secs); ra >= 0 {
+		if ra > int64(maxDuration/time.Second) {
+			e.RetryAfter = maxDuration
+		} else {
+			e.RetryAfter = time.Duration(ra) * time.Second
+		}
+	}
+	if info.response_json != nil {
+		e.ResponseJSON = C.GoString(info.response_json)
+	}
+	return e
+}
+
+const maxDuration = time.Duration(1<<63 - 1)
+
+// contextError wraps ctx.Err() for a call refused before it started.
+func contextError(op string, err error) error {
+	return fmt.Errorf("xoxe: %s: not started: %w", op, err)
+}

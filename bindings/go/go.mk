@@ -1,0 +1,46 @@
+# Go binding (bindings/go) and Go example (examples/go); included by the top-level Makefile.
+# Needs a Go toolchain (>= 1.22) with cgo and a C compiler; the package links
+# target/release/libxoxe.a, which `build` produces. No third-party Go modules.
+
+GO ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go /usr/lib/go/bin/go 2>/dev/null | head -n1)
+GO_PKG_DIR := $(ROOT)/bindings/go
+GO_EXAMPLE_DIR := $(ROOT)/examples/go
+GO_BUILD := $(BUILD)/go
+# -mod=mod: resolve modules from go.mod (nothing is vendored); cgo is required.
+GO_ENV := CGO_ENABLED=1 GOFLAGS=-mod=mod
+
+TEST_TARGETS += test-go
+DEMO_TARGETS += demo-go
+
+.PHONY: go-toolchain go-vet go-example test-go demo-go
+
+go-toolchain:
+	@if [ -z "$(GO)" ] || ! "$(GO)" version >/dev/null 2>&1; then \
+	  echo "test-go/demo-go need a Go toolchain (>= 1.22) on PATH: install it from https://go.dev/dl/ or your package manager"; exit 1; \
+	fi
+	@"$(GO)" version
+
+# go vet and a gofmt check over the package and the example.
+go-vet: go-toolchain build
+	cd $(GO_PKG_DIR) && $(GO_ENV) "$(GO)" vet ./...
+	cd $(GO_EXAMPLE_DIR) && $(GO_ENV) "$(GO)" vet ./...
+	@unformatted=$$("$$(dirname "$(GO)")/gofmt" -l $(GO_PKG_DIR) $(GO_EXAMPLE_DIR)); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
+	  echo "gofmt: clean"
+
+go-example: go-toolchain build
+	@mkdir -p $(GO_BUILD)
+	cd $(GO_EXAMPLE_DIR) && $(GO_ENV) "$(GO)" build -o $(GO_BUILD)/example .
+
+# The tests start one fake Slack ($(XOXE_FAKE_SLACK)) for the package and record
+# the secrets it issues in $(XOXE_ISSUED_TOKENS) for the secret scan.
+# The GOGC=1 run uses a test binary built beforehand, so the compiler does not
+# run with GOGC=1 too.
+test-go: go-vet go-example
+	cd $(GO_PKG_DIR) && $(GO_ENV) "$(GO)" test -race -count=1 -v ./...
+	cd $(GO_PKG_DIR) && $(GO_ENV) "$(GO)" test -c -o $(GO_BUILD)/xoxe.test .
+	@echo "--- again with GOGC=1 GODEBUG=cgocheck=1 (no -race) ---"
+	cd $(GO_PKG_DIR) && GOGC=1 GODEBUG=cgocheck=1 $(GO_BUILD)/xoxe.test -test.count=1
+
+demo-go: go-example
+	scripts/with-fake-slack.sh $(GO_BUILD)/example

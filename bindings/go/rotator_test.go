@@ -1,0 +1,410 @@
+package xoxe_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	xoxe "github.com/xoxe-dev/xoxe/bindings/go"
+)
+
+func TestConfigRotatorWithMemoryStore(t *testing.T) {
+	c := newClient(t)
+	store, err := xoxe.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	seed := newConfigToken(t, 0)
+	if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	err = store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false)
+	if !errors.Is(err, xoxe.ErrStoreConflict) || !errors.Is(err, xoxe.ErrStore) {
+		t.Fatalf("second Init: %v", err)
+	}
+	r, err := xoxe.NewConfigRotator(c, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before := getStats(t)
+	tok, exp, err := r.Get(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.IsZero() || !exp.After(time.Now()) {
+		t.Fatalf("Get: empty token or expiry %v", exp)
+	}
+	if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh token costs no rotation.
+	again, _, err := r.Get(ctx(t))
+	if err != nil || !again.Equal(tok) {
+		t.Fatalf("second Get: %v (same token: %v)", err, again.Equal(tok))
+	}
+	if n := getStats(t).Rotations - before.Rotations; n != 1 {
+		t.Fatalf("%d rotations for two Gets, want 1", n)
+	}
+	forced, _, err := r.ForceRotate(ctx(t))
+	if err != nil || forced.Equal(tok) {
+		t.Fatalf("ForceRotate: %v", err)
+	}
+	cur, curExp, err := r.Current()
+	if err != nil || !cur.Equal(forced) || curExp.IsZero() {
+		t.Fatalf("Current: %v", err)
+	}
+	// The rotator keeps its own reference to the store and the client.
+	store.Close()
+	if _, _, err := r.Get(ctx(t)); err != nil {
+		t.Fatalf("Get after closing the store handle: %v", err)
+	}
+	if err := store.Init(xoxe.ChainConfig, "xoxe-1-x", "", time.Time{}, true); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("Init on a closed store: %v", err)
+	}
+	r.Close()
+	r.Close()
+	if _, _, err := r.Get(ctx(t)); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("Get on a closed rotator: %v", err)
+	}
+	if _, _, err := r.Current(); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("Current on a closed rotator: %v", err)
+	}
+}
+
+func TestOAuthRotatorWithFileStore(t *testing.T) {
+	c := newClient(t)
+	a := newApp(t)
+	ex, err := c.OAuthV2Exchange(ctx(t), a.ClientID, a.ClientSecret, newLegacyToken(t, a.ClientID, "bot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "chain.json")
+	store, err := xoxe.NewFileStore(path, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Init(xoxe.ChainOAuth, ex.RefreshToken.Reveal(), ex.AccessToken.Reveal(), ex.ExpiresAt, false); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("store file: %v", err)
+	}
+	r, err := xoxe.NewOAuthRotator(c, store, a.ClientID, a.ClientSecret, &xoxe.RotatorOptions{CallTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// The access token is fresh (12 h): Get returns it without rotating.
+	tok, _, err := r.Get(ctx(t))
+	if err != nil || !tok.Equal(ex.AccessToken) {
+		t.Fatalf("Get: %v (same token: %v)", err, tok.Equal(ex.AccessToken))
+	}
+	forced, _, err := r.ForceRotate(ctx(t))
+	if err != nil || forced.Equal(ex.AccessToken) {
+		t.Fatalf("ForceRotate: %v", err)
+	}
+	if id, err := c.AuthTest(ctx(t), forced.Reveal()); err != nil || id.BotID == "" {
+		t.Fatalf("auth.test with the rotated token: %v", err)
+	}
+	// Another handle on the same file sees the rotated pair.
+	other, err := xoxe.NewFileStore(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	r2, err := xoxe.NewOAuthRotator(c, other, a.ClientID, a.ClientSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	cur, _, err := r2.Current()
+	if err != nil || !cur.Equal(forced) {
+		t.Fatalf("Current through another handle: %v (same token: %v)", err, cur.Equal(forced))
+	}
+}
+
+func TestRotatorSingleFlight(t *testing.T) {
+	c := newClient(t)
+	store, err := xoxe.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Init(xoxe.ChainConfig, newConfigToken(t, 0).RefreshToken, "", time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := xoxe.NewConfigRotator(c, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before := getStats(t)
+	const workers = 16
+	tokens := make([]xoxe.Secret, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			tokens[i], _, errs[i] = r.Get(context.Background())
+		}(i)
+	}
+	wg.Wait()
+	for i := range tokens {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !tokens[i].Equal(tokens[0]) {
+			t.Fatal("concurrent Gets returned different tokens")
+		}
+	}
+	if n := getStats(t).Rotations - before.Rotations; n != 1 {
+		t.Fatalf("%d rotations for %d concurrent Gets, want 1", n, workers)
+	}
+}
+
+func TestRotatorFailures(t *testing.T) {
+	c := newClient(t)
+	newRotator := func(t *testing.T, refresh string) *xoxe.Rotator {
+		store, err := xoxe.NewMemoryStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		if err := store.Init(xoxe.ChainConfig, refresh, "", time.Time{}, false); err != nil {
+			t.Fatal(err)
+		}
+		r, err := xoxe.NewConfigRotator(c, store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	t.Run("dead chain", func(t *testing.T) {
+		seed := newConfigToken(t, 0)
+		if _, err := c.ToolingTokensRotate(ctx(t), seed.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := newRotator(t, seed.RefreshToken).Get(ctx(t))
+		wantCode(t, err, xoxe.StatusChainDead)
+		if !errors.Is(err, xoxe.ErrChainDead) || !errors.Is(err, xoxe.ErrStore) {
+			t.Fatalf("classification of %v", err)
+		}
+	})
+	t.Run("lost rotation", func(t *testing.T) {
+		r := newRotator(t, newConfigToken(t, 0).RefreshToken)
+		addFault(t, map[string]any{"method": "tooling.tokens.rotate", "kind": "drop_after_apply"})
+		before := getStats(t)
+		_, _, err := r.Get(ctx(t))
+		if !errors.Is(err, xoxe.ErrOutcomeUnknown) {
+			t.Fatalf("Get with a lost rotation: %v", err)
+		}
+		if n := getStats(t).Requests["tooling.tokens.rotate"] - before.Requests["tooling.tokens.rotate"]; n != 1 {
+			t.Fatalf("%d rotate requests, want 1 (never retried)", n)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		r := newRotator(t, newConfigToken(t, 0).RefreshToken)
+		cx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, _, err := r.Get(cx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Get with a cancelled context: %v", err)
+		}
+		if _, _, err := r.ForceRotate(cx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("ForceRotate with a cancelled context: %v", err)
+		}
+	})
+	t.Run("empty store", func(t *testing.T) {
+		store, err := xoxe.NewMemoryStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		r, err := xoxe.NewConfigRotator(c, store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		_, _, err = r.Get(ctx(t))
+		wantCode(t, err, xoxe.StatusStoreEmpty)
+	})
+}
+
+func TestStoreAndRotatorBadInput(t *testing.T) {
+	c := newClient(t)
+	for _, path := range []string{"", "with\x00nul"} {
+		if _, err := xoxe.NewFileStore(path, 0); !errors.Is(err, xoxe.ErrUsage) {
+			t.Fatalf("NewFileStore(%q): %v", path, err)
+		}
+	}
+	if _, err := xoxe.NewFileStore(filepath.Join(t.TempDir(), "x.json"), -time.Second); !errors.Is(err, xoxe.ErrUsage) {
+		t.Fatalf("negative lock timeout: %v", err)
+	}
+	missingDir, err := xoxe.NewFileStore(filepath.Join(t.TempDir(), "no", "such", "dir", "x.json"), 0)
+	if err == nil {
+		err = missingDir.Init(xoxe.ChainConfig, "xoxe-1-0000", "", time.Time{}, false)
+		missingDir.Close()
+	}
+	if !errors.Is(err, xoxe.ErrStore) && !errors.Is(err, xoxe.ErrUsage) {
+		t.Fatalf("store in a missing directory: %v", err)
+	}
+	if _, err := xoxe.NewStore(nil, "x"); !errors.Is(err, xoxe.ErrUsage) {
+		t.Fatalf("NewStore(nil): %v", err)
+	}
+	store, err := xoxe.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, tc := range []struct {
+		kind    xoxe.ChainKind
+		refresh string
+		access  string
+	}{{xoxe.ChainKind(42), "xoxe-1-x", ""}, {xoxe.ChainConfig, "", ""}, {xoxe.ChainConfig, "xoxe-1-\x00", ""}, {xoxe.ChainConfig, "xoxe-1-x", "a\x00"}} {
+		if err := store.Init(tc.kind, tc.refresh, tc.access, time.Time{}, false); !errors.Is(err, xoxe.ErrUsage) {
+			t.Fatalf("Init(%d, …): %v", tc.kind, err)
+		}
+	}
+	if _, err := xoxe.NewConfigRotator(c, store, &xoxe.RotatorOptions{Jitter: -time.Second}); !errors.Is(err, xoxe.ErrUsage) {
+		t.Fatalf("negative jitter: %v", err)
+	}
+	if _, err := xoxe.NewOAuthRotator(c, store, "id\x00", "secret", nil); !errors.Is(err, xoxe.ErrUsage) {
+		t.Fatalf("NUL client id: %v", err)
+	}
+	closedClient, err := xoxe.NewClient(xoxe.WithBaseURL(fake.BaseURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedClient.Close()
+	if _, err := xoxe.NewConfigRotator(closedClient, store, nil); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("rotator on a closed client: %v", err)
+	}
+	closedStore, err := xoxe.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedStore.Close()
+	if _, err := xoxe.NewConfigRotator(c, closedStore, nil); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("rotator on a closed store: %v", err)
+	}
+	if _, err := xoxe.NewConfigRotator(nil, store, nil); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("rotator on a nil client: %v", err)
+	}
+	if _, err := xoxe.NewConfigRotator(c, nil, nil); !errors.Is(err, xoxe.ErrClosed) {
+		t.Fatalf("rotator on a nil store: %v", err)
+	}
+	var nilRotator *xoxe.Rotator
+	if _, _, err := nilRotator.Get(ctx(t)); !errors.Is(err, xoxe.ErrClosed) || nilRotator.Close() != nil {
+		t.Fatalf("nil rotator: %v", err)
+	}
+}
+
+// mapBackend is a StoreBackend in a Go variable, counting its calls.
+type mapBackend struct {
+	mu         sync.Mutex
+	doc        string
+	generation uint64
+	present    bool
+	loads      int
+	saves      int
+	locks      int
+	failLoad   bool
+	panicSave  bool
+}
+
+func (b *mapBackend) Load() (string, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.loads++
+	if b.failLoad {
+		return "", false, errors.New("database is down")
+	}
+	return b.doc, b.present, nil
+}
+
+func (b *mapBackend) Save(expected *uint64, newGeneration uint64, document string) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.saves++
+	if b.panicSave {
+		panic("backend bug")
+	}
+	if (expected == nil) == b.present || (expected != nil && *expected != b.generation) {
+		return false, nil
+	}
+	b.doc, b.generation, b.present = document, newGeneration, true
+	return true, nil
+}
+
+type lockingBackend struct {
+	*mapBackend
+	lock sync.Mutex
+}
+
+func (l *lockingBackend) Lock() error {
+	l.lock.Lock()
+	l.mapBackend.mu.Lock()
+	l.locks++
+	l.mapBackend.mu.Unlock()
+	return nil
+}
+
+func (l *lockingBackend) Unlock() { l.lock.Unlock() }
+
+func TestForeignStore(t *testing.T) {
+	c := newClient(t)
+	backend := &mapBackend{}
+	lb := &lockingBackend{mapBackend: backend}
+	store, err := xoxe.NewStore(lb, "test map")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	seed := newConfigToken(t, 0)
+	if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := xoxe.NewConfigRotator(c, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tok, _, err := r.Get(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	backend.mu.Lock()
+	saves, loads, locks, gen := backend.saves, backend.loads, backend.locks, backend.generation
+	backend.mu.Unlock()
+	if saves < 2 || loads < 1 || locks < 1 || gen < 1 {
+		t.Fatalf("backend calls: %d saves, %d loads, %d locks, generation %d", saves, loads, locks, gen)
+	}
+	// A failing or panicking backend is a store error, not a crash.
+	backend.mu.Lock()
+	backend.failLoad = true
+	backend.mu.Unlock()
+	if _, _, err := r.ForceRotate(ctx(t)); !errors.Is(err, xoxe.ErrStore) {
+		t.Fatalf("failing load: %v", err)
+	}
+	panicking := &mapBackend{panicSave: true}
+	ps, err := xoxe.NewStore(panicking, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	if err := ps.Init(xoxe.ChainConfig, "xoxe-1-0000", "", time.Time{}, false); !errors.Is(err, xoxe.ErrStore) {
+		t.Fatalf("panicking save: %v", err)
+	}
+}
