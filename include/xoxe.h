@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Longest token `xoxe_rotator_get` writes (a buffer of this size plus one always fits).
+// Longest token a rotator writes; its token buffers must hold this plus the NUL.
 #define XOXE_MAX_TOKEN_LEN 8192
 
 // The ABI version this header describes. Bindings compare it with
@@ -308,8 +308,10 @@ typedef struct xoxe_store_value xoxe_store_value;
 typedef struct {
   // What went wrong.
   xoxe_status status;
-  // For `XOXE_STATUS_OUTCOME_UNKNOWN`, the underlying reason (e.g.
-  // `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`); otherwise equal to `status`.
+  // The underlying reason: for `XOXE_STATUS_OUTCOME_UNKNOWN` what happened (e.g.
+  // `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`), for
+  // `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`);
+  // otherwise equal to `status`.
   xoxe_status cause;
   // Human-readable detail; never NULL, never contains a secret.
   const char *message;
@@ -433,8 +435,9 @@ typedef struct {
 
 // Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
 // the stored generation is not the expected one (compare-and-swap lost); any
-// negative number is a failure. Called from whichever thread runs the rotator,
-// never concurrently for one store unless the host's `lock` allows it.
+// negative number is a failure. Called from whichever thread runs the rotator;
+// `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
+// which takes no lock), so the callbacks must be thread-safe.
 typedef struct {
   // Passed to every callback.
   void *user_data;
@@ -742,8 +745,8 @@ xoxe_status xoxe_rotator_new_oauth(const xoxe_client *client,
                                    xoxe_rotator **out,
                                    xoxe_error **error_out);
 
-// Writes a valid access token into `token_buf` (NUL-terminated; `buf_len` bytes;
-// `XOXE_MAX_TOKEN_LEN + 1` always fits) and its expiry (Unix seconds, this
+// Writes a valid access token into `token_buf` (NUL-terminated; `buf_len` must be
+// at least `XOXE_MAX_TOKEN_LEN + 1`, checked before anything else) and its expiry (Unix seconds, this
 // machine's clock) into `*expires_at_out` (may be NULL). Rotates first when the
 // token expires within the window: one rotation at a time, the new pair saved to
 // the store before it is returned. A fresh token costs no I/O and no allocation.
@@ -832,7 +835,9 @@ void xoxe_store_value_set(xoxe_store_value *value,
 // access token in use (`access_token`, may be NULL) with its expiry
 // (`expires_at`, Unix seconds; 0 = unknown: rotate before first use). `kind` is a
 // `xoxe_chain_kind`. Fails with `XOXE_STATUS_STORE_CONFLICT` if the store already
-// holds a pair, unless `overwrite` is true (then the stored chain is replaced).
+// holds a pair, unless `overwrite` is true (then the stored chain is replaced). A
+// store that cannot be read (e.g. `XOXE_STATUS_STORE_CORRUPT`) is never replaced,
+// even with `overwrite`: inspect it and remove it by hand.
 //
 // # Safety
 // `store` is a live store; strings are NUL-terminated.

@@ -104,6 +104,7 @@ pub(crate) struct Reply {
 impl Client {
     /// Builds a client. Fails on a bad base URL or an unreadable CA bundle.
     pub fn new(options: ClientOptions) -> Result<Client> {
+        crate::log::init_from_env();
         let base = BaseUrl::parse(&options.base_url)?;
         if options.timeout.is_zero() || options.connect_timeout.is_zero() {
             return Err(Error::new(

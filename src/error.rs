@@ -9,8 +9,8 @@ use std::fmt;
 pub struct Error {
     /// What went wrong.
     pub status: Status,
-    /// For `OutcomeUnknown`, the underlying reason (e.g. `Timeout`, `InternalError`);
-    /// otherwise the same as `status`.
+    /// The underlying reason: for `OutcomeUnknown` what happened (e.g. `Timeout`,
+    /// `InternalError`), for `ChainDead` Slack's rejection; otherwise `status`.
     pub cause: Status,
     /// Human-readable detail (English, may change between versions: match on `status`).
     pub message: String,

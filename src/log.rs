@@ -1,4 +1,5 @@
-//! Optional logging to a host callback: off by default, one logger per process.
+//! Optional logging to a host callback (or, with `XOXE_LOG=debug|info|warn|error`
+//! in the environment, to standard error): off by default, one logger per process.
 //!
 //! Messages are built from redacted values only, and are scrubbed once more just
 //! before they leave Rust: anything shaped like a Slack token is replaced by its
@@ -26,9 +27,14 @@ pub enum LogLevel {
 /// The host's log function: `level` is a `LogLevel`, `message` is valid only during the call.
 pub type LogCallback = unsafe extern "C" fn(user_data: *mut c_void, level: u32, message: *const c_char);
 
-struct Logger {
-    callback: LogCallback,
-    user_data: *mut c_void,
+enum Logger {
+    /// The host's callback.
+    Host {
+        callback: LogCallback,
+        user_data: *mut c_void,
+    },
+    /// Lines to standard error, installed by `XOXE_LOG`.
+    Stderr,
 }
 
 // SAFETY: the host promises (xoxe_set_logger's contract) that the callback and its
@@ -44,7 +50,7 @@ static LOGGER: RwLock<Option<Logger>> = RwLock::new(None);
 /// Installs (or, with `None`, removes) the process's logger.
 pub fn set_logger(callback: Option<LogCallback>, user_data: *mut c_void, max_level: u32) {
     let mut slot = LOGGER.write().unwrap_or_else(|e| e.into_inner());
-    *slot = callback.map(|callback| Logger { callback, user_data });
+    *slot = callback.map(|callback| Logger::Host { callback, user_data });
     let level = if slot.is_some() {
         max_level.min(LogLevel::Debug as u32)
     } else {
@@ -68,10 +74,36 @@ pub fn emit(level: LogLevel, message: std::fmt::Arguments<'_>) {
         return;
     };
     let slot = LOGGER.read().unwrap_or_else(|e| e.into_inner());
-    if let Some(logger) = slot.as_ref() {
+    match slot.as_ref() {
         // SAFETY: the host's callback per its contract; `text` outlives the call.
-        unsafe { (logger.callback)(logger.user_data, level as u32, text.as_ptr()) };
+        Some(Logger::Host { callback, user_data }) => unsafe { callback(*user_data, level as u32, text.as_ptr()) },
+        Some(Logger::Stderr) => {
+            use std::io::Write;
+            let name = ["", "error", "warn", "info", "debug"][level as usize];
+            let _ = writeln!(std::io::stderr().lock(), "[xoxe {name}] {}", text.to_string_lossy());
+        }
+        None => {}
     }
+}
+
+/// Installs a standard-error logger when `XOXE_LOG` is `error`, `warn`, `info` or
+/// `debug` and no logger is set yet. Called once, when the first client is made.
+pub(crate) fn init_from_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let level = match std::env::var("XOXE_LOG").as_deref() {
+            Ok("error") => LogLevel::Error,
+            Ok("warn") => LogLevel::Warn,
+            Ok("info") => LogLevel::Info,
+            Ok("debug") => LogLevel::Debug,
+            _ => return,
+        };
+        let mut slot = LOGGER.write().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(Logger::Stderr);
+            MAX_LEVEL.store(level as u32, Ordering::Release);
+        }
+    });
 }
 
 /// Logs at a level with `format!` arguments: `xlog!(Info, "rotated {}", x)`.

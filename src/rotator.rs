@@ -13,6 +13,7 @@ use crate::secret::Secret;
 use crate::status::Status;
 use crate::store::{ChainKind, Saved, Store, StoredPair};
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -84,6 +85,8 @@ pub struct Rotator {
     /// A rotated pair whose save failed: the only valid one at Slack, kept here
     /// (never handed out) until a save succeeds.
     unsaved: Mutex<Option<StoredPair>>,
+    /// Mirrors `unsaved.is_some()` for the lock-free fast path.
+    has_unsaved: AtomicBool,
     /// Single-flight gate: `true` while a thread is in the slow path.
     busy: Mutex<bool>,
     idle: Condvar,
@@ -137,12 +140,17 @@ impl Rotator {
             options,
             cache: RwLock::new(None),
             unsaved: Mutex::new(None),
+            has_unsaved: AtomicBool::new(false),
             busy: Mutex::new(false),
             idle: Condvar::new(),
         }
     }
 
     /// A valid access token, rotating first when it expires within the window.
+    ///
+    /// If a rotation succeeded but its save failed, every call retries the save
+    /// first and fails until it succeeds (the new pair is never handed out unsaved);
+    /// [`current`](Self::current) still gives the previous, still valid, token.
     pub fn get(&self) -> Result<AccessToken> {
         if let Some(token) = self.fresh_cached(unix_now()) {
             return Ok(token);
@@ -155,7 +163,8 @@ impl Rotator {
     pub fn get_with<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Result<R> {
         {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(c) = cache.as_ref().filter(|c| unix_now() < c.rotate_at) {
+            let fresh = |c: &&Cached| unix_now() < c.rotate_at && !self.has_unsaved.load(Ordering::Acquire);
+            if let Some(c) = cache.as_ref().filter(fresh) {
                 return Ok(f(c.token.token.expose(), c.token.expires_at));
             }
         }
@@ -185,6 +194,9 @@ impl Rotator {
     }
 
     fn fresh_cached(&self, now: i64) -> Option<AccessToken> {
+        if self.has_unsaved.load(Ordering::Acquire) {
+            return None; // the slow path must retry saving first
+        }
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         cache.as_ref().filter(|c| now < c.rotate_at).map(|c| c.token.clone())
     }
@@ -313,7 +325,7 @@ impl Rotator {
                 ..pending
             };
             if let Err(e) = self.persist(stored.generation, &pending) {
-                *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pending);
+                self.keep_unsaved(pending);
                 return Err(e);
             }
             return Ok(self.adopt(pending));
@@ -366,7 +378,7 @@ impl Rotator {
                 self.store.describe(),
                 e.message
             );
-            *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pair);
+            self.keep_unsaved(pair);
             return Err(e);
         }
         xlog!(
@@ -380,7 +392,14 @@ impl Rotator {
     }
 
     fn take_unsaved(&self) -> Option<StoredPair> {
-        self.unsaved.lock().unwrap_or_else(|e| e.into_inner()).take()
+        let pair = self.unsaved.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.has_unsaved.store(false, Ordering::Release);
+        pair
+    }
+
+    fn keep_unsaved(&self, pair: StoredPair) {
+        *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pair);
+        self.has_unsaved.store(true, Ordering::Release);
     }
 
     /// Saves a freshly rotated pair. It is now the only valid one at Slack, so a lost
@@ -409,7 +428,18 @@ impl Rotator {
     /// `invalid_refresh_token`: if the store now holds a newer pair (another process
     /// rotated), use it; otherwise the chain is dead.
     fn after_rejection(&self, used: &StoredPair, rejection: Error) -> Result<AccessToken> {
-        let latest = self.load_pair()?;
+        let mut latest = self.load_pair()?;
+        if !self.store.has_lock() {
+            // Without a lock another writer may have rotated and not saved yet: give
+            // it a bounded while before calling the chain dead.
+            let deadline = std::time::Instant::now() + self.options.wait_timeout.min(Duration::from_secs(10));
+            let mut pause = Duration::from_millis(10);
+            while latest.refresh_token == used.refresh_token && std::time::Instant::now() < deadline {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+                latest = self.load_pair()?;
+            }
+        }
         if latest.refresh_token != used.refresh_token {
             xlog!(
                 Info,

@@ -11,8 +11,10 @@ use std::ffi::c_char;
 pub struct xoxe_error_info {
     /// What went wrong.
     pub status: Status,
-    /// For `XOXE_STATUS_OUTCOME_UNKNOWN`, the underlying reason (e.g.
-    /// `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`); otherwise equal to `status`.
+    /// The underlying reason: for `XOXE_STATUS_OUTCOME_UNKNOWN` what happened (e.g.
+    /// `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`), for
+    /// `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`);
+    /// otherwise equal to `status`.
     pub cause: Status,
     /// Human-readable detail; never NULL, never contains a secret.
     pub message: *const c_char,

@@ -11,7 +11,7 @@ use crate::status::Status;
 use std::ffi::c_char;
 use std::time::Duration;
 
-/// Longest token `xoxe_rotator_get` writes (a buffer of this size plus one always fits).
+/// Longest token a rotator writes; its token buffers must hold this plus the NUL.
 pub const XOXE_MAX_TOKEN_LEN: usize = 8192;
 
 /// When a rotator rotates. Zero in any field means its default.
@@ -150,14 +150,24 @@ unsafe fn with_rotator(
     guard(error_out, || {
         non_null(rotator, "rotator")?;
         non_null(buf, "token_buf")?;
+        // Checked before any rotation, so a short buffer never costs a refresh token.
+        if buf_len <= XOXE_MAX_TOKEN_LEN {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!(
+                    "token_buf holds {buf_len} bytes; it needs XOXE_MAX_TOKEN_LEN + 1 ({})",
+                    XOXE_MAX_TOKEN_LEN + 1
+                ),
+            ));
+        }
         fetch(&(*rotator).inner, &mut |token, expires_at| {
             lend(token, expires_at, buf, buf_len, expires_at_out)
         })
     })
 }
 
-/// Writes a valid access token into `token_buf` (NUL-terminated; `buf_len` bytes;
-/// `XOXE_MAX_TOKEN_LEN + 1` always fits) and its expiry (Unix seconds, this
+/// Writes a valid access token into `token_buf` (NUL-terminated; `buf_len` must be
+/// at least `XOXE_MAX_TOKEN_LEN + 1`, checked before anything else) and its expiry (Unix seconds, this
 /// machine's clock) into `*expires_at_out` (may be NULL). Rotates first when the
 /// token expires within the window: one rotation at a time, the new pair saved to
 /// the store before it is returned. A fresh token costs no I/O and no allocation.

@@ -129,7 +129,9 @@ pub unsafe extern "C" fn xoxe_store_value_set(value: *mut xoxe_store_value, docu
 /// access token in use (`access_token`, may be NULL) with its expiry
 /// (`expires_at`, Unix seconds; 0 = unknown: rotate before first use). `kind` is a
 /// `xoxe_chain_kind`. Fails with `XOXE_STATUS_STORE_CONFLICT` if the store already
-/// holds a pair, unless `overwrite` is true (then the stored chain is replaced).
+/// holds a pair, unless `overwrite` is true (then the stored chain is replaced). A
+/// store that cannot be read (e.g. `XOXE_STATUS_STORE_CORRUPT`) is never replaced,
+/// even with `overwrite`: inspect it and remove it by hand.
 ///
 /// # Safety
 /// `store` is a live store; strings are NUL-terminated.

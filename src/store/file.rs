@@ -108,9 +108,7 @@ impl Store for FileStore {
             return Err(self.err(Status::StoreCorrupt, "is empty"));
         }
         let pair: StoredPair = crate::response::parse(&text).map_err(|why| self.err(Status::StoreCorrupt, why))?;
-        if pair.refresh_token.expose().is_empty() {
-            return Err(self.err(Status::StoreCorrupt, "holds no refresh token"));
-        }
+        pair.check(&self.describe())?;
         Ok(Some(pair))
     }
 
@@ -200,6 +198,10 @@ impl Store for FileStore {
             drop(file); // closing the descriptor releases the flock
             release_slot(&holder);
         }))
+    }
+
+    fn has_lock(&self) -> bool {
+        true
     }
 
     fn describe(&self) -> String {

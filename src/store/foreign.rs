@@ -22,8 +22,9 @@ pub struct xoxe_store_value {
 
 /// Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
 /// the stored generation is not the expected one (compare-and-swap lost); any
-/// negative number is a failure. Called from whichever thread runs the rotator,
-/// never concurrently for one store unless the host's `lock` allows it.
+/// negative number is a failure. Called from whichever thread runs the rotator;
+/// `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
+/// which takes no lock), so the callbacks must be thread-safe.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct xoxe_store_callbacks {
@@ -128,6 +129,7 @@ impl Store for ForeignStore {
         };
         let pair: StoredPair = crate::response::parse(document.as_bytes())
             .map_err(|why| Error::new(Status::StoreCorrupt, format!("{}: {why}", self.describe())))?;
+        pair.check(&self.describe())?;
         Ok(Some(pair))
     }
 
@@ -168,6 +170,10 @@ impl Store for ForeignStore {
         }
         let user_data = self.callbacks.user_data as usize; // moved into the guard as an integer
         Ok(StoreLock::new(move || unsafe { unlock(user_data as *mut c_void) }))
+    }
+
+    fn has_lock(&self) -> bool {
+        self.callbacks.lock.is_some()
     }
 
     fn describe(&self) -> String {

@@ -91,6 +91,21 @@ impl StoredPair {
     }
 }
 
+impl StoredPair {
+    /// Checks a pair read from a store: a usable refresh token, and an access token
+    /// (if any) that a token buffer of `XOXE_MAX_TOKEN_LEN + 1` bytes can hold.
+    pub(crate) fn check(&self, store: &str) -> Result<()> {
+        let corrupt = |why: &str| Error::new(Status::StoreCorrupt, format!("{store}: {why}"));
+        crate::methods::check_credential("refresh_token", self.refresh_token.expose())
+            .map_err(|e| corrupt(&format!("the stored {}", e.message)))?;
+        if !self.access_token.expose().is_empty() {
+            crate::methods::check_credential("access_token", self.access_token.expose())
+                .map_err(|e| corrupt(&format!("the stored {}", e.message)))?;
+        }
+        Ok(())
+    }
+}
+
 /// What happened to a compare-and-swap save.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Saved {
@@ -115,6 +130,13 @@ pub trait Store: Send + Sync {
     /// still keeps them correct, at the cost of a rare wasted rotation.
     fn lock(&self) -> Result<StoreLock> {
         Ok(StoreLock::none())
+    }
+
+    /// Whether [`lock`](Self::lock) really excludes other writers. Without one, a
+    /// rejected refresh token may mean another writer is between rotating and
+    /// saving, so the rotator re-reads for a while before declaring the chain dead.
+    fn has_lock(&self) -> bool {
+        false
     }
 
     /// Where the store is, for error messages (never a secret).
