@@ -87,7 +87,13 @@ void t_check_error_info(const char *file, int line, const xoxe_error_info *info)
         t_fail(file, line, "error message is NULL or empty");
     t_check_warnings(file, line, info->warnings, info->warnings_len);
     if (info->status == XOXE_STATUS_OK) t_fail(file, line, "error with status OK");
-    if (info->status != XOXE_STATUS_OUTCOME_UNKNOWN && info->cause != info->status)
+    /* cause == status, except OUTCOME_UNKNOWN (the underlying failure) and
+     * CHAIN_DEAD (Slack's rejection that killed the chain, e.g.
+     * invalid_refresh_token). */
+    if (info->status == XOXE_STATUS_CHAIN_DEAD) {
+        if (info->cause != info->status && xoxe_status_family_of(info->cause) != XOXE_STATUS_FAMILY_SLACK_API)
+            t_fail(file, line, "CHAIN_DEAD with cause %s (not a Slack error)", xoxe_status_name(info->cause));
+    } else if (info->status != XOXE_STATUS_OUTCOME_UNKNOWN && info->cause != info->status)
         t_fail(file, line, "cause %s differs from status %s", xoxe_status_name(info->cause),
                xoxe_status_name(info->status));
     if (info->status == XOXE_STATUS_OUTCOME_UNKNOWN && info->cause == XOXE_STATUS_OUTCOME_UNKNOWN)

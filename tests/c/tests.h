@@ -32,7 +32,21 @@
     X(call_manifest_validate, 1)        \
     X(call_methods, 1)                  \
     X(call_params, 1)                   \
-    X(threads, 1)
+    X(threads, 1)                       \
+    X(store_init, 1)                    \
+    X(rotator_new, 1)                   \
+    X(rotator_config, 1)                \
+    X(rotator_oauth, 1)                 \
+    X(rotator_single_flight, 1)         \
+    X(store_file, 1)                    \
+    X(store_file_errors, 1)             \
+    X(rotator_outcome_unknown, 1)       \
+    X(rotator_chain_dead, 1)            \
+    X(store_foreign, 1)                 \
+    X(store_foreign_reread, 1)          \
+    X(store_foreign_lockless_race, 1)   \
+    X(store_foreign_concurrent, 1)      \
+    X(logger_rotation, 1)
 
 #define T_DECLARE(name, server) void test_##name(void);
 T_TESTS(T_DECLARE)
