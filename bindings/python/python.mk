@@ -2,6 +2,7 @@
 #   make test-python          pytest against the fake Slack (dev layout: src/ + $XOXE_LIBRARY)
 #   make test-python-install  `pip install ./bindings/python` into a fresh venv, then check it
 #   make demo-python          examples/python/example.py against a fake Slack
+#   make demo-python-keep-fresh  examples/python/keep_fresh.py: a rotator keeping 5-second tokens fresh
 
 PY_SRC := $(ROOT)/bindings/python
 PY_BUILD := $(BUILD)/python
@@ -10,9 +11,9 @@ PY := $(PY_VENV)/bin/python
 PY_INSTALL_VENV := $(PY_BUILD)/install-venv
 
 TEST_TARGETS += test-python test-python-install
-DEMO_TARGETS += demo-python
+DEMO_TARGETS += demo-python demo-python-keep-fresh
 
-.PHONY: python-venv test-python test-python-install demo-python
+.PHONY: python-venv test-python test-python-install demo-python demo-python-keep-fresh
 
 # A venv with the test tools. Falls back to virtualenv where python3-venv is missing.
 define py_make_venv
@@ -40,3 +41,7 @@ test-python-install: build
 
 demo-python: build python-venv
 	PYTHONPATH=$(PY_SRC)/src scripts/with-fake-slack.sh $(PY) examples/python/example.py
+
+# A rotator keeping a 5-second token fresh across several rotations.
+demo-python-keep-fresh: build python-venv
+	PYTHONPATH=$(PY_SRC)/src XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh $(PY) examples/python/keep_fresh.py

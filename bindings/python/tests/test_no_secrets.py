@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import traceback
 from typing import Any, Iterable, List
@@ -116,3 +117,79 @@ def test_secret_repr_shows_only_the_redacted_form() -> None:
         assert value not in text and "S" * 8 not in text
     assert repr(s) == "Secret('xoxe.xoxp-1-…tail')"
     assert s.get_secret_value() == value
+
+
+def test_rotators_stores_and_their_errors_hide_every_secret(
+    slack: FakeSlack, app: App, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets: List[str] = [app.client_secret.get_secret_value()]
+    texts: List[str] = []
+
+    class Dict:
+        def __init__(self) -> None:
+            self.doc: Any = None
+
+        def load(self) -> Any:
+            return self.doc
+
+        def save(self, expected: Any, new: int, document: str) -> bool:
+            self.doc = document
+            return True
+
+    class Broken(Dict):
+        def save(self, expected: Any, new: int, document: str) -> bool:
+            raise RuntimeError("cannot save right now")
+
+    with xoxe.Client(slack.base_url, timeout=60, max_ratelimit_retries=0) as client:
+        refresh = slack.new_config_refresh_token()
+        secrets.append(refresh.get_secret_value())
+        file_store = xoxe.FileStore(tmp_path / "pair.json")
+        file_store.init(refresh)
+        backend = Dict()
+        foreign = xoxe.ForeignStore(backend, name="dict")
+        rotator = xoxe.Rotator.config(client, file_store)
+        token = rotator.get()
+        forced = rotator.force_rotate()
+        secrets += [token.token.get_secret_value(), forced.token.get_secret_value()]
+        stored = json.loads((tmp_path / "pair.json").read_text())
+        secrets.append(stored["refresh_token"])
+        for obj in (token, forced, rotator.current(), rotator, file_store, foreign):
+            texts += _renderings(obj)
+
+        # oauth chain through a foreign store.
+        pair = client.oauth_v2_exchange(app.client_id, app.client_secret, slack.new_legacy_token(app))
+        secrets += [pair.access_token.get_secret_value(), pair.refresh_token.get_secret_value()]
+        foreign.init(pair.refresh_token, kind="oauth")
+        oauth = xoxe.Rotator.oauth(client, foreign, app.client_id, app.client_secret)
+        got = oauth.get()
+        secrets += [got.token.get_secret_value(), json.loads(backend.doc)["refresh_token"]]
+        texts += _renderings(got) + _renderings(oauth)
+
+        failing = [
+            lambda: xoxe.Rotator.config(client, foreign).get(),  # wrong kind
+            lambda: file_store.init(refresh),  # already holds a chain
+            lambda: xoxe.ForeignStore(Broken()).init(refresh),  # the backend raises
+            lambda: xoxe.Rotator.oauth(client, foreign, app.client_id, refresh).force_rotate(),
+            lambda: xoxe.FileStore(tmp_path / "nodir" / "x.json").init(forced.token),
+        ]
+        spent = xoxe.MemoryStore()
+        spent.init(refresh)  # spent by the first rotation above
+        failing.append(lambda: xoxe.Rotator.config(client, spent).get())  # chain dead
+        for i, attempt in enumerate(failing):
+            try:
+                attempt()
+            except (xoxe.XoxeError, ValueError, TypeError) as exc:
+                texts += _renderings(exc)
+            else:
+                pytest.fail(f"attempt #{i} did not fail")
+        slack.fault("tooling.tokens.rotate", "drop_after_apply")
+        with pytest.raises(xoxe.OutcomeUnknownError) as info:
+            rotator.force_rotate()
+        texts += _renderings(info.value)
+
+    texts.append(caplog.text)
+    texts += [r.getMessage() for r in caplog.records]
+    assert len(secrets) >= 9
+    leaks = _leaks(texts, secrets)
+    assert not leaks, leaks

@@ -28,4 +28,10 @@ except xoxe.InsecureUrlError:
     pass
 else:
     sys.exit("expected InsecureUrlError")
+# The rotator and a store, without network: a fresh token comes from the store.
+store = xoxe.MemoryStore()
+store.init("xoxe-1-" + "b" * 30, access_token="xoxe.xoxp-1-" + "c" * 30, expires_at=2**40)
+with xoxe.Client("http://127.0.0.1:9/api/") as offline, xoxe.Rotator.config(offline, store) as rotator:
+    got = rotator.get()
+    assert got.expires_at == 2**40 and got.token == "xoxe.xoxp-1-" + "c" * 30
 print(f"installed xoxe OK: {pkg} loads {lib.name} (libxoxe {xoxe.library_version()})")

@@ -1,6 +1,12 @@
 """xoxe: Slack token rotation (config tokens, bot/user token exchange and refresh).
 
 A thin ctypes binding over the ``libxoxe`` C ABI; all logic lives in the Rust core.
+To keep a token fresh, put its chain in a store and ask a :class:`Rotator`:
+
+    >>> store = xoxe.FileStore("/var/lib/myapp/slack-config.json")   # doctest: +SKIP
+    >>> store.init(refresh_token)            # once                   # doctest: +SKIP
+    >>> rotator = xoxe.Rotator.config(xoxe.Client(), store)            # doctest: +SKIP
+    >>> token = rotator.get().token          # valid, rotated when due  # doctest: +SKIP
 
     >>> import xoxe
     >>> with xoxe.Client() as client:                         # doctest: +SKIP
@@ -35,6 +41,13 @@ from ._errors import (
     ResponseTooLargeError,
     SlackApiError,
     StoreError,
+    StoreIoError,
+    StoreCorruptError,
+    StorePermissionsError,
+    StoreEmptyError,
+    LockTimeoutError,
+    ChainDeadError,
+    StoreConflictError,
     TlsError,
     TokenAlreadyExchangedError,
     TokenExpiredError,
@@ -57,6 +70,18 @@ from ._client import (
     GOV_SLACK_BASE_URL,
     SLACK_BASE_URL,
     Client,
+)
+from ._rotator import (
+    MAX_TOKEN_LEN,
+    AccessToken,
+    ChainKind,
+    FileStore,
+    ForeignStore,
+    LockingStoreBackend,
+    MemoryStore,
+    Rotator,
+    Store,
+    StoreBackend,
 )
 
 
@@ -119,5 +144,22 @@ __all__ = [
     "RateLimitedError",
     "OutcomeUnknownError",
     "StoreError",
+    "StoreIoError",
+    "StoreCorruptError",
+    "StorePermissionsError",
+    "StoreEmptyError",
+    "LockTimeoutError",
+    "ChainDeadError",
+    "StoreConflictError",
     "InternalError",
+    "Rotator",
+    "AccessToken",
+    "ChainKind",
+    "Store",
+    "MemoryStore",
+    "FileStore",
+    "ForeignStore",
+    "StoreBackend",
+    "LockingStoreBackend",
+    "MAX_TOKEN_LEN",
 ]

@@ -37,6 +37,13 @@ __all__ = [
     "RateLimitedError",
     "OutcomeUnknownError",
     "StoreError",
+    "StoreIoError",
+    "StoreCorruptError",
+    "StorePermissionsError",
+    "StoreEmptyError",
+    "LockTimeoutError",
+    "ChainDeadError",
+    "StoreConflictError",
     "InternalError",
     "status_name",
     "status_family",
@@ -176,7 +183,9 @@ class OutcomeUnknownError(XoxeError):
 
 
 class StoreError(XoxeError):
-    """A token store failed (reserved for the rotator)."""
+    """A token store or a rotator's use of it failed; the message names the store (a
+    file store's path, a foreign store's name) and never holds a token. When a
+    :class:`ForeignStore` backend raised, that exception is ``__cause__``."""
 
 
 class InternalError(XoxeError):
@@ -216,6 +225,40 @@ class BadResponseError(TransportError):
 
 class ResponseTooLargeError(TransportError):
     """The response body exceeded the client's size limit."""
+
+
+class StoreIoError(StoreError):
+    """``STORE_IO``: the store could not be read or written (a foreign backend failed)."""
+
+
+class StoreCorruptError(StoreError):
+    """``STORE_CORRUPT``: the store holds something that is not a token pair (empty,
+    truncated, wrong JSON)."""
+
+
+class StorePermissionsError(StoreError):
+    """``STORE_PERMISSIONS``: a store file is not a regular file, or others than its
+    owner may read it (``chmod 600``)."""
+
+
+class StoreEmptyError(StoreError):
+    """``STORE_EMPTY``: the store holds no token pair yet; call ``store.init(...)``."""
+
+
+class LockTimeoutError(StoreError, builtins.TimeoutError):
+    """``LOCK_TIMEOUT``: the lock that serialises rotations was not taken in time (also
+    a built-in ``TimeoutError``)."""
+
+
+class ChainDeadError(StoreError):
+    """``CHAIN_DEAD``: Slack rejected the refresh token and the store holds nothing
+    newer. A human must issue a new token and initialise the store again
+    (``cause`` is ``INVALID_REFRESH_TOKEN``)."""
+
+
+class StoreConflictError(StoreError):
+    """``STORE_CONFLICT``: the store already holds a chain (``init`` without
+    ``overwrite``), or kept refusing a compare-and-swap save."""
 
 
 class InvalidAuthError(SlackApiError):
@@ -285,6 +328,13 @@ _BY_CODE: Dict[int, Type[XoxeError]] = {
     Status.HTTP_STATUS: HttpStatusError,
     Status.BAD_RESPONSE: BadResponseError,
     Status.RESPONSE_TOO_LARGE: ResponseTooLargeError,
+    Status.STORE_IO: StoreIoError,
+    Status.STORE_CORRUPT: StoreCorruptError,
+    Status.STORE_PERMISSIONS: StorePermissionsError,
+    Status.STORE_EMPTY: StoreEmptyError,
+    Status.LOCK_TIMEOUT: LockTimeoutError,
+    Status.CHAIN_DEAD: ChainDeadError,
+    Status.STORE_CONFLICT: StoreConflictError,
     Status.INVALID_AUTH: InvalidAuthError,
     Status.NOT_AUTHED: NotAuthedError,
     Status.INVALID_REFRESH_TOKEN: InvalidRefreshTokenError,

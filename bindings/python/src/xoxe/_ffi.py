@@ -33,6 +33,14 @@ from typing import Any, Dict, List, Optional, Tuple
 #: The ABI version this binding was written for (``XOXE_ABI_VERSION`` in the header).
 ABI_VERSION = 1
 
+#: Longest access token a rotator hands out (``XOXE_MAX_TOKEN_LEN``); a buffer of this
+#: size plus one always fits.
+MAX_TOKEN_LEN = 8192
+
+#: ``xoxe_chain_kind`` values.
+CHAIN_KIND_CONFIG = 0
+CHAIN_KIND_OAUTH = 1
+
 #: Environment variable naming the shared library to load instead of the packaged one.
 LIBRARY_ENV = "XOXE_LIBRARY"
 
@@ -175,7 +183,7 @@ class xoxe_api_response_info(Structure):
     ]
 
 
-# ---- rotator and token stores (declared for completeness; no Python API yet) ------
+# ---- rotator and token stores (used by _rotator.py) --------------------------------
 
 
 class xoxe_rotator_options(Structure):
