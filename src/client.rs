@@ -440,10 +440,19 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
     }
 }
 
-/// ureq's resolver, except that a failed lookup is `HostNotFound` rather than a bare
-/// I/O error, so the classifier knows the request was never sent.
+/// How long a looked-up address list is reused.
+const LOOKUP_TTL: Duration = Duration::from_secs(30);
+
+/// ureq's resolver, made cheap and explicit. ureq resolves before every request,
+/// even on a pooled connection, and with a timeout set its resolver starts a
+/// thread per lookup; so an IP literal is used as it is, and a host name's
+/// addresses are reused for `LOOKUP_TTL`. A failed lookup is `HostNotFound`
+/// rather than a bare I/O error, so the classifier knows nothing was sent.
 #[derive(Debug, Default)]
-struct LookupResolver(ureq::unversioned::resolver::DefaultResolver);
+struct LookupResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<Option<(String, Instant, ureq::unversioned::resolver::ResolvedSocketAddrs)>>,
+}
 
 impl ureq::unversioned::resolver::Resolver for LookupResolver {
     fn resolve(
@@ -452,10 +461,29 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        self.0.resolve(uri, config, timeout).map_err(|e| match e {
+        let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
+        let port = authority.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            let mut addrs = self.inner.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{}://{}:{port}", uri.scheme_str().unwrap_or(""), host);
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((k, at, addrs)) = cache.as_ref() {
+                if *k == key && at.elapsed() < LOOKUP_TTL {
+                    return Ok(addrs.clone());
+                }
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout).map_err(|e| match e {
             ureq::Error::Io(_) => ureq::Error::HostNotFound,
             other => other,
-        })
+        })?;
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, Instant::now(), addrs.clone()));
+        Ok(addrs)
     }
 }
 

@@ -11,14 +11,6 @@ package xoxe
 #error "bindings/go was written for XOXE_ABI_VERSION 1; include/xoxe.h declares another"
 #endif
 
-// Zeroes n bytes at p, then frees p (a token buffer). NULL is ignored.
-static void xoxe_go_wipe_free_n(char *p, size_t n) {
-	if (p == NULL) return;
-	volatile char *v = p;
-	for (size_t i = 0; i < n; i++) v[i] = 0;
-	free(p);
-}
-
 // The foreign-store callbacks, exported from Go (store_callbacks.go).
 extern int32_t xoxeGoStoreLoad(void *user_data, xoxe_store_value *value);
 extern int32_t xoxeGoStoreSave(void *user_data, bool expected_present, uint64_t expected_generation, uint64_t new_generation, char *document);
@@ -78,9 +70,6 @@ func freeCString(p *C.char) {
 		C.xoxe_go_wipe_free(p)
 	}
 }
-
-// wipeFreeN zeroes n bytes at p, then frees it (a token buffer).
-func wipeFreeN(p *C.char, n C.size_t) { C.xoxe_go_wipe_free_n(p, n) }
 
 // goStoreCallbacks makes the callback table of a Go-backed store with id.
 func goStoreCallbacks(id uintptr, withLock bool) C.xoxe_store_callbacks {

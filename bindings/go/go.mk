@@ -7,7 +7,9 @@ GO_PKG_DIR := $(ROOT)/bindings/go
 GO_EXAMPLE_DIR := $(ROOT)/examples/go
 GO_BUILD := $(BUILD)/go
 # -mod=mod: resolve modules from go.mod (nothing is vendored); cgo is required.
-GO_ENV := CGO_ENABLED=1 GOFLAGS=-mod=mod
+# CGO_CFLAGS carries the library's checksum (XOXE_CGO_CFLAGS, top-level Makefile)
+# so a rebuilt libxoxe.a is relinked rather than served from Go's cache.
+GO_ENV = CGO_ENABLED=1 GOFLAGS=-mod=mod CGO_CFLAGS="$(XOXE_CGO_CFLAGS)"
 
 TEST_TARGETS += test-go
 DEMO_TARGETS += demo-go

@@ -5,10 +5,13 @@ package xoxe
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // RotatorOptions says when a [Rotator] rotates. A zero field means the
@@ -63,7 +66,20 @@ func (o *RotatorOptions) toC(op string) (*C.xoxe_rotator_options, error) {
 type Rotator struct {
 	mu  sync.RWMutex
 	ptr *C.xoxe_rotator
+	// last is the token handed out most recently, so a fresh Get (the common
+	// case) returns it without allocating or asking the library to redact again.
+	last atomic.Pointer[handedOut]
 }
+
+// handedOut is a token as returned to callers, with the raw value to compare.
+type handedOut struct {
+	secret  Secret
+	expires int64
+}
+
+// tokenBuffers holds XOXE_MAX_TOKEN_LEN + 1 byte buffers for the C calls to
+// write into: Go memory with no Go pointers, not retained by C (cgo's rules).
+var tokenBuffers = sync.Pool{New: func() any { return new([C.XOXE_MAX_TOKEN_LEN + 1]byte) }}
 
 // NewConfigRotator creates a rotator for an app configuration token chain
 // (tooling.tokens.rotate) kept in store (initialised with [Store.Init] and
@@ -174,23 +190,33 @@ func (r *Rotator) token(ctx context.Context, op string, call rotatorFn) (Secret,
 	if r.ptr == nil {
 		return Secret{}, time.Time{}, closedError(op)
 	}
-	// A C buffer, wiped after the copy: the token never sits in Go memory
-	// other than the Secret.
-	size := C.size_t(C.XOXE_MAX_TOKEN_LEN + 1)
-	buf := (*C.char)(C.calloc(size, 1))
-	defer wipeFreeN(buf, size)
+	buf := tokenBuffers.Get().(*[C.XOXE_MAX_TOKEN_LEN + 1]byte)
+	defer tokenBuffers.Put(buf)
 	var expires C.int64_t
 	var cerr *C.xoxe_error
-	st := call(r.ptr, buf, size, &expires, &cerr)
+	st := call(r.ptr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &expires, &cerr)
 	runtime.KeepAlive(r)
 	if st != 0 {
 		return Secret{}, time.Time{}, takeError(op, st, cerr)
 	}
+	n := bytes.IndexByte(buf[:], 0)
+	if n < 0 {
+		n = len(buf) - 1
+	}
+	token := buf[:n]
+	var out Secret
+	if last := r.last.Load(); last != nil && last.expires == int64(expires) && last.secret.value != nil && *last.secret.value == string(token) {
+		out = last.secret // no allocation: Go compares string(bytes) without copying
+	} else {
+		out = NewSecret(string(token))
+		r.last.Store(&handedOut{secret: out, expires: int64(expires)})
+	}
+	clear(buf[:n+1]) // the token's bytes only: the rest of the buffer was never written
 	var exp time.Time
 	if expires != 0 {
 		exp = time.Unix(int64(expires), 0)
 	}
-	return secretFromC(buf), exp, nil
+	return out, exp, nil
 }
 
 // Close frees the rotator. It is idempotent, waits for calls in flight (a

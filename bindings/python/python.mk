@@ -30,7 +30,7 @@ $(PY_VENV)/.ready: $(PY_SRC)/pyproject.toml $(PY_SRC)/python.mk
 python-venv: $(PY_VENV)/.ready
 
 test-python: build python-venv
-	cd $(PY_SRC) && PYTHONPATH=$(PY_SRC)/src $(PY) -m pytest -q tests
+	cd $(PY_SRC) && PYTHONPATH=$(PY_SRC)/src $(PY) -m pytest -q -s tests
 
 # The real install path: setuptools-rust runs cargo (reusing target/, so only the
 # cdylib link step is redone) and puts the library inside the package.

@@ -1,0 +1,64 @@
+# Benchmarks (issue 6): included by the top-level Makefile, which wires `make bench`
+# to `bench-run`. Uses ROOT, RELEASE and BUILD from it. Not part of `make test`.
+#
+# Installs what it compares against: wrk and GNU time (Debian), slack_sdk (PyPI, pinned
+# in bench/python/requirements.txt, venv in $(BUILD)/bench/venv), @slack/web-api (npm,
+# pinned in bench/node/package-lock.json, installed into $(BUILD)/bench/node), slack-go
+# (Go module proxy, pinned in bench/go-slackgo/go.mod + go.sum). Then bench/run.py
+# starts the fake Slack and writes BENCHMARKS.md.
+#   make bench                      the whole run (~5 minutes on 2 cores)
+#   make bench BENCH_ARGS="--reps 3 --calls 1000"   a quicker one
+
+BENCH_BUILD := $(BUILD)/bench
+BENCH_GO ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go /usr/lib/go/bin/go 2>/dev/null | head -n1)
+BENCH_CC ?= cc
+BENCH_ARGS ?=
+BENCH_SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
+
+.PHONY: bench-run bench-deps bench-apt bench-python bench-node bench-go bench-c bench-rust bench-example
+
+bench-apt:
+	@missing=(); command -v wrk >/dev/null || missing+=(wrk); [ -x /usr/bin/time ] || missing+=(time); \
+	  command -v curl >/dev/null || missing+=(curl); command -v node >/dev/null || missing+=(nodejs npm); \
+	  if [ $${#missing[@]} -gt 0 ]; then echo "installing: $${missing[*]}"; \
+	    $(BENCH_SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(BENCH_SUDO) apt-get install -y -qq "$${missing[@]}" >/dev/null; fi
+
+$(BENCH_BUILD)/venv/.ready: $(ROOT)/bench/python/requirements.txt
+	@rm -rf $(BENCH_BUILD)/venv; mkdir -p $(BENCH_BUILD)
+	python3 -m venv $(BENCH_BUILD)/venv
+	$(BENCH_BUILD)/venv/bin/pip install -q --disable-pip-version-check -r $<
+	@touch $@
+bench-python: $(BENCH_BUILD)/venv/.ready
+
+$(BENCH_BUILD)/node/.ready: $(ROOT)/bench/node/package.json $(ROOT)/bench/node/package-lock.json
+	@mkdir -p $(BENCH_BUILD)/node
+	cp $^ $(BENCH_BUILD)/node/
+	cd $(BENCH_BUILD)/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+bench-node: bench-apt $(BENCH_BUILD)/node/.ready
+	cp $(ROOT)/bench/node/bench.js $(BENCH_BUILD)/node/
+
+bench-go: build
+	@mkdir -p $(BENCH_BUILD)
+	cd $(ROOT)/bench/go-xoxe && CGO_ENABLED=1 GOFLAGS=-mod=mod CGO_CFLAGS="$(XOXE_CGO_CFLAGS)" "$(BENCH_GO)" build -o $(BENCH_BUILD)/goxoxe .
+	cd $(ROOT)/bench/go-slackgo && GOFLAGS=-mod=readonly "$(BENCH_GO)" build -o $(BENCH_BUILD)/slackgo .
+
+bench-c: build
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) -O2 -std=c11 -Wall -Wextra -Werror -I$(ROOT)/include $(ROOT)/bench/c/bench_xoxe.c \
+	  -o $(BENCH_BUILD)/bench_xoxe -L$(RELEASE) -Wl,-rpath,$(RELEASE) -lxoxe -lpthread
+	$(BENCH_CC) -O2 -std=c11 -Wall -Wextra -Werror -I$(ROOT)/include $(ROOT)/bench/c/bench_load.c \
+	  -o $(BENCH_BUILD)/bench_load -ldl
+
+# Its own Cargo project (own [workspace]), built apart in target/bench. Not --locked:
+# its Cargo.lock follows whatever xoxe itself depends on.
+bench-rust: build
+	cd $(ROOT)/bench/rust && CARGO_TARGET_DIR=$(ROOT)/target/bench $(CARGO) build --release
+
+bench-example: build
+	@$(MAKE) --no-print-directory -C $(ROOT)/examples/c BUILD=$(BUILD)/c RELEASE=$(RELEASE)
+
+bench-deps: bench-apt bench-python bench-node bench-go bench-c bench-rust bench-example
+
+bench-run: build bench-deps
+	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) $(BENCH_ARGS)
