@@ -15,6 +15,8 @@ PREFIX ?= /usr/local
 export XOXE_LIBRARY := $(RELEASE)/libxoxe.so
 export XOXE_FAKE_SLACK := $(RELEASE)/fake-slack
 export XOXE_ISSUED_TOKENS := $(BUILD)/issued-tokens.txt
+# The fuzz targets' instrumented build lives outside the clone, so it stays warm.
+export FUZZ_TARGET_DIR ?= $(HOME)/.cache/xoxe/fuzz-target
 
 # Go's build cache does not hash a static library named in #cgo LDFLAGS, so a Go
 # binary could keep linking an old libxoxe.a. Go does hash CGO_CFLAGS: this puts
@@ -23,11 +25,12 @@ XOXE_LIB_STAMP = $(shell sha256sum $(RELEASE)/libxoxe.a 2>/dev/null | cut -c1-16
 XOXE_CGO_CFLAGS = -g -O2 -DXOXE_LIB_STAMP=$(XOXE_LIB_STAMP)
 
 # Language fragments append their targets to these.
-TEST_TARGETS := test-rust test-c
+TEST_TARGETS := test-rust test-c fuzz-short
 DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include bindings/python/python.mk
 -include bindings/go/go.mk
 -include bench/bench.mk
+-include fuzz/fuzz.mk
 
 PHONY_EXTRA := demo-c-keep-fresh demo-cli
 .PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
@@ -92,4 +95,4 @@ bench: bench-run
 
 clean:
 	$(CARGO) clean
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) fuzz/target $(FUZZ_TARGET_DIR)

@@ -48,7 +48,10 @@ impl BaseUrl {
             "http" => {
                 return Err(Error::new(
                     Status::InsecureUrl,
-                    format!("base URL with host {host:?}: plain http is allowed only to loopback hosts; use https"),
+                    format!(
+                        "base URL with host {:?}: plain http is allowed only to loopback hosts; use https",
+                        crate::log::scrub(host)
+                    ),
                 ))
             }
             _ => return Err(bad("scheme must be https (or http to loopback)")),

@@ -462,7 +462,9 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
         let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
-        let port = authority.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+        let port = authority
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
         let host = authority.host().trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = host.parse::<std::net::IpAddr>() {
             let mut addrs = self.inner.empty();

@@ -44,6 +44,31 @@ pub unsafe extern "C" fn xoxe_tooling_tokens_rotate(
     })
 }
 
+/// The shape shared by exchange and refresh: client id, client secret, one token.
+#[allow(clippy::too_many_arguments)]
+unsafe fn oauth_call(
+    client: *const xoxe_client,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    token: *const c_char,
+    token_name: &str,
+    timeout_ms: u32,
+    out: *mut *mut xoxe_oauth_token,
+    error_out: *mut *mut xoxe_error,
+    method: impl FnOnce(&crate::Client, &str, &str, &str, Option<Duration>) -> Result<crate::OAuthToken>,
+) -> Status {
+    guard(error_out, || {
+        let client = client_arg(client)?;
+        let client_id = str_arg(client_id, "client_id")?;
+        let client_secret = str_arg(client_secret, "client_secret")?;
+        let token = str_arg(token, token_name)?;
+        let out = out_arg(out, "out")?;
+        let pair = method(client, client_id, client_secret, token, timeout(timeout_ms))?;
+        give(out, xoxe_oauth_token::from(pair));
+        Ok(())
+    })
+}
+
 /// `oauth.v2.exchange`: trades a legacy `xoxb-`/`xoxp-` token for an expiring pair
 /// in `*out` (free with `xoxe_oauth_token_free`). Each legacy token can be
 /// exchanged once. Never retried once the request may have reached Slack.
@@ -60,16 +85,17 @@ pub unsafe extern "C" fn xoxe_oauth_v2_exchange(
     out: *mut *mut xoxe_oauth_token,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
-    guard(error_out, || {
-        let client = client_arg(client)?;
-        let client_id = str_arg(client_id, "client_id")?;
-        let client_secret = str_arg(client_secret, "client_secret")?;
-        let token = str_arg(token, "token")?;
-        let out = out_arg(out, "out")?;
-        let pair = client.oauth_v2_exchange(client_id, client_secret, token, timeout(timeout_ms))?;
-        give(out, xoxe_oauth_token::from(pair));
-        Ok(())
-    })
+    oauth_call(
+        client,
+        client_id,
+        client_secret,
+        token,
+        "token",
+        timeout_ms,
+        out,
+        error_out,
+        |c, id, secret, t, to| c.oauth_v2_exchange(id, secret, t, to),
+    )
 }
 
 /// `oauth.v2.access` with `grant_type=refresh_token`: spends `refresh_token` and
@@ -88,16 +114,17 @@ pub unsafe extern "C" fn xoxe_oauth_v2_refresh(
     out: *mut *mut xoxe_oauth_token,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
-    guard(error_out, || {
-        let client = client_arg(client)?;
-        let client_id = str_arg(client_id, "client_id")?;
-        let client_secret = str_arg(client_secret, "client_secret")?;
-        let refresh_token = str_arg(refresh_token, "refresh_token")?;
-        let out = out_arg(out, "out")?;
-        let pair = client.oauth_v2_refresh(client_id, client_secret, refresh_token, timeout(timeout_ms))?;
-        give(out, xoxe_oauth_token::from(pair));
-        Ok(())
-    })
+    oauth_call(
+        client,
+        client_id,
+        client_secret,
+        refresh_token,
+        "refresh_token",
+        timeout_ms,
+        out,
+        error_out,
+        |c, id, secret, t, to| c.oauth_v2_refresh(id, secret, t, to),
+    )
 }
 
 /// `auth.test`: says whom `token` belongs to; `*out` is freed with
