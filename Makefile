@@ -31,8 +31,9 @@ DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include bindings/go/go.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
+-include tests/matrix/matrix.mk
 
-PHONY_EXTRA := demo-c-keep-fresh demo-cli
+PHONY_EXTRA := demo-c-keep-fresh demo-cli reliability-check
 .PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
 
 all: build
@@ -74,6 +75,7 @@ test: build
 	@for t in $(TEST_TARGETS); do echo; echo "=== $$t ==="; \
 	  $(MAKE) --no-print-directory $$t 2>&1 | tee $(LOGS)/$$t.log | { grep -v '\[xoxe \(debug\|info\|warn\|error\)\]' || true; }; done
 	$(MAKE) --no-print-directory secret-scan
+	$(MAKE) --no-print-directory reliability-check
 	@echo; echo "all tests passed; logs in $(LOGS)/"
 
 test-rust: build
@@ -81,6 +83,13 @@ test-rust: build
 
 test-c: build
 	$(MAKE) --no-print-directory -C tests/c test BUILD=$(BUILD)/c-tests RELEASE=$(RELEASE) PREFIX_TEST=$(BUILD)/prefix
+
+# The fault matrix must be complete and green in C, Python and Go. Renders into
+# build/ so a test run leaves the tracked RELIABILITY.md alone (`make
+# reliability-report` updates that one).
+reliability-check:
+	@cp RELIABILITY.md $(BUILD)/RELIABILITY.md
+	python3 tests/matrix/report.py --dir $(BUILD)/matrix --out $(BUILD)/RELIABILITY.md
 
 # No full token the fake Slack issued may appear in any test log.
 secret-scan:

@@ -45,7 +45,9 @@ enum xoxe_status
   XOXE_STATUS_PANIC = 5,
   // A file the caller named (e.g. a CA bundle) could not be read or parsed.
   XOXE_STATUS_FILE_UNREADABLE = 6,
-  // Could not reach the server (DNS, connection refused, reset before sending).
+  // The connection failed before a complete answer arrived (DNS, refused, reset,
+  // closed mid-body). The request may have been sent: for token-spending calls
+  // that case is `OutcomeUnknown`; for others, resend only what is idempotent.
   XOXE_STATUS_NETWORK = 100,
   // The call did not finish within its timeout.
   XOXE_STATUS_TIMEOUT = 101,
@@ -53,7 +55,8 @@ enum xoxe_status
   XOXE_STATUS_TLS = 102,
   // The server answered with an HTTP status that carries no Slack error.
   XOXE_STATUS_HTTP_STATUS = 103,
-  // The response was not the JSON the method promises (HTML, truncated, wrong types).
+  // A complete 2xx response that is not the JSON the method promises (empty,
+  // not JSON, cut short, wrong types). Non-2xx pages are `HttpStatus`.
   XOXE_STATUS_BAD_RESPONSE = 104,
   // The response body exceeded the client's size limit.
   XOXE_STATUS_RESPONSE_TOO_LARGE = 105,

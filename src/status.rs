@@ -32,7 +32,9 @@ pub enum Status {
     FileUnreadable = 6,
 
     // --- transport and response problems (100..=199) ---
-    /// Could not reach the server (DNS, connection refused, reset before sending).
+    /// The connection failed before a complete answer arrived (DNS, refused, reset,
+    /// closed mid-body). The request may have been sent: for token-spending calls
+    /// that case is `OutcomeUnknown`; for others, resend only what is idempotent.
     Network = 100,
     /// The call did not finish within its timeout.
     Timeout = 101,
@@ -40,7 +42,8 @@ pub enum Status {
     Tls = 102,
     /// The server answered with an HTTP status that carries no Slack error.
     HttpStatus = 103,
-    /// The response was not the JSON the method promises (HTML, truncated, wrong types).
+    /// A complete 2xx response that is not the JSON the method promises (empty,
+    /// not JSON, cut short, wrong types). Non-2xx pages are `HttpStatus`.
     BadResponse = 104,
     /// The response body exceeded the client's size limit.
     ResponseTooLarge = 105,

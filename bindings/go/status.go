@@ -26,15 +26,20 @@ const (
 	StatusPanic Status = 5
 	// StatusFileUnreadable: a file the caller named (e.g. a CA bundle) could not be read or parsed.
 	StatusFileUnreadable Status = 6
-	// StatusNetwork: could not reach the server (DNS, connection refused, reset before sending).
+	// StatusNetwork: the connection failed before a complete answer arrived (DNS,
+	// refused, reset, closed mid-body). The request may have been sent: for
+	// token-spending calls that case is StatusOutcomeUnknown; for others, resend
+	// only what is idempotent.
 	StatusNetwork Status = 100
 	// StatusTimeout: the call did not finish within its timeout.
 	StatusTimeout Status = 101
-	// StatusTLS: tLS handshake or certificate verification failed.
+	// StatusTLS: TLS handshake or certificate verification failed.
 	StatusTLS Status = 102
 	// StatusHTTPStatus: the server answered with an HTTP status that carries no Slack error.
 	StatusHTTPStatus Status = 103
-	// StatusBadResponse: the response was not the JSON the method promises (HTML, truncated, wrong types).
+	// StatusBadResponse: a complete 2xx response that is not the JSON the method
+	// promises (empty, not JSON, cut short, wrong types). Non-2xx pages are
+	// StatusHTTPStatus.
 	StatusBadResponse Status = 104
 	// StatusResponseTooLarge: the response body exceeded the client's size limit.
 	StatusResponseTooLarge Status = 105

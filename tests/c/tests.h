@@ -46,7 +46,8 @@
     X(store_foreign_reread, 1)          \
     X(store_foreign_lockless_race, 1)   \
     X(store_foreign_concurrent, 1)      \
-    X(logger_rotation, 1)
+    X(logger_rotation, 1)               \
+    X(matrix, 1)
 
 #define T_DECLARE(name, server) void test_##name(void);
 T_TESTS(T_DECLARE)

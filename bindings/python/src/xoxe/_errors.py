@@ -204,7 +204,7 @@ class FileUnreadableError(UsageError):
 
 
 class NetworkError(TransportError, builtins.ConnectionError):
-    """Could not reach the server."""
+    """The connection failed before a complete answer arrived (the request may have been sent)."""
 
 
 class XoxeTimeoutError(TransportError, builtins.TimeoutError):

@@ -27,7 +27,7 @@ class Status(enum.IntEnum):
     FILE_UNREADABLE = 6
     """A file the caller named (e.g. a CA bundle) could not be read or parsed."""
     NETWORK = 100
-    """Could not reach the server (DNS, connection refused, reset before sending)."""
+    """The connection failed before a complete answer arrived (DNS, refused, reset, closed mid-body). The request may have been sent: for token-spending calls that case is `OutcomeUnknown`; for others, resend only what is idempotent."""
     TIMEOUT = 101
     """The call did not finish within its timeout."""
     TLS = 102
@@ -35,7 +35,7 @@ class Status(enum.IntEnum):
     HTTP_STATUS = 103
     """The server answered with an HTTP status that carries no Slack error."""
     BAD_RESPONSE = 104
-    """The response was not the JSON the method promises (HTML, truncated, wrong types)."""
+    """A complete 2xx response that is not the JSON the method promises (empty, not JSON, cut short, wrong types). Non-2xx pages are `HttpStatus`."""
     RESPONSE_TOO_LARGE = 105
     """The response body exceeded the client's size limit."""
     OUTCOME_UNKNOWN = 106
