@@ -126,7 +126,9 @@ pub fn scrub(text: &str) -> String {
         let candidate = &rest[at..];
         let end = candidate.find(|c: char| !is_token_char(c)).unwrap_or(candidate.len());
         let token = &candidate[..end];
-        if token.contains('-') && token.len() > 8 {
+        // Followed by '…' it is already a redaction (scrubbing twice changes nothing).
+        let redacted_already = candidate[end..].starts_with('…');
+        if token.contains('-') && token.len() > 8 && !redacted_already {
             out.push_str(&crate::secret::redact(token));
         } else {
             out.push_str(token);
@@ -154,5 +156,7 @@ mod tests {
         );
         assert_eq!(scrub("no tokens here"), "no tokens here");
         assert_eq!(scrub("ends with xox"), "ends with xox");
+        assert_eq!(scrub(&clean), clean, "idempotent");
+        assert_eq!(scrub("xoxexoxp-"), scrub(&scrub("xoxexoxp-")), "idempotent on a bare prefix");
     }
 }
