@@ -32,6 +32,7 @@ DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include bench/bench.mk
 -include fuzz/fuzz.mk
 -include tests/matrix/matrix.mk
+-include soak/soak.mk
 
 PHONY_EXTRA := demo-c-keep-fresh demo-cli reliability-check
 .PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)

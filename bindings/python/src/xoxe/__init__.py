@@ -71,6 +71,7 @@ from ._client import (
     SLACK_BASE_URL,
     Client,
 )
+from ._logging import disable_logging, enable_logging
 from ._rotator import (
     MAX_TOKEN_LEN,
     AccessToken,
@@ -162,4 +163,6 @@ __all__ = [
     "StoreBackend",
     "LockingStoreBackend",
     "MAX_TOKEN_LEN",
+    "enable_logging",
+    "disable_logging",
 ]

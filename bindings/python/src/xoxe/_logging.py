@@ -1,0 +1,158 @@
+"""xoxe's log lines into Python's :mod:`logging` (``xoxe_set_logger``).
+
+The library decides what to log and scrubs every line of secrets before it leaves Rust;
+this module only maps xoxe's four levels to :mod:`logging` levels and calls
+``logger.log``. The C callback may run on any thread, concurrently, while the calling
+thread holds no GIL: ctypes takes the GIL for the duration of the callback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import threading
+from ctypes import CFUNCTYPE, c_char_p, c_uint32, c_void_p
+from typing import Any, Callable, Optional
+
+from ._errors import take_error
+from ._ffi import ErrorP, lib
+
+#: ``xoxe_log_level`` values (``XOXE_LOG_LEVEL_*``).
+LOG_LEVEL_ERROR = 1
+LOG_LEVEL_WARN = 2
+LOG_LEVEL_INFO = 3
+LOG_LEVEL_DEBUG = 4
+
+#: xoxe level -> logging level.
+_TO_LOGGING = {
+    LOG_LEVEL_ERROR: logging.ERROR,
+    LOG_LEVEL_WARN: logging.WARNING,
+    LOG_LEVEL_INFO: logging.INFO,
+    LOG_LEVEL_DEBUG: logging.DEBUG,
+}
+
+#: ``void (*)(void *user_data, uint32_t level, const char *message)``.
+LogCallback = CFUNCTYPE(None, c_void_p, c_uint32, c_char_p)
+
+# The header's function-pointer parameter is beyond what _ffi.SIGNATURES (and the
+# header check in tests/test_abi.py) describe, so the prototype is declared here.
+_set_logger = lib.xoxe_set_logger
+_set_logger.restype = c_uint32
+_set_logger.argtypes = [LogCallback, c_void_p, c_uint32, ctypes.POINTER(ErrorP)]
+
+#: A NULL function pointer: logging off.
+_NO_CALLBACK = ctypes.cast(None, LogCallback)
+
+# Serialises enable/disable. The C callback never takes it: xoxe_set_logger waits for
+# callbacks in flight, and they must be able to finish while we wait.
+_lock = threading.Lock()
+# The installed callback object. ctypes frees the C thunk when the object is collected,
+# so it is kept here until xoxe_set_logger has replaced it (after which the library
+# never calls it again).
+_callback: Optional[Any] = None
+_logger: Optional[logging.Logger] = None
+# Set while this thread is inside the callback: calling xoxe_set_logger from there
+# would deadlock (the library waits for the callback to return).
+_in_callback = threading.local()
+_atexit_registered = False
+
+
+def _make_callback(logger: logging.Logger) -> Any:
+    log = logger.log
+    levels = _TO_LOGGING
+
+    def callback(_user_data: Optional[int], level: int, message: Optional[bytes]) -> None:
+        _in_callback.active = True
+        try:
+            text = message.decode("utf-8", "replace") if message else ""
+            log(levels.get(level, logging.DEBUG), text)
+        except KeyboardInterrupt:
+            # Cannot cross into C: deliver it to the main thread once C returns.
+            import _thread
+
+            _thread.interrupt_main()
+        except BaseException:  # noqa: BLE001 - nothing may cross into C
+            # logging.Handler.handleError already reports handler errors; this is a
+            # failing filter, a broken logger subclass, a SystemExit...: drop the line.
+            pass
+        finally:
+            _in_callback.active = False
+
+    return LogCallback(callback)
+
+
+def _max_level(logger: logging.Logger, level: int) -> int:
+    """The most verbose xoxe level that both ``level`` and the logger let through
+    (0 when none does: the library then formats nothing)."""
+    best = 0
+    for xoxe_level, py_level in _TO_LOGGING.items():
+        if py_level >= level and logger.isEnabledFor(py_level):
+            best = max(best, xoxe_level)
+    return best
+
+
+def _install(callback: Any, max_level: int) -> None:
+    err = ErrorP()
+    status = _set_logger(callback, None, max_level, ctypes.byref(err))
+    if status != 0:
+        raise take_error(status, err)
+
+
+def _check_not_in_callback(what: str) -> None:
+    if getattr(_in_callback, "active", False):
+        raise RuntimeError(f"xoxe.{what}() cannot be called from inside a xoxe log handler")
+
+
+def enable_logging(logger: Optional[logging.Logger] = None, level: int = logging.DEBUG) -> logging.Logger:
+    """Sends xoxe's log lines to ``logger`` (default ``logging.getLogger("xoxe")``).
+
+    Requests and their outcome are ``DEBUG``, rate-limit waits and rotations ``INFO``,
+    unknown outcomes ``WARNING``, dead chains and failed saves ``ERROR``. Lines never
+    contain a secret. The library is told the most verbose level that both ``level``
+    and the logger's effective level (``logger.isEnabledFor``) let through, so lines
+    nobody would see are never built; call ``enable_logging`` again after changing
+    the logger's level. Replaces any earlier logger, including the ``XOXE_LOG``
+    standard-error one; process-wide. Returns the logger.
+
+    Handlers run on whichever thread made the call, possibly several at once, and
+    must not call :func:`enable_logging`/:func:`disable_logging` (``RuntimeError``).
+    An exception in a handler never reaches the library.
+    """
+    global _callback, _logger, _atexit_registered
+    _check_not_in_callback("enable_logging")
+    if logger is None:
+        logger = logging.getLogger("xoxe")
+    if not isinstance(logger, logging.Logger):
+        raise TypeError(f"logger must be a logging.Logger, not {type(logger).__name__}")
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise TypeError(f"level must be an int logging level, not {type(level).__name__}")
+    callback = _make_callback(logger)
+    with _lock:
+        _install(callback, _max_level(logger, level))
+        # The old callback is no longer running and will not be called again.
+        _callback, _logger = callback, logger
+        if not _atexit_registered:
+            atexit.register(_disable_at_exit)
+            _atexit_registered = True
+    return logger
+
+
+def disable_logging() -> None:
+    """Stops sending xoxe's log lines anywhere (the library's default). When this
+    returns, no handler is running on xoxe's behalf and none will be called."""
+    global _callback, _logger
+    _check_not_in_callback("disable_logging")
+    with _lock:
+        _install(_NO_CALLBACK, 0)
+        _callback, _logger = None, None
+
+
+def _disable_at_exit() -> None:
+    # No callback into an interpreter that is shutting down (threads still inside
+    # xoxe calls would otherwise log into a half-torn-down logging module).
+    if _callback is not None:
+        try:
+            disable_logging()
+        except Exception:  # noqa: BLE001 - at exit, nothing more to do
+            pass
