@@ -24,8 +24,10 @@ export FUZZ_TARGET_DIR ?= $(HOME)/.cache/xoxe/fuzz-target
 XOXE_LIB_STAMP = $(shell sha256sum $(RELEASE)/libxoxe.a 2>/dev/null | cut -c1-16)
 XOXE_CGO_CFLAGS = -g -O2 -DXOXE_LIB_STAMP=$(XOXE_LIB_STAMP)
 
-# Language fragments append their targets to these.
+# Language fragments append their targets to these (LOG_CHECKED_SUITES: the
+# suites whose logs must show library logging on; see log-check).
 TEST_TARGETS := test-rust test-c fuzz-short
+LOG_CHECKED_SUITES := test-rust test-c
 DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include bindings/python/python.mk
 -include bindings/go/go.mk
@@ -34,7 +36,7 @@ DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include tests/matrix/matrix.mk
 -include soak/soak.mk
 
-PHONY_EXTRA := demo-c-keep-fresh demo-cli reliability-check
+PHONY_EXTRA := demo-c-keep-fresh demo-cli reliability-check log-check mutants audit-mutants
 .PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
 
 all: build
@@ -47,9 +49,10 @@ build: deps
 	$(CARGO) build --release --workspace --locked
 	@mkdir -p $(LOGS)
 
-# The committed header must equal what cbindgen generates from src/ffi.
+# The committed header must equal what cbindgen generates from src/ffi (compared
+# with HEAD, so a regenerated header that is only staged fails too).
 check-header: build
-	@git diff --exit-code -- include/xoxe.h || { echo "include/xoxe.h is stale: commit the regenerated header"; exit 1; }
+	@git diff --exit-code HEAD -- include/xoxe.h || { echo "include/xoxe.h is stale: commit the regenerated header"; exit 1; }
 
 demo: build
 	@for t in $(DEMO_TARGETS); do echo; echo "=== $$t ==="; $(MAKE) --no-print-directory $$t; done
@@ -68,13 +71,18 @@ demo-cli: build
 	XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh scripts/demo-cli.sh $(RELEASE)/xoxe
 
 # Every suite runs with xoxe's debug logging on (XOXE_LOG): the full output goes
-# to build/logs/ and the secret scan reads it; the terminal skips the log lines.
+# to build/logs/ (tests that capture a program's output, like the CLI tests, write
+# it there too: XOXE_TEST_LOGS), the log check proves each suite logged, and the
+# secret scan reads it all; the terminal skips the log lines. Results of an earlier
+# run (logs, matrix results) are removed first, so none can stand in for this one.
 test: export XOXE_LOG := debug
+test: export XOXE_TEST_LOGS := $(LOGS)
 test: build
-	@rm -f $(XOXE_ISSUED_TOKENS) $(LOGS)/*.log; : > $(XOXE_ISSUED_TOKENS)
+	@rm -rf $(XOXE_ISSUED_TOKENS) $(LOGS) $(BUILD)/matrix; mkdir -p $(LOGS); : > $(XOXE_ISSUED_TOKENS)
 	$(MAKE) --no-print-directory check-header
 	@for t in $(TEST_TARGETS); do echo; echo "=== $$t ==="; \
 	  $(MAKE) --no-print-directory $$t 2>&1 | tee $(LOGS)/$$t.log | { grep -v '\[xoxe \(debug\|info\|warn\|error\)\]' || true; }; done
+	$(MAKE) --no-print-directory log-check
 	$(MAKE) --no-print-directory secret-scan
 	$(MAKE) --no-print-directory reliability-check
 	@echo; echo "all tests passed; logs in $(LOGS)/"
@@ -92,12 +100,41 @@ reliability-check:
 	@cp RELIABILITY.md $(BUILD)/RELIABILITY.md
 	python3 tests/matrix/report.py --dir $(BUILD)/matrix --out $(BUILD)/RELIABILITY.md
 
+# Each suite's log holds xoxe's debug lines with redacted tokens, so the secret
+# scan really reads what the library logged in every language.
+log-check:
+	scripts/log-check.sh $(LOGS) $(LOG_CHECKED_SUITES)
+
 # No full token the fake Slack issued may appear in any test log.
 secret-scan:
 	scripts/secret-scan.sh $(XOXE_ISSUED_TOKENS) $(LOGS)
 
 install: build
 	scripts/install.sh "$(PREFIX)"
+
+# Mutation testing (not part of make test; MUTANTS.md): cargo-mutants over the
+# modules that guard tokens, in two passes (the core; the C ABI and the host-kept
+# store), then Rust line coverage, then MUTANTS.md. Fails on a missed mutant that
+# tests/mutants/survivors.toml does not explain. MUTANTS_JOBS: shards run side by side.
+MUTANTS_OUT := $(BUILD)/mutants
+MUTANTS_JOBS ?= 2
+MUTANTS_CORE := src/rotator.rs src/store/file.rs src/store/memory.rs src/store/mod.rs src/client.rs src/secret.rs
+MUTANTS_FFI := $(wildcard src/ffi/*.rs) src/store/foreign.rs
+mutants:
+	@scripts/cargo-tool.sh cargo-mutants mutants
+	@scripts/cargo-tool.sh cargo-tarpaulin tarpaulin
+	@rm -rf $(MUTANTS_OUT); mkdir -p $(MUTANTS_OUT); date +%s > $(MUTANTS_OUT)/started
+	tests/mutants/run.sh $(MUTANTS_OUT)/core $(MUTANTS_JOBS) $(MUTANTS_CORE)
+	tests/mutants/run.sh $(MUTANTS_OUT)/ffi $(MUTANTS_JOBS) $(MUTANTS_FFI)
+	$(CARGO) tarpaulin --engine llvm -p xoxe --skip-clean --target-dir $(MUTANTS_OUT)/coverage-target \
+	  --exclude-files 'tests/*' 'fuzz/*' 'bench/*' --out Stdout 2>&1 | tee $(MUTANTS_OUT)/tarpaulin.log \
+	  | sed -n '/|| Tested\/Total Lines:/,$$p' > $(MUTANTS_OUT)/coverage.txt
+	python3 tests/mutants/report.py --out MUTANTS.md --pass core=$(MUTANTS_OUT)/core --pass ffi=$(MUTANTS_OUT)/ffi \
+	  --coverage $(MUTANTS_OUT)/coverage.txt --seconds $$(( $$(date +%s) - $$(cat $(MUTANTS_OUT)/started) ))
+
+# The audit's planted bugs replayed against every suite (about 6 minutes a mutant).
+audit-mutants: build python-venv
+	tests/mutants/audit.py --suites rust,c,python,go --markdown $(MUTANTS_OUT)/audit.md
 
 # Benchmarks (not part of make test): xoxe from Rust, C, Python and Go against the
 # raw HTTP floor and the official SDKs; writes BENCHMARKS.md.

@@ -10,7 +10,7 @@
 #   make bench BENCH_ARGS="--reps 3 --calls 1000"   a quicker one
 
 BENCH_BUILD := $(BUILD)/bench
-BENCH_GO ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go /usr/lib/go/bin/go 2>/dev/null | head -n1)
+BENCH_GO ?= $(firstword $(shell command -v go 2>/dev/null) $(wildcard /usr/local/go/bin/go /usr/lib/go/bin/go))
 BENCH_CC ?= cc
 BENCH_ARGS ?=
 BENCH_SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)

@@ -6,6 +6,9 @@ command -v valgrind >/dev/null || missing+=(valgrind)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v cc >/dev/null || missing+=(gcc)
 command -v c++ >/dev/null || missing+=(g++)
+# The durability and thread-count tests watch system calls (tests/syscalls.rs and
+# the bindings' store tests).
+command -v strace >/dev/null || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_=sudo

@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=$(mkdir -p "$1" && cd "$1" && pwd)
 release=$root/target/release
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p;T;q' "$root/Cargo.toml")
 # What the static library needs from the system on Linux, as
 # `cargo rustc --release --lib -- --print native-static-libs` reports it (asking
 # cargo here would rebuild the library with other flags).

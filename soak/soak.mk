@@ -10,7 +10,7 @@ SOAK_DIR := $(ROOT)/soak
 SOAK_BUILD := $(BUILD)/soak-bin
 SOAK_OUT := $(BUILD)/soak
 SOAK_SECONDS ?= 600
-SOAK_GO ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go /usr/lib/go/bin/go 2>/dev/null | head -n1)
+SOAK_GO ?= $(firstword $(shell command -v go 2>/dev/null) $(wildcard /usr/local/go/bin/go /usr/lib/go/bin/go))
 SOAK_PY ?= $(shell command -v python3)
 
 .PHONY: soak soak-drivers

@@ -23,7 +23,10 @@ pub fn caller_text(text: &str) {
         check_base_url_message(&e.message);
     }
     let redacted = crate::secret::redact(text);
-    assert!(text.len() < 24 || !redacted.contains(text), "redaction returned its input");
+    assert!(
+        text.len() < 24 || !redacted.contains(text),
+        "redaction returned its input"
+    );
     let scrubbed = crate::log::scrub(text);
     assert_eq!(crate::log::scrub(&scrubbed), scrubbed, "scrubbing is not idempotent");
 }
@@ -47,7 +50,9 @@ fn check_parse_message(why: &str) {
             .and_then(|f| f.strip_suffix('`'))
             .is_some_and(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
     assert!(known, "unexpected parse message form: {why:?}");
-    let numbers_only = position.bytes().all(|b| b.is_ascii_digit() || b" (line,column)".contains(&b));
+    let numbers_only = position
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b" (line,column)".contains(&b));
     assert!(numbers_only, "unexpected position form: {why:?}");
 }
 
@@ -67,7 +72,14 @@ fn check_base_url_message(message: &str) {
     if let Some(reason) = message.strip_prefix("base URL: ") {
         assert!(REASONS.contains(&reason), "unexpected base-URL message: {message:?}");
     } else {
-        assert!(message.starts_with("base URL with host "), "unexpected base-URL message: {message:?}");
-        assert_eq!(crate::log::scrub(message), message, "a token-shaped host was not scrubbed");
+        assert!(
+            message.starts_with("base URL with host "),
+            "unexpected base-URL message: {message:?}"
+        );
+        assert_eq!(
+            crate::log::scrub(message),
+            message,
+            "a token-shaped host was not scrubbed"
+        );
     }
 }

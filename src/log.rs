@@ -157,6 +157,10 @@ mod tests {
         assert_eq!(scrub("no tokens here"), "no tokens here");
         assert_eq!(scrub("ends with xox"), "ends with xox");
         assert_eq!(scrub(&clean), clean, "idempotent");
-        assert_eq!(scrub("xoxexoxp-"), scrub(&scrub("xoxexoxp-")), "idempotent on a bare prefix");
+        assert_eq!(
+            scrub("xoxexoxp-"),
+            scrub(&scrub("xoxexoxp-")),
+            "idempotent on a bare prefix"
+        );
     }
 }

@@ -350,6 +350,7 @@ impl Rotator {
             self.store.describe(),
             stored.generation
         );
+        xlog!(Debug, "spending refresh token {}", stored.refresh_token.redacted());
         let sent_at = unix_now();
         let next = match self.rotate_once(&stored) {
             Ok(next) => next,
@@ -388,6 +389,7 @@ impl Rotator {
             pair.generation,
             pair.lifetime
         );
+        xlog!(Debug, "saved access token {}", pair.access_token.redacted());
         Ok(self.adopt(pair))
     }
 
@@ -503,6 +505,66 @@ impl Rotator {
                 Status::InvalidArgument,
                 "an oauth chain needs client credentials",
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn rotator(window_secs: u64) -> Rotator {
+        let client = Client::new(crate::ClientOptions {
+            base_url: "http://127.0.0.1:9/api/".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let options = RotatorOptions {
+            refresh_window: Duration::from_secs(window_secs),
+            jitter: Duration::ZERO,
+            ..RotatorOptions::default()
+        };
+        Rotator::config(Arc::new(client), Arc::new(MemoryStore::new(None)), options)
+    }
+
+    fn pair(expires_at: i64, lifetime: i64) -> StoredPair {
+        StoredPair {
+            lifetime,
+            ..StoredPair::seed(
+                ChainKind::Config,
+                Secret::new("xoxe-1-refresh"),
+                Some(Secret::new("xoxe.xoxp-1-access")),
+                expires_at,
+            )
+        }
+    }
+
+    #[test]
+    fn short_lifetimes_rotate_at_half_their_life_rounded_up() {
+        let r = rotator(3600);
+        let expires_at = 1_000_000;
+        // lifetime -> seconds before expiry that the rotation is due.
+        for (lifetime, margin) in [(1, 1), (2, 1), (5, 3), (40, 20), (41, 21), (7199, 3600), (7201, 3600)] {
+            assert_eq!(
+                expires_at - r.rotate_at(&pair(expires_at, lifetime)),
+                margin,
+                "a {lifetime} s token"
+            );
+        }
+        // Unknown lifetime: the whole window.
+        assert_eq!(expires_at - r.rotate_at(&pair(expires_at, 0)), 3600);
+        // Never rotated: due before first use.
+        assert_eq!(r.rotate_at(&pair(0, 41)), i64::MIN);
+    }
+
+    #[test]
+    fn jitter_stays_within_a_quarter_of_the_window() {
+        let mut r = rotator(400);
+        r.options.jitter = Duration::from_secs(1000);
+        for _ in 0..200 {
+            let margin = 10_000 - r.rotate_at(&pair(10_000, 43_200));
+            assert!((400..=500).contains(&margin), "{margin}");
         }
     }
 }

@@ -93,12 +93,14 @@ mod tests {
         assert_eq!(redact(""), "[redacted 0 chars]");
         let s = Secret::new(t);
         assert!(!format!("{s:?} {s}").contains(&t[12..t.len() - 4]));
+        assert_eq!(format!("{s:?}"), format!("Secret({})", redact(t)));
+        assert_eq!(format!("{s}"), redact(t));
     }
 
     #[test]
     fn redaction_never_splits_multibyte_characters() {
         let t = "xoxb-1-ééééééééééééééééééééééé";
-        let _ = redact(t);
-        let _ = redact("éééé");
+        assert_eq!(redact(t), "xoxb-1-…éé", "the 4-byte tail ends on a character boundary");
+        assert_eq!(redact("éééé"), "[redacted 4 chars]", "not a token: only its length");
     }
 }

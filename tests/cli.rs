@@ -22,7 +22,45 @@ fn xoxe(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         input.write_all(text.as_bytes()).unwrap();
     }
     drop(input);
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    capture(args.first().copied().unwrap_or(""), &out);
+    out
+}
+
+/// Appends what the command printed to `$XOXE_TEST_LOGS/cli-output.log`, which
+/// `make test`'s secret scan reads with every other log (all but the token that
+/// `xoxe token` exists to print).
+fn capture(subcommand: &str, out: &Output) {
+    let Some(dir) = std::env::var_os("XOXE_TEST_LOGS") else {
+        return;
+    };
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(std::path::Path::new(&dir).join("cli-output.log"))
+        .unwrap();
+    // `xoxe token` prints the token on stdout: that is its job (TOKEN=$(xoxe token …)).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = if subcommand == "token" {
+        xoxe::redact(stdout.trim())
+    } else {
+        stdout.into_owned()
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    writeln!(
+        log,
+        "$ xoxe {subcommand} (exit {:?})\n{stdout}{stderr}",
+        out.status.code()
+    )
+    .unwrap();
+}
+
+/// No secret the fake Slack ever issued appears in the output, in full.
+fn assert_no_secret(slack: &fake_slack::FakeSlack, out: &Output) {
+    let shown = text(out);
+    for secret in slack.issued_secrets() {
+        assert!(!shown.contains(&secret), "the output shows a secret in full");
+    }
 }
 
 fn text(out: &Output) -> String {
@@ -90,6 +128,14 @@ fn init_token_status_workflow() {
         "{shown}"
     );
     assert!(!shown.contains(&token), "status shows tokens redacted");
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let stored_refresh = stored["refresh_token"].as_str().unwrap();
+    assert!(
+        !shown.contains(stored_refresh),
+        "status shows the refresh token redacted"
+    );
+    assert!(shown.contains(&xoxe::redact(stored_refresh)), "{shown}");
+    assert_no_secret(&slack, &status);
 
     // --force re-initialises, here from the environment instead of stdin.
     let fresh = slack.new_config_token(None);

@@ -93,6 +93,7 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
     let store = FileStore::new(&path, Duration::from_secs(60));
     seed(&store, &slack.new_config_token(None).refresh_token);
 
+    let seconds = 20;
     let stop = AtomicBool::new(false);
     let (reads, bad_reads) = (AtomicU64::new(0), AtomicU64::new(0));
     let outputs = std::thread::scope(|s| {
@@ -108,7 +109,7 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
         let children: Vec<_> = (0..4)
             .map(|_| {
                 worker_command("stress", &path, &slack.base_url())
-                    .env("XOXE_WORKER_SECONDS", "20")
+                    .env("XOXE_WORKER_SECONDS", seconds.to_string())
                     .spawn()
                     .unwrap()
             })
@@ -142,31 +143,40 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
     );
     assert_eq!(stats.refresh_token_reuses, 0);
     assert_eq!(bad_reads.load(Ordering::Relaxed), 0, "the store file always parses");
-    assert!(stats.rotations >= 5, "a 3 s token was rotated many times in 20 s");
+    assert!(
+        stats.rotations >= seconds / 4,
+        "a 3 s token was rotated many times in {seconds} s"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_behind() {
     let slack = server();
-    // Rotations apply, then the answer waits: kills land between the two often.
-    slack.inject(
-        Fault::new(
-            "tooling.tokens.rotate",
-            FaultKind::SlowHeaders {
-                delay_ms: 15,
-                apply: true,
-            },
-        )
-        .times(u32::MAX),
-    );
+    // Rotations apply, then the answer waits `delay_ms`: kills land between the two.
+    let hold = |delay_ms| {
+        slack.clear_faults();
+        slack.inject(
+            Fault::new(
+                "tooling.tokens.rotate",
+                FaultKind::SlowHeaders { delay_ms, apply: true },
+            )
+            .times(u32::MAX),
+        );
+    };
     let dir = tempdir("crash");
     let path = dir.join("pair.json");
     let store = FileStore::new(&path, Duration::from_secs(60));
     seed(&store, &slack.new_config_token(None).refresh_token);
-    let (mut newest, mut one_behind) = (0, 0);
+    let (mut newest, mut one_behind, mut aimed_one_behind) = (0, 0, 0);
     let mut random = std::collections::hash_map::RandomState::new();
-    for run in 0..100 {
+    let runs = 100;
+    for run in 0..runs {
+        // Every 20th kill is aimed: it waits until Slack has applied a rotation
+        // whose answer is held for 2 s, so some kills surely land mid-rotation.
+        let aimed = run % 20 == 10;
+        hold(if aimed { 2000 } else { 15 });
+        let applied_before = slack.stats().rotations;
         let mut child = worker_command("crash", &path, &slack.base_url()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
@@ -176,7 +186,14 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
                 .filter_map(|l| l.strip_prefix("acked ").and_then(|g| g.parse::<u64>().ok()))
                 .last()
         });
-        std::thread::sleep(Duration::from_millis(20 + random_below(&mut random, 180)));
+        if aimed {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while slack.stats().rotations == applied_before && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(20 + random_below(&mut random, 180)));
+        }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let last_acked = reader.join().unwrap();
@@ -207,15 +224,22 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
                 // Killed after Slack rotated, before the answer arrived: the one lost
                 // pair. The chain is dead; start the next run from a new token.
                 one_behind += 1;
+                aimed_one_behind += u32::from(aimed);
                 seed(&store, &slack.new_config_token(None).refresh_token);
             }
             other => panic!("run {run}: the store's refresh token is {other:?} rotations behind"),
         }
     }
-    println!(
-        "crash: 100 SIGKILLs — store held the newest refresh token {newest} times, the one before {one_behind} times"
+    eprintln!(
+        "crash: {runs} SIGKILLs — store held the newest refresh token {newest} times, the one before \
+         {one_behind} times ({aimed_one_behind} of {} aimed kills landed mid-rotation)",
+        runs / 20
     );
-    assert_eq!(newest + one_behind, 100);
+    assert_eq!(newest + one_behind, runs);
+    assert!(
+        aimed_one_behind > 0,
+        "no kill landed between Slack's rotation and its answer"
+    );
     slack.clear_faults();
     std::fs::remove_dir_all(dir).unwrap();
 }

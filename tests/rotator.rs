@@ -112,7 +112,7 @@ fn a_fresh_token_is_served_from_memory_and_short_lifetimes_scale_the_window() {
     assert_eq!(
         requests(&slack, ROTATE),
         1,
-        "a 40 s token is rotated at ~20 s left, not on every call"
+        "a 40 s token is not rotated on every call (the exact window: src/rotator.rs's unit tests)"
     );
     let forced = rotator.force_rotate().unwrap();
     assert_ne!(forced.token, first.token);
@@ -143,10 +143,14 @@ fn another_processes_rotation_is_picked_up_from_the_store() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A store without a lock whose content changes behind the rotator's back.
+/// A store whose content changes behind the rotator's back, right after its first
+/// load. With `claims_lock` it says it has a lock (one that another writer ignored):
+/// then the rotator must still re-read at once after a rejection, not only in the
+/// bounded wait it gives lockless stores.
 struct Racing {
     inner: MemoryStore,
     after_first_load: Mutex<Option<StoredPair>>,
+    claims_lock: bool,
 }
 
 impl Store for Racing {
@@ -161,6 +165,9 @@ impl Store for Racing {
     fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
         self.inner.save(expected, new)
     }
+    fn has_lock(&self) -> bool {
+        self.claims_lock
+    }
     fn describe(&self) -> String {
         "racing test store".into()
     }
@@ -168,6 +175,15 @@ impl Store for Racing {
 
 #[test]
 fn a_rejected_refresh_token_rereads_the_store_before_declaring_the_chain_dead() {
+    rejected_refresh_token_rereads(false);
+}
+
+#[test]
+fn a_rejected_refresh_token_rereads_a_locked_store_at_once() {
+    rejected_refresh_token_rereads(true);
+}
+
+fn rejected_refresh_token_rereads(claims_lock: bool) {
     let slack = server();
     let xoxe = Arc::new(client(&slack));
     let seed = slack.new_config_token(None);
@@ -187,10 +203,16 @@ fn a_rejected_refresh_token_rereads_the_store_before_declaring_the_chain_dead() 
     let store = Arc::new(Racing {
         inner: MemoryStore::new(Some(seed_config(&seed.refresh_token))),
         after_first_load: Mutex::new(Some(their_pair)),
+        claims_lock,
     });
     let rotator = Rotator::config(xoxe.clone(), store, RotatorOptions::default());
     let got = rotator.get().unwrap();
     assert_eq!(got.token, theirs.token, "recovered the other writer's pair");
+    assert_eq!(
+        slack.stats().refresh_token_reuses,
+        1,
+        "our one try with the spent token"
+    );
 
     // With nothing newer in the store, the same rejection means the chain is dead.
     let dead_store = Arc::new(MemoryStore::new(Some(seed_config(&seed.refresh_token))));
@@ -316,5 +338,165 @@ fn compare_and_swap_refuses_a_stale_writer() {
     };
     assert_eq!(store.save(Some(0), &second).unwrap(), Saved::Stored);
     assert!(matches!(store.save(Some(0), &second).unwrap(), Saved::Conflict(Some(p)) if p.generation == 1));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A store with compare-and-swap and no lock at all (like many host-kept stores).
+struct Lockless(MemoryStore);
+
+impl Store for Lockless {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.0.load()
+    }
+    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.0.save(expected, new)
+    }
+    fn describe(&self) -> String {
+        "lockless test store".into()
+    }
+}
+
+#[test]
+fn single_flight_holds_without_any_store_lock() {
+    let slack = server();
+    let store = Arc::new(Lockless(MemoryStore::new(Some(seed_config(
+        &slack.new_config_token(None).refresh_token,
+    )))));
+    let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
+    // The rotation takes a while, so every thread arrives while it is in flight.
+    slack.inject(Fault::new(ROTATE, FaultKind::Delay { delay_ms: 300 }));
+    let barrier = Barrier::new(16);
+    let tokens = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            s.spawn(|| {
+                barrier.wait();
+                let t = rotator.get().unwrap();
+                tokens.lock().unwrap().push(t.token.expose().to_string());
+            });
+        }
+    });
+    let tokens = tokens.into_inner().unwrap();
+    assert!(
+        tokens.windows(2).all(|w| w[0] == w[1]),
+        "every thread got the same token"
+    );
+    assert_eq!(requests(&slack, ROTATE), 1, "one rotation request for 16 callers");
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+    assert_eq!(store.load().unwrap().unwrap().access_token.expose(), tokens[0]);
+}
+
+/// A memory store whose next save fails when armed.
+struct FailingSave {
+    inner: MemoryStore,
+    fail_next: std::sync::atomic::AtomicBool,
+}
+
+impl Store for FailingSave {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        if self.fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(xoxe::Error::new(Status::StoreIo, "test store: disk full"));
+        }
+        self.inner.save(expected, new)
+    }
+    fn lock(&self) -> xoxe::Result<xoxe::store::StoreLock> {
+        self.inner.lock()
+    }
+    fn has_lock(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        "failing test store".into()
+    }
+}
+
+#[test]
+fn a_rotated_pair_whose_save_failed_is_never_handed_out_and_is_saved_first() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let store = Arc::new(FailingSave {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        fail_next: false.into(),
+    });
+    let rotator = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default());
+    let first = rotator.get().unwrap();
+
+    store.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = rotator.force_rotate().unwrap_err();
+    assert_eq!(err.status, Status::StoreIo);
+    assert_eq!(
+        slack.stats().rotations,
+        2,
+        "Slack rotated: the new pair exists only in memory"
+    );
+    assert_eq!(
+        rotator.current().unwrap().token,
+        first.token,
+        "current() keeps the old, valid token"
+    );
+    assert_eq!(store.load().unwrap().unwrap().access_token, first.token);
+
+    let second = rotator.get().unwrap();
+    assert_ne!(second.token, first.token, "the pending pair, not the old one");
+    assert_eq!(slack.stats().rotations, 2, "saved, not rotated again");
+    assert_eq!(
+        store.load().unwrap().unwrap().access_token,
+        second.token,
+        "saved before handed out"
+    );
+    xoxe.auth_test(second.token.expose(), None).unwrap();
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+#[test]
+fn expiry_comes_from_this_machines_clock_not_slacks() {
+    for offset in [3 * 3600, -3 * 3600] {
+        let slack = server();
+        slack.set_clock_offset(offset);
+        let store = Arc::new(MemoryStore::new(Some(seed_config(
+            &slack.new_config_token(None).refresh_token,
+        ))));
+        let rotator = Rotator::config(Arc::new(client(&slack)), store, RotatorOptions::default());
+        let before = now();
+        let token = rotator.get().unwrap();
+        let after = now();
+        assert!(
+            (before + 43200..=after + 43200).contains(&token.expires_at),
+            "Slack's clock {offset:+} s off: expires_at is {} s from the local send time",
+            token.expires_at - before
+        );
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn a_file_store_waits_for_another_processes_flock() {
+    let dir = temp_dir("flock");
+    let path = dir.join("pair.json");
+    let store = FileStore::new(&path, Duration::from_millis(300));
+    store.save(None, &seed_config("xoxe-1-seed")).unwrap();
+    // flock belongs to the open file: a second open of the lock file in this
+    // process stands for another process holding the lock.
+    let other = std::fs::File::create(dir.join("pair.json.lock")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_EX) },
+        0
+    );
+    let err = store.lock().err().expect("the lock is held elsewhere");
+    assert_eq!(err.status, Status::LockTimeout);
+    let err = store.save(Some(0), &seed_config("xoxe-1-next")).unwrap_err();
+    assert_eq!(err.status, Status::LockTimeout, "a save takes the lock too");
+    drop(other);
+    drop(store.lock().expect("free once the other holder closed it"));
     std::fs::remove_dir_all(dir).unwrap();
 }

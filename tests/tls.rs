@@ -31,10 +31,12 @@ fn the_extra_ca_bundle_makes_the_test_server_trusted() {
     let seed = slack.new_config_token(None);
     let pair = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap();
     xoxe.auth_test(pair.token.expose(), None).unwrap();
-    // Connections are kept alive over TLS too.
+    // Connections are kept alive over TLS too: five more calls, no new connection.
+    let connections = slack.stats().connections;
     for _ in 0..5 {
         xoxe.auth_test(pair.token.expose(), None).unwrap();
     }
+    assert_eq!(slack.stats().connections, connections, "a TLS connection was reused");
     slack.inject(Fault::new("tooling.tokens.rotate", FaultKind::DropAfterApply));
     let err = xoxe
         .tooling_tokens_rotate(pair.refresh_token.expose(), None)

@@ -1,5 +1,8 @@
 package xoxe_test
 
+// Every example runs: the tests' TestMain points XOXE_BASE_URL at the fake
+// Slack and sets the other variables the examples read (see setUpExamples).
+
 import (
 	"context"
 	"errors"
@@ -7,6 +10,7 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	xoxe "github.com/xoxe-dev/xoxe/bindings/go"
@@ -36,9 +40,10 @@ func Example() {
 	case err != nil:
 		log.Fatal(err)
 	}
-	// Printing a token shows only its redacted stand-in.
-	fmt.Println("new config token:", pair.Token, "expires", pair.ExpiresAt)
 	// save(pair.Token.Reveal(), pair.RefreshToken.Reveal())
+	// Printing a token shows only its redacted stand-in (xoxe.xoxp-1-…a1b2).
+	fmt.Println("new config token valid for", time.Until(pair.ExpiresAt).Round(time.Hour))
+	// Output: new config token valid for 12h0m0s
 }
 
 func ExampleNewClient() {
@@ -63,7 +68,11 @@ func ExampleNewClient_insecureURL() {
 }
 
 func ExampleClient_OAuthV2Refresh() {
-	client, err := xoxe.NewClient()
+	var opts []xoxe.Option
+	if base := os.Getenv("XOXE_BASE_URL"); base != "" {
+		opts = append(opts, xoxe.WithBaseURL(base))
+	}
+	client, err := xoxe.NewClient(opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -77,11 +86,17 @@ func ExampleClient_OAuthV2Refresh() {
 	} else if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(tok.TokenType, tok.AccessToken, "valid until", tok.ExpiresAt)
+	// Store tok.RefreshToken.Reveal() now: the old refresh token is spent.
+	fmt.Println(tok.TokenType, "token valid for", time.Until(tok.ExpiresAt).Round(time.Hour))
+	// Output: bot token valid for 12h0m0s
 }
 
 func ExampleClient_Call() {
-	client, err := xoxe.NewClient()
+	var opts []xoxe.Option
+	if base := os.Getenv("XOXE_BASE_URL"); base != "" {
+		opts = append(opts, xoxe.WithBaseURL(base))
+	}
+	client, err := xoxe.NewClient(opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -96,6 +111,7 @@ func ExampleClient_Call() {
 		log.Fatal(err)
 	}
 	fmt.Printf("%s\n", resp.JSON)
+	// Output: {"ok":true}
 }
 
 func ExampleSecret() {
@@ -117,12 +133,17 @@ func ExampleStatus_String() {
 // A rotator keeps a chain fresh in a file store shared by every process on
 // the machine; Get rotates only when the token is about to expire.
 func ExampleRotator() {
-	client, err := xoxe.NewClient()
+	var opts []xoxe.Option
+	if base := os.Getenv("XOXE_BASE_URL"); base != "" {
+		opts = append(opts, xoxe.WithBaseURL(base))
+	}
+	client, err := xoxe.NewClient(opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer client.Close()
-	store, err := xoxe.NewFileStore("/var/lib/myapp/config-token.json", 0)
+	// STATE_DIRECTORY: systemd's StateDirectory= (e.g. /var/lib/myapp).
+	store, err := xoxe.NewFileStore(filepath.Join(os.Getenv("STATE_DIRECTORY"), "config-token.json"), 0)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -139,13 +160,59 @@ func ExampleRotator() {
 	} else if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("using", token, "until", expires)
+	_ = token // token.Reveal() in the calls that need it
+	fmt.Println("token valid for", time.Until(expires).Round(time.Hour))
+	// Output: token valid for 12h0m0s
 }
 
+// Library log lines never contain secrets; here they go to slog on stdout
+// (without the time, to keep the output fixed). The rotator rotates its
+// never-used chain first.
 func ExampleSetLogger() {
-	// Library log lines never contain secrets; send them to slog.
-	if err := xoxe.SetLogger(xoxe.SlogFunc(slog.Default()), xoxe.LogInfo); err != nil {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	if err := xoxe.SetLogger(xoxe.SlogFunc(logger), xoxe.LogInfo); err != nil {
 		log.Fatal(err)
 	}
-	defer xoxe.SetLogger(nil, 0)
+	defer xoxe.SetLogger(nil, 0) // off again
+
+	var opts []xoxe.Option
+	if base := os.Getenv("XOXE_BASE_URL"); base != "" {
+		opts = append(opts, xoxe.WithBaseURL(base))
+	}
+	client, err := xoxe.NewClient(opts...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	store, err := xoxe.NewMemoryStore()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	// A chain of its own: the other examples spend XOXE_CONFIG_REFRESH_TOKEN.
+	if err := store.Init(xoxe.ChainConfig, os.Getenv("XOXE_DEMO_REFRESH_TOKEN"), "", time.Time{}, false); err != nil {
+		log.Fatal(err)
+	}
+	rotator, err := xoxe.NewConfigRotator(client, store, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rotator.Close()
+	if _, _, err := rotator.Get(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// level=INFO msg="rotating the Config chain in memory store (generation 0)" component=xoxe
+	// level=INFO msg="rotated: memory store saved generation 1; the token lives 43200 s" component=xoxe
 }
+
+// ExampleSetLogger replaces the suite's logger (see keepSuiteLogger in
+// main_test.go) and, being an example, cannot restore it: keep it the last
+// example, so that no test or example runs after it.

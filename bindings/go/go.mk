@@ -2,7 +2,7 @@
 # Needs a Go toolchain (>= 1.22) with cgo and a C compiler; the package links
 # target/release/libxoxe.a, which `build` produces. No third-party Go modules.
 
-GO ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go /usr/lib/go/bin/go 2>/dev/null | head -n1)
+GO ?= $(firstword $(shell command -v go 2>/dev/null) $(wildcard /usr/local/go/bin/go /usr/lib/go/bin/go))
 GO_PKG_DIR := $(ROOT)/bindings/go
 GO_EXAMPLE_DIR := $(ROOT)/examples/go
 GO_BUILD := $(BUILD)/go
@@ -12,6 +12,7 @@ GO_BUILD := $(BUILD)/go
 GO_ENV = CGO_ENABLED=1 GOFLAGS=-mod=mod CGO_CFLAGS="$(XOXE_CGO_CFLAGS)"
 
 TEST_TARGETS += test-go
+LOG_CHECKED_SUITES += test-go
 DEMO_TARGETS += demo-go
 
 .PHONY: go-toolchain go-vet go-example test-go demo-go

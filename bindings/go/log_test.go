@@ -2,10 +2,13 @@ package xoxe_test
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	xoxe "github.com/xoxe-dev/xoxe/bindings/go"
 )
@@ -30,11 +33,11 @@ func (l *logCollector) snapshot() []string {
 
 func TestLogger(t *testing.T) {
 	c := newClient(t)
+	keepSuiteLogger(t)
 	var logs logCollector
 	if err := xoxe.SetLogger(logs.add, xoxe.LogDebug); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = xoxe.SetLogger(nil, 0) })
 
 	seed := newConfigToken(t, 0)
 	pair, err := c.ToolingTokensRotate(ctx(t), seed.RefreshToken)
@@ -86,5 +89,54 @@ func TestLogger(t *testing.T) {
 	}
 	if len(logs.snapshot()) != n {
 		t.Fatal("log lines arrived after SetLogger(nil)")
+	}
+}
+
+// TestLoggingStaysOn: after TestLogger has swapped loggers and turned logging
+// off, the suite's logger is back (audit 1.1). With XOXE_LOG set, library lines
+// reach it (and so stderr, build/logs/ and the secret scan) in every later
+// test; without it, logging stays off.
+func TestLoggingStaysOn(t *testing.T) {
+	var tap logCollector
+	suiteLogger.tap.Store(&tap)
+	t.Cleanup(func() { suiteLogger.tap.Store(nil) })
+
+	// A dead chain is an error line, logged at every level.
+	c := newClient(t)
+	seed := newConfigToken(t, 0)
+	if _, err := c.ToolingTokensRotate(ctx(t), seed.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	store, err := xoxe.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := xoxe.NewConfigRotator(c, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, _, err := r.Get(ctx(t)); !errors.Is(err, xoxe.ErrChainDead) {
+		t.Fatalf("Get on a spent chain: %v", err)
+	}
+
+	lines := tap.snapshot()
+	if suiteLogger.fn == nil {
+		if len(lines) != 0 {
+			t.Fatalf("%d library log lines without XOXE_LOG", len(lines))
+		}
+		return
+	}
+	dead := false
+	for _, line := range lines {
+		dead = dead || strings.HasPrefix(line, "error ")
+		mustNotLeak(t, "a log line", line, seed.RefreshToken)
+	}
+	if !dead {
+		t.Fatalf("XOXE_LOG=%s, but the suite's logger got no error line for a dead chain (%d lines)", os.Getenv("XOXE_LOG"), len(lines))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,10 +34,20 @@ func repoRoot() string {
 }
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv(flockHolderEnv); path != "" {
+		// A child of TestFileStoreLockHoldsAcrossProcesses, not a test run.
+		os.Exit(holdFlock(path))
+	}
 	os.Exit(runMain(m))
 }
 
 func runMain(m *testing.M) int {
+	// Before any client exists, so that this logger, not the library's own
+	// XOXE_LOG one, is the one every test restores.
+	if err := installSuiteLogger(); err != nil {
+		fmt.Fprintln(os.Stderr, "logger:", err)
+		return 1
+	}
 	bin := os.Getenv("XOXE_FAKE_SLACK")
 	if bin == "" {
 		bin = filepath.Join(repoRoot(), "target", "release", "fake-slack")
@@ -90,7 +101,50 @@ func runMain(m *testing.M) int {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if err := setUpExamples(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "setting up the examples:", err)
+		return 1
+	}
 	return m.Run()
+}
+
+// suiteLogger is the logger every test runs with. When XOXE_LOG is set (make
+// test sets debug) library lines go to stderr as "[xoxe <level>] <message>",
+// the format of the library's own XOXE_LOG logger, so they land in
+// build/logs/ where the secret scan reads them; otherwise logging is off.
+// Tests that call SetLogger put it back with keepSuiteLogger.
+var suiteLogger struct {
+	fn    func(xoxe.LogLevel, string) // nil: logging off
+	level xoxe.LogLevel
+	tap   atomic.Pointer[logCollector] // also gets every line, when set (TestLoggingStaysOn)
+}
+
+func installSuiteLogger() error {
+	levels := map[string]xoxe.LogLevel{"error": xoxe.LogError, "warn": xoxe.LogWarn, "info": xoxe.LogInfo, "debug": xoxe.LogDebug}
+	level, ok := levels[os.Getenv("XOXE_LOG")]
+	if !ok {
+		return nil // as the library does for an unset or unknown XOXE_LOG
+	}
+	suiteLogger.level = level
+	suiteLogger.fn = func(level xoxe.LogLevel, message string) {
+		// One write per line: concurrent lines do not interleave.
+		_, _ = os.Stderr.WriteString("[xoxe " + level.String() + "] " + message + "\n")
+		if tap := suiteLogger.tap.Load(); tap != nil {
+			tap.add(level, message)
+		}
+	}
+	return xoxe.SetLogger(suiteLogger.fn, level)
+}
+
+// keepSuiteLogger puts the suite's logger back when t ends: every test that
+// calls SetLogger calls this first, so the tests after it still log.
+func keepSuiteLogger(t testing.TB) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := xoxe.SetLogger(suiteLogger.fn, suiteLogger.level); err != nil {
+			t.Errorf("restoring the suite's logger: %v", err)
+		}
+	})
 }
 
 // control sends one request to the fake Slack's control interface and decodes
@@ -98,36 +152,44 @@ func runMain(m *testing.M) int {
 // may hold secrets).
 func control(t testing.TB, method, path string, body, out any) {
 	t.Helper()
+	if err := controlErr(method, path, body, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// controlErr is control without a test (for TestMain).
+func controlErr(method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			t.Fatalf("control %s: %v", path, err)
+			return fmt.Errorf("control %s: %v", path, err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, fake.ControlURL+path, rd)
 	if err != nil {
-		t.Fatalf("control %s: %v", path, err)
+		return fmt.Errorf("control %s: %v", path, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("control %s %s: %v", method, path, err)
+		return fmt.Errorf("control %s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("control %s %s: reading: %v", method, path, err)
+		return fmt.Errorf("control %s %s: reading: %v", method, path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("control %s %s: HTTP %d", method, path, resp.StatusCode)
+		return fmt.Errorf("control %s %s: HTTP %d", method, path, resp.StatusCode)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("control %s %s: decoding: %v", method, path, err)
+			return fmt.Errorf("control %s %s: decoding: %v", method, path, err)
 		}
 	}
+	return nil
 }
 
 type app struct {
@@ -207,4 +269,64 @@ func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+// setUpExamples gives the examples (example_test.go) what a deployed program
+// would have: the fake Slack's URL and fresh credentials in the environment
+// variables they read, and a state directory (STATE_DIRECTORY, as systemd
+// sets it) holding an initialised file store for ExampleRotator. The values
+// are secrets: never printed.
+func setUpExamples(dir string) error {
+	var rotated, used, kept, logged configToken
+	var a app
+	for _, out := range []*configToken{&rotated, &used, &kept, &logged} {
+		if err := controlErr("POST", "config_tokens", map[string]any{}, out); err != nil {
+			return err
+		}
+	}
+	if err := controlErr("POST", "apps", map[string]any{"rotation_enabled": true}, &a); err != nil {
+		return err
+	}
+	var legacy struct {
+		Token string `json:"token"`
+	}
+	if err := controlErr("POST", "legacy_tokens", map[string]any{"client_id": a.ClientID, "kind": "bot"}, &legacy); err != nil {
+		return err
+	}
+	client, err := xoxe.NewClient(xoxe.WithBaseURL(fake.BaseURL))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	bot, err := client.OAuthV2Exchange(context.Background(), a.ClientID, a.ClientSecret, legacy.Token)
+	if err != nil {
+		return err
+	}
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		return err
+	}
+	store, err := xoxe.NewFileStore(filepath.Join(state, "config-token.json"), 0)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Init(xoxe.ChainConfig, kept.RefreshToken, "", time.Time{}, false); err != nil {
+		return err
+	}
+	for name, value := range map[string]string{
+		"XOXE_BASE_URL":             fake.BaseURL,
+		"XOXE_CONFIG_REFRESH_TOKEN": rotated.RefreshToken, // Example
+		"XOXE_CONFIG_TOKEN":         used.Token,           // ExampleClient_Call
+		"XOXE_CLIENT_ID":            a.ClientID,           // ExampleClient_OAuthV2Refresh
+		"XOXE_CLIENT_SECRET":        a.ClientSecret,
+		"XOXE_BOT_REFRESH_TOKEN":    bot.RefreshToken.Reveal(),
+		"STATE_DIRECTORY":           state,               // ExampleRotator
+		"XOXE_DEMO_REFRESH_TOKEN":   logged.RefreshToken, // ExampleSetLogger
+	} {
+		if err := os.Setenv(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package xoxe_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -171,6 +172,124 @@ func TestRotatorSingleFlight(t *testing.T) {
 	}
 }
 
+// TestRotatorSingleFlightWithoutStoreLock: 16 goroutines call Get at once on
+// an expired chain kept in a Go store with compare-and-swap and no lock.
+// Without a store lock, only the rotator's own single-flight gate keeps each
+// of them from reading the expired pair and spending its refresh token (audit
+// 1.5, M10; the other single-flight tests use stores with a lock). Exactly one
+// rotation, no refresh token reused, the same token for all. Slack's answer is
+// delayed to hold the window open; that only widens the race.
+func TestRotatorSingleFlightWithoutStoreLock(t *testing.T) {
+	const workers = 16
+	c := newClient(t)
+	backend := &casBackend{}
+	store, err := xoxe.NewStore(backend, "cas without lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	seed := newConfigToken(t, 0)
+	if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, seed.Token, time.Now().Add(-time.Hour), false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := xoxe.NewConfigRotator(c, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Every rotate request is held 500 ms: without the gate, each goroutine
+	// reads the store long before any rotation can be saved to it.
+	addFault(t, map[string]any{"method": "tooling.tokens.rotate", "kind": "delay", "delay_ms": 500, "count": workers})
+	before := getStats(t)
+
+	tokens := make([]xoxe.Secret, workers)
+	errs := make([]error, workers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			tokens[i], _, errs[i] = r.Get(context.Background())
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+
+	after := getStats(t)
+	rotations, reuses := after.Rotations-before.Rotations, after.RefreshTokenReuses-before.RefreshTokenReuses
+	sent := after.Requests["tooling.tokens.rotate"] - before.Requests["tooling.tokens.rotate"]
+	if rotations != 1 || reuses != 0 || sent != 1 {
+		t.Fatalf("%d concurrent Gets: %d rotations, %d refresh token reuses, %d rotate requests; want 1, 0, 1",
+			workers, rotations, reuses, sent)
+	}
+	for i := range tokens {
+		if errs[i] != nil {
+			t.Fatalf("Get %d: %v", i, errs[i])
+		}
+		if !tokens[i].Equal(tokens[0]) {
+			t.Fatal("concurrent Gets returned different tokens")
+		}
+	}
+	if _, err := c.AuthTest(ctx(t), tokens[0].Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	if n := backend.counters(); n.stored != 2 || n.conflicts != 0 {
+		t.Fatalf("%d saves stored (want the init and one rotation), %d CAS conflicts", n.stored, n.conflicts)
+	}
+}
+
+// TestRotatorExpiryIgnoresSlacksClock: with Slack's clock 3 h ahead of this
+// machine's, or behind it, a rotated token's expiry is this machine's send
+// time plus the token's lifetime, never Slack's exp (README: "a skewed clock
+// does not matter"; audit M14).
+func TestRotatorExpiryIgnoresSlacksClock(t *testing.T) {
+	for _, skew := range []int{3 * 3600, -3 * 3600} {
+		t.Run(fmt.Sprintf("Slack %+ds", skew), func(t *testing.T) {
+			control(t, "POST", "clock", map[string]any{"offset_secs": skew}, nil)
+			t.Cleanup(func() { control(t, "POST", "clock", map[string]any{"offset_secs": 0}, nil) })
+			c := newClient(t)
+			seed := newConfigToken(t, 0)
+			lifetime := seed.EXP - seed.IAT // what Slack issues now
+			if seed.IAT < time.Now().Unix()+int64(skew)-60 || seed.IAT > time.Now().Unix()+int64(skew)+60 {
+				t.Fatalf("the fake Slack's clock is not %+d s off (iat %d)", skew, seed.IAT)
+			}
+			store, err := xoxe.NewMemoryStore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+				t.Fatal(err)
+			}
+			r, err := xoxe.NewConfigRotator(c, store, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+
+			sent := time.Now().Unix() // whole seconds, as the rotator counts
+			tok, exp, err := r.Get(ctx(t))
+			received := time.Now().Unix()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if exp.Unix() < sent+lifetime || exp.Unix() > received+lifetime {
+				t.Fatalf("expiry %v: not between %v and %v (send time + %d s); Slack's clock is %+d s off",
+					exp, time.Unix(sent+lifetime, 0), time.Unix(received+lifetime, 0), lifetime, skew)
+			}
+			if _, curExp, err := r.Current(); err != nil || !curExp.Equal(exp) {
+				t.Fatalf("Current: %v (expiry %v, Get said %v)", err, curExp, exp)
+			}
+			// Slack judges the token by its own clock: still valid.
+			if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestRotatorFailures(t *testing.T) {
 	c := newClient(t)
 	newRotator := func(t *testing.T, refresh string) *xoxe.Rotator {
@@ -319,6 +438,17 @@ type mapBackend struct {
 	locks      int
 	failLoad   bool
 	panicSave  bool
+	failSave   bool
+	// Set, it is stored (as if by another writer) right after the next Load
+	// has read the document before it; swapped counts those writes.
+	writeAfterLoad *mapDoc
+	swapped        int
+}
+
+// mapDoc is a document with its generation (a secret: never printed).
+type mapDoc struct {
+	doc        string
+	generation uint64
 }
 
 func (b *mapBackend) Load() (string, bool, error) {
@@ -328,7 +458,13 @@ func (b *mapBackend) Load() (string, bool, error) {
 	if b.failLoad {
 		return "", false, errors.New("database is down")
 	}
-	return b.doc, b.present, nil
+	doc, present := b.doc, b.present
+	if w := b.writeAfterLoad; w != nil {
+		b.doc, b.generation, b.present = w.doc, w.generation, true
+		b.writeAfterLoad = nil
+		b.swapped++
+	}
+	return doc, present, nil
 }
 
 func (b *mapBackend) Save(expected *uint64, newGeneration uint64, document string) (bool, error) {
@@ -337,6 +473,9 @@ func (b *mapBackend) Save(expected *uint64, newGeneration uint64, document strin
 	b.saves++
 	if b.panicSave {
 		panic("backend bug")
+	}
+	if b.failSave {
+		return false, errors.New("database is down")
 	}
 	if (expected == nil) == b.present || (expected != nil && *expected != b.generation) {
 		return false, nil

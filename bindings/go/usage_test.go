@@ -151,40 +151,67 @@ func TestClosedClient(t *testing.T) {
 	}
 }
 
+// TestCloseWhileCallsInFlight: Close waits for the calls in flight, which
+// complete normally, and the calls made after it fail with ErrClosed without
+// reaching Slack (README: "waits for calls in flight"; audit 1.10). The fake
+// Slack holds the first calls' answers back for a second, and Close is called
+// only once it has received all of them.
 func TestCloseWhileCallsInFlight(t *testing.T) {
+	const inFlight = 4
+	const held = time.Second
 	c, err := xoxe.NewClient(xoxe.WithBaseURL(fake.BaseURL))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	seed := newConfigToken(t, 0)
-	addFault(t, map[string]any{"method": "auth.test", "kind": "delay", "delay_ms": 300, "count": 4})
+	addFault(t, map[string]any{"method": "auth.test", "kind": "delay", "delay_ms": held.Milliseconds(), "count": inFlight})
+	before := getStats(t).Requests["auth.test"]
+
+	started := time.Now()
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := 0; i < 8; i++ {
+	errs := make([]error, inFlight)
+	for i := range errs {
 		wg.Add(1)
-		go func() {
+		go func(i int) {
 			defer wg.Done()
-			_, err := c.AuthTest(context.Background(), seed.Token)
-			errs <- err
-		}()
+			_, errs[i] = c.AuthTest(context.Background(), seed.Token)
+		}(i)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The calls are in flight once Slack has received them all.
+	for deadline := time.Now().Add(60 * time.Second); getStats(t).Requests["auth.test"]-before < inFlight; {
+		if time.Now().After(deadline) {
+			t.Fatal("the calls did not reach the fake Slack within 60 s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+
 	var closers sync.WaitGroup
 	for i := 0; i < 3; i++ {
 		closers.Add(1)
 		go func() { defer closers.Done(); _ = c.Close() }()
 	}
 	closers.Wait()
+	closed := time.Now()
 	wg.Wait()
-	close(errs)
-	// Each call either finished before Close or failed cleanly with ErrClosed.
-	for err := range errs {
-		if err != nil && !errors.Is(err, xoxe.ErrClosed) {
-			t.Fatalf("call racing Close: %v", err)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d, in flight during Close: %v", i, err)
 		}
 	}
-	if _, err := c.AuthTest(ctx(t), seed.Token); !errors.Is(err, xoxe.ErrClosed) {
-		t.Fatalf("after Close: %v", err)
+	// Slack answered no sooner than held after the calls started, and Close
+	// returned only after that.
+	if waited := closed.Sub(started); waited < held {
+		t.Fatalf("Close returned %v after the calls started, before Slack had answered them (%v)", waited, held)
+	}
+
+	for i := 0; i < inFlight; i++ {
+		if _, err := c.AuthTest(ctx(t), seed.Token); !errors.Is(err, xoxe.ErrClosed) {
+			t.Fatalf("call after Close: %v", err)
+		}
+	}
+	if n := getStats(t).Requests["auth.test"] - before; n != inFlight {
+		t.Fatalf("the fake Slack got %d auth.test requests, want the %d in flight", n, inFlight)
 	}
 }
 

@@ -11,6 +11,7 @@ PY := $(PY_VENV)/bin/python
 PY_INSTALL_VENV := $(PY_BUILD)/install-venv
 
 TEST_TARGETS += test-python test-python-install
+LOG_CHECKED_SUITES += test-python
 DEMO_TARGETS += demo-python demo-python-keep-fresh
 
 .PHONY: python-venv test-python test-python-install demo-python demo-python-keep-fresh
@@ -32,11 +33,14 @@ python-venv: $(PY_VENV)/.ready
 test-python: build python-venv
 	cd $(PY_SRC) && PYTHONPATH=$(PY_SRC)/src $(PY) -m pytest -q -s tests
 
-# The real install path: setuptools-rust runs cargo (reusing target/, so only the
-# cdylib link step is redone) and puts the library inside the package.
+# The install path: `pip install ./bindings/python` into a fresh venv puts the library
+# inside the package. It packages the one release build (XOXE_PREBUILT_LIBRARY) that
+# every other suite tests: left to itself, setuptools-rust's `cargo rustc --crate-type
+# cdylib` rebuilds the crate with other settings and replaces target/release's library
+# under the later suites (and makes the next `cargo build` compile it again).
 test-python-install: build
 	$(call py_make_venv,$(PY_INSTALL_VENV))
-	CARGO_TARGET_DIR=$(ROOT)/target $(PY_INSTALL_VENV)/bin/pip install -q --disable-pip-version-check $(PY_SRC)
+	XOXE_PREBUILT_LIBRARY=$(RELEASE)/libxoxe.so $(PY_INSTALL_VENV)/bin/pip install -q --disable-pip-version-check $(PY_SRC)
 	cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH $(PY_INSTALL_VENV)/bin/python $(PY_SRC)/tools/check_install.py
 
 demo-python: build python-venv

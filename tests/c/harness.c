@@ -152,6 +152,45 @@ int t_slow_mode(void) {
 
 int t_iters(int normal, int slow) { return t_slow_mode() ? slow : normal; }
 
+/* ------------------------------------------------------------ logging */
+
+static uint32_t log_level;
+static long log_lines;
+
+static void log_to_stderr(void *user_data, uint32_t level, const char *message) {
+    static const char *const names[] = {"?", "error", "warn", "info", "debug"};
+    (void)user_data;
+    __atomic_fetch_add(&log_lines, 1, __ATOMIC_RELAXED);
+    /* One call per line: stdio locks the stream, so lines from several threads
+     * never interleave. */
+    fprintf(stderr, "[xoxe %s] %s\n", level <= XOXE_LOG_LEVEL_DEBUG ? names[level] : "?",
+            message ? message : "(NULL)");
+}
+
+void t_log_start(void) {
+    const char *v = getenv("XOXE_LOG");
+    log_level = 0;
+    if (v == NULL) v = "";
+    if (strcmp(v, "error") == 0) log_level = XOXE_LOG_LEVEL_ERROR;
+    else if (strcmp(v, "warn") == 0) log_level = XOXE_LOG_LEVEL_WARN;
+    else if (strcmp(v, "info") == 0) log_level = XOXE_LOG_LEVEL_INFO;
+    else if (strcmp(v, "debug") == 0) log_level = XOXE_LOG_LEVEL_DEBUG;
+    t_log_restore();
+}
+
+void t_log_restore(void) {
+    xoxe_error *e = NULL;
+    xoxe_status st = log_level ? xoxe_set_logger(log_to_stderr, NULL, log_level, &e)
+                               : xoxe_set_logger(NULL, NULL, 0, &e);
+    if (st != XOXE_STATUS_OK)
+        t_fail(__FILE__, __LINE__, "xoxe_set_logger (the harness's stderr logger): %s", xoxe_status_name(st));
+    xoxe_error_free(e);
+}
+
+uint32_t t_log_level(void) { return log_level; }
+
+long t_log_lines(void) { return __atomic_load_n(&log_lines, __ATOMIC_RELAXED); }
+
 /* --------------------------------------------------------------- JSON */
 
 const char *t_json_find(const char *json, const char *key) {

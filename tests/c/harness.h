@@ -98,6 +98,21 @@ int t_slow_mode(void);
 /* Iteration count for loops: `normal` normally, `slow` under valgrind. */
 int t_iters(int normal, int slow);
 
+/* --------------------------------------------------------------- logging */
+
+/* When XOXE_LOG is error, warn, info or debug, installs a logger callback that
+ * writes `[xoxe <level>] <message>` lines to stderr (the format of the
+ * library's own XOXE_LOG logger), so the library lines of every test reach the
+ * test log the secret scan reads. The runner calls it before any test. */
+void t_log_start(void);
+/* Installs that logger again (none when XOXE_LOG is unset). A test that calls
+ * xoxe_set_logger calls this when it is done, so that later tests log too. */
+void t_log_restore(void);
+/* The level t_log_start installed (0: logging off). */
+uint32_t t_log_level(void);
+/* Lines the harness logger has written so far. */
+long t_log_lines(void);
+
 /* ------------------------------------------------------------ fake Slack */
 
 #define T_SECRET_MAX 160

@@ -22,6 +22,9 @@ int main(int argc, char **argv) {
     const char *filter = getenv("XOXE_TEST_FILTER");
     if (argc > 1) filter = argv[1];
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* With XOXE_LOG set, the library's lines go to stderr (the test log) through
+     * the harness's logger, which tests that swap the logger put back. */
+    t_log_start();
     printf("xoxe C tests: library %s (ABI %u), header ABI %d%s\n", xoxe_version(),
            (unsigned)xoxe_abi_version(), XOXE_ABI_VERSION, t_slow_mode() ? ", slow mode" : "");
     if (t_server_start() != 0) {

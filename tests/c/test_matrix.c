@@ -594,6 +594,7 @@ void test_matrix(void) {
     char *text;
     int root = -1, methods, faults, defaults, row, m, total = 0, passed = 0, skipped = 0;
     FILE *out = NULL;
+    long log_start = t_log_lines();
     m_find_root();
     snprintf(path, sizeof path, "%s/tests/matrix/matrix.json", m_root);
     text = m_read_file(path);
@@ -693,6 +694,11 @@ void test_matrix(void) {
     printf("    matrix: %d/%d cells passed", passed, total);
     if (skipped) printf(", %d skipped in slow (valgrind) mode (listed above)", skipped);
     printf("; results in %s\n", outpath);
+    /* With XOXE_LOG=debug every call logs a line: the matrix must reach the log
+     * the secret scan reads (a logger test that leaves logging off fails here). */
+    if (t_log_level() == XOXE_LOG_LEVEL_DEBUG)
+        CHECK_MSG(t_log_lines() - log_start >= total, "matrix: %ld library log lines for %d cells (XOXE_LOG=debug)",
+                  t_log_lines() - log_start, total);
     if (out) fclose(out);
     xoxe_client_free(plain_srv.setup);
     xoxe_client_free(tls_srv.setup);

@@ -1,8 +1,10 @@
 /* The rotator and its stores through the C ABI: memory, file and foreign
  * (host callback) stores; xoxe_store_init; rotators for config and OAuth
- * chains; get / force_rotate / current; single flight across threads; what
- * the store holds after every kind of failure; and a compare-and-swap store
- * written in C that keeps a short-lived chain alive under concurrent use.
+ * chains; get / force_rotate / current; single flight across threads (also
+ * through a store without a lock); what the store holds after every kind of
+ * failure; a compare-and-swap store written in C that keeps a short-lived
+ * chain alive under concurrent use; the refresh window of short tokens; expiry
+ * under a skewed Slack clock; and the logger callback.
  *
  * Secrets: tokens are compared in memory and never printed. Token buffers are
  * wiped when a test is done with them. */
@@ -832,8 +834,9 @@ static void *flight_run(void *arg) {
     return NULL;
 }
 
-/* 16 threads call get on a chain that needs rotating: one rotation. */
-static void single_flight(const xoxe_client *c, const xoxe_store *s, const char *what) {
+/* 16 threads call get on a chain that needs rotating: one rotation. `fault`
+ * (or NULL) is injected first, e.g. a delay that widens the race. */
+static void single_flight(const xoxe_client *c, const xoxe_store *s, const char *what, const char *fault) {
     static flight_worker w[NFLIGHT];
     pthread_t th[NFLIGHT];
     pthread_barrier_t barrier;
@@ -843,6 +846,7 @@ static void single_flight(const xoxe_client *c, const xoxe_store *s, const char 
     if (r == NULL) return;
     pthread_barrier_init(&barrier, NULL, NFLIGHT);
     t_ctl_reset();
+    if (fault) t_fault(fault);
     for (i = 0; i < NFLIGHT; i++) {
         memset(&w[i], 0, sizeof w[i]);
         w[i].rotator = r;
@@ -868,7 +872,9 @@ static void single_flight(const xoxe_client *c, const xoxe_store *s, const char 
     stats = t_get_stats();
     CHECK_MSG(stats.rotate == 1 && stats.rotations == 1, "%s: %lld rotate requests, %lld rotations for %d callers",
               what, stats.rotate, stats.rotations, NFLIGHT);
-    CHECK_INT(stats.refresh_token_reuses, 0);
+    CHECK_MSG(stats.refresh_token_reuses == 0, "%s: %lld refresh tokens sent again", what,
+              stats.refresh_token_reuses);
+    if (fault) t_ctl_clear_faults(); /* what the one rotation did not use */
     if (ok) CHECK_AUTH(c, w[0].token);
     for (i = 0; i < NFLIGHT; i++) wipe(w[i].token, sizeof w[i].token);
     pthread_barrier_destroy(&barrier);
@@ -881,14 +887,14 @@ void test_rotator_single_flight(void) {
     t_config_pair cp = t_new_config(-1);
     char dir[512], path[600];
     init_store(s, XOXE_CHAIN_KIND_CONFIG, cp.refresh_token);
-    single_flight(c, s, "memory store");
+    single_flight(c, s, "memory store", NULL);
     xoxe_store_free(s);
     if (make_tmpdir(dir, sizeof dir) == 0) {
         snprintf(path, sizeof path, "%s/pair.json", dir);
         cp = t_new_config(-1);
         s = file_store(path, 0);
         init_store(s, XOXE_CHAIN_KIND_CONFIG, cp.refresh_token);
-        single_flight(c, s, "file store");
+        single_flight(c, s, "file store", NULL);
         xoxe_store_free(s);
         remove_tree(dir);
     }
@@ -1676,6 +1682,217 @@ void test_store_foreign_concurrent(void) {
     wipe(buf, sizeof buf);
 }
 
+/* ------------------------------------------- single flight without a lock */
+
+/* Single flight inside one process is the rotator's own gate, not the store's
+ * lock: 16 threads call get at once on a chain that needs rotating, through a
+ * compare-and-swap store with no lock callbacks, while Slack takes its time
+ * answering the rotation (a `delay` fault on every rotate call widens the window
+ * in which a second rotation could start). Exactly one rotation, no refresh
+ * token sent twice, one save. (The memory and file store tests above would pass
+ * without the gate: their lock and the re-read under it hide its absence.) */
+void test_store_foreign_single_flight(void) {
+    xoxe_client *c = t_client();
+    int released = 0;
+    cas_store *cs = NULL;
+    xoxe_store *s = cas_new(0, &released, &cs);
+    t_config_pair cp = t_new_config(-1);
+    char fault[160];
+    if (s == NULL) {
+        xoxe_client_free(c);
+        return;
+    }
+    init_store(s, XOXE_CHAIN_KIND_CONFIG, cp.refresh_token);
+    /* 0.5 s only widens the window; the gate keeps the count at 1 however long
+     * the rotation takes. */
+    snprintf(fault, sizeof fault,
+             "{\"method\":\"tooling.tokens.rotate\",\"kind\":\"delay\",\"delay_ms\":500,\"count\":%d}", NFLIGHT);
+    single_flight(c, s, "lockless CAS store", fault);
+    pthread_mutex_lock(&cs->mu);
+    CHECK_MSG(cs->stored == 2 && cs->gen == 1, "%ld saves (with init), generation %llu: expected 2 and 1", cs->stored,
+              (unsigned long long)cs->gen);
+    CHECK_INT(cs->conflicts, 0);
+    CHECK_INT(cs->locks, 0);
+    pthread_mutex_unlock(&cs->mu);
+    xoxe_store_free(s);
+    CHECK_INT(released, 1);
+    xoxe_client_free(c);
+}
+
+/* ------------------------------------------------- the refresh window */
+
+static long long wall_secs(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* the clock the library reads */
+    return (long long)ts.tv_sec;
+}
+
+/* One get on a fresh rotator over a stored pair of `lifetime` seconds that
+ * expires `ahead` seconds from now. Returns 1 when the wall clock stayed in one
+ * second around the call (`*rotated` then says whether get rotated), 0 when it
+ * ticked (the attempt proves nothing), -1 on a failure (already reported). */
+static int window_attempt(const xoxe_client *c, long long lifetime, long long ahead, int *rotated) {
+    int released = 0, judged = -1;
+    cas_store *cs = NULL;
+    xoxe_store *s = cas_new(0, &released, &cs);
+    t_config_pair cp = t_new_config(-1);
+    xoxe_rotator *r = NULL;
+    xoxe_error *e = NULL;
+    xoxe_status st;
+    char buf[TOKEN_BUF];
+    int64_t exp = -1;
+    long long t0, t1, rotate_before;
+    char *doc;
+    if (s == NULL) return -1;
+    r = config_rotator(c, s, NULL);
+    xoxe_store_free(s);
+    rotate_before = t_get_stats().rotate;
+    t0 = wall_secs();
+    doc = config_doc(cp.token, cp.refresh_token, t0 + ahead, 1, lifetime);
+    CAS_DO(cs, cs->doc = doc; cs->gen = 1);
+    st = r && doc ? xoxe_rotator_get(r, buf, sizeof buf, &exp, &e) : XOXE_STATUS_PANIC;
+    t1 = wall_secs();
+    CHECK_STATUS(st, XOXE_STATUS_OK, e);
+    drop_err(&e);
+    if (st == XOXE_STATUS_OK && t1 == t0) {
+        *rotated = t_get_stats().rotate > rotate_before;
+        /* Either a new pair, or the stored one as it was. */
+        if (*rotated) CHECK(strcmp(buf, cp.token) != 0 && exp > t0 + ahead);
+        else CHECK(strcmp(buf, cp.token) == 0 && exp == t0 + ahead);
+        judged = 1;
+    } else if (st == XOXE_STATUS_OK) {
+        judged = 0;
+    }
+    xoxe_rotator_free(r);
+    CHECK_INT(released, 1);
+    wipe(buf, sizeof buf);
+    return judged;
+}
+
+/* Short tokens rotate at half their lifetime, rounded up (README: tokens living
+ * less than twice the window "rotate at half their lifetime"): for an odd
+ * lifetime L the window is (L + 1) / 2 s, so a token expiring that many seconds
+ * from now is rotated at once, and one expiring a second later is served as it
+ * is. A window rounded down would serve the first. Windows under 4 s get no
+ * jitter (it is capped at a quarter of the window), so the decision is exact;
+ * the pair comes from a store document that states its lifetime. An attempt
+ * during which the wall clock ticks proves nothing and is repeated. */
+void test_rotator_short_window(void) {
+    xoxe_client *c = t_client();
+    static const long long lifetimes[] = {3, 5};
+    size_t i;
+    int expect_rotate, tries, got, rotated = -1;
+    for (i = 0; i < sizeof lifetimes / sizeof lifetimes[0]; i++) {
+        long long life = lifetimes[i], window = (life + 1) / 2;
+        for (expect_rotate = 1; expect_rotate >= 0; expect_rotate--) {
+            long long ahead = expect_rotate ? window : window + 1;
+            got = 0;
+            for (tries = 0; tries < 20 && got == 0; tries++) got = window_attempt(c, life, ahead, &rotated);
+            if (got == 0) t_fail(__FILE__, __LINE__, "lifetime %lld: the clock ticked during 20 attempts", life);
+            if (got == 1)
+                CHECK_MSG(rotated == expect_rotate,
+                          "lifetime %lld s, expiring in %lld s: %s (the window is %lld s, half the lifetime rounded up)",
+                          life, ahead, rotated ? "rotated" : "not rotated", window);
+        }
+    }
+    CHECK_INT(t_get_stats().refresh_token_reuses, 0);
+    xoxe_client_free(c);
+}
+
+/* ------------------------------------------------------ a skewed Slack clock */
+
+static void set_server_clock(long long offset) {
+    char body[64];
+    snprintf(body, sizeof body, "{\"offset_secs\":%lld}", offset);
+    t_ctl("POST", "clock", body, NULL, NULL, 0);
+}
+
+/* "A skewed clock does not matter": a rotated pair expires at this machine's
+ * send time plus the token's lifetime, never at Slack's `exp`. With the fake
+ * Slack's clock 3 h ahead and then 3 h behind (its own answers show it), a
+ * config chain's and an OAuth chain's new expiry lies between the local time
+ * before the call and after it, plus the lifetime. */
+void test_rotator_skewed_clock(void) {
+    static const long long offsets[] = {3 * 3600, -3 * 3600};
+    xoxe_client *c = t_client();
+    t_app app = t_new_app(1);
+    size_t i;
+    for (i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        long long off = offsets[i], before, after;
+        char buf[TOKEN_BUF], legacy[T_SECRET_MAX];
+        int64_t exp = -1, cur = -1;
+        xoxe_error *e = NULL;
+        xoxe_status st;
+        set_server_clock(off);
+        /* Slack's own clock is skewed: its iat says so. */
+        {
+            t_config_pair cp = t_new_config(-1);
+            xoxe_config_token *tok = NULL;
+            before = wall_secs();
+            st = xoxe_tooling_tokens_rotate(c, cp.refresh_token, 0, &tok, &e);
+            after = wall_secs();
+            CHECK_STATUS(st, XOXE_STATUS_OK, e);
+            drop_err(&e);
+            if (tok) {
+                const xoxe_config_token_info *ti = xoxe_config_token_get_info(tok);
+                CHECK_MSG(ti->iat >= before + off && ti->iat <= after + off,
+                          "offset %lld: Slack's iat is %lld s from local time", off, (long long)ti->iat - before);
+                CHECK_INT(ti->exp - ti->iat, SERVER_DEFAULT_TTL);
+            }
+            xoxe_config_token_free(tok);
+        }
+        /* A config chain. */
+        {
+            t_config_pair cp = t_new_config(-1);
+            xoxe_store *s = memory_store();
+            xoxe_rotator *r;
+            init_store(s, XOXE_CHAIN_KIND_CONFIG, cp.refresh_token);
+            r = config_rotator(c, s, NULL);
+            before = wall_secs();
+            if (r && FETCH_OK(GET, r, buf, &exp)) {
+                after = wall_secs();
+                CHECK_MSG(exp >= before + SERVER_DEFAULT_TTL && exp <= after + SERVER_DEFAULT_TTL,
+                          "offset %lld: config chain expires %lld s after the call, expected %d", off,
+                          (long long)exp - before, SERVER_DEFAULT_TTL);
+                CHECK_AUTH(c, buf);
+                if (FETCH_OK(CURRENT, r, buf, &cur)) CHECK_INT(cur, exp);
+            }
+            xoxe_rotator_free(r);
+            xoxe_store_free(s);
+        }
+        /* An OAuth chain (Slack sends expires_in). */
+        {
+            xoxe_store *s = memory_store();
+            xoxe_oauth_token *ot = NULL;
+            xoxe_rotator *r = NULL;
+            t_new_legacy(app.client_id, "bot", legacy, sizeof legacy);
+            st = xoxe_oauth_v2_exchange(c, app.client_id, app.client_secret, legacy, 0, &ot, &e);
+            CHECK_STATUS(st, XOXE_STATUS_OK, e);
+            drop_err(&e);
+            if (ot) init_store(s, XOXE_CHAIN_KIND_OAUTH, xoxe_oauth_token_get_info(ot)->refresh_token);
+            xoxe_oauth_token_free(ot);
+            st = xoxe_rotator_new_oauth(c, s, app.client_id, app.client_secret, NULL, &r, &e);
+            CHECK_STATUS(st, XOXE_STATUS_OK, e);
+            drop_err(&e);
+            before = wall_secs();
+            if (r && FETCH_OK(GET, r, buf, &exp)) {
+                after = wall_secs();
+                CHECK_MSG(exp >= before + SERVER_DEFAULT_TTL && exp <= after + SERVER_DEFAULT_TTL,
+                          "offset %lld: OAuth chain expires %lld s after the call, expected %d", off,
+                          (long long)exp - before, SERVER_DEFAULT_TTL);
+                CHECK_AUTH(c, buf);
+            }
+            xoxe_rotator_free(r);
+            xoxe_store_free(s);
+        }
+        wipe(buf, sizeof buf);
+        wipe(legacy, sizeof legacy);
+    }
+    set_server_clock(0); /* reset does not touch the clock */
+    CHECK_INT(t_get_stats().refresh_token_reuses, 0);
+    xoxe_client_free(c);
+}
+
 /* ----------------------------------------------------------------- logging */
 
 /* What the log callback collected: every line (non-secret by contract), the
@@ -1718,7 +1935,7 @@ void test_logger_rotation(void) {
     xoxe_error *e = NULL;
     xoxe_status st;
     char tok[TOKEN_BUF], forced[TOKEN_BUF];
-    long lines;
+    long lines, harness_lines;
     memset(&k, 0, sizeof k);
     pthread_mutex_init(&k.mu, NULL);
     init_store(s, XOXE_CHAIN_KIND_CONFIG, cp.refresh_token);
@@ -1747,6 +1964,15 @@ void test_logger_rotation(void) {
     pthread_mutex_unlock(&k.mu);
     /* Off: not called again. */
     EXPECT_FETCH_ERR(FORCE, r, XOXE_STATUS_CHAIN_DEAD, XOXE_STATUS_INVALID_REFRESH_TOKEN, NULL);
+    CHECK_INT(k.lines, lines);
+    /* Logging back on (the harness's stderr logger, when XOXE_LOG is set) for
+     * this test's last call and every test after it (the matrix): the secret
+     * scan reads what they log. A dead chain logs at every level. */
+    t_log_restore();
+    harness_lines = t_log_lines();
+    EXPECT_FETCH_ERR(FORCE, r, XOXE_STATUS_CHAIN_DEAD, XOXE_STATUS_INVALID_REFRESH_TOKEN, NULL);
+    if (t_log_level() > 0)
+        CHECK_MSG(t_log_lines() > harness_lines, "no library line reached stderr after t_log_restore");
     CHECK_INT(k.lines, lines);
     xoxe_rotator_free(r);
     xoxe_store_free(s);

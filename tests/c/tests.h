@@ -46,6 +46,9 @@
     X(store_foreign_reread, 1)          \
     X(store_foreign_lockless_race, 1)   \
     X(store_foreign_concurrent, 1)      \
+    X(store_foreign_single_flight, 1)   \
+    X(rotator_short_window, 1)          \
+    X(rotator_skewed_clock, 1)          \
     X(logger_rotation, 1)               \
     X(matrix, 1)
 

@@ -2,11 +2,17 @@
 
 Every token the control interface hands out is wrapped in ``xoxe.Secret`` at once, so a
 failing test can never print one (the CI secret scan greps the logs for them).
+
+With ``XOXE_LOG`` set (``make test`` sets ``debug``), xoxe's lines go to standard error
+as ``[xoxe <level>] <message>`` for the whole session, so the secret scan reads every
+test's library lines: :func:`restore_logging` puts that logger back, and runs after
+every test, whatever the test did with ``enable_logging``/``disable_logging``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -28,6 +34,61 @@ os.environ.setdefault("XOXE_LIBRARY", str(ROOT / "target" / "release" / "libxoxe
 
 import xoxe  # noqa: E402
 from xoxe import Secret  # noqa: E402
+
+# ---- xoxe's log lines on standard error for the whole session ---------------------
+
+#: XOXE_LOG's values, as the library reads them (src/log.rs).
+_XOXE_LOG_LEVELS = {"error": logging.ERROR, "warn": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
+_LEVEL_NAMES = {logging.ERROR: "error", logging.WARNING: "warn", logging.INFO: "info", logging.DEBUG: "debug"}
+
+
+class _StderrLines(logging.Handler):
+    """Writes a record to file descriptor 2 as ``[xoxe <level>] <message>``, the
+    library's own XOXE_LOG format: one write per line (lines from several threads stay
+    whole), past pytest's ``capsys`` (which swaps ``sys.stderr`` only), so the lines
+    land in the suite's log whatever a test captures."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            name = _LEVEL_NAMES.get(record.levelno, record.levelname.lower())
+            os.write(2, f"[xoxe {name}] {record.getMessage()}\n".encode("utf-8", "replace"))
+        except Exception:  # noqa: BLE001 - a log line must never fail a test
+            self.handleError(record)
+
+
+_SESSION_LEVEL: Optional[int] = _XOXE_LOG_LEVELS.get(os.environ.get("XOXE_LOG", ""))
+_stderr_lines = _StderrLines()
+
+
+def restore_logging() -> None:
+    """The session's logging state: with ``XOXE_LOG``, xoxe's lines (at that level) to
+    the ``xoxe`` logger and from there to standard error; without it, off (the
+    library's default). Tests that change the logger call this when they are done."""
+    logger = logging.getLogger("xoxe")
+    if _SESSION_LEVEL is None:
+        xoxe.disable_logging()
+        logger.removeHandler(_stderr_lines)
+        return
+    if _stderr_lines not in logger.handlers:
+        logger.addHandler(_stderr_lines)
+    if logger.level == logging.NOTSET or logger.level > _SESSION_LEVEL:
+        logger.setLevel(_SESSION_LEVEL)
+    xoxe.enable_logging(logger, level=_SESSION_LEVEL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def xoxe_log_to_stderr() -> Iterator[None]:
+    """XOXE_LOG's lines on standard error from the first test to the last."""
+    restore_logging()
+    yield
+    xoxe.disable_logging()
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored(xoxe_log_to_stderr: None) -> Iterator[None]:
+    """Whatever a test did with the logger, the next one starts with the session's."""
+    yield
+    restore_logging()
 
 
 @dataclass(frozen=True)

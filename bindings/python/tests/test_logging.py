@@ -3,7 +3,9 @@
 The lines themselves (what is logged, the redaction) come from the Rust core; these
 tests check that each kind arrives at the right level, that no token ever does, that
 the callback copes with many threads, and that turning it off and on again works.
-``make test`` runs with ``XOXE_LOG=debug``: enable_logging replaces that stderr logger.
+``make test`` runs with ``XOXE_LOG=debug``: conftest routes xoxe's lines to standard error
+for the whole session, and every test here that swaps or disables the logger puts that one
+back when it is done (``restore_logging``), so the tests after this module still log.
 """
 
 from __future__ import annotations
@@ -17,20 +19,20 @@ from typing import Iterator, List, Set
 import pytest
 
 import xoxe
-from conftest import App, FakeSlack
+from conftest import App, FakeSlack, restore_logging
 
 LOGGER = "xoxe"
 
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """xoxe's lines at DEBUG into caplog; logging off again afterwards."""
+    """xoxe's lines at DEBUG into caplog; the session's logging afterwards."""
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     xoxe.enable_logging()
     try:
         yield caplog
     finally:
-        xoxe.disable_logging()
+        restore_logging()
 
 
 def _lines(caplog: pytest.LogCaptureFixture, level: int) -> List[str]:
@@ -167,7 +169,7 @@ def test_disable_stops_the_lines_and_enable_again_works(
             client.auth_test(pair["token"])
             assert _auth_ok(caplog) == 2
         finally:
-            xoxe.disable_logging()
+            restore_logging()
 
 
 def test_another_logger_replaces_the_first(slack: FakeSlack) -> None:
@@ -196,7 +198,7 @@ def test_another_logger_replaces_the_first(slack: FakeSlack) -> None:
             xoxe.enable_logging(loggers[1])
             client.auth_test(pair["token"])
         finally:
-            xoxe.disable_logging()
+            restore_logging()
     assert len(seen["first"]) == 1 and len(seen["second"]) == 1
 
 
@@ -223,7 +225,7 @@ def test_levels_the_logger_drops_are_not_sent(slack: FakeSlack, monkeypatch: pyt
             client.auth_test(pair["token"])
             assert calls == [logging.DEBUG]
         finally:
-            xoxe.disable_logging()
+            restore_logging()
 
 
 def test_an_exception_in_a_handler_stays_in_python(
@@ -250,7 +252,7 @@ def test_an_exception_in_a_handler_stays_in_python(
             assert _auth_ok(caplog) == 1  # and logging goes on
         finally:
             logger.removeFilter(explode)
-            xoxe.disable_logging()
+            restore_logging()
 
 
 def test_a_handler_may_not_change_the_logger(caplog: pytest.LogCaptureFixture, slack: FakeSlack) -> None:
@@ -274,7 +276,7 @@ def test_a_handler_may_not_change_the_logger(caplog: pytest.LogCaptureFixture, s
             xoxe.enable_logging(lg)
             client.auth_test(pair["token"])
         finally:
-            xoxe.disable_logging()
+            restore_logging()
     assert len(errors) == 1 and "inside a xoxe log handler" in str(errors[0])
 
 
@@ -283,3 +285,25 @@ def test_bad_arguments() -> None:
         xoxe.enable_logging("xoxe")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         xoxe.enable_logging(level="DEBUG")  # type: ignore[arg-type]
+
+
+def test_the_session_logger_comes_back_after_a_logger_test(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str], slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What every test after a logger test relies on (audit 1.1): restore_logging()
+    re-installs XOXE_LOG's stderr logger, lines in the library's own format."""
+    import conftest
+
+    monkeypatch.setattr(conftest, "_SESSION_LEVEL", logging.DEBUG)  # as under `make test`
+    pair = slack.new_config_pair()
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    with xoxe.Client(slack.base_url, timeout=30) as client:
+        xoxe.disable_logging()  # what a logger test leaves behind
+        client.auth_test(pair["token"])
+        assert _auth_ok(caplog) == 0
+        restore_logging()
+        client.auth_test(pair["token"])
+    assert _auth_ok(caplog) == 1, "the session's logger is back"
+    err = capfd.readouterr().err
+    assert err.count("[xoxe debug] auth.test: HTTP 200 ok") == 1, "one line on stderr, the library's format"
+    _assert_no_secret(caplog, pair["token"], pair["refresh_token"])

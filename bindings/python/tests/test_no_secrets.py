@@ -1,4 +1,8 @@
-"""No token appears in any repr, str, exception text or log record."""
+"""No token appears in any repr, str, exception text or log record.
+
+The log half is only worth something if records arrive: the tests turn xoxe's logging on
+(into caplog), and check that the lines they provoke are there before scanning them.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,38 @@ import dataclasses
 import json
 import logging
 import traceback
-from typing import Any, Iterable, List
+from pathlib import Path
+from typing import Any, Iterable, Iterator, List
 
 import pytest
 
 import xoxe
 from xoxe import Secret
-from conftest import App, FakeSlack
+from conftest import App, FakeSlack, restore_logging
+
+LOGGER = "xoxe"
+
+
+@pytest.fixture
+def xoxe_records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Everything any logger emits, at every level, into caplog, with xoxe's lines on
+    (whatever XOXE_LOG says); the session's logging afterwards."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    xoxe.enable_logging()
+    try:
+        yield caplog
+    finally:
+        restore_logging()
+
+
+def _log_texts(caplog: pytest.LogCaptureFixture, expected: List[str]) -> List[str]:
+    """caplog's text and messages, once every expected line is known to be among them."""
+    messages = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    assert messages, "no xoxe log record arrived: the log half of this test would be vacuous"
+    missing = [e for e in expected if not any(e in m for m in messages)]
+    assert not missing, f"expected xoxe log lines missing: {missing}"
+    return [caplog.text] + [r.getMessage() for r in caplog.records]
 
 
 def _leaks(texts: Iterable[str], secrets: List[str]) -> List[str]:
@@ -37,9 +66,8 @@ def _renderings(obj: Any) -> List[str]:
 
 
 def test_results_errors_and_logs_hide_every_secret(
-    slack: FakeSlack, app: App, caplog: pytest.LogCaptureFixture
+    slack: FakeSlack, app: App, xoxe_records: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # everything any logger emits, at every level
     secrets: List[str] = [app.client_secret.get_secret_value()]
     texts: List[str] = []
 
@@ -96,8 +124,24 @@ def test_results_errors_and_logs_hide_every_secret(
             client.oauth_v2_refresh(app.client_id, app.client_secret, refreshed.refresh_token)
         texts += _renderings(info.value)
 
-    texts.append(caplog.text)
-    texts += [r.getMessage() for r in caplog.records]
+    # Every call above was logged (client secrets are not token-shaped: only the
+    # library's care keeps them out of these lines, scrub() would not).
+    texts += _log_texts(
+        xoxe_records,
+        [
+            "tooling.tokens.rotate: HTTP 200 ok",
+            "oauth.v2.exchange: HTTP 200 ok",
+            "oauth.v2.access: HTTP 200 ok",
+            "auth.test: HTTP 200 ok",
+            "apps.manifest.validate: HTTP 200 ok",
+            "tooling.tokens.rotate: invalid_refresh_token",
+            "oauth.v2.exchange: token_already_exchanged",
+            "oauth.v2.exchange: bad_client_secret",
+            "auth.test: invalid_auth",
+            "tooling.tokens.rotate: outcome unknown",
+            "oauth.v2.access: outcome unknown",
+        ],
+    )
     assert len(secrets) >= 9
     leaks = _leaks(texts, secrets)
     assert not leaks, leaks
@@ -120,9 +164,8 @@ def test_secret_repr_shows_only_the_redacted_form() -> None:
 
 
 def test_rotators_stores_and_their_errors_hide_every_secret(
-    slack: FakeSlack, app: App, tmp_path: Any, caplog: pytest.LogCaptureFixture
+    slack: FakeSlack, app: App, tmp_path: Path, xoxe_records: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     secrets: List[str] = [app.client_secret.get_secret_value()]
     texts: List[str] = []
 
@@ -144,15 +187,20 @@ def test_rotators_stores_and_their_errors_hide_every_secret(
     with xoxe.Client(slack.base_url, timeout=60, max_ratelimit_retries=0) as client:
         refresh = slack.new_config_refresh_token()
         secrets.append(refresh.get_secret_value())
-        file_store = xoxe.FileStore(tmp_path / "pair.json")
+        # The stores have token-shaped names (not secrets: error texts show them), so
+        # the rotator's lines naming them show scrub() at work on both token shapes.
+        shaped = "xoxe-1-" + "d1r" * 13 + "0a9f"
+        shaped_name = "xoxe.xoxp-1-" + "n4me" * 10 + "b7c2"
+        (tmp_path / shaped).mkdir()
+        file_store = xoxe.FileStore(tmp_path / shaped / "pair.json")
         file_store.init(refresh)
         backend = Dict()
-        foreign = xoxe.ForeignStore(backend, name="dict")
+        foreign = xoxe.ForeignStore(backend, name=shaped_name)
         rotator = xoxe.Rotator.config(client, file_store)
         token = rotator.get()
         forced = rotator.force_rotate()
         secrets += [token.token.get_secret_value(), forced.token.get_secret_value()]
-        stored = json.loads((tmp_path / "pair.json").read_text())
+        stored = json.loads((tmp_path / shaped / "pair.json").read_text())
         secrets.append(stored["refresh_token"])
         for obj in (token, forced, rotator.current(), rotator, file_store, foreign):
             texts += _renderings(obj)
@@ -188,8 +236,23 @@ def test_rotators_stores_and_their_errors_hide_every_secret(
             rotator.force_rotate()
         texts += _renderings(info.value)
 
-    texts.append(caplog.text)
-    texts += [r.getMessage() for r in caplog.records]
+    logged = _log_texts(
+        xoxe_records,
+        [
+            "rotating the Config chain",
+            "saved generation 1",
+            "saved generation 2",
+            "rotating the Oauth chain",
+            "oauth.v2.access: HTTP 200 ok",
+            "is dead",
+            "outcome unknown",
+            # The stores named in their redacted forms, never in full.
+            xoxe.redact(shaped) + "/pair.json",
+            f'foreign store "{xoxe.redact(shaped_name)}"',
+        ],
+    )
+    assert not _leaks(logged, [shaped, shaped_name]), "a token-shaped name reached a log line unscrubbed"
+    texts += logged
     assert len(secrets) >= 9
     leaks = _leaks(texts, secrets)
     assert not leaks, leaks

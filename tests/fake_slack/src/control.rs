@@ -57,6 +57,11 @@ struct Ttl {
     ttl: Option<u64>,
 }
 
+#[derive(Deserialize)]
+struct Clock {
+    offset_secs: i64,
+}
+
 /// Handle `/_control/<rest>`.
 pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
     let m = req.method.to_ascii_uppercase();
@@ -75,6 +80,10 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
                 Ok(ok())
             }
             None => Err(bad(400, "bad_request: missing field `ttl`")),
+        }),
+        ("POST", "clock") => body::<Clock>(req).map(|c| {
+            shared.lock().clock_offset = c.offset_secs;
+            ok()
         }),
         ("POST", "faults") => body::<Fault>(req).map(|f| {
             shared.lock().push_fault(f);
@@ -99,14 +108,15 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             st.clear_faults();
             st.clear_rate_limits();
             st.reset_stats();
+            st.clock_offset = 0;
             Ok(ok())
         }
         ("GET", "seeds") => Ok(Reply::json(200, shared.seeds_json.clone())),
         ("POST", "shutdown") => Ok(Reply::ShutdownAfter(br#"{"ok":true}"#.to_vec())),
         (
             _,
-            "apps" | "legacy_tokens" | "config_tokens" | "ttl" | "faults" | "rate_limits" | "stats" | "reset" | "seeds"
-            | "shutdown",
+            "apps" | "legacy_tokens" | "config_tokens" | "ttl" | "clock" | "faults" | "rate_limits" | "stats" | "reset"
+            | "seeds" | "shutdown",
         ) => Err(bad(405, "method_not_allowed")),
         _ => Err(bad(404, "unknown_control_endpoint")),
     };

@@ -53,6 +53,9 @@ pub struct Config {
     /// Lifetime of issued access tokens in seconds (default 43200 = 12 h). A token is
     /// expired once `now >= exp`, so 0 issues tokens that are already expired.
     pub token_ttl_secs: u64,
+    /// Seconds the server's clock runs ahead of the machine's (negative: behind), so
+    /// tests can check that a client never trusts Slack's `iat`/`exp` for its expiry.
+    pub clock_offset_secs: i64,
     /// Append every secret issued or seeded to this file, one per line (mode 0600).
     pub issued_tokens_file: Option<PathBuf>,
     /// Seeded app's client id (random if `None`).
@@ -82,6 +85,7 @@ impl Default for Config {
         Config {
             port: 0,
             token_ttl_secs: 43200,
+            clock_offset_secs: 0,
             issued_tokens_file: None,
             app_client_id: None,
             app_client_secret: None,
@@ -145,6 +149,7 @@ impl FakeSlack {
         };
         let mut st = State::new(config.token_ttl_secs, issued_file);
         st.bench_refresh_token = config.bench_refresh_token.clone();
+        st.clock_offset = config.clock_offset_secs;
         let app = st.new_app(true, config.app_client_id.clone(), config.app_client_secret.clone());
         let config_token = st.new_config_pair(None, config.config_refresh_token.clone());
         let legacy_bot_token = st.new_legacy(&app.client_id, TokenKind::Bot, config.legacy_bot_token.clone());
@@ -248,6 +253,11 @@ impl FakeSlack {
     /// Set the TTL of tokens issued from now on.
     pub fn set_token_ttl(&self, secs: u64) {
         self.shared.lock().ttl = secs;
+    }
+
+    /// Skew the server's clock by `secs` from the machine's (negative: behind).
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.shared.lock().clock_offset = secs;
     }
 
     /// Append a fault to the FIFO fault list (a fault with `count == 0` is ignored).

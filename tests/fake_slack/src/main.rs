@@ -11,7 +11,7 @@ use std::time::Duration;
 const USAGE: &str = "usage: fake-slack [--port N] [--token-ttl SECS] [--ready-file PATH] \
 [--issued-tokens-file PATH] [--app-client-id X --app-client-secret Y] \
 [--config-refresh-token T] [--legacy-bot-token T] [--legacy-user-token T] [--request-timeout-ms MS] \
-[--bench-refresh-token T] [--tls-ca-file PATH]";
+[--bench-refresh-token T] [--tls-ca-file PATH] [--clock-offset SECS]";
 
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
@@ -58,6 +58,7 @@ fn parse_args() -> Cli {
             "--request-timeout-ms",
             "--bench-refresh-token",
             "--tls-ca-file",
+            "--clock-offset",
         ];
         if !known.contains(&name.as_str()) {
             fail("unknown argument");
@@ -70,6 +71,11 @@ fn parse_args() -> Cli {
             "--port" => config.port = u16::try_from(num(&value)).unwrap_or_else(|_| fail("--port out of range")),
             "--token-ttl" => config.token_ttl_secs = num(&value),
             "--request-timeout-ms" => config.request_timeout_ms = num(&value),
+            "--clock-offset" => {
+                config.clock_offset_secs = value
+                    .parse()
+                    .unwrap_or_else(|_| fail("--clock-offset needs a whole number of seconds"))
+            }
             "--ready-file" => ready_file = Some(PathBuf::from(value)),
             "--issued-tokens-file" => config.issued_tokens_file = Some(PathBuf::from(value)),
             "--app-client-id" => config.app_client_id = Some(value),

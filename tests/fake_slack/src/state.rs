@@ -205,6 +205,9 @@ pub(crate) struct State {
     pub team_id: String,
     pub user_id: String,
     pub ttl: u64,
+    /// Seconds this server's clock runs ahead of the machine's (negative: behind).
+    /// Slack's clock is not the client's: `iat`, `exp` and expiry checks use this one.
+    pub clock_offset: i64,
     apps: HashMap<String, AppRec>,
     access: HashMap<String, AccessRec>,
     refresh: HashMap<String, RefreshRec>,
@@ -225,6 +228,7 @@ impl State {
             team_id: rand_id('T'),
             user_id: rand_id('U'),
             ttl,
+            clock_offset: 0,
             apps: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
@@ -237,6 +241,11 @@ impl State {
             stats: Stats::default(),
             bench_refresh_token: None,
         }
+    }
+
+    /// Unix time in seconds on this server's (possibly skewed) clock.
+    pub fn now(&self) -> u64 {
+        now_secs().saturating_add_signed(self.clock_offset)
     }
 
     /// Record a secret (issued-secrets list and file) and hand it back.
@@ -309,7 +318,7 @@ impl State {
 
     pub fn new_config_pair(&mut self, ttl: Option<u64>, refresh: Option<String>) -> ConfigTokenPair {
         let ttl = ttl.unwrap_or(self.ttl);
-        let iat = now_secs();
+        let iat = self.now();
         let exp = iat.saturating_add(ttl);
         let token = self.record(format!("xoxe.xoxp-1-{}", rand_hex40()));
         let refresh_token = self.record(refresh.unwrap_or_else(|| format!("xoxe-1-{}", rand_hex40())));
@@ -342,7 +351,7 @@ impl State {
     /// so millions of rotations of the one bench token cost no memory.
     fn bench_pair(&mut self) -> ConfigTokenPair {
         self.stats.rotations += 1;
-        let iat = now_secs();
+        let iat = self.now();
         ConfigTokenPair {
             token: format!("xoxe.xoxp-1-{}", rand_hex40()),
             refresh_token: format!("xoxe-1-{}", rand_hex40()),
@@ -374,7 +383,7 @@ impl State {
                     client_id: client_id.to_string(),
                     kind,
                 },
-                exp: Some(now_secs().saturating_add(ttl)),
+                exp: Some(self.now().saturating_add(ttl)),
             },
         );
         self.refresh.insert(
@@ -494,7 +503,7 @@ impl State {
     pub fn auth(&self, token: &str) -> Result<AuthInfo, &'static str> {
         let rec = self.access.get(token).ok_or("invalid_auth")?;
         if let Some(exp) = rec.exp {
-            if now_secs() >= exp {
+            if self.now() >= exp {
                 return Err("token_expired");
             }
         }
