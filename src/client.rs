@@ -522,6 +522,32 @@ mod tests {
     }
 
     #[test]
+    fn a_body_of_exactly_the_limit_is_accepted() {
+        let value = "v".repeat(MAX_REQUEST_BYTES - 2);
+        assert_eq!(form_body(&[("a", &value)]).unwrap().len(), MAX_REQUEST_BYTES);
+    }
+
+    #[test]
+    fn lookups_use_the_schemes_default_port_and_are_cached_per_scheme_host_and_port() {
+        use ureq::unversioned::resolver::Resolver;
+        let resolver = LookupResolver::default();
+        let config = ureq::config::Config::default();
+        let ports = |url: &str| -> Vec<u16> {
+            let uri = url.parse().unwrap();
+            let addrs = resolver
+                .resolve(&uri, &config, ureq::unversioned::transport::NextTimeout::default())
+                .unwrap();
+            addrs.iter().map(|a| a.port()).collect()
+        };
+        assert!(ports("http://localhost/api/").iter().all(|&p| p == 80));
+        // Each differs from the cached entry in one part of its key.
+        assert!(ports("https://localhost/api/").iter().all(|&p| p == 443));
+        assert!(ports("https://localhost:8443/api/").iter().all(|&p| p == 8443));
+        assert_eq!(ports("http://127.0.0.1/api/"), [80]);
+        assert_eq!(ports("https://[::1]:9/api/"), [9]);
+    }
+
+    #[test]
     fn method_names_cannot_escape_the_api_path() {
         assert!(check_method_name("apps.manifest.validate").is_ok());
         for bad in ["", "../admin", "a/b", "a?b", ".hidden", "a b", "é"] {

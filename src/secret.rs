@@ -91,6 +91,12 @@ mod tests {
         assert_eq!(redact("xoxe-1-short"), "xoxe-1-…");
         assert_eq!(redact("not a token at all"), "[redacted 18 chars]");
         assert_eq!(redact(""), "[redacted 0 chars]");
+        // No letters before the first '-', or too many: not a token's type prefix.
+        assert_eq!(redact("-1-abcdefghijklmnopqrstuvwxyz"), "[redacted 29 chars]");
+        assert_eq!(
+            redact("abcdefghijklm-1-abcdefghijklmnopqrstuvwxyz"),
+            "[redacted 42 chars]"
+        );
         let s = Secret::new(t);
         assert!(!format!("{s:?} {s}").contains(&t[12..t.len() - 4]));
         assert_eq!(format!("{s:?}"), format!("Secret({})", redact(t)));

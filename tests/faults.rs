@@ -314,3 +314,71 @@ fn configuration_is_checked() {
     .unwrap();
     assert_eq!(gov.base_url(), "https://slack-gov.com/api/");
 }
+
+#[test]
+fn json_answers_with_an_error_status_are_unknown_only_where_a_rotation_may_have_applied() {
+    let json = |status, error: Option<&str>| FaultKind::JsonStatus {
+        status,
+        error: error.map(String::from),
+        apply: false,
+    };
+    // A 5xx may come after the rotation applied, whatever the body says.
+    let (err, _) = rotate_under(json(500, None), None);
+    assert_eq!((err.status, err.cause), (Status::OutcomeUnknown, Status::HttpStatus));
+    // A 4xx with `ok:true` and a definite Slack error on a 5xx were not applied.
+    let (err, _) = rotate_under(json(404, None), None);
+    assert_eq!(err.status, Status::HttpStatus);
+    let (err, _) = rotate_under(json(500, Some("invalid_refresh_token")), None);
+    assert_eq!(err.status, Status::InvalidRefreshToken);
+    // A call that spends nothing is never an unknown outcome.
+    let slack = server();
+    let token = slack.new_config_token(None).token;
+    slack.inject(Fault::new("auth.test", json(500, None)));
+    assert_eq!(
+        client(&slack).auth_test(&token, None).unwrap_err().status,
+        Status::HttpStatus
+    );
+}
+
+#[test]
+fn an_html_429_is_a_rate_limit_and_a_cut_body_of_a_harmless_call_is_a_plain_error() {
+    let slack = server();
+    let mut opts = options(&slack);
+    opts.max_ratelimit_retries = 0;
+    let xoxe = Client::new(opts).unwrap();
+    let token = slack.new_config_token(None).token;
+    let html = |status| FaultKind::HttpStatus { status, apply: false };
+    slack.inject(Fault::new("auth.test", html(429)));
+    let err = xoxe.auth_test(&token, None).unwrap_err();
+    assert_eq!(
+        (err.status, err.slack_error.as_deref(), err.http_status),
+        (Status::Ratelimited, Some("ratelimited"), Some(429))
+    );
+    slack.inject(Fault::new("auth.test", html(502)));
+    let err = xoxe.auth_test(&token, None).unwrap_err();
+    assert_eq!((err.status, err.slack_error), (Status::HttpStatus, None));
+    // The status line of a 200 arrived, then the body broke off: for auth.test
+    // nothing was spent, so it is a plain transport error.
+    slack.inject(Fault::new("auth.test", FaultKind::TruncatedBody { apply: false }));
+    let err = xoxe.auth_test(&token, None).unwrap_err();
+    assert_ne!(err.status, Status::OutcomeUnknown, "{err}");
+    assert_eq!(err.status.family(), xoxe::StatusFamily::Transport, "{err}");
+}
+
+#[test]
+fn a_retry_after_is_waited_for_up_to_the_cap_and_not_beyond() {
+    let slack = server();
+    let mut opts = options(&slack);
+    opts.max_retry_after = Duration::from_secs(1);
+    let xoxe = Client::new(opts).unwrap();
+    let token = slack.new_config_token(None).token;
+    // Exactly the cap: waited out, then retried.
+    slack.inject(Fault::new("auth.test", FaultKind::Ratelimited { retry_after: Some(1) }));
+    xoxe.auth_test(&token, None).unwrap();
+    assert_eq!(requests(&slack, "auth.test"), 2);
+    // Over the cap, though well within the call's 30 s: not waited for.
+    slack.inject(Fault::new("auth.test", FaultKind::Ratelimited { retry_after: Some(3) }));
+    let err = xoxe.auth_test(&token, None).unwrap_err();
+    assert_eq!((err.status, err.retry_after), (Status::Ratelimited, Some(3)));
+    assert_eq!(requests(&slack, "auth.test"), 3, "no retry");
+}

@@ -479,7 +479,8 @@ fn a_rejected_token_is_rechecked_for_a_while_only_without_a_host_lock() {
             if with_lock {
                 assert_eq!(loads, 2, "locked: one read to rotate, one re-read after the rejection");
             } else {
-                assert!(loads > 2, "no lock: re-read for a while ({loads} loads)");
+                // 300 ms of re-reads with a growing pause (10, 20, 40… ms): a handful.
+                assert!((3..40).contains(&loads), "no lock: re-read for a while ({loads} loads)");
             }
             xoxe_store_free(store);
         }

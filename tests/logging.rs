@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use xoxe::{ChainKind, FileStore, LogLevel, Rotator, RotatorOptions, Secret, StoredPair};
 
 static LINES: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
+/// Held by each test while it owns the process-wide logger.
+static TURN: Mutex<()> = Mutex::new(());
 
 unsafe extern "C" fn collect(_user_data: *mut c_void, level: u32, message: *const c_char) {
     let text = CStr::from_ptr(message).to_string_lossy().into_owned();
@@ -18,6 +20,7 @@ unsafe extern "C" fn collect(_user_data: *mut c_void, level: u32, message: *cons
 
 #[test]
 fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let slack = server();
     let xoxe = Arc::new(client(&slack));
     let seed = slack.new_config_token(None);
@@ -60,7 +63,16 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
     );
     assert!(has(LogLevel::Info, "rotating the Config chain"), "{lines:#?}");
     assert!(has(LogLevel::Info, "saved generation 1"), "{lines:#?}");
-    assert!(has(LogLevel::Warn, "outcome unknown"), "{lines:#?}");
+    assert!(
+        has(LogLevel::Warn, "tooling.tokens.rotate: outcome unknown after"),
+        "{lines:#?}"
+    );
+    // Only an unknown outcome is a warning; a refusal (here, rate limited) is debug.
+    assert!(
+        has(LogLevel::Debug, "tooling.tokens.rotate: ratelimited after"),
+        "{lines:#?}"
+    );
+    assert!(!has(LogLevel::Warn, "tooling.tokens.rotate: ratelimited"), "{lines:#?}");
     assert!(has(LogLevel::Error, "is dead"), "{lines:#?}");
     assert!(has(LogLevel::Debug, "locked "), "{lines:#?}");
     for secret in slack.issued_secrets() {
@@ -70,4 +82,39 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_requests_logged_duration_is_its_own_in_milliseconds() {
+    static TIMED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    unsafe extern "C" fn timed(_: *mut c_void, _: u32, message: *const c_char) {
+        TIMED
+            .lock()
+            .unwrap()
+            .push(CStr::from_ptr(message).to_string_lossy().into_owned());
+    }
+    // This test binary's other test uses the process-wide logger too: take turns.
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let slack = server();
+    let xoxe = client(&slack);
+    let token = slack.new_config_token(None).token;
+    slack.inject(Fault::new("auth.test", FaultKind::Delay { delay_ms: 300 }));
+    xoxe::set_logger(Some(timed), std::ptr::null_mut(), LogLevel::Debug as u32);
+    let started = std::time::Instant::now();
+    xoxe.auth_test(&token, None).unwrap();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    xoxe::set_logger(None, std::ptr::null_mut(), 0);
+    let lines = TIMED.lock().unwrap().clone();
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with("auth.test: HTTP 200 ok in "))
+        .expect("the request line");
+    let ms: f64 = line["auth.test: HTTP 200 ok in ".len()..]
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    assert!(
+        (300.0..=elapsed_ms + 1.0).contains(&ms),
+        "{ms} ms logged, {elapsed_ms} ms measured"
+    );
 }

@@ -185,11 +185,18 @@ fn bad_arguments_fail_before_anything_is_sent() {
         );
     }
     for bad in ["", "../admin", "a/b", "x?y"] {
-        assert_eq!(
-            xoxe.call(bad, None, &[], None).unwrap_err().status,
-            Status::InvalidArgument
+        let err = xoxe.call(bad, None, &[], None).unwrap_err();
+        assert_eq!(err.status, Status::InvalidArgument);
+        assert!(
+            err.message.contains(&format!("{bad:?}")),
+            "the message names it: {}",
+            err.message
         );
     }
+    // A long bad name is named by its first 64 characters only.
+    let long = format!("{}/{}", "a".repeat(70), "b".repeat(70));
+    let err = xoxe.call(&long, None, &[], None).unwrap_err();
+    assert!(err.message.contains(&format!("{:?}", &long[..64])) && !err.message.contains(&long[..65]));
     assert_eq!(
         xoxe.call("auth.test", None, &[("", "v")], None).unwrap_err().status,
         Status::InvalidArgument
@@ -237,6 +244,16 @@ fn no_secret_in_debug_or_display_output() {
     let pair = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap();
     let err = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err();
     let printed = format!("{pair:?} {err:?} {err} {xoxe:?}");
+    assert_eq!(
+        format!("{xoxe:?}"),
+        format!("Client {{ base_url: {:?}, .. }}", slack.base_url())
+    );
+    assert_eq!(
+        xoxe.options().base_url,
+        slack.base_url(),
+        "the options it was built with"
+    );
+    assert_eq!(xoxe.options().timeout, common::options(&slack).timeout);
     for secret in [
         pair.token.expose(),
         pair.refresh_token.expose(),

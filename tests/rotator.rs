@@ -263,11 +263,25 @@ fn an_oauth_chain_is_kept_fresh_with_the_refresh_grant() {
         client_id: app.client_id.clone(),
         client_secret: Secret::new(app.client_secret.clone()),
     };
-    let rotator = Rotator::oauth(xoxe.clone(), store, creds, RotatorOptions::default());
+    let rotator = Rotator::oauth(xoxe.clone(), store.clone(), creds, RotatorOptions::default());
+    let before = now();
     let token = rotator.get().unwrap();
     assert!(token.token.expose().starts_with("xoxe.xoxb-"));
-    xoxe.auth_test(token.token.expose(), None).unwrap();
+    let identity = xoxe.auth_test(token.token.expose(), None).unwrap();
     assert_eq!(slack.stats().refreshes, 1);
+    assert_eq!(
+        token.team_id.as_deref(),
+        Some(identity.team_id.as_str()),
+        "the workspace is kept"
+    );
+    assert_eq!(
+        token.user_id.as_deref(),
+        Some(identity.user_id.as_str()),
+        "and the bot user"
+    );
+    let stored = store.load().unwrap().unwrap();
+    assert_eq!(stored.lifetime, 43200, "Slack's expires_in is kept as the lifetime");
+    assert!((before + 43200..=now() + 43200).contains(&token.expires_at));
     // A config rotator refuses an oauth store.
     let wrong = Rotator::config(
         xoxe,
@@ -423,6 +437,7 @@ fn a_rotated_pair_whose_save_failed_is_never_handed_out_and_is_saved_first() {
     });
     let rotator = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default());
     let first = rotator.get().unwrap();
+    assert_eq!(store.load().unwrap().unwrap().generation, 1);
 
     store.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
     let err = rotator.force_rotate().unwrap_err();
@@ -438,15 +453,20 @@ fn a_rotated_pair_whose_save_failed_is_never_handed_out_and_is_saved_first() {
         "current() keeps the old, valid token"
     );
     assert_eq!(store.load().unwrap().unwrap().access_token, first.token);
+    // Meanwhile an unrelated write bumps the stored generation (1 -> 2).
+    let current = store.load().unwrap().unwrap();
+    let bumped = StoredPair {
+        generation: 2,
+        ..current
+    };
+    assert_eq!(store.inner.save(Some(1), &bumped).unwrap(), Saved::Stored);
 
     let second = rotator.get().unwrap();
     assert_ne!(second.token, first.token, "the pending pair, not the old one");
     assert_eq!(slack.stats().rotations, 2, "saved, not rotated again");
-    assert_eq!(
-        store.load().unwrap().unwrap().access_token,
-        second.token,
-        "saved before handed out"
-    );
+    let saved = store.load().unwrap().unwrap();
+    assert_eq!(saved.access_token, second.token, "saved before handed out");
+    assert_eq!(saved.generation, 3, "saved on top of what the store held");
     xoxe.auth_test(second.token.expose(), None).unwrap();
     assert_eq!(slack.stats().refresh_token_reuses, 0);
 }
@@ -499,4 +519,179 @@ fn a_file_store_waits_for_another_processes_flock() {
     drop(other);
     drop(store.lock().expect("free once the other holder closed it"));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn concurrent_forced_rotations_never_reuse_a_refresh_token() {
+    let slack = server();
+    let store = Arc::new(MemoryStore::new(Some(seed_config(
+        &slack.new_config_token(None).refresh_token,
+    ))));
+    let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
+    let first = rotator.get().unwrap();
+    let identity = client(&slack).auth_test(first.token.expose(), None).unwrap();
+    assert_eq!(
+        first.team_id.as_deref(),
+        Some(identity.team_id.as_str()),
+        "a config chain's workspace"
+    );
+    assert_eq!(
+        first.user_id.as_deref(),
+        Some(identity.user_id.as_str()),
+        "and its user"
+    );
+    // Eight callers force a rotation at once, one of them slow at Slack. Each gets
+    // a token newer than the one it replaced (callers that waited for another's
+    // rotation take that one), rotations are one at a time, nothing is reused.
+    slack.inject(Fault::new(ROTATE, FaultKind::Delay { delay_ms: 300 }));
+    let barrier = Barrier::new(8);
+    let tokens = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                barrier.wait();
+                tokens.lock().unwrap().push(rotator.force_rotate().unwrap().token);
+            });
+        }
+    });
+    let tokens = tokens.into_inner().unwrap();
+    assert!(
+        tokens.iter().all(|t| *t != first.token),
+        "every forced call got a new token"
+    );
+    let rotations = requests(&slack, ROTATE) - 1;
+    assert!((1..=8).contains(&rotations), "{rotations} rotations for 8 forced calls");
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+    assert_eq!(store.load().unwrap().unwrap().generation, 1 + rotations);
+    client(&slack)
+        .auth_test(rotator.get().unwrap().token.expose(), None)
+        .unwrap();
+}
+
+/// A store without a lock whose first save finds another writer's newer generation.
+struct ConflictOnce {
+    inner: MemoryStore,
+    conflicted: std::sync::atomic::AtomicBool,
+}
+
+impl Store for ConflictOnce {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        if !self.conflicted.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let current = self.inner.load()?.unwrap();
+            let bumped = StoredPair {
+                generation: current.generation + 1,
+                ..current.clone()
+            };
+            self.inner.save(Some(current.generation), &bumped)?;
+        }
+        self.inner.save(expected, new)
+    }
+    fn describe(&self) -> String {
+        "conflicting test store".into()
+    }
+}
+
+#[test]
+fn a_rotated_pair_that_loses_the_compare_and_swap_is_saved_on_top() {
+    let slack = server();
+    let store = Arc::new(ConflictOnce {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        conflicted: false.into(),
+    });
+    let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
+    let token = rotator.get().unwrap();
+    let saved = store.load().unwrap().unwrap();
+    assert_eq!(saved.access_token, token.token, "the only valid pair is not dropped");
+    assert_eq!(
+        saved.generation, 2,
+        "generation 0, bumped to 1 by the other writer, then 2"
+    );
+}
+
+/// A memory store whose saves wait for the test's go-ahead once `hold` is set.
+struct HeldSave {
+    inner: MemoryStore,
+    hold: std::sync::atomic::AtomicBool,
+    entered: std::sync::mpsc::SyncSender<()>,
+    release: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Store for HeldSave {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        if self.hold.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.entered.send(()).unwrap();
+            self.release.lock().unwrap().recv().unwrap();
+        }
+        self.inner.save(expected, new)
+    }
+    fn describe(&self) -> String {
+        "held test store".into()
+    }
+}
+
+/// Whether thread `tid` of this process is asleep (blocked), per /proc.
+fn asleep(tid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
+    // "tid (comm) S ...": the state follows the last ')'.
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('S'))
+}
+
+#[test]
+fn forced_rotations_that_wait_for_one_in_flight_take_its_token() {
+    let slack = server();
+    let (entered_tx, entered) = std::sync::mpsc::sync_channel(1);
+    let (release, release_rx) = std::sync::mpsc::sync_channel(1);
+    let store = Arc::new(HeldSave {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        hold: false.into(),
+        entered: entered_tx,
+        release: Mutex::new(release_rx),
+    });
+    let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
+    let first = rotator.get().unwrap();
+    store.hold.store(true, std::sync::atomic::Ordering::SeqCst);
+    let tids: Vec<std::sync::atomic::AtomicI32> = (0..7).map(|_| 0.into()).collect();
+    let tokens = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        // One forced rotation reaches its save and is held there, holding the gate.
+        s.spawn(|| tokens.lock().unwrap().push(rotator.force_rotate().unwrap().token));
+        entered.recv().unwrap();
+        // Seven more forced calls start and block on the gate.
+        for slot in &tids {
+            let (rotator, tokens) = (&rotator, &tokens);
+            s.spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                slot.store(unsafe { libc::gettid() }, std::sync::atomic::Ordering::SeqCst);
+                let token = rotator.force_rotate().unwrap().token;
+                tokens.lock().unwrap().push(token);
+            });
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while !tids.iter().all(|t| {
+            let tid = t.load(std::sync::atomic::Ordering::SeqCst);
+            tid != 0 && asleep(tid)
+        }) {
+            assert!(std::time::Instant::now() < deadline, "the waiting calls never blocked");
+            std::thread::yield_now();
+        }
+        release.send(()).unwrap();
+    });
+    let tokens = tokens.into_inner().unwrap();
+    assert_eq!(tokens.len(), 8);
+    assert!(
+        tokens.iter().all(|t| *t == tokens[0] && *t != first.token),
+        "all took the one new token"
+    );
+    assert_eq!(
+        requests(&slack, ROTATE),
+        2,
+        "the first get, then one forced rotation for eight calls"
+    );
 }

@@ -141,20 +141,35 @@ fn a_rotated_pair_is_written_to_a_temp_file_fsynced_renamed_and_the_directory_fs
 #[test]
 fn pooled_calls_start_no_thread_per_request() {
     let slack = server();
-    let dir = temp_dir("threads");
+    pooled_calls_start_no_thread(&slack, &slack.base_url(), "threads-ip");
+}
+
+/// By host name: ureq's resolver starts a thread per lookup (with a timeout set),
+/// so the client reuses a lookup for a while instead of resolving every call.
+#[test]
+fn pooled_calls_by_host_name_resolve_once() {
+    let slack = server();
+    let by_name = slack.base_url().replace("127.0.0.1", "localhost");
+    pooled_calls_start_no_thread(&slack, &by_name, "threads-name");
+}
+
+fn pooled_calls_start_no_thread(slack: &fake_slack::FakeSlack, base_url: &str, name: &str) {
+    let dir = temp_dir(name);
     let token = slack.new_config_token(None).token;
     let lines = trace(
         "calls",
         "clone,clone3,connect",
-        &[
-            ("XOXE_SYSCALL_BASE_URL", &slack.base_url()),
-            ("XOXE_SYSCALL_TOKEN", &token),
-        ],
+        &[("XOXE_SYSCALL_BASE_URL", base_url), ("XOXE_SYSCALL_TOKEN", &token)],
         &dir,
     );
     assert_eq!(slack.stats().requests.get("auth.test"), Some(&100));
     let threads = lines.iter().filter(|l| l.contains("clone")).count();
-    let connects = lines.iter().filter(|l| l.contains("connect(")).count();
+    // TCP connections to the fake Slack (a lookup may connect sockets of its own).
+    let port = format!("htons({})", slack.port());
+    let connects = lines
+        .iter()
+        .filter(|l| l.contains("connect(") && l.contains(&port))
+        .count();
     // The test harness starts a thread or two; a resolver thread per call would be 100.
     assert!(
         threads <= 5,

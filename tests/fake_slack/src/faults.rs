@@ -87,6 +87,19 @@ pub enum FaultKind {
         #[serde(default)]
         apply: bool,
     },
+    /// That HTTP status with a Slack JSON body: `{"ok":false,"error":<error>}`, or
+    /// `{"ok":true}` when `error` is absent (an edge or proxy answering JSON with a
+    /// 4xx/5xx status).
+    JsonStatus {
+        /// The HTTP status code, e.g. 500.
+        status: u16,
+        /// The Slack error code; `None` for `{"ok":true}`.
+        #[serde(default)]
+        error: Option<String>,
+        /// Apply the method first.
+        #[serde(default)]
+        apply: bool,
+    },
     /// HTTP 200 with `Content-Length: 0`.
     EmptyBody {
         /// Apply the method first.

@@ -94,6 +94,13 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
                 retry_after: None,
             }
         }
+        FaultKind::JsonStatus { status, error, apply } => {
+            if apply {
+                exec();
+            }
+            let body = error.as_deref().map_or_else(|| json!({"ok": true}), err);
+            Reply::json(status, to_body(body, &parsed.warnings))
+        }
         FaultKind::EmptyBody { apply } => {
             if apply {
                 exec();
