@@ -407,8 +407,10 @@ func runCASStress(t *testing.T, backend xoxe.StoreBackend, locked *casBackend) {
 	if _, err := procs[1].client.AuthTest(ctx(t), tok.Reveal()); err != nil {
 		t.Fatalf("auth.test in the other process: %v", err)
 	}
-	if n := getStats(t).Rotations - stress.Rotations; n != 1 || state.counters().stored != rotations+2 {
-		t.Fatalf("%d rotations after the stress, want 1 (%d saves stored)", n, state.counters().stored)
+	// ForceRotate rotates once, unless that process's rotator finds the other's
+	// newer pair in the store first (the other rotated last): then it takes that.
+	if n := int(getStats(t).Rotations - stress.Rotations); n > 1 || state.counters().stored != rotations+1+n {
+		t.Fatalf("%d rotations after the stress, want at most 1 (%d saves stored)", n, state.counters().stored)
 	}
 }
 

@@ -42,6 +42,9 @@ test-python-install: build
 	$(call py_make_venv,$(PY_INSTALL_VENV))
 	XOXE_PREBUILT_LIBRARY=$(RELEASE)/libxoxe.so $(PY_INSTALL_VENV)/bin/pip install -q --disable-pip-version-check $(PY_SRC)
 	cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH $(PY_INSTALL_VENV)/bin/python $(PY_SRC)/tools/check_install.py
+	@installed=$$(cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH $(PY_INSTALL_VENV)/bin/python -c 'import xoxe; print(xoxe.LIBRARY_PATH)'); \
+	  cmp -s $(RELEASE)/libxoxe.so "$$installed" || { echo "the installed $$installed is not the tested $(RELEASE)/libxoxe.so"; exit 1; }; \
+	  echo "the installed package carries the tested library"
 
 demo-python: build python-venv
 	PYTHONPATH=$(PY_SRC)/src scripts/with-fake-slack.sh $(PY) examples/python/example.py

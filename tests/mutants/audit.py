@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -189,8 +190,11 @@ def main() -> int:
     tree, target = scratch / "tree", scratch / "target"
     logs = scratch / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["rsync", "-a", "--delete", "--exclude", "/build", "--exclude", "/target", "--exclude", "/.git",
-                    "--exclude", "/fuzz/target", "--exclude", "/fuzz/corpus", f"{ROOT}/", f"{tree}/"], check=True)
+    if tree.exists():
+        shutil.rmtree(tree)
+    # The sources only: no build output, no git, no fuzz corpora (the target lives beside).
+    shutil.copytree(ROOT, tree, symlinks=True,
+                    ignore=shutil.ignore_patterns("build", "target", ".git", "corpus", "__pycache__"))
     issued = scratch / "issued-tokens.txt"
     env = dict(os.environ, CARGO_TARGET_DIR=str(target), XOXE_LOG="debug", XOXE_ISSUED_TOKENS=str(issued),
                XOXE_LIBRARY=str(target / "release/libxoxe.so"), XOXE_FAKE_SLACK=str(target / "release/fake-slack"),
