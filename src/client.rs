@@ -214,7 +214,6 @@ impl Client {
         if let Some(value) = &auth_header {
             request = request.header("Authorization", value.as_str());
         }
-        let spent = |e: Error| if call.spends_token { e.into_outcome_unknown() } else { e };
         let mut response = request.send(body).map_err(|e| classify_transport(e, call))?;
         let http_status = response.status().as_u16();
         let retry_after = response
@@ -228,15 +227,9 @@ impl Client {
             .limit(self.options.max_response_bytes)
             .read_to_vec()
             .map(Zeroizing::new)
-            .map_err(|e| {
-                let e = classify_transport(e, call).with_http_status(http_status);
-                // The status line arrived: the server did act on the request.
-                if call.spends_token && (200..300).contains(&http_status) {
-                    spent(e)
-                } else {
-                    e
-                }
-            })?;
+            // The status line arrived, so the request was sent: for a token-spending
+            // call, classify_transport makes a broken body an unknown outcome.
+            .map_err(|e| classify_transport(e, call).with_http_status(http_status))?;
         let envelope = match response::envelope(&body) {
             Ok(envelope) => envelope,
             Err(why) => {
