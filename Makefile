@@ -115,7 +115,8 @@ install: build
 # Mutation testing (not part of make test; MUTANTS.md): cargo-mutants over the
 # modules that guard tokens, in two passes (the core; the C ABI and the host-kept
 # store), then Rust line coverage, then MUTANTS.md. Fails on a missed mutant that
-# tests/mutants/survivors.toml does not explain. MUTANTS_JOBS: shards run side by side.
+# tests/mutants/survivors.toml does not explain. MUTANTS_JOBS: shards run side by
+# side. MUTANTS_ITERATE=1 re-tests only what the last run did not catch.
 MUTANTS_OUT := $(BUILD)/mutants
 MUTANTS_JOBS ?= 2
 MUTANTS_CORE := src/rotator.rs src/store/file.rs src/store/memory.rs src/store/mod.rs src/client.rs src/secret.rs
@@ -123,14 +124,15 @@ MUTANTS_FFI := $(wildcard src/ffi/*.rs) src/store/foreign.rs
 mutants:
 	@scripts/cargo-tool.sh cargo-mutants mutants
 	@scripts/cargo-tool.sh cargo-tarpaulin tarpaulin
-	@rm -rf $(MUTANTS_OUT); mkdir -p $(MUTANTS_OUT); date +%s > $(MUTANTS_OUT)/started
+	@[ "$${MUTANTS_ITERATE:-0}" = 1 ] || rm -rf $(MUTANTS_OUT); mkdir -p $(MUTANTS_OUT); date +%s > $(MUTANTS_OUT)/started
 	tests/mutants/run.sh $(MUTANTS_OUT)/core $(MUTANTS_JOBS) $(MUTANTS_CORE)
 	tests/mutants/run.sh $(MUTANTS_OUT)/ffi $(MUTANTS_JOBS) $(MUTANTS_FFI)
 	$(CARGO) tarpaulin --engine llvm -p xoxe --skip-clean --target-dir $(MUTANTS_OUT)/coverage-target \
 	  --exclude-files 'tests/*' 'fuzz/*' 'bench/*' --out Stdout 2>&1 | tee $(MUTANTS_OUT)/tarpaulin.log \
 	  | sed -n '/|| Tested\/Total Lines:/,$$p' > $(MUTANTS_OUT)/coverage.txt
 	python3 tests/mutants/report.py --out MUTANTS.md --pass core=$(MUTANTS_OUT)/core --pass ffi=$(MUTANTS_OUT)/ffi \
-	  --coverage $(MUTANTS_OUT)/coverage.txt --seconds $$(( $$(date +%s) - $$(cat $(MUTANTS_OUT)/started) ))
+	  --coverage $(MUTANTS_OUT)/coverage.txt --seconds $$(( $$(date +%s) - $$(cat $(MUTANTS_OUT)/started) )) \
+	  $$([ "$${MUTANTS_ITERATE:-0}" = 1 ] && echo --iterated)
 
 # The audit's planted bugs replayed against every suite (about 6 minutes a mutant).
 audit-mutants: build python-venv

@@ -545,7 +545,16 @@ mod tests {
         let r = rotator(3600);
         let expires_at = 1_000_000;
         // lifetime -> seconds before expiry that the rotation is due.
-        for (lifetime, margin) in [(1, 1), (2, 1), (5, 3), (40, 20), (41, 21), (7199, 3600), (7201, 3600)] {
+        for (lifetime, margin) in [
+            (1, 1),
+            (2, 1),
+            (5, 3),
+            (40, 20),
+            (41, 21),
+            (5000, 2500),
+            (7199, 3600),
+            (7201, 3600),
+        ] {
             assert_eq!(
                 expires_at - r.rotate_at(&pair(expires_at, lifetime)),
                 margin,
@@ -559,12 +568,27 @@ mod tests {
     }
 
     #[test]
-    fn jitter_stays_within_a_quarter_of_the_window() {
+    fn jitter_stays_within_a_quarter_of_the_window_and_varies() {
         let mut r = rotator(400);
         r.options.jitter = Duration::from_secs(1000);
+        let mut seen = std::collections::BTreeSet::new();
         for _ in 0..200 {
             let margin = 10_000 - r.rotate_at(&pair(10_000, 43_200));
             assert!((400..=500).contains(&margin), "{margin}");
+            seen.insert(margin);
         }
+        assert!(seen.len() > 10, "jitter spreads rotations: {seen:?}");
+        // A window of 8 s: jitter of 0, 1 or 2 s, every one of them in 300 draws.
+        let mut r = rotator(8);
+        r.options.jitter = Duration::from_secs(1000);
+        let margins: std::collections::BTreeSet<i64> =
+            (0..300).map(|_| 10_000 - r.rotate_at(&pair(10_000, 0))).collect();
+        assert_eq!(margins.into_iter().collect::<Vec<_>>(), [8, 9, 10]);
+    }
+
+    #[test]
+    fn debug_output_names_the_kind_and_store() {
+        let r = rotator(400);
+        assert_eq!(format!("{r:?}"), "Rotator { kind: Config, store: \"memory store\" }");
     }
 }

@@ -97,6 +97,23 @@ mod tests {
             redact("abcdefghijklm-1-abcdefghijklmnopqrstuvwxyz"),
             "[redacted 42 chars]"
         );
+        assert_eq!(
+            redact("abcdefghijkl-1-abcdefghijklmnopqrstuvwxyz"),
+            "abcdefghijkl-1-…wxyz",
+            "12 is the longest prefix"
+        );
+        // The numeric segment: one to three digits, then '-'.
+        for t in [
+            "xoxb--abcdefghijklmnopqrstuvwxyz",
+            "xoxb-1234-abcdefghijklmnopqrstuvwxyz",
+            "xoxb-12abcdefghijklmnopqrstuvwxyz",
+            "xoxb-1abcdefghijklmnopqrstuvwxyz",
+        ] {
+            assert_eq!(redact(t), "xoxb-…wxyz", "{t}");
+        }
+        // Fewer than 20 characters after the prefix: no tail.
+        assert_eq!(redact("xoxe-1-abcdefghijklmno"), "xoxe-1-…");
+        assert_eq!(redact("xoxe-1-abcdefghijklmnopqrst"), "xoxe-1-…qrst");
         let s = Secret::new(t);
         assert!(!format!("{s:?} {s}").contains(&t[12..t.len() - 4]));
         assert_eq!(format!("{s:?}"), format!("Secret({})", redact(t)));
@@ -107,6 +124,8 @@ mod tests {
     fn redaction_never_splits_multibyte_characters() {
         let t = "xoxb-1-ééééééééééééééééééééééé";
         assert_eq!(redact(t), "xoxb-1-…éé", "the 4-byte tail ends on a character boundary");
+        // 26 two-byte characters: the tail (the last 4 bytes) is two whole ones.
+        assert_eq!(redact(&format!("xoxb-1-{}", "é".repeat(26))), "xoxb-1-…éé");
         assert_eq!(redact("éééé"), "[redacted 4 chars]", "not a token: only its length");
     }
 }

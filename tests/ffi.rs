@@ -515,3 +515,111 @@ fn a_host_document_that_is_not_utf8_is_a_corrupt_store() {
         xoxe_store_free(store);
     }
 }
+
+/// `xoxe_rotator_get`/`_current`/`_force_rotate` on one rotator: the status and token.
+unsafe fn call(
+    f: unsafe extern "C" fn(*const xoxe_rotator, *mut c_char, usize, *mut i64, *mut *mut xoxe_error) -> Status,
+    rotator: *const xoxe_rotator,
+) -> (Status, String) {
+    let mut buf = vec![0 as c_char; XOXE_MAX_TOKEN_LEN + 1];
+    let mut e = ptr::null_mut();
+    let st = f(rotator, buf.as_mut_ptr(), buf.len(), ptr::null_mut(), &mut e);
+    if !e.is_null() {
+        xoxe_error_free(e);
+    }
+    (st, CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned())
+}
+
+#[test]
+fn the_hot_path_serves_only_a_fresh_saved_token() {
+    let slack = server();
+    let options = xoxe_rotator_options {
+        refresh_window_secs: 400,
+        jitter_secs: 1,
+        wait_timeout_ms: 0,
+        call_timeout_ms: 0,
+    };
+    unsafe {
+        let client = new_client(&slack);
+        // A pair already due (expires in 100 s, window 400 s), read by _current
+        // into the rotator's memory: _get rotates it rather than serve it.
+        let store = chain(&slack, 100);
+        let mut rotator = ptr::null_mut();
+        assert_eq!(
+            xoxe_rotator_new_config(client, store, &options, &mut rotator, ptr::null_mut()),
+            Status::Ok
+        );
+        assert_eq!(
+            call(xoxe_rotator_current, rotator),
+            (Status::Ok, "xoxe.xoxp-1-still-in-use".into())
+        );
+        let (st, rotated) = call(xoxe_rotator_get, rotator);
+        assert_eq!(st, Status::Ok);
+        assert_ne!(rotated, "xoxe.xoxp-1-still-in-use");
+        assert_eq!(
+            call(xoxe_rotator_get, rotator),
+            (Status::Ok, rotated.clone()),
+            "fresh: served from memory"
+        );
+        xoxe_rotator_free(rotator);
+        xoxe_store_free(store);
+
+        // Due this very second (a 3 s window has no jitter): rotated, not served.
+        // Judged only when the clock did not tick during the attempt.
+        let exact = xoxe_rotator_options {
+            refresh_window_secs: 3,
+            ..options
+        };
+        for attempt in 0.. {
+            assert!(attempt < 50, "the clock ticked during every attempt");
+            let started = now();
+            let store = chain(&slack, 3);
+            let mut rotator = ptr::null_mut();
+            assert_eq!(
+                xoxe_rotator_new_config(client, store, &exact, &mut rotator, ptr::null_mut()),
+                Status::Ok
+            );
+            assert_eq!(call(xoxe_rotator_current, rotator).0, Status::Ok);
+            let (st, token) = call(xoxe_rotator_get, rotator);
+            xoxe_rotator_free(rotator);
+            xoxe_store_free(store);
+            assert_eq!(st, Status::Ok);
+            assert_ne!(token, "xoxe.xoxp-1-still-in-use", "a token due this second is rotated");
+            if now() == started {
+                break;
+            }
+        }
+
+        // A rotation whose save failed: while saves keep failing, _get fails too
+        // (it retries the save) rather than serve the old token from memory.
+        let host = Host::default();
+        let store = host_store(&host, false);
+        assert_eq!(init(store, &slack.new_config_token(None).refresh_token).0, Status::Ok);
+        let mut rotator = ptr::null_mut();
+        assert_eq!(
+            xoxe_rotator_new_config(client, store, &options, &mut rotator, ptr::null_mut()),
+            Status::Ok
+        );
+        let (st, first) = call(xoxe_rotator_get, rotator);
+        assert_eq!(st, Status::Ok);
+        host.save_code.store(-1, Ordering::SeqCst);
+        assert_eq!(call(xoxe_rotator_force_rotate, rotator).0, Status::StoreIo);
+        assert_eq!(
+            call(xoxe_rotator_get, rotator).0,
+            Status::StoreIo,
+            "not the old token from memory"
+        );
+        assert_eq!(call(xoxe_rotator_current, rotator), (Status::Ok, first.clone()));
+        host.save_code.store(0, Ordering::SeqCst);
+        let (st, second) = call(xoxe_rotator_get, rotator);
+        assert_eq!(st, Status::Ok);
+        assert_ne!(second, first);
+        assert!(
+            host.doc.lock().unwrap().as_ref().unwrap().1.contains(&second),
+            "saved before served"
+        );
+        xoxe_rotator_free(rotator);
+        xoxe_store_free(store);
+        xoxe_client_free(client);
+    }
+}

@@ -118,6 +118,10 @@ fn a_fresh_token_is_served_from_memory_and_short_lifetimes_scale_the_window() {
     assert_ne!(forced.token, first.token);
     assert_eq!(rotator.current().unwrap().token, forced.token);
     assert!(forced.expires_at > 0);
+    // Forced again: a new rotation each time.
+    let again = rotator.force_rotate().unwrap();
+    assert_ne!(again.token, forced.token);
+    assert_eq!(requests(&slack, ROTATE), 3);
 }
 
 #[test]
@@ -694,4 +698,125 @@ fn forced_rotations_that_wait_for_one_in_flight_take_its_token() {
         2,
         "the first get, then one forced rotation for eight calls"
     );
+}
+
+#[test]
+fn a_due_pair_read_by_current_is_rotated_by_get() {
+    // Due this very second (expires in exactly the window, no jitter): rotated,
+    // never served. Judged only when the clock did not tick during the attempt.
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let options = RotatorOptions {
+        refresh_window: Duration::from_secs(400),
+        jitter: Duration::ZERO,
+        ..RotatorOptions::default()
+    };
+    for attempt in 0.. {
+        assert!(attempt < 50, "the clock ticked during every attempt");
+        let started = now();
+        let seed = StoredPair {
+            lifetime: 43200,
+            ..StoredPair::seed(
+                ChainKind::Config,
+                Secret::new(slack.new_config_token(None).refresh_token),
+                Some(Secret::new("xoxe.xoxp-1-cached-and-due")),
+                started + 400,
+            )
+        };
+        let rotator = Rotator::config(xoxe.clone(), Arc::new(MemoryStore::new(Some(seed))), options.clone());
+        assert_eq!(rotator.current().unwrap().token.expose(), "xoxe.xoxp-1-cached-and-due");
+        let got = rotator.get().unwrap();
+        assert_ne!(
+            got.token.expose(),
+            "xoxe.xoxp-1-cached-and-due",
+            "a due token is rotated"
+        );
+        if now() == started {
+            break;
+        }
+    }
+}
+
+/// A store without a lock whose other writer saves a little late: after our
+/// rejected rotation and our first re-read.
+struct LateWriter {
+    inner: MemoryStore,
+    loads: std::sync::atomic::AtomicUsize,
+    theirs: Mutex<Option<StoredPair>>,
+}
+
+impl Store for LateWriter {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        if self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
+            if let Some(theirs) = self.theirs.lock().unwrap().take() {
+                self.inner.save(Some(0), &theirs)?;
+            }
+        }
+        self.inner.load()
+    }
+    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.inner.save(expected, new)
+    }
+    fn describe(&self) -> String {
+        "late-writer test store".into()
+    }
+}
+
+#[test]
+fn without_a_lock_a_rejection_waits_for_a_writer_that_saves_late() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let seed = slack.new_config_token(None);
+    let theirs = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap();
+    let store = Arc::new(LateWriter {
+        inner: MemoryStore::new(Some(seed_config(&seed.refresh_token))),
+        loads: 0.into(),
+        theirs: Mutex::new(Some(StoredPair {
+            generation: 1,
+            expires_at: i64::MAX / 2,
+            lifetime: 43200,
+            ..StoredPair::seed(
+                ChainKind::Config,
+                theirs.refresh_token.clone(),
+                Some(theirs.token.clone()),
+                0,
+            )
+        })),
+    });
+    let rotator = Rotator::config(xoxe, store.clone(), RotatorOptions::default());
+    assert_eq!(rotator.get().unwrap().token, theirs.token, "waited for the late save");
+    assert!(store.loads.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+}
+
+#[test]
+fn initialising_over_a_chain_moves_its_generation_on() {
+    let store = MemoryStore::new(None);
+    xoxe::store::init(&store, seed_config("xoxe-1-first"), false).unwrap();
+    assert_eq!(store.load().unwrap().unwrap().generation, 0);
+    let err = xoxe::store::init(&store, seed_config("xoxe-1-second"), false).unwrap_err();
+    assert_eq!(err.status, Status::StoreConflict);
+    for expected in 1..=3 {
+        xoxe::store::init(&store, seed_config("xoxe-1-again"), true).unwrap();
+        assert_eq!(store.load().unwrap().unwrap().generation, expected);
+    }
+}
+
+#[test]
+fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
+    let dir = temp_dir("format");
+    let path = dir.join("pair.json");
+    let write = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    let doc = r#"{"kind":"config","refresh_token":"xoxe-1-abc","generation":4}"#;
+    write(doc);
+    let pair = file_store(&path).load().unwrap().unwrap();
+    assert_eq!((pair.format, pair.generation), (1, 4));
+    // Padding is fine up to 64 KiB; past that it is not a token store.
+    write(&format!("{doc}{}", " ".repeat(60 * 1024)));
+    assert_eq!(file_store(&path).load().unwrap().unwrap().generation, 4);
+    write(&format!("{doc}{}", " ".repeat(64 * 1024)));
+    assert_eq!(file_store(&path).load().unwrap_err().status, Status::StoreCorrupt);
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -40,6 +40,10 @@ def read_pass(directory: Path) -> Dict[str, List[str]]:
     for out in outs:
         for o in OUTCOMES:
             result[o] += [l for l in (out / f"{o}.txt").read_text().splitlines() if l.strip()]
+        # Caught by an earlier run and skipped by this one (MUTANTS_ITERATE=1).
+        earlier = out / "previously_caught.txt"
+        if earlier.is_file():
+            result["caught"] += [l for l in earlier.read_text().splitlines() if l.strip()]
     return result
 
 
@@ -49,6 +53,7 @@ def main() -> int:
     ap.add_argument("--pass", dest="passes", action="append", default=[], help="NAME=DIR")
     ap.add_argument("--coverage", type=Path)
     ap.add_argument("--seconds", type=int)
+    ap.add_argument("--iterated", action="store_true", help="the run re-tested only earlier survivors")
     args = ap.parse_args()
 
     survivors = tomllib.loads((HERE / "survivors.toml").read_text()).get("survivor", [])
@@ -61,7 +66,9 @@ def main() -> int:
           "at a time in the modules that guard tokens and runs the tests; a mutant that no test",
           "notices is *missed*. Every missed mutant is either killed by a new test or explained",
           "below (`tests/mutants/survivors.toml`); an unexplained one fails `make mutants`.", "",
-          f"Commit `{commit}`" + (f", {args.seconds // 60} min on this machine." if args.seconds else "."), "",
+          f"Commit `{commit}`" + (f", {args.seconds // 60} min on this machine" if args.seconds else "")
+          + (" for a `MUTANTS_ITERATE=1` run, which re-tested only the mutants the previous run had not"
+             " caught (the others count as caught from that run)." if args.iterated else "."), "",
           "| pass | files | tests | caught | timeout | unviable | missed (explained) |", "|---|---|---|---|---|---|---|"]
     unexplained: List[str] = []
     missed_rows: List[str] = []
