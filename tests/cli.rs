@@ -215,3 +215,40 @@ fn a_token_on_the_command_line_is_refused_and_never_echoed() {
         assert!(!text(&out).contains(&secret), "the argument was echoed");
     }
 }
+
+#[test]
+fn a_store_named_without_a_directory_lives_in_the_working_directory() {
+    let slack = server();
+    let (path, _) = store_in("relative");
+    let dir = path.parent().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xoxe"));
+        cmd.args(args)
+            .current_dir(dir)
+            .env_remove("XOXE_REFRESH_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        capture(args[0], &out);
+        out
+    };
+    let seed = slack.new_config_token(None);
+    let out = run(
+        &["init", "--store", "pair.json"],
+        Some(&format!("{}\n", seed.refresh_token)),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let url = slack.base_url();
+    let out = run(&["token", "--store", "pair.json", "--base-url", &url], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(slack.stats().rotations, 1);
+    assert!(dir.join("pair.json").is_file(), "saved in the working directory");
+    cleanup(&path);
+}

@@ -816,7 +816,33 @@ fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
     // Padding is fine up to 64 KiB; past that it is not a token store.
     write(&format!("{doc}{}", " ".repeat(60 * 1024)));
     assert_eq!(file_store(&path).load().unwrap().unwrap().generation, 4);
+    write(&format!("{doc}{}", " ".repeat(64 * 1024 - doc.len())));
+    assert_eq!(
+        file_store(&path).load().unwrap().unwrap().generation,
+        4,
+        "exactly 64 KiB"
+    );
     write(&format!("{doc}{}", " ".repeat(64 * 1024)));
     assert_eq!(file_store(&path).load().unwrap_err().status, Status::StoreCorrupt);
+    // A path through a regular file cannot be opened: an I/O error, not an empty store.
+    let through_file = path.join("pair.json");
+    let err = file_store(&through_file).load().unwrap_err();
+    assert_eq!(err.status, Status::StoreIo, "{}", err.message);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_file_store_lock_waits_for_a_holder_in_this_process() {
+    let dir = temp_dir("lock-wait");
+    let store = Arc::new(FileStore::new(dir.join("pair.json"), Duration::from_secs(60)));
+    let held = store.lock().unwrap();
+    let waiter = {
+        let store = store.clone();
+        std::thread::spawn(move || store.lock().map(drop).map_err(|e| e.status))
+    };
+    // The holder keeps the lock a while; the waiter waits (60 s allowed), then gets it.
+    std::thread::sleep(Duration::from_millis(100));
+    drop(held);
+    assert_eq!(waiter.join().unwrap(), Ok(()));
     std::fs::remove_dir_all(dir).unwrap();
 }
