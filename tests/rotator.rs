@@ -520,7 +520,14 @@ fn a_file_store_waits_for_another_processes_flock() {
     assert_eq!(err.status, Status::LockTimeout);
     let err = store.save(Some(0), &seed_config("xoxe-1-next")).unwrap_err();
     assert_eq!(err.status, Status::LockTimeout, "a save takes the lock too");
-    drop(other);
+    // A patient store waits for the holder to let go (60 s allowed).
+    let patient = FileStore::new(&path, Duration::from_secs(60));
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| patient.lock().map(drop).map_err(|e| e.status));
+        std::thread::sleep(Duration::from_millis(100)); // the holder keeps it a while
+        drop(other);
+        assert_eq!(waiter.join().unwrap(), Ok(()));
+    });
     drop(store.lock().expect("free once the other holder closed it"));
     std::fs::remove_dir_all(dir).unwrap();
 }
