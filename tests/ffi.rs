@@ -223,14 +223,9 @@ unsafe fn get_once(
         xoxe_rotator_new_config(client, store, options, &mut rotator, ptr::null_mut()),
         Status::Ok
     );
-    let mut buf = vec![0 as c_char; XOXE_MAX_TOKEN_LEN + 1];
-    let mut e = ptr::null_mut();
-    let st = xoxe_rotator_get(rotator, buf.as_mut_ptr(), buf.len(), ptr::null_mut(), &mut e);
-    if !e.is_null() {
-        xoxe_error_free(e);
-    }
+    let got = call(xoxe_rotator_get, rotator);
     xoxe_rotator_free(rotator);
-    (st, CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned())
+    got
 }
 
 #[test]

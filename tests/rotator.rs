@@ -27,6 +27,22 @@ fn seed_config(refresh: &str) -> StoredPair {
     StoredPair::seed(ChainKind::Config, Secret::new(refresh), None, 0)
 }
 
+/// Runs `call` on `n` threads released together; returns what each returned.
+fn all_at_once<T: Send>(n: usize, call: impl Fn() -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(n);
+    let results = Mutex::new(Vec::with_capacity(n));
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                barrier.wait();
+                let result = call();
+                results.lock().unwrap().push(result);
+            });
+        }
+    });
+    results.into_inner().unwrap()
+}
+
 fn file_store(path: &std::path::Path) -> Arc<FileStore> {
     Arc::new(FileStore::new(path, Duration::from_secs(60)))
 }
@@ -43,18 +59,7 @@ fn thirty_two_threads_cause_exactly_one_rotation_per_expiry() {
 
     for round in 1..=3u64 {
         let rotator = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default());
-        let barrier = Barrier::new(32);
-        let tokens = Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..32 {
-                s.spawn(|| {
-                    barrier.wait();
-                    let t = rotator.get().unwrap();
-                    tokens.lock().unwrap().push(t.token.expose().to_string());
-                });
-            }
-        });
-        let tokens = tokens.into_inner().unwrap();
+        let tokens = all_at_once(32, || rotator.get().unwrap().token.expose().to_string());
         assert!(
             tokens.windows(2).all(|w| w[0] == w[1]),
             "every thread got the same token"
@@ -383,18 +388,7 @@ fn single_flight_holds_without_any_store_lock() {
     let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
     // The rotation takes a while, so every thread arrives while it is in flight.
     slack.inject(Fault::new(ROTATE, FaultKind::Delay { delay_ms: 300 }));
-    let barrier = Barrier::new(16);
-    let tokens = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..16 {
-            s.spawn(|| {
-                barrier.wait();
-                let t = rotator.get().unwrap();
-                tokens.lock().unwrap().push(t.token.expose().to_string());
-            });
-        }
-    });
-    let tokens = tokens.into_inner().unwrap();
+    let tokens = all_at_once(16, || rotator.get().unwrap().token.expose().to_string());
     assert!(
         tokens.windows(2).all(|w| w[0] == w[1]),
         "every thread got the same token"
@@ -555,17 +549,7 @@ fn concurrent_forced_rotations_never_reuse_a_refresh_token() {
     // a token newer than the one it replaced (callers that waited for another's
     // rotation take that one), rotations are one at a time, nothing is reused.
     slack.inject(Fault::new(ROTATE, FaultKind::Delay { delay_ms: 300 }));
-    let barrier = Barrier::new(8);
-    let tokens = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..8 {
-            s.spawn(|| {
-                barrier.wait();
-                tokens.lock().unwrap().push(rotator.force_rotate().unwrap().token);
-            });
-        }
-    });
-    let tokens = tokens.into_inner().unwrap();
+    let tokens = all_at_once(8, || rotator.force_rotate().unwrap().token);
     assert!(
         tokens.iter().all(|t| *t != first.token),
         "every forced call got a new token"
