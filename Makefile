@@ -27,6 +27,10 @@ XOXE_CGO_CFLAGS = -g -O2 -DXOXE_LIB_STAMP=$(XOXE_LIB_STAMP)
 # Language fragments append their targets to these (LOG_CHECKED_SUITES: the
 # suites whose logs must show library logging on; see log-check).
 TEST_TARGETS := test-rust test-c fuzz-short
+# Linters (make lint, run first by .ci/run); fragments append theirs.
+LINT_TARGETS := lint-rust lint-shell check-header
+# Pinned linters, installed by scripts/lint-tools.sh and kept between runs.
+LINT_TOOLS := $(HOME)/.cache/xoxe/tools
 LOG_CHECKED_SUITES := test-rust test-c
 DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include bindings/python/python.mk
@@ -36,7 +40,7 @@ DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include tests/matrix/matrix.mk
 -include soak/soak.mk
 
-PHONY_EXTRA := demo-c-keep-fresh demo-cli reliability-check log-check mutants audit-mutants
+PHONY_EXTRA := lint lint-tools lint-rust lint-shell header demo-c-keep-fresh demo-cli reliability-check log-check mutants audit-mutants
 .PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
 
 all: build
@@ -49,10 +53,30 @@ build: deps
 	$(CARGO) build --release --workspace --locked
 	@mkdir -p $(LOGS)
 
-# The committed header must equal what cbindgen generates from src/ffi (compared
-# with HEAD, so a regenerated header that is only staged fails too).
-check-header: build
-	@git diff --exit-code HEAD -- include/xoxe.h || { echo "include/xoxe.h is stale: commit the regenerated header"; exit 1; }
+# Every linter, each run even when an earlier one fails; fails if any did.
+lint: lint-tools
+	@failed=""; for t in $(LINT_TARGETS); do echo "=== $$t ==="; \
+	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; done; \
+	  if [ -n "$$failed" ]; then echo "lint failed:$$failed"; exit 1; fi; echo "lint: clean"
+
+lint-tools:
+	@scripts/lint-tools.sh $(LINT_TOOLS)
+
+lint-rust:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# Every tracked shell script.
+lint-shell: lint-tools
+	shellcheck $$(git ls-files '*.sh') .ci/run
+
+# build.rs generates the header into OUT_DIR; `make header` copies it to
+# include/xoxe.h, and check-header fails while the committed one differs.
+header:
+	scripts/header.sh write
+
+check-header:
+	scripts/header.sh check
 
 demo: build
 	@for t in $(DEMO_TARGETS); do echo; echo "=== $$t ==="; $(MAKE) --no-print-directory $$t; done

@@ -11,6 +11,7 @@ installed by bench/bench.mk; paths come from the command line.
 
 Only stdlib: it runs on the system python3.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,9 @@ def run_json(cmd: list[str], timeout: float = 600, cwd: Path | None = None) -> d
     """Run cmd; return the last JSON line it printed on stdout."""
     p = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout, cwd=cwd)
     if p.returncode != 0:
-        raise RuntimeError(f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} failed ({p.returncode}): "
-                           f"{p.stderr.strip()[-400:]}")
+        raise RuntimeError(
+            f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} failed ({p.returncode}): {p.stderr.strip()[-400:]}"
+        )
     for line in reversed(p.stdout.strip().splitlines()):
         if line.startswith("{"):
             return json.loads(line)
@@ -84,13 +86,18 @@ class Server:
         self.log = open(self.dir / "server.log", "w")
         self.proc = subprocess.Popen(
             [str(RELEASE / "fake-slack"), "--bench-refresh-token", RT, "--ready-file", str(ready)],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         for _ in range(100):
             if ready.exists() and ready.stat().st_size:
                 break
             if self.proc.poll() is not None:
-                raise SystemExit("fake-slack exited: " + (self.dir / "server.log").read_text()[-500:]
-                                 + "\n(does this fake-slack accept --bench-refresh-token?)")
+                raise SystemExit(
+                    "fake-slack exited: "
+                    + (self.dir / "server.log").read_text()[-500:]
+                    + "\n(does this fake-slack accept --bench-refresh-token?)"
+                )
             time.sleep(0.05)
         info = json.loads(ready.read_text())
         self.base, self.control = info["base_url"], info["control_url"]
@@ -127,8 +134,9 @@ def counted(srv: Server, fn):
 
 
 def wrk_run(srv: Server, threads: int, conns: int, secs: int) -> dict:
-    r = run_json(["wrk", f"-t{threads}", f"-c{conns}", f"-d{secs}s", "-s", str(ROOT / "bench/wrk/rotate.lua"),
-                  srv.rotate_url])
+    r = run_json(
+        ["wrk", f"-t{threads}", f"-c{conns}", f"-d{secs}s", "-s", str(ROOT / "bench/wrk/rotate.lua"), srv.rotate_url]
+    )
     if r["socket_errors"] or r["status_errors"]:
         raise RuntimeError(f"wrk saw errors: {r}")
     return r
@@ -144,8 +152,12 @@ def curl_timed(srv: Server, n: int) -> float:
     cfg = srv_tmp / f"curl-{n}.cfg"
     cfg.write_text(f'url = "{srv.rotate_url}"\n' * n)
     t0 = time.perf_counter()
-    subprocess.run(["curl", "-sS", "--fail", "-K", str(cfg), "-d", f"refresh_token={RT}"],
-                   stdout=subprocess.DEVNULL, check=True, env=ENV)
+    subprocess.run(
+        ["curl", "-sS", "--fail", "-K", str(cfg), "-d", f"refresh_token={RT}"],
+        stdout=subprocess.DEVNULL,
+        check=True,
+        env=ENV,
+    )
     return time.perf_counter() - t0
 
 
@@ -190,7 +202,7 @@ conns: dict[str, int] = {}
 t_begin = time.time()
 try:
     curl_startup.extend(curl_timed(srv, 1) for _ in range(5))
-    names = list(client_cmds(srv)) + ["curl (one process, one connection)"]
+    names = [*list(client_cmds(srv)), "curl (one process, one connection)"]
     for rnd in range(REPS):
         (floor_us, fc, _) = counted(srv, lambda: floor_once(srv))
         per_call["floor (wrk -t1 -c1)"].append(floor_us)
@@ -201,7 +213,7 @@ try:
                 us, nc, rot = counted(srv, lambda: curl_once(srv))
             else:
                 cmd = client_cmds(srv)[name]
-                r, nc, rot = counted(srv, lambda: run_json(cmd))
+                r, nc, rot = counted(srv, lambda cmd=cmd: run_json(cmd))
                 us = us_of(r)
                 if "version" in r:
                     results["versions"][name] = r["version"]
@@ -238,12 +250,17 @@ try:
     for lang, cmd in get_cmd.items():
         for threads in (1, 8):
             n = max(get_calls[lang] // threads, 1000)
-            runs = [run_json(cmd + [str(n), str(threads)]) for _ in range(3)]
+            runs = [run_json([*cmd, str(n), str(threads)]) for _ in range(3)]
             if "skipped" in runs[0]:
                 gets[(lang, threads)] = None
                 continue
-            gets[(lang, threads)] = {k: [r[k] for r in runs] for k in ("ns_per_call", "cpu_ns_per_call", "calls_per_sec")}
-        log(f"get() {lang}: {[(t, statistics.median(v['ns_per_call'])) for (l, t), v in gets.items() if l == lang and v]}")
+            gets[(lang, threads)] = {
+                k: [r[k] for r in runs] for k in ("ns_per_call", "cpu_ns_per_call", "calls_per_sec")
+            }
+        log(
+            f"get() {lang}: "
+            f"{[(t, statistics.median(v['ns_per_call'])) for (lg, t), v in gets.items() if lg == lang and v]}"
+        )
 
     # 8 threads sharing one client.
     mt_cmd = {
@@ -256,11 +273,20 @@ try:
 
     # Library load + client creation, each in a fresh process.
     loads = {
-        "C (dlopen + client)": [run_json([str(BB / "bench_load"), str(RELEASE / "libxoxe.so"), srv.base]) for _ in range(15)],
-        "Python (import xoxe + Client)": [run_json([str(PY), str(ROOT / "bench/python/bench_xoxe.py"), "load", srv.base]) for _ in range(7)],
+        "C (dlopen + client)": [
+            run_json([str(BB / "bench_load"), str(RELEASE / "libxoxe.so"), srv.base]) for _ in range(15)
+        ],
+        "Python (import xoxe + Client)": [
+            run_json([str(PY), str(ROOT / "bench/python/bench_xoxe.py"), "load", srv.base]) for _ in range(7)
+        ],
         "Go (static; NewClient)": [run_json([str(BB / "goxoxe"), "load", srv.base]) for _ in range(7)],
     }
-    log("load: " + ", ".join(f"{k} {statistics.median(r['load_ms'] + r['create_ms'] for r in v):.2f} ms" for k, v in loads.items()))
+    log(
+        "load: "
+        + ", ".join(
+            f"{k} {statistics.median(r['load_ms'] + r['create_ms'] for r in v):.2f} ms" for k, v in loads.items()
+        )
+    )
 
     # RSS over 100 000 calls from C.
     rss = run_json([str(BB / "bench_xoxe"), "rss", srv.base, RT, "100000"])
@@ -273,8 +299,21 @@ finally:
 peak = None
 tf = Path(tempfile.mktemp(prefix="xoxe-time-"))
 try:
-    subprocess.run([str(ROOT / "scripts/with-fake-slack.sh"), "/usr/bin/time", "-f", "%M", "-o", str(tf),
-                    str(ROOT / "build/c/example")], check=True, env=ENV, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            str(ROOT / "scripts/with-fake-slack.sh"),
+            "/usr/bin/time",
+            "-f",
+            "%M",
+            "-o",
+            str(tf),
+            str(ROOT / "build/c/example"),
+        ],
+        check=True,
+        env=ENV,
+        capture_output=True,
+        timeout=120,
+    )
     peak = int(tf.read_text().strip().splitlines()[-1])
 except Exception as e:  # reported, not fatal
     log(f"peak RSS of the C example: {e}")
@@ -342,31 +381,77 @@ for name, v in per_call.items():
 rows.append(("**Rotator get() on a fresh token (no network)**", "", "", "", "", ""))
 for (lang, threads), g in gets.items():
     if g is None:
-        rows.append((f"{lang}, {threads} thread{'s' if threads > 1 else ''}", "n/a", "", "ns/call", "", "binding has no Rotator"))
+        rows.append(
+            (
+                f"{lang}, {threads} thread{'s' if threads > 1 else ''}",
+                "n/a",
+                "",
+                "ns/call",
+                "",
+                "binding has no Rotator",
+            )
+        )
         continue
     key = "ns_per_call" if threads == 1 else "cpu_ns_per_call"
     v = g[key]
-    note = ("wall time per call" if threads == 1 else
-            f"CPU time per call; {med(g['calls_per_sec']) / 1e6:.2f} M calls/s in all")
-    rows.append((f"{lang}, {threads} thread{'s' if threads > 1 else ''}", f"{med(v):.0f}", spread(v, "{:.0f}"),
-                 "ns/call", f"{med(v) / 1000 / floor_med:.4f}×", note))
+    note = (
+        "wall time per call"
+        if threads == 1
+        else f"CPU time per call; {med(g['calls_per_sec']) / 1e6:.2f} M calls/s in all"
+    )
+    rows.append(
+        (
+            f"{lang}, {threads} thread{'s' if threads > 1 else ''}",
+            f"{med(v):.0f}",
+            spread(v, "{:.0f}"),
+            "ns/call",
+            f"{med(v) / 1000 / floor_med:.4f}×",
+            note,
+        )
+    )
 
 rows.append(("**8 threads sharing one client (rotate)**", "", "", "", "", ""))
 for lang, v in mts.items():
-    rows.append((lang, f"{med(v):.0f}", spread(v, "{:.0f}"), "calls/s", f"{med(v) * floor_med / 1e6:.2f}×",
-                 "ratio: throughput ÷ floor's (1 connection)"))
+    rows.append(
+        (
+            lang,
+            f"{med(v):.0f}",
+            spread(v, "{:.0f}"),
+            "calls/s",
+            f"{med(v) * floor_med / 1e6:.2f}×",
+            "ratio: throughput ÷ floor's (1 connection)",
+        )
+    )
 
 rows.append(("**Library load + client creation (fresh process)**", "", "", "", "", ""))
 for name, v in loads.items():
     tot = [r["load_ms"] + r["create_ms"] for r in v]
-    rows.append((name, f"{med(tot):.2f}", spread(tot, "{:.2f}"), "ms", f"{med(tot) * 1000 / floor_med:.0f}×",
-                 f"load {med([r['load_ms'] for r in v]):.2f} ms + create {med([r['create_ms'] for r in v]):.3f} ms"))
+    rows.append(
+        (
+            name,
+            f"{med(tot):.2f}",
+            spread(tot, "{:.2f}"),
+            "ms",
+            f"{med(tot) * 1000 / floor_med:.0f}×",
+            f"load {med([r['load_ms'] for r in v]):.2f} ms + create {med([r['create_ms'] for r in v]):.3f} ms",
+        )
+    )
 
 rows.append(("**Memory (C)**", "", "", "", "", ""))
-rows.append(("peak RSS of examples/c (with-fake-slack.sh)", f"{peak}" if peak else "n/a", "", "KiB", "—", "/usr/bin/time -f %M"))
+rows.append(
+    ("peak RSS of examples/c (with-fake-slack.sh)", f"{peak}" if peak else "n/a", "", "KiB", "—", "/usr/bin/time -f %M")
+)
 growth = rss["rss_kib_end"] - rss["rss_kib_10k"]
-rows.append(("RSS growth, 10 000 → 100 000 rotations", f"{growth:+d}", "", "KiB", "—",
-             f"{rss['rss_kib_10k']} → {rss['rss_kib_end']} KiB"))
+rows.append(
+    (
+        "RSS growth, 10 000 → 100 000 rotations",
+        f"{growth:+d}",
+        "",
+        "KiB",
+        "—",
+        f"{rss['rss_kib_10k']} → {rss['rss_kib_end']} KiB",
+    )
+)
 
 
 def pf(ok: bool | None) -> str:
@@ -390,8 +475,13 @@ targets = [
 ]
 for lang, limit in (("C", 100), ("Go", 300), ("Python", 2000)):
     v = getv(lang)
-    targets.append((f"get() fresh from {lang} ≤ {limit} ns (1 thread)", "n/a" if v is None else f"{v:.0f} ns",
-                    pf(None if v is None else v <= limit)))
+    targets.append(
+        (
+            f"get() fresh from {lang} ≤ {limit} ns (1 thread)",
+            "n/a" if v is None else f"{v:.0f} ns",
+            pf(None if v is None else v <= limit),
+        )
+    )
 targets.append(("no RSS growth over 100 000 calls (≤ 64 KiB from 10k to 100k)", f"{growth:+d} KiB", pf(growth <= 64)))
 
 
@@ -403,7 +493,10 @@ def md_table(header, body):
 
 def term_table(header, body):
     widths = [max(len(str(x).replace("**", "")) for x in col) for col in zip(header, *body)]
-    fmt = lambda row: "  ".join(str(c).replace("**", "").ljust(w) for c, w in zip(row, widths))
+
+    def fmt(row):
+        return "  ".join(str(c).replace("**", "").ljust(w) for c, w in zip(row, widths))
+
     return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in body])
 
 
@@ -422,16 +515,18 @@ server_text = (
     f"{100 * s['server_cpu_us_per_req'] / s['wall_us_per_req']:.0f}% of the round trip. With two connections "
     f"(two wrk threads) it did {s['wrk_c2_rps']:.0f} requests/s ({s['wrk_c2_rps'] / s['wrk_c1_rps']:.2f}× one "
     f"connection) on the same {NCPU} cores. "
-    + ("The server is not the bottleneck of the sequential figures: it idles most of each round trip, and "
-       "more connections get more throughput."
-       if s["server_cpu_us_per_req"] < 0.6 * s["wall_us_per_req"] and s["wrk_c2_rps"] > 1.1 * s["wrk_c1_rps"]
-       else "**The server may be limiting these figures: read them with care.**")
+    + (
+        "The server is not the bottleneck of the sequential figures: it idles most of each round trip, and "
+        "more connections get more throughput."
+        if s["server_cpu_us_per_req"] < 0.6 * s["wall_us_per_req"] and s["wrk_c2_rps"] > 1.1 * s["wrk_c1_rps"]
+        else "**The server may be limiting these figures: read them with care.**"
+    )
 )
 
 findings = ROOT / "bench" / "FINDINGS.md"
 md = f"""# Benchmarks
 
-Generated by `{args.command}` (bench/run.py) on {started.strftime('%Y-%m-%d %H:%M UTC')}; do not edit by hand
+Generated by `{args.command}` (bench/run.py) on {started.strftime("%Y-%m-%d %H:%M UTC")}; do not edit by hand
 (the findings at the end come from `bench/FINDINGS.md`).
 
 - Machine: {machine}; load average at start {load_at_start[0]:.2f}, {load_at_start[1]:.2f}, {load_at_start[2]:.2f}
@@ -464,9 +559,20 @@ Generated by `{args.command}` (bench/run.py) on {started.strftime('%Y-%m-%d %H:%
 if findings.exists():
     md += "\n" + findings.read_text()
 OUT.write_text(md)
-results.update(per_call=per_call, ratios=ratios, conns=conns, gets={f"{k[0]}/{k[1]}": v for k, v in gets.items()},
-               mt=mts, loads=loads, rss=rss, peak_rss_kib=peak, versions=versions, machine=machine,
-               targets=targets, started=started.isoformat())
+results.update(
+    per_call=per_call,
+    ratios=ratios,
+    conns=conns,
+    gets={f"{k[0]}/{k[1]}": v for k, v in gets.items()},
+    mt=mts,
+    loads=loads,
+    rss=rss,
+    peak_rss_kib=peak,
+    versions=versions,
+    machine=machine,
+    targets=targets,
+    started=started.isoformat(),
+)
 (BB / "results.json").write_text(json.dumps(results, indent=1))
 print(f"wrote {OUT} and {BB / 'results.json'} ({elapsed:.0f} s)")
 missed = [t for t in targets if "MISS" in t[2]]

@@ -21,23 +21,31 @@ added = 0
 
 def kinds():
     apply = rng.random() < 0.5
-    return rng.choice([
-        {"kind": "slack_error", "error": rng.choice(["internal_error", "fatal_error", "service_unavailable", "invalid_auth", "team_added_to_org"]), "apply": apply},
-        {"kind": "ratelimited", "retry_after": rng.choice([0, 1])},
-        {"kind": "ratelimited"},
-        {"kind": "http_status", "status": rng.choice([500, 502, 503, 504, 400, 404]), "apply": apply},
-        {"kind": "empty_body", "apply": apply},
-        {"kind": "malformed_json", "apply": apply},
-        {"kind": "truncated_json", "apply": apply},
-        {"kind": "truncated_body", "apply": apply},
-        {"kind": "wrong_shape", "apply": apply},
-        {"kind": "huge_body", "bytes": 2 << 20},
-        {"kind": "slow_headers", "delay_ms": rng.choice([50, 300, 1500, 6000]), "apply": apply},
-        {"kind": "slow_body", "delay_ms": rng.choice([50, 300, 1500, 6000])},
-        {"kind": "drop_before_apply"},
-        {"kind": "drop_after_apply"},
-        {"kind": "delay", "delay_ms": rng.choice([10, 200, 1000])},
-    ])
+    return rng.choice(
+        [
+            {
+                "kind": "slack_error",
+                "error": rng.choice(
+                    ["internal_error", "fatal_error", "service_unavailable", "invalid_auth", "team_added_to_org"]
+                ),
+                "apply": apply,
+            },
+            {"kind": "ratelimited", "retry_after": rng.choice([0, 1])},
+            {"kind": "ratelimited"},
+            {"kind": "http_status", "status": rng.choice([500, 502, 503, 504, 400, 404]), "apply": apply},
+            {"kind": "empty_body", "apply": apply},
+            {"kind": "malformed_json", "apply": apply},
+            {"kind": "truncated_json", "apply": apply},
+            {"kind": "truncated_body", "apply": apply},
+            {"kind": "wrong_shape", "apply": apply},
+            {"kind": "huge_body", "bytes": 2 << 20},
+            {"kind": "slow_headers", "delay_ms": rng.choice([50, 300, 1500, 6000]), "apply": apply},
+            {"kind": "slow_body", "delay_ms": rng.choice([50, 300, 1500, 6000])},
+            {"kind": "drop_before_apply"},
+            {"kind": "drop_after_apply"},
+            {"kind": "delay", "delay_ms": rng.choice([10, 200, 1000])},
+        ]
+    )
 
 
 def stop(*_):
@@ -54,6 +62,6 @@ while True:
         with urllib.request.urlopen(req, timeout=30) as resp:
             resp.read()
         added += 1
-    except Exception as exc:  # noqa: BLE001 - the soak goes on; report at the end
+    except Exception as exc:
         print(f"fault injector: {type(exc).__name__}", file=sys.stderr)
     time.sleep(interval)

@@ -35,12 +35,17 @@ try:
     stats = json.load(open(os.path.join(out, "stats.json")))
 except (OSError, ValueError):
     stats = {}
-say(f"xoxe soak, {time.strftime('%Y-%m-%d %H:%M:%S')}: {seconds:.0f} s, C + Python + Go against one fake Slack (HTTP + HTTPS) with random faults")
+say(
+    f"xoxe soak, {time.strftime('%Y-%m-%d %H:%M:%S')}: {seconds:.0f} s, "
+    "C + Python + Go against one fake Slack (HTTP + HTTPS) with random faults"
+)
 if stats:
     reqs = sum(stats.get("requests", {}).values())
-    say(f"fake Slack: {reqs} API requests, {stats.get('rotations')} rotations, {stats.get('exchanges')} exchanges, "
+    say(
+        f"fake Slack: {reqs} API requests, {stats.get('rotations')} rotations, {stats.get('exchanges')} exchanges, "
         f"{stats.get('refreshes')} refreshes, {stats.get('faults_fired')} faults fired, "
-        f"{stats.get('refresh_token_reuses')} refresh-token reuses, {stats.get('connections')} connections")
+        f"{stats.get('refresh_token_reuses')} refresh-token reuses, {stats.get('connections')} connections"
+    )
 for lang in ("c", "python", "go"):
     say()
     rc = rcs.get(lang, "?")
@@ -64,8 +69,10 @@ for lang in ("c", "python", "go"):
         say(f"[{lang}] exit {rc}, no result")
         continue
     errs = res.get("errors", {})
-    say(f"[{lang}] exit {rc}: {res['calls']} calls, {res['ok']} ok, {sum(errs.values())} errors, "
-        f"{res.get('log_lines', 0)} log lines through the host logger")
+    say(
+        f"[{lang}] exit {rc}: {res['calls']} calls, {res['ok']} ok, {sum(errs.values())} errors, "
+        f"{res.get('log_lines', 0)} log lines through the host logger"
+    )
     for name, n in sorted(errs.items(), key=lambda kv: -kv[1]):
         say(f"    {name:32s} {n}")
     if res.get("unexpected"):
@@ -77,9 +84,11 @@ for lang in ("c", "python", "go"):
     end = samples[-1]
     peak = max(s[1] for s in samples)
     limit = warm[1] * 1.10 + slack_kb
-    say(f"    RSS: start {samples[0][1] / 1024:.1f} MB, warm-up ({warm[0]:.0f} s) {warm[1] / 1024:.1f} MB, "
+    say(
+        f"    RSS: start {samples[0][1] / 1024:.1f} MB, warm-up ({warm[0]:.0f} s) {warm[1] / 1024:.1f} MB, "
         f"end ({end[0]:.0f} s) {end[1] / 1024:.1f} MB, peak {peak / 1024:.1f} MB, limit {limit / 1024:.1f} MB "
-        f"({(end[1] - warm[1]) / warm[1] * 100:+.1f} %)")
+        f"({(end[1] - warm[1]) / warm[1] * 100:+.1f} %)"
+    )
     say("    RSS MB every sample: " + " ".join(f"{s[1] / 1024:.1f}" for s in samples))
     if end[1] > limit:
         failed.append(f"{lang}: RSS grew from {warm[1] / 1024:.1f} MB to {end[1] / 1024:.1f} MB after warm-up")

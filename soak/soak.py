@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 import xoxe
 from xoxe import Secret
@@ -50,7 +50,7 @@ def rss_kb() -> int:
         return int(f.read().split()[1]) * PAGE // 1024
 
 
-def control(path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+def control(path: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body if body is not None else {}).encode()
     req = urllib.request.Request(READY["control_url"] + path, data=data, method="POST")
     req.add_header("Content-Type", "application/json")
@@ -58,7 +58,7 @@ def control(path: str, body: Optional[Dict[str, Any]] = None) -> Any:
         return json.loads(resp.read())
 
 
-def record(ok: bool, exc: Optional[BaseException] = None, *, expect_usage: bool = False) -> None:
+def record(ok: bool, exc: BaseException | None = None, *, expect_usage: bool = False) -> None:
     global calls, oks
     with lock:
         calls += 1
@@ -80,7 +80,7 @@ def record(ok: bool, exc: Optional[BaseException] = None, *, expect_usage: bool 
 def attempt(fn: Callable[[], Any], *, expect_usage: bool = False) -> Any:
     try:
         r = fn()
-    except Exception as exc:  # noqa: BLE001 - classified in record()
+    except Exception as exc:
         record(False, exc, expect_usage=expect_usage)
         return None
     record(True)
@@ -100,15 +100,15 @@ class Worker:
         self.rng = random.Random(n)
         https = n % 2 == 1 and CA is not None and READY.get("tls_base_url")
         url = READY["tls_base_url"] if https else READY["base_url"]
-        kw: Dict[str, Any] = {"ca_bundle": CA} if https else {}
+        kw: dict[str, Any] = {"ca_bundle": CA} if https else {}
         self.client = xoxe.Client(url, timeout=5, connect_timeout=2, max_ratelimit_retries=1, max_retry_wait=1, **kw)
         # A second client with a small response limit (huge_body answers are refused).
         self.small = xoxe.Client(url, timeout=5, max_response_bytes=1 << 20, max_ratelimit_retries=0, **kw)
-        self.refresh: Optional[Secret] = None
-        self.access: Optional[Secret] = None
-        self.app: Optional[Dict[str, Any]] = None
-        self.rotator: Optional[xoxe.Rotator] = None
-        self.store: Optional[xoxe.Store] = None
+        self.refresh: Secret | None = None
+        self.access: Secret | None = None
+        self.app: dict[str, Any] | None = None
+        self.rotator: xoxe.Rotator | None = None
+        self.store: xoxe.Store | None = None
         self.tmp = tempfile.mkdtemp(prefix="xoxe-soak-py-")
         self.rotator_uses = 0
 
@@ -122,7 +122,7 @@ class Worker:
             self.new_chain()
         for _ in range(3):
             cl = self.small if self.rng.random() < 0.2 else self.client
-            pair = attempt(lambda: cl.tooling_tokens_rotate(self.refresh))
+            pair = attempt(lambda cl=cl: cl.tooling_tokens_rotate(self.refresh))
             if pair is None:
                 self.refresh = None  # maybe spent: start a new chain next time
                 return
@@ -131,7 +131,11 @@ class Worker:
     def op_exchange_refresh(self) -> None:
         if self.app is None:
             self.app = control("apps", {"rotation_enabled": True})
-        legacy = Secret(control("legacy_tokens", {"client_id": self.app["client_id"], "kind": self.rng.choice(["bot", "user"])})["token"])
+        legacy = Secret(
+            control("legacy_tokens", {"client_id": self.app["client_id"], "kind": self.rng.choice(["bot", "user"])})[
+                "token"
+            ]
+        )
         cid, secret = self.app["client_id"], Secret(self.app["client_secret"])
         tok = attempt(lambda: self.client.oauth_v2_exchange(cid, secret, legacy))
         if tok is None:
@@ -146,7 +150,11 @@ class Worker:
         tok = self.access if self.access is not None else Secret("xoxe.xoxp-1-notatoken")
         attempt(lambda: self.client.auth_test(tok))
         attempt(lambda: self.client.call("auth.test", tok))
-        attempt(lambda: self.small.call("apps.manifest.validate", tok, {"manifest": json.dumps({"display_information": {"name": "soak"}})}))
+        attempt(
+            lambda: self.small.call(
+                "apps.manifest.validate", tok, {"manifest": json.dumps({"display_information": {"name": "soak"}})}
+            )
+        )
         attempt(lambda: self.client.call("no.such.method", tok, {"a": "b"}))
 
     def op_rotator(self) -> None:
@@ -165,7 +173,7 @@ class Worker:
         for _ in range(500):
             try:
                 get()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 record(False, exc)
                 if isinstance(exc, xoxe.ChainDeadError) or self.rng.random() < 0.3:
                     self.close_rotator()
@@ -189,7 +197,9 @@ class Worker:
         attempt(lambda: xoxe.Client("http://example.com/api/"), expect_usage=True)  # insecure
         attempt(lambda: xoxe.Client(READY["base_url"], ca_bundle="/nonexistent/ca.pem"), expect_usage=True)
         attempt(lambda: self.client.call("", None), expect_usage=True)
-        attempt(lambda: xoxe.FileStore(os.path.join(self.tmp, "empty.json")).init("", overwrite=True), expect_usage=True)
+        attempt(
+            lambda: xoxe.FileStore(os.path.join(self.tmp, "empty.json")).init("", overwrite=True), expect_usage=True
+        )
 
     def run(self) -> None:
         ops = [self.op_rotate, self.op_exchange_refresh, self.op_auth_and_call, self.op_rotator, self.op_errors]
@@ -197,7 +207,7 @@ class Worker:
         while time.monotonic() < deadline:
             try:
                 ops[i % len(ops)]()
-            except Exception as exc:  # noqa: BLE001 - e.g. the control interface
+            except Exception as exc:
                 record(False, exc)
             i += 1
         self.close_rotator()
@@ -235,8 +245,14 @@ def main() -> int:
         t.join()
     if hasattr(xoxe, "disable_logging"):
         xoxe.disable_logging()
-    result = {"lang": "python", "calls": calls, "ok": oks, "errors": dict(errors),
-              "unexpected": dict(unexpected), "log_lines": log_lines}
+    result = {
+        "lang": "python",
+        "calls": calls,
+        "ok": oks,
+        "errors": dict(errors),
+        "unexpected": dict(unexpected),
+        "log_lines": log_lines,
+    }
     with open(os.path.join(OUT, "soak-python.json"), "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
     print(f"python: {calls} calls, {sum(errors.values())} errors, {sum(unexpected.values())} unexpected")

@@ -1,7 +1,8 @@
 """slack_sdk WebClient.tooling_tokens_rotate, for `make bench`.
 
-    bench_slack_sdk.py BASE RT CALLS WARMUP   prints {"us_per_call": …, "version": …}
+bench_slack_sdk.py BASE RT CALLS WARMUP   prints {"us_per_call": …, "version": …}
 """
+
 import json
 import sys
 import time

@@ -1,10 +1,11 @@
 """xoxe from Python, for `make bench` (bench/run.py drives it; prints one JSON line).
 
-    bench_xoxe.py rotate BASE RT CALLS WARMUP   sequential tooling_tokens_rotate calls
-    bench_xoxe.py get BASE RT CALLS THREADS      Rotator.get() on a fresh token
-    bench_xoxe.py mt BASE RT CALLS THREADS       THREADS threads sharing one Client
-    bench_xoxe.py load BASE                      import xoxe + Client() (fresh process)
+bench_xoxe.py rotate BASE RT CALLS WARMUP   sequential tooling_tokens_rotate calls
+bench_xoxe.py get BASE RT CALLS THREADS      Rotator.get() on a fresh token
+bench_xoxe.py mt BASE RT CALLS THREADS       THREADS threads sharing one Client
+bench_xoxe.py load BASE                      import xoxe + Client() (fresh process)
 """
+
 import json
 import sys
 import threading
@@ -69,8 +70,11 @@ elif mode == "get":
     run_threads(loop, 1)  # warm-up
     wall, cpu = run_threads(loop, n)
     total = calls * n
-    print(json.dumps({"ns_per_call": wall * 1e9 / total, "cpu_ns_per_call": cpu * 1e9 / total,
-                      "calls_per_sec": total / wall}))
+    print(
+        json.dumps(
+            {"ns_per_call": wall * 1e9 / total, "cpu_ns_per_call": cpu * 1e9 / total, "calls_per_sec": total / wall}
+        )
+    )
 elif mode == "mt":
     rotate = client.tooling_tokens_rotate
 

@@ -15,7 +15,8 @@ TEST_TARGETS += test-go
 LOG_CHECKED_SUITES += test-go
 DEMO_TARGETS += demo-go
 
-.PHONY: go-toolchain go-vet go-example test-go demo-go
+.PHONY: go-toolchain go-vet lint-go go-example test-go demo-go
+LINT_TARGETS += lint-go
 
 go-toolchain:
 	@if [ -z "$(GO)" ] || ! "$(GO)" version >/dev/null 2>&1; then \
@@ -23,13 +24,18 @@ go-toolchain:
 	fi
 	@"$(GO)" version
 
-# go vet and a gofmt check over the package and the example.
-go-vet: go-toolchain build
-	cd $(GO_PKG_DIR) && $(GO_ENV) "$(GO)" vet ./...
-	cd $(GO_EXAMPLE_DIR) && $(GO_ENV) "$(GO)" vet ./...
-	@unformatted=$$("$$(dirname "$(GO)")/gofmt" -l $(GO_PKG_DIR) $(GO_EXAMPLE_DIR)); \
+# gofmt, go vet and staticcheck over every Go module in the repository (make
+# lint). Vetting compiles the cgo preamble against include/xoxe.h; nothing is linked.
+GO_MODULES := $(patsubst %/go.mod,%,$(shell git ls-files '*go.mod'))
+lint-go: go-toolchain lint-tools
+	@unformatted=$$("$$(dirname "$(GO)")/gofmt" -l $(GO_MODULES)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	  echo "gofmt: clean"
+	@for m in $(GO_MODULES); do echo "go vet + staticcheck: $$m"; \
+	  (cd $$m && $(GO_ENV) "$(GO)" vet ./... && $(GO_ENV) $(LINT_TOOLS)/staticcheck ./...) || exit 1; done
+
+# make test keeps vetting before it runs the Go tests.
+go-vet: lint-go
 
 go-example: go-toolchain build
 	@mkdir -p $(GO_BUILD)

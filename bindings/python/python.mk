@@ -52,3 +52,11 @@ demo-python: build python-venv
 # A rotator keeping a 5-second token fresh across several rotations.
 demo-python-keep-fresh: build python-venv
 	PYTHONPATH=$(PY_SRC)/src XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh $(PY) examples/python/keep_fresh.py
+
+# Ruff (lint and format) over every Python file in the repository (ruff.toml),
+# and mypy --strict over the package.
+LINT_TARGETS += lint-python
+.PHONY: lint-python
+lint-python: lint-tools
+	cd $(ROOT) && $(LINT_TOOLS)/ruff check . && $(LINT_TOOLS)/ruff format --check .
+	cd $(PY_SRC) && $(LINT_TOOLS)/mypy --strict src

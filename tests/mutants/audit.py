@@ -23,9 +23,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ class Mutant:
     name: str
     promise: str
     file: str
-    edits: Tuple[Tuple[str, str], ...]
+    edits: tuple[tuple[str, str], ...]
 
 
 MUTANTS: Sequence[Mutant] = (
@@ -110,7 +110,12 @@ MUTANTS: Sequence[Mutant] = (
         "M11",
         "a rotated pair whose save failed is never handed out",
         "src/rotator.rs",
-        (("            self.keep_unsaved(pair);\n            return Err(e);\n", "            return Ok(self.adopt(pair));\n"),),
+        (
+            (
+                "            self.keep_unsaved(pair);\n            return Err(e);\n",
+                "            return Ok(self.adopt(pair));\n",
+            ),
+        ),
     ),
     Mutant(
         "M13",
@@ -123,7 +128,10 @@ MUTANTS: Sequence[Mutant] = (
         "expiry comes from the local send time plus the lifetime, not Slack's clock",
         "src/rotator.rs",
         (
-            ("            expires_at: sent_at + next.lifetime,\n", "            expires_at: next.expires_at + 0 * sent_at,\n"),
+            (
+                "            expires_at: sent_at + next.lifetime,\n",
+                "            expires_at: next.expires_at + 0 * sent_at,\n",
+            ),
             (
                 "..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), 0)",
                 "..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), t.exp)",
@@ -155,7 +163,7 @@ MUTANTS: Sequence[Mutant] = (
 MUTANTS = tuple(m for m in MUTANTS if m.edits)
 
 
-def run(cmd: List[str], cwd: Path, env: Dict[str, str], log: Path) -> bool:
+def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> bool:
     with log.open("ab") as out:
         out.write(("\n$ " + " ".join(cmd) + "\n").encode())
         out.flush()
@@ -166,14 +174,31 @@ def lib_stamp(release: Path) -> str:
     return hashlib.sha256((release / "libxoxe.a").read_bytes()).hexdigest()[:16]
 
 
-def suites(tree: Path, target: Path, issued: Path) -> Dict[str, List[Tuple[List[str], Path]]]:
+def suites(tree: Path, target: Path, issued: Path) -> dict[str, list[tuple[list[str], Path]]]:
     release = target / "release"
     return {
         "rust": [(["cargo", "test", "--workspace", "--locked"], tree)],
-        "c": [(["make", "--no-print-directory", "-C", "tests/c", "build", "run",
-                f"BUILD={target}/c-tests", f"RELEASE={release}"], tree)],
-        "python": [([str(ROOT / "build/python/venv/bin/python"), "-m", "pytest", "-q", "-x", "tests"],
-                    tree / "bindings/python")],
+        "c": [
+            (
+                [
+                    "make",
+                    "--no-print-directory",
+                    "-C",
+                    "tests/c",
+                    "build",
+                    "run",
+                    f"BUILD={target}/c-tests",
+                    f"RELEASE={release}",
+                ],
+                tree,
+            )
+        ],
+        "python": [
+            (
+                [str(ROOT / "build/python/venv/bin/python"), "-m", "pytest", "-q", "-x", "tests"],
+                tree / "bindings/python",
+            )
+        ],
         "go": [(["go", "test", "-count=1", "./..."], tree / "bindings/go")],
     }
 
@@ -193,16 +218,25 @@ def main() -> int:
     if tree.exists():
         shutil.rmtree(tree)
     # The sources only: no build output, no git, no fuzz corpora (the target lives beside).
-    shutil.copytree(ROOT, tree, symlinks=True,
-                    ignore=shutil.ignore_patterns("build", "target", ".git", "corpus", "__pycache__"))
+    shutil.copytree(
+        ROOT, tree, symlinks=True, ignore=shutil.ignore_patterns("build", "target", ".git", "corpus", "__pycache__")
+    )
     issued = scratch / "issued-tokens.txt"
-    env = dict(os.environ, CARGO_TARGET_DIR=str(target), XOXE_LOG="debug", XOXE_ISSUED_TOKENS=str(issued),
-               XOXE_LIBRARY=str(target / "release/libxoxe.so"), XOXE_FAKE_SLACK=str(target / "release/fake-slack"),
-               PYTHONPATH=str(tree / "bindings/python/src"), CGO_ENABLED="1", GOFLAGS="-mod=mod")
+    env = dict(
+        os.environ,
+        CARGO_TARGET_DIR=str(target),
+        XOXE_LOG="debug",
+        XOXE_ISSUED_TOKENS=str(issued),
+        XOXE_LIBRARY=str(target / "release/libxoxe.so"),
+        XOXE_FAKE_SLACK=str(target / "release/fake-slack"),
+        PYTHONPATH=str(tree / "bindings/python/src"),
+        CGO_ENABLED="1",
+        GOFLAGS="-mod=mod",
+    )
     env.pop("XOXE_TEST_LOGS", None)
     commands = suites(tree, target, issued)
 
-    def attempt(name: str) -> Dict[str, str]:
+    def attempt(name: str) -> dict[str, str]:
         log = logs / f"{name}.log"
         log.write_bytes(b"")
         issued.write_bytes(b"")
@@ -214,8 +248,11 @@ def main() -> int:
             suite_log = logs / f"{name}-{s}.log"
             suite_log.write_bytes(b"")
             ok = all(run(cmd, cwd, env, suite_log) for cmd, cwd in commands[s])
-            scan = subprocess.run([str(ROOT / "scripts/secret-scan.sh"), str(issued), str(logs)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            scan = subprocess.run(
+                [str(ROOT / "scripts/secret-scan.sh"), str(issued), str(logs)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ).returncode
             result[s] = "passed" if ok and scan == 0 else ("caught by the secret scan" if ok else "caught")
             for f in logs.glob(f"{name}-*.log"):
                 f.unlink()  # keep later scans to this mutant's own logs
@@ -235,8 +272,9 @@ def main() -> int:
         text = original
         for old, new in m.edits:
             if text.count(old) != 1:
-                print(f"{m.name}: the code it mutates changed ({m.file}); update tests/mutants/audit.py",
-                      file=sys.stderr)
+                print(
+                    f"{m.name}: the code it mutates changed ({m.file}); update tests/mutants/audit.py", file=sys.stderr
+                )
                 return 1
             text = text.replace(old, new)
         path.write_text(text)
@@ -248,11 +286,11 @@ def main() -> int:
         verdict = "SURVIVED" if "passed" in result.values() else "caught"
         rows.append((m, result, verdict))
         print(f"{m.name}: {verdict} {result} ({time.time() - start:.0f} s)", flush=True)
-    lines = ["| mutant | promise | " + " | ".join(chosen) + " | verdict |",
-             "|---|---|" + "---|" * len(chosen) + "---|"]
+    lines = ["| mutant | promise | " + " | ".join(chosen) + " | verdict |", "|---|---|" + "---|" * len(chosen) + "---|"]
     for m, result, verdict in rows:
-        lines.append(f"| {m.name} (`{m.file}`) | {m.promise} | " + " | ".join(result[s] for s in chosen)
-                     + f" | {verdict} |")
+        lines.append(
+            f"| {m.name} (`{m.file}`) | {m.promise} | " + " | ".join(result[s] for s in chosen) + f" | {verdict} |"
+        )
     table = "\n".join(lines)
     print(table)
     if args.markdown:
