@@ -1,4 +1,4 @@
-# Benchmarks (issue 6): included by the top-level Makefile, which wires `make bench`
+# Benchmarks: included by the top-level Makefile, which wires `make bench`
 # to `bench-run`. Uses ROOT, RELEASE and BUILD from it. Not part of `make test`.
 #
 # Installs what it compares against: wrk and GNU time (Debian), slack_sdk (PyPI, pinned

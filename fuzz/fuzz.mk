@@ -1,4 +1,4 @@
-# Fuzzing (issue 7): `make fuzz` runs every cargo-fuzz target for FUZZ_SECONDS
+# Fuzzing: `make fuzz` runs every cargo-fuzz target for FUZZ_SECONDS
 # (default 300) each; `make fuzz-short` for 30 s each (part of `make test`).
 # Each writes `fuzz <target>: N executions in S s, 0 crashes` per target to
 # $(BUILD)/fuzz-summary.txt; a crash fails the target and keeps its reproducer in

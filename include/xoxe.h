@@ -7,9 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Longest token a rotator writes; its token buffers must hold this plus the NUL.
-#define XOXE_MAX_TOKEN_LEN 8192
-
 // The ABI version this header describes. Bindings compare it with
 // `xoxe_abi_version()` when they load the library and refuse a mismatch.
 #define XOXE_ABI_VERSION 1
@@ -22,6 +19,10 @@
 
 // Patch version of the xoxe release this header belongs to.
 #define XOXE_VERSION_PATCH 0
+
+// Longest token, id or secret xoxe accepts or hands out: a buffer of this many
+// bytes plus one holds any token with its NUL.
+#define XOXE_MAX_TOKEN_LEN 8192
 
 // Every outcome of an xoxe call: `XOXE_STATUS_OK` (0) or an error. Numbers are
 // stable and never reused; `xoxe_status_name` gives each one's snake_case name
@@ -332,6 +333,35 @@ typedef struct {
   const char *response_json;
 } xoxe_error_info;
 
+// Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
+// the stored generation is not the expected one (compare-and-swap lost); any
+// negative number is a failure. Called from whichever thread runs the rotator;
+// `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
+// which takes no lock), so the callbacks must be thread-safe.
+typedef struct {
+  // Passed to every callback.
+  void *user_data;
+  // Copies the stored document into `value` with `xoxe_store_value_set`; leaves it
+  // untouched when nothing is stored yet. Required.
+  int32_t (*load)(void *user_data,
+                  xoxe_store_value *value);
+  // Stores `document` (JSON, NUL-terminated, a secret: keep it safe) with
+  // generation `new_generation` if the stored generation equals
+  // `expected_generation` (or, when `expected_present` is false, if nothing is
+  // stored). Returns 0 stored, 1 conflict. Must be durable before returning. Required.
+  int32_t (*save)(void *user_data,
+                  bool expected_present,
+                  uint64_t expected_generation,
+                  uint64_t new_generation,
+                  const char *document);
+  // Takes an exclusive lock spanning every process of the fleet. Optional (NULL).
+  int32_t (*lock)(void *user_data);
+  // Releases the lock taken by `lock`. Optional (NULL), required with `lock`.
+  void (*unlock)(void *user_data);
+  // Called once when the store is freed, to release `user_data`. Optional (NULL).
+  void (*release)(void *user_data);
+} xoxe_store_callbacks;
+
 // A rotated app configuration token pair (`tooling.tokens.rotate`).
 typedef struct {
   // The new config access token (`xoxe.xoxp-…`). Secret.
@@ -435,35 +465,6 @@ typedef struct {
   // Timeout of the rotation call itself (default: the client's call timeout).
   uint32_t call_timeout_ms;
 } xoxe_rotator_options;
-
-// Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
-// the stored generation is not the expected one (compare-and-swap lost); any
-// negative number is a failure. Called from whichever thread runs the rotator;
-// `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
-// which takes no lock), so the callbacks must be thread-safe.
-typedef struct {
-  // Passed to every callback.
-  void *user_data;
-  // Copies the stored document into `value` with `xoxe_store_value_set`; leaves it
-  // untouched when nothing is stored yet. Required.
-  int32_t (*load)(void *user_data,
-                  xoxe_store_value *value);
-  // Stores `document` (JSON, NUL-terminated, a secret: keep it safe) with
-  // generation `new_generation` if the stored generation equals
-  // `expected_generation` (or, when `expected_present` is false, if nothing is
-  // stored). Returns 0 stored, 1 conflict. Must be durable before returning. Required.
-  int32_t (*save)(void *user_data,
-                  bool expected_present,
-                  uint64_t expected_generation,
-                  uint64_t new_generation,
-                  const char *document);
-  // Takes an exclusive lock spanning every process of the fleet. Optional (NULL).
-  int32_t (*lock)(void *user_data);
-  // Releases the lock taken by `lock`. Optional (NULL), required with `lock`.
-  void (*unlock)(void *user_data);
-  // Called once when the store is freed, to release `user_data`. Optional (NULL).
-  void (*release)(void *user_data);
-} xoxe_store_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -573,6 +574,27 @@ const xoxe_error_info *xoxe_error_get_info(const xoxe_error *error);
 // # Safety
 // `error` is NULL or a live handle from this library, freed at most once.
 void xoxe_error_free(xoxe_error *error);
+
+// Creates a store kept by the host through `callbacks` (copied; see
+// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
+// callbacks may be called from any thread that uses a rotator on this store,
+// until the store and every rotator using it are freed; then `release` runs once.
+// If this function fails, `release` is not called: `user_data` stays the caller's.
+//
+// # Safety
+// `callbacks` points to a valid struct whose functions honour its contract.
+xoxe_status xoxe_store_foreign_new(const xoxe_store_callbacks *callbacks,
+                                   const char *name,
+                                   xoxe_store **out,
+                                   xoxe_error **error_out);
+
+// For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
+// into `value`. Does nothing if either is NULL.
+//
+// # Safety
+// `value` is the pointer the callback received; `document` is NUL-terminated.
+void xoxe_store_value_set(xoxe_store_value *value,
+                          const char *document);
 
 // Sends xoxe's log lines (requests, retries, rotations, store events) to
 // `callback(user_data, level, message)` for every level up to `max_level` (a
@@ -812,27 +834,6 @@ xoxe_status xoxe_store_file_new(const char *path,
                                 uint32_t lock_timeout_ms,
                                 xoxe_store **out,
                                 xoxe_error **error_out);
-
-// Creates a store kept by the host through `callbacks` (copied; see
-// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
-// callbacks may be called from any thread that uses a rotator on this store,
-// until the store and every rotator using it are freed; then `release` runs once.
-// If this function fails, `release` is not called: `user_data` stays the caller's.
-//
-// # Safety
-// `callbacks` points to a valid struct whose functions honour its contract.
-xoxe_status xoxe_store_foreign_new(const xoxe_store_callbacks *callbacks,
-                                   const char *name,
-                                   xoxe_store **out,
-                                   xoxe_error **error_out);
-
-// For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
-// into `value`. Does nothing if either is NULL.
-//
-// # Safety
-// `value` is the pointer the callback received; `document` is NUL-terminated.
-void xoxe_store_value_set(xoxe_store_value *value,
-                          const char *document);
 
 // Starts a chain in an empty store: `refresh_token` (required) and, if known, the
 // access token in use (`access_token`, may be NULL) with its expiry

@@ -2,7 +2,7 @@
 # Usage: scripts/lint-tools.sh TOOLS_DIR
 # Installs the linters `make lint` runs, pinned, into TOOLS_DIR (kept between
 # runs): ruff and mypy in a venv, staticcheck from the Go module proxy, and
-# shellcheck from Debian. rustfmt and clippy come with the Rust toolchain.
+# Debian's shellcheck. rustfmt and clippy come with the Rust toolchain.
 set -euo pipefail
 tools=$1
 ruff_version=0.17.5

@@ -13,4 +13,7 @@ if [ -n "$hits" ]; then
   echo "secret scan: FAILED — a full token appears in: $hits"
   exit 1
 fi
-echo "secret scan: $count issued secrets, 0 found in $(ls "$logs" | wc -l) logs"
+# What ls would list (no dot files), counted without parsing its output.
+shopt -s nullglob
+entries=("$logs"/*)
+echo "secret scan: $count issued secrets, 0 found in ${#entries[@]} logs"

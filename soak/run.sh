@@ -12,6 +12,7 @@ export SOAK_SECONDS=${SOAK_SECONDS:-600}
 export XOXE_LIBRARY=${XOXE_LIBRARY:-$root/target/release/libxoxe.so}
 rm -rf "$out"; mkdir -p "$out/logs"; logs=$out/logs
 pids=()
+# shellcheck disable=SC2317  # false positive: called by the EXIT trap (shellcheck 0.9 misses it)
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
 

@@ -8,6 +8,7 @@
 use crate::base_url::BaseUrl;
 use crate::error::{Error, Result};
 use crate::log::xlog;
+use crate::outcome::{settle, Reach};
 use crate::response::{self, Envelope};
 use crate::status::Status;
 use std::path::PathBuf;
@@ -263,14 +264,14 @@ impl Client {
         err.http_status = Some(http_status);
         err.warnings = warnings;
         err.retry_after = retry_after;
-        if !ok {
+        let reach = if ok {
+            Reach::Unexplained { http_status }
+        } else {
             err.slack_error = Some(code);
             err.response_json = Some(String::from_utf8_lossy(&body).into_owned());
-        }
-        if call.spends_token && (status.may_have_applied() || (status == Status::HttpStatus && http_status >= 500)) {
-            return Err(err.into_outcome_unknown());
-        }
-        Err(err)
+            Reach::Refused { status }
+        };
+        Err(settle(call, err, reach))
     }
 
     /// A body that is not a Slack JSON envelope (HTML error page, garbage, truncated).
@@ -288,12 +289,7 @@ impl Client {
         if status == Status::Ratelimited {
             err.slack_error = Some("ratelimited".into());
         }
-        let applied_maybe = (200..300).contains(&http_status) || http_status >= 500;
-        if call.spends_token && applied_maybe {
-            err.into_outcome_unknown()
-        } else {
-            err
-        }
+        settle(call, err, Reach::Unexplained { http_status })
     }
 }
 
@@ -370,8 +366,8 @@ fn authorization(auth: Auth<'_>) -> Option<Zeroizing<String>> {
     }
 }
 
-/// Maps a ureq failure to a status. For token-spending calls, anything that could
-/// have happened after the request left this machine becomes `OutcomeUnknown`.
+/// Maps a ureq failure to a status, and to how far the request got (see
+/// [`settle`]: anything after it left this machine may have been applied).
 fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
     use ureq::Timeout as T;
     let method = call.method;
@@ -425,12 +421,8 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
         ),
         other => (Status::Network, false, format!("{method}: {other}")),
     };
-    let err = Error::new(status, message);
-    if call.spends_token && !before_send {
-        err.into_outcome_unknown()
-    } else {
-        err
-    }
+    let reach = if before_send { Reach::NotSent } else { Reach::NoAnswer };
+    settle(call, Error::new(status, message), reach)
 }
 
 /// How long a looked-up address list is reused.

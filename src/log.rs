@@ -1,12 +1,12 @@
-//! Optional logging to a host callback (or, with `XOXE_LOG=debug|info|warn|error`
-//! in the environment, to standard error): off by default, one logger per process.
+//! Optional logging to a sink the host installs (a closure; the C ABI wraps its
+//! callback in one) or, with `XOXE_LOG=debug|info|warn|error` in the environment,
+//! to standard error: off by default, one logger per process.
 //!
 //! Messages are built from redacted values only, and are scrubbed once more just
-//! before they leave Rust: anything shaped like a Slack token is replaced by its
-//! redaction. Installing a new logger waits for calls into the old one to finish,
-//! so once `set_logger` returns the old callback is never called again.
+//! before they leave the core: anything shaped like a Slack token is replaced by
+//! its redaction. Installing a new logger waits for calls into the old one to
+//! finish, so once `set_logger` returns the old sink is never called again.
 
-use std::ffi::{c_char, c_void, CString};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::RwLock;
 
@@ -24,37 +24,45 @@ pub enum LogLevel {
     Debug = 4,
 }
 
-/// The host's log function: `level` is a `LogLevel`, `message` is valid only during the call.
-pub type LogCallback = unsafe extern "C" fn(user_data: *mut c_void, level: u32, message: *const c_char);
+impl LogLevel {
+    /// The level numbered `n` (1 = error … 4 = debug); larger numbers are debug,
+    /// 0 is none.
+    pub fn from_number(n: u32) -> Option<LogLevel> {
+        match n {
+            0 => None,
+            1 => Some(LogLevel::Error),
+            2 => Some(LogLevel::Warn),
+            3 => Some(LogLevel::Info),
+            _ => Some(LogLevel::Debug),
+        }
+    }
+}
+
+/// Where log lines go: called with each line's level and its text (no NUL, no
+/// secret), from any thread, possibly concurrently.
+pub type LogSink = Box<dyn Fn(LogLevel, &str) + Send + Sync>;
 
 enum Logger {
-    /// The host's callback.
-    Host {
-        callback: LogCallback,
-        user_data: *mut c_void,
-    },
+    /// The host's sink.
+    Host(LogSink),
     /// Lines to standard error, installed by `XOXE_LOG`.
     Stderr,
 }
-
-// SAFETY: the host promises (xoxe_set_logger's contract) that the callback and its
-// user_data may be used from any thread.
-unsafe impl Send for Logger {}
-unsafe impl Sync for Logger {}
 
 /// 0 = off; otherwise the most verbose level passed to the logger. Checked before
 /// any formatting so disabled logging costs one atomic load.
 static MAX_LEVEL: AtomicU32 = AtomicU32::new(0);
 static LOGGER: RwLock<Option<Logger>> = RwLock::new(None);
 
-/// Installs (or, with `None`, removes) the process's logger.
-pub fn set_logger(callback: Option<LogCallback>, user_data: *mut c_void, max_level: u32) {
+/// Installs (or, with `None`, removes) the process's logger, passing it every line
+/// up to `max_level` (`None`: no line at all). When this returns, the previous
+/// sink is no longer running and will not be called again.
+pub fn set_logger(sink: Option<LogSink>, max_level: Option<LogLevel>) {
     let mut slot = LOGGER.write().unwrap_or_else(|e| e.into_inner());
-    *slot = callback.map(|callback| Logger::Host { callback, user_data });
-    let level = if slot.is_some() {
-        max_level.min(LogLevel::Debug as u32)
-    } else {
-        0
+    *slot = sink.map(Logger::Host);
+    let level = match (&*slot, max_level) {
+        (Some(_), Some(level)) => level as u32,
+        _ => 0,
     };
     MAX_LEVEL.store(level, Ordering::Release);
 }
@@ -69,18 +77,14 @@ pub fn emit(level: LogLevel, message: std::fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }
-    let text = scrub(&message.to_string());
-    let Ok(text) = CString::new(text.replace('\0', " ")) else {
-        return;
-    };
+    let text = scrub(&message.to_string()).replace('\0', " ");
     let slot = LOGGER.read().unwrap_or_else(|e| e.into_inner());
     match slot.as_ref() {
-        // SAFETY: the host's callback per its contract; `text` outlives the call.
-        Some(Logger::Host { callback, user_data }) => unsafe { callback(*user_data, level as u32, text.as_ptr()) },
+        Some(Logger::Host(sink)) => sink(level, &text),
         Some(Logger::Stderr) => {
             use std::io::Write;
             let name = ["", "error", "warn", "info", "debug"][level as usize];
-            let _ = writeln!(std::io::stderr().lock(), "[xoxe {name}] {}", text.to_string_lossy());
+            let _ = writeln!(std::io::stderr().lock(), "[xoxe {name}] {text}");
         }
         None => {}
     }

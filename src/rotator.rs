@@ -54,6 +54,26 @@ pub struct AppCredentials {
     pub client_secret: Secret,
 }
 
+/// How a chain is renewed: the chain kind, with the app credentials an OAuth chain
+/// needs (so an OAuth chain without them cannot be expressed).
+#[derive(Clone, Debug)]
+pub enum Renewal {
+    /// `tooling.tokens.rotate` (app configuration tokens).
+    Config,
+    /// `oauth.v2.access` with `grant_type=refresh_token`, as this app.
+    Oauth(AppCredentials),
+}
+
+impl Renewal {
+    /// The chain kind this renews.
+    pub fn kind(&self) -> ChainKind {
+        match self {
+            Renewal::Config => ChainKind::Config,
+            Renewal::Oauth(_) => ChainKind::Oauth,
+        }
+    }
+}
+
 /// A valid access token, as handed out by [`Rotator::get`].
 #[derive(Clone, Debug)]
 pub struct AccessToken {
@@ -74,12 +94,18 @@ struct Cached {
     rotate_at: i64,
 }
 
+impl Cached {
+    /// Whether the token may be handed out at `now` without rotating.
+    fn is_fresh(&self, now: i64) -> bool {
+        now < self.rotate_at
+    }
+}
+
 /// Keeps one chain fresh. `Send + Sync`: share it among threads.
 pub struct Rotator {
     client: Arc<Client>,
     store: Arc<dyn Store>,
-    kind: ChainKind,
-    app: Option<AppCredentials>,
+    renewal: Renewal,
     options: RotatorOptions,
     cache: RwLock<Option<Cached>>,
     /// A rotated pair whose save failed: the only valid one at Slack, kept here
@@ -95,7 +121,7 @@ pub struct Rotator {
 impl std::fmt::Debug for Rotator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rotator")
-            .field("kind", &self.kind)
+            .field("kind", &self.renewal.kind())
             .field("store", &self.store.describe())
             .finish()
     }
@@ -117,26 +143,40 @@ fn random_u64() -> u64 {
 impl Rotator {
     /// A rotator for a config-token chain (`tooling.tokens.rotate`).
     pub fn config(client: Arc<Client>, store: Arc<dyn Store>, options: RotatorOptions) -> Rotator {
-        Rotator::new(client, store, ChainKind::Config, None, options)
+        Rotator::build(client, store, Renewal::Config, options)
     }
 
-    /// A rotator for a bot/user chain (`oauth.v2.access` refresh grant).
-    pub fn oauth(client: Arc<Client>, store: Arc<dyn Store>, app: AppCredentials, options: RotatorOptions) -> Rotator {
-        Rotator::new(client, store, ChainKind::Oauth, Some(app), options)
-    }
-
-    fn new(
+    /// A rotator for a bot/user chain (`oauth.v2.access` refresh grant). Fails with
+    /// `InvalidArgument` when the client id or secret could not be sent.
+    pub fn oauth(
         client: Arc<Client>,
         store: Arc<dyn Store>,
-        kind: ChainKind,
-        app: Option<AppCredentials>,
+        app: AppCredentials,
         options: RotatorOptions,
-    ) -> Rotator {
+    ) -> Result<Rotator> {
+        Rotator::new(client, store, Renewal::Oauth(app), options)
+    }
+
+    /// A rotator renewing its chain as `renewal` says, after checking the app
+    /// credentials an OAuth chain carries.
+    pub fn new(
+        client: Arc<Client>,
+        store: Arc<dyn Store>,
+        renewal: Renewal,
+        options: RotatorOptions,
+    ) -> Result<Rotator> {
+        if let Renewal::Oauth(app) = &renewal {
+            crate::methods::check_credential("client_id", &app.client_id)?;
+            crate::methods::check_credential("client_secret", app.client_secret.expose())?;
+        }
+        Ok(Rotator::build(client, store, renewal, options))
+    }
+
+    fn build(client: Arc<Client>, store: Arc<dyn Store>, renewal: Renewal, options: RotatorOptions) -> Rotator {
         Rotator {
             client,
             store,
-            kind,
-            app,
+            renewal,
             options,
             cache: RwLock::new(None),
             unsaved: Mutex::new(None),
@@ -163,8 +203,7 @@ impl Rotator {
     pub fn get_with<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Result<R> {
         {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            let fresh = |c: &&Cached| unix_now() < c.rotate_at && !self.has_unsaved.load(Ordering::Acquire);
-            if let Some(c) = cache.as_ref().filter(fresh) {
+            if let Some(c) = self.fresh(&cache, unix_now()) {
                 return Ok(f(c.token.token.expose(), c.token.expires_at));
             }
         }
@@ -174,7 +213,7 @@ impl Rotator {
 
     /// The chain kind this rotator renews.
     pub fn kind(&self) -> ChainKind {
-        self.kind
+        self.renewal.kind()
     }
 
     /// Rotates now, whatever the expiry (unless another rotation finished while
@@ -193,12 +232,18 @@ impl Rotator {
         Ok(self.adopt(pair))
     }
 
-    fn fresh_cached(&self, now: i64) -> Option<AccessToken> {
+    /// The cached pair, if its token may be handed out at `now`: fresh, and no
+    /// rotated pair waiting to be saved (the slow path must retry saving first).
+    fn fresh<'a>(&self, cache: &'a Option<Cached>, now: i64) -> Option<&'a Cached> {
         if self.has_unsaved.load(Ordering::Acquire) {
-            return None; // the slow path must retry saving first
+            return None;
         }
+        cache.as_ref().filter(|c| c.is_fresh(now))
+    }
+
+    fn fresh_cached(&self, now: i64) -> Option<AccessToken> {
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-        cache.as_ref().filter(|c| now < c.rotate_at).map(|c| c.token.clone())
+        self.fresh(&cache, now).map(|c| c.token.clone())
     }
 
     fn cached_generation(&self) -> Option<u64> {
@@ -255,14 +300,14 @@ impl Rotator {
                 ),
             )
         })?;
-        if pair.kind != self.kind {
+        if pair.kind != self.kind() {
             return Err(Error::new(
                 Status::InvalidArgument,
                 format!(
                     "{} holds a {:?} chain, not a {:?} chain",
                     self.store.describe(),
                     pair.kind,
-                    self.kind
+                    self.kind()
                 ),
             ));
         }
@@ -308,14 +353,14 @@ impl Rotator {
                     return Ok(token);
                 }
             }
-            self.rotate_under_lock(force, seen)
+            self.rotate_under_lease(force, seen)
         })();
         self.leave();
         result
     }
 
-    fn rotate_under_lock(&self, force: bool, seen: Option<u64>) -> Result<AccessToken> {
-        let _lock = self.store.lock()?;
+    fn rotate_under_lease(&self, force: bool, seen: Option<u64>) -> Result<AccessToken> {
+        let lease = self.store.acquire_lease()?;
         // Re-read: another process may have rotated while we waited for the lock.
         let stored = self.load_pair()?;
         if let Some(pending) = self.take_unsaved() {
@@ -346,10 +391,11 @@ impl Rotator {
         xlog!(
             Info,
             "rotating the {:?} chain in {} (generation {})",
-            self.kind,
+            self.kind(),
             self.store.describe(),
             stored.generation
         );
+        self.store.mark_in_flight(&lease, stored.generation)?;
         xlog!(Debug, "spending refresh token {}", stored.refresh_token.redacted());
         let sent_at = unix_now();
         let next = match self.rotate_once(&stored) {
@@ -408,7 +454,7 @@ impl Rotator {
     /// compare-and-swap (a store without a lock, written meanwhile) is retried once
     /// on top of whatever is there rather than dropping the new pair.
     fn persist(&self, expected: u64, pair: &StoredPair) -> Result<()> {
-        match self.store.save(Some(expected), pair)? {
+        match self.store.compare_and_swap(Some(expected), pair)? {
             Saved::Stored => Ok(()),
             Saved::Conflict(current) => {
                 let generation = current.as_ref().map(|p| p.generation);
@@ -416,7 +462,7 @@ impl Rotator {
                     generation: generation.map_or(0, |g| g + 1).max(pair.generation),
                     ..pair.clone()
                 };
-                match self.store.save(generation, &retry)? {
+                match self.store.compare_and_swap(generation, &retry)? {
                     Saved::Stored => Ok(()),
                     Saved::Conflict(_) => Err(Error::new(
                         Status::StoreConflict,
@@ -431,7 +477,7 @@ impl Rotator {
     /// rotated), use it; otherwise the chain is dead.
     fn after_rejection(&self, used: &StoredPair, rejection: Error) -> Result<AccessToken> {
         let mut latest = self.load_pair()?;
-        if !self.store.has_lock() {
+        if !self.store.has_lease() {
             // Without a lock another writer may have rotated and not saved yet: give
             // it a bounded while before calling the chain dead.
             let deadline = std::time::Instant::now() + self.options.wait_timeout.min(Duration::from_secs(10));
@@ -475,8 +521,8 @@ impl Rotator {
     /// is left for the caller to set from the send time.
     fn rotate_once(&self, pair: &StoredPair) -> Result<StoredPair> {
         let timeout = self.options.call_timeout;
-        match (self.kind, &self.app) {
-            (ChainKind::Config, _) => {
+        match &self.renewal {
+            Renewal::Config => {
                 let t = self
                     .client
                     .tooling_tokens_rotate(pair.refresh_token.expose(), timeout)?;
@@ -487,7 +533,7 @@ impl Rotator {
                     ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), 0)
                 })
             }
-            (ChainKind::Oauth, Some(app)) => {
+            Renewal::Oauth(app) => {
                 let t = self.client.oauth_v2_refresh(
                     &app.client_id,
                     app.client_secret.expose(),
@@ -501,10 +547,6 @@ impl Rotator {
                     ..StoredPair::seed(ChainKind::Oauth, t.refresh_token, Some(t.access_token), 0)
                 })
             }
-            (ChainKind::Oauth, None) => Err(Error::new(
-                Status::InvalidArgument,
-                "an oauth chain needs client credentials",
-            )),
         }
     }
 }

@@ -300,15 +300,6 @@ impl Status {
             _ => StatusFamily::SlackApi,
         }
     }
-
-    /// Whether a token-spending call that failed with this Slack code may still have
-    /// been applied ("it's possible some aspect of the operation succeeded").
-    pub fn may_have_applied(self) -> bool {
-        matches!(
-            self,
-            Status::InternalError | Status::FatalError | Status::ServiceUnavailable
-        )
-    }
 }
 
 impl std::fmt::Display for Status {

@@ -12,7 +12,6 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use xoxe::ffi::*;
-use xoxe::store::{xoxe_store_callbacks, xoxe_store_value};
 use xoxe::{Status, StatusFamily};
 
 const ROTATE: &str = "tooling.tokens.rotate";
@@ -486,7 +485,7 @@ fn a_rejected_token_is_rechecked_for_a_while_only_without_a_host_lock() {
 #[test]
 fn a_host_document_that_is_not_utf8_is_a_corrupt_store() {
     unsafe extern "C" fn bad_load(_: *mut c_void, value: *mut xoxe_store_value) -> i32 {
-        xoxe_store_value_set(value, b"{\"refresh_token\":\"\xff\"}\0".as_ptr().cast());
+        xoxe_store_value_set(value, c"{\"refresh_token\":\"\xff\"}".as_ptr());
         0
     }
     unsafe {

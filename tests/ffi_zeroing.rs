@@ -73,8 +73,8 @@ fn a_config_tokens_strings_are_zeroed_when_it_is_freed() {
             WATCH[i].store(*s as usize, Ordering::SeqCst);
         }
         xoxe_config_token_free(token);
-        for i in 0..WATCHED {
-            WATCH[i].store(0, Ordering::SeqCst);
+        for watched in &WATCH[..WATCHED] {
+            watched.store(0, Ordering::SeqCst);
         }
         xoxe_client_free(client);
 

@@ -1,11 +1,10 @@
-//! The log callback: off by default, sees requests, retries, rotations and store
+//! The log sink: off by default, sees requests, retries, rotations and store
 //! events, and never a secret. (Own test binary: the logger is process-wide.)
 
 mod common;
 
 use common::{client, server};
 use fake_slack::{Fault, FaultKind};
-use std::ffi::{c_char, c_void, CStr};
 use std::sync::{Arc, Mutex};
 use xoxe::{ChainKind, FileStore, LogLevel, Rotator, RotatorOptions, Secret, StoredPair};
 
@@ -13,9 +12,8 @@ static LINES: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
 /// Held by each test while it owns the process-wide logger.
 static TURN: Mutex<()> = Mutex::new(());
 
-unsafe extern "C" fn collect(_user_data: *mut c_void, level: u32, message: *const c_char) {
-    let text = CStr::from_ptr(message).to_string_lossy().into_owned();
-    LINES.lock().unwrap().push((level, text));
+fn collect() -> xoxe::LogSink {
+    Box::new(|level, line| LINES.lock().unwrap().push((level as u32, line.to_string())))
 }
 
 #[test]
@@ -27,7 +25,7 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
     xoxe.auth_test(&seed.token, None).unwrap();
     assert!(LINES.lock().unwrap().is_empty(), "logging is off by default");
 
-    xoxe::set_logger(Some(collect), std::ptr::null_mut(), LogLevel::Debug as u32);
+    xoxe::set_logger(Some(collect()), Some(LogLevel::Debug));
     let dir = std::env::temp_dir().join(format!("xoxe-log-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = Arc::new(FileStore::new(
@@ -45,7 +43,7 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
     slack.inject(Fault::new("tooling.tokens.rotate", FaultKind::DropAfterApply));
     let _ = rotator.force_rotate().unwrap_err();
     let _ = rotator.force_rotate().unwrap_err(); // the lost rotation spent the token: dead chain
-    xoxe::set_logger(None, std::ptr::null_mut(), 0);
+    xoxe::set_logger(None, None);
     let logged = LINES.lock().unwrap().len();
     xoxe.auth_test(token.token.expose(), None).unwrap();
     assert_eq!(
@@ -87,23 +85,20 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
 #[test]
 fn a_requests_logged_duration_is_its_own_in_milliseconds() {
     static TIMED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    unsafe extern "C" fn timed(_: *mut c_void, _: u32, message: *const c_char) {
-        TIMED
-            .lock()
-            .unwrap()
-            .push(CStr::from_ptr(message).to_string_lossy().into_owned());
-    }
     // This test binary's other test uses the process-wide logger too: take turns.
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let slack = server();
     let xoxe = client(&slack);
     let token = slack.new_config_token(None).token;
     slack.inject(Fault::new("auth.test", FaultKind::Delay { delay_ms: 300 }));
-    xoxe::set_logger(Some(timed), std::ptr::null_mut(), LogLevel::Debug as u32);
+    xoxe::set_logger(
+        Some(Box::new(|_, line| TIMED.lock().unwrap().push(line.to_string()))),
+        Some(LogLevel::Debug),
+    );
     let started = std::time::Instant::now();
     xoxe.auth_test(&token, None).unwrap();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    xoxe::set_logger(None, std::ptr::null_mut(), 0);
+    xoxe::set_logger(None, None);
     let lines = TIMED.lock().unwrap().clone();
     let line = lines
         .iter()

@@ -54,7 +54,7 @@ fn thirty_two_threads_cause_exactly_one_rotation_per_expiry() {
     let dir = temp_dir("single-flight");
     let store = file_store(&dir.join("pair.json"));
     store
-        .save(None, &seed_config(&slack.new_config_token(None).refresh_token))
+        .compare_and_swap(None, &seed_config(&slack.new_config_token(None).refresh_token))
         .unwrap();
 
     for round in 1..=3u64 {
@@ -79,7 +79,7 @@ fn thirty_two_threads_cause_exactly_one_rotation_per_expiry() {
         };
         assert_eq!(
             store
-                .save(
+                .compare_and_swap(
                     Some(stored.generation),
                     &StoredPair {
                         generation: stored.generation + 1,
@@ -136,7 +136,7 @@ fn another_processes_rotation_is_picked_up_from_the_store() {
     let dir = temp_dir("reread");
     let path = dir.join("pair.json");
     file_store(&path)
-        .save(None, &seed_config(&slack.new_config_token(None).refresh_token))
+        .compare_and_swap(None, &seed_config(&slack.new_config_token(None).refresh_token))
         .unwrap();
     // Two rotators with their own store objects stand for two processes.
     let a = Rotator::config(xoxe.clone(), file_store(&path), RotatorOptions::default());
@@ -167,14 +167,14 @@ impl Store for Racing {
         let current = self.inner.load()?;
         if let Some(newer) = self.after_first_load.lock().unwrap().take() {
             let generation = current.as_ref().map(|p| p.generation);
-            self.inner.save(generation, &newer)?;
+            self.inner.compare_and_swap(generation, &newer)?;
         }
         Ok(current)
     }
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        self.inner.save(expected, new)
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.inner.compare_and_swap(expected, new)
     }
-    fn has_lock(&self) -> bool {
+    fn has_lease(&self) -> bool {
         self.claims_lock
     }
     fn describe(&self) -> String {
@@ -239,7 +239,7 @@ fn an_unknown_outcome_keeps_the_old_pair_and_is_not_retried() {
     let dir = temp_dir("unknown");
     let store = file_store(&dir.join("pair.json"));
     let seed = seed_config(&slack.new_config_token(None).refresh_token);
-    store.save(None, &seed).unwrap();
+    store.compare_and_swap(None, &seed).unwrap();
     let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
     slack.inject(Fault::new(ROTATE, FaultKind::DropAfterApply));
     let err = rotator.get().unwrap_err();
@@ -272,7 +272,7 @@ fn an_oauth_chain_is_kept_fresh_with_the_refresh_grant() {
         client_id: app.client_id.clone(),
         client_secret: Secret::new(app.client_secret.clone()),
     };
-    let rotator = Rotator::oauth(xoxe.clone(), store.clone(), creds, RotatorOptions::default());
+    let rotator = Rotator::oauth(xoxe.clone(), store.clone(), creds, RotatorOptions::default()).unwrap();
     let before = now();
     let token = rotator.get().unwrap();
     assert!(token.token.expose().starts_with("xoxe.xoxb-"));
@@ -353,14 +353,17 @@ fn compare_and_swap_refuses_a_stale_writer() {
     let dir = temp_dir("cas");
     let store = file_store(&dir.join("pair.json"));
     let first = seed_config("xoxe-1-first");
-    assert_eq!(store.save(None, &first).unwrap(), Saved::Stored);
-    assert!(matches!(store.save(None, &first).unwrap(), Saved::Conflict(Some(_))));
+    assert_eq!(store.compare_and_swap(None, &first).unwrap(), Saved::Stored);
+    assert!(matches!(
+        store.compare_and_swap(None, &first).unwrap(),
+        Saved::Conflict(Some(_))
+    ));
     let second = StoredPair {
         generation: 1,
         ..seed_config("xoxe-1-second")
     };
-    assert_eq!(store.save(Some(0), &second).unwrap(), Saved::Stored);
-    assert!(matches!(store.save(Some(0), &second).unwrap(), Saved::Conflict(Some(p)) if p.generation == 1));
+    assert_eq!(store.compare_and_swap(Some(0), &second).unwrap(), Saved::Stored);
+    assert!(matches!(store.compare_and_swap(Some(0), &second).unwrap(), Saved::Conflict(Some(p)) if p.generation == 1));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -371,8 +374,8 @@ impl Store for Lockless {
     fn load(&self) -> xoxe::Result<Option<StoredPair>> {
         self.0.load()
     }
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        self.0.save(expected, new)
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.0.compare_and_swap(expected, new)
     }
     fn describe(&self) -> String {
         "lockless test store".into()
@@ -408,16 +411,16 @@ impl Store for FailingSave {
     fn load(&self) -> xoxe::Result<Option<StoredPair>> {
         self.inner.load()
     }
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
         if self.fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(xoxe::Error::new(Status::StoreIo, "test store: disk full"));
         }
-        self.inner.save(expected, new)
+        self.inner.compare_and_swap(expected, new)
     }
-    fn lock(&self) -> xoxe::Result<xoxe::store::StoreLock> {
-        self.inner.lock()
+    fn acquire_lease(&self) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease()
     }
-    fn has_lock(&self) -> bool {
+    fn has_lease(&self) -> bool {
         true
     }
     fn describe(&self) -> String {
@@ -457,7 +460,7 @@ fn a_rotated_pair_whose_save_failed_is_never_handed_out_and_is_saved_first() {
         generation: 2,
         ..current
     };
-    assert_eq!(store.inner.save(Some(1), &bumped).unwrap(), Saved::Stored);
+    assert_eq!(store.inner.compare_and_swap(Some(1), &bumped).unwrap(), Saved::Stored);
 
     let second = rotator.get().unwrap();
     assert_ne!(second.token, first.token, "the pending pair, not the old one");
@@ -501,7 +504,7 @@ fn a_file_store_waits_for_another_processes_flock() {
     let dir = temp_dir("flock");
     let path = dir.join("pair.json");
     let store = FileStore::new(&path, Duration::from_millis(300));
-    store.save(None, &seed_config("xoxe-1-seed")).unwrap();
+    store.compare_and_swap(None, &seed_config("xoxe-1-seed")).unwrap();
     // flock belongs to the open file: a second open of the lock file in this
     // process stands for another process holding the lock.
     let other = std::fs::File::create(dir.join("pair.json.lock")).unwrap();
@@ -510,19 +513,21 @@ fn a_file_store_waits_for_another_processes_flock() {
         unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_EX) },
         0
     );
-    let err = store.lock().err().expect("the lock is held elsewhere");
+    let err = store.acquire_lease().err().expect("the lock is held elsewhere");
     assert_eq!(err.status, Status::LockTimeout);
-    let err = store.save(Some(0), &seed_config("xoxe-1-next")).unwrap_err();
+    let err = store
+        .compare_and_swap(Some(0), &seed_config("xoxe-1-next"))
+        .unwrap_err();
     assert_eq!(err.status, Status::LockTimeout, "a save takes the lock too");
     // A patient store waits for the holder to let go (60 s allowed).
     let patient = FileStore::new(&path, Duration::from_secs(60));
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| patient.lock().map(drop).map_err(|e| e.status));
+        let waiter = s.spawn(|| patient.acquire_lease().map(drop).map_err(|e| e.status));
         std::thread::sleep(Duration::from_millis(100)); // the holder keeps it a while
         drop(other);
         assert_eq!(waiter.join().unwrap(), Ok(()));
     });
-    drop(store.lock().expect("free once the other holder closed it"));
+    drop(store.acquire_lease().expect("free once the other holder closed it"));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -573,16 +578,16 @@ impl Store for ConflictOnce {
     fn load(&self) -> xoxe::Result<Option<StoredPair>> {
         self.inner.load()
     }
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
         if !self.conflicted.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let current = self.inner.load()?.unwrap();
             let bumped = StoredPair {
                 generation: current.generation + 1,
                 ..current.clone()
             };
-            self.inner.save(Some(current.generation), &bumped)?;
+            self.inner.compare_and_swap(Some(current.generation), &bumped)?;
         }
-        self.inner.save(expected, new)
+        self.inner.compare_and_swap(expected, new)
     }
     fn describe(&self) -> String {
         "conflicting test store".into()
@@ -618,12 +623,12 @@ impl Store for HeldSave {
     fn load(&self) -> xoxe::Result<Option<StoredPair>> {
         self.inner.load()
     }
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
         if self.hold.swap(false, std::sync::atomic::Ordering::SeqCst) {
             self.entered.send(()).unwrap();
             self.release.lock().unwrap().recv().unwrap();
         }
-        self.inner.save(expected, new)
+        self.inner.compare_and_swap(expected, new)
     }
     fn describe(&self) -> String {
         "held test store".into()
@@ -740,13 +745,13 @@ impl Store for LateWriter {
     fn load(&self) -> xoxe::Result<Option<StoredPair>> {
         if self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
             if let Some(theirs) = self.theirs.lock().unwrap().take() {
-                self.inner.save(Some(0), &theirs)?;
+                self.inner.compare_and_swap(Some(0), &theirs)?;
             }
         }
         self.inner.load()
     }
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        self.inner.save(expected, new)
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.inner.compare_and_swap(expected, new)
     }
     fn describe(&self) -> String {
         "late-writer test store".into()
@@ -826,14 +831,106 @@ fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
 fn a_file_store_lock_waits_for_a_holder_in_this_process() {
     let dir = temp_dir("lock-wait");
     let store = Arc::new(FileStore::new(dir.join("pair.json"), Duration::from_secs(60)));
-    let held = store.lock().unwrap();
+    let held = store.acquire_lease().unwrap();
     let waiter = {
         let store = store.clone();
-        std::thread::spawn(move || store.lock().map(drop).map_err(|e| e.status))
+        std::thread::spawn(move || store.acquire_lease().map(drop).map_err(|e| e.status))
     };
     // The holder keeps the lock a while; the waiter waits (60 s allowed), then gets it.
     std::thread::sleep(Duration::from_millis(100));
     drop(held);
     assert_eq!(waiter.join().unwrap(), Ok(()));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_oauth_rotator_refuses_app_credentials_it_could_not_send() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new(None));
+    for (id, secret) in [
+        ("", "s3cr3t"),
+        ("123.456", ""),
+        ("123 456", "s3cr3t"),
+        ("123.456", "s3cr\u{e9}t"),
+    ] {
+        let app = AppCredentials {
+            client_id: id.into(),
+            client_secret: Secret::new(secret),
+        };
+        let err = Rotator::oauth(xoxe.clone(), store.clone(), app, RotatorOptions::default()).unwrap_err();
+        assert_eq!(err.status, Status::InvalidArgument, "{id:?}");
+        assert!(!err.message.contains("s3cr"), "the message never holds the secret");
+    }
+    assert_eq!(slack.stats().refreshes, 0);
+}
+
+/// A memory store with an in-flight marker: records, per mark, the generation and
+/// how many rotation requests Slack had seen; refuses to mark when armed.
+struct MarkingStore {
+    inner: MemoryStore,
+    slack: Arc<fake_slack::FakeSlack>,
+    marks: Mutex<Vec<(u64, u64)>>,
+    refuse: std::sync::atomic::AtomicBool,
+}
+
+impl Store for MarkingStore {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.inner.compare_and_swap(expected, new)
+    }
+    fn acquire_lease(&self) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease()
+    }
+    fn has_lease(&self) -> bool {
+        true
+    }
+    fn mark_in_flight(&self, _lease: &xoxe::Lease, generation: u64) -> xoxe::Result<()> {
+        if self.refuse.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(xoxe::Error::new(
+                Status::StoreIo,
+                "test store: the marker was not written",
+            ));
+        }
+        self.marks
+            .lock()
+            .unwrap()
+            .push((generation, requests(&self.slack, ROTATE)));
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "marking test store".into()
+    }
+}
+
+#[test]
+fn the_in_flight_marker_is_written_before_the_refresh_token_is_sent_and_guards_it() {
+    let slack = Arc::new(server());
+    let xoxe = Arc::new(client(&slack));
+    let store = Arc::new(MarkingStore {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        slack: slack.clone(),
+        marks: Mutex::default(),
+        refuse: false.into(),
+    });
+    let rotator = Rotator::config(xoxe, store.clone(), RotatorOptions::default());
+    rotator.get().unwrap();
+    rotator.force_rotate().unwrap();
+    assert_eq!(
+        *store.marks.lock().unwrap(),
+        [(0, 0), (1, 1)],
+        "each rotation marks the generation it spends before Slack sees the request"
+    );
+
+    // A marker that cannot be written: nothing is sent, nothing is spent.
+    store.refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = rotator.force_rotate().unwrap_err();
+    assert_eq!(err.status, Status::StoreIo);
+    assert_eq!(requests(&slack, ROTATE), 2);
+    store.refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    rotator.force_rotate().unwrap();
+    assert_eq!(store.load().unwrap().unwrap().generation, 3);
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
 }

@@ -6,7 +6,7 @@
 //! so a call that gets past its argument checks fails fast with a refused
 //! connection).
 //!
-//! What every call must honour (DESIGN.md, "C ABI conventions"):
+//! What every call must honour (the conventions in src/ffi/mod.rs):
 //! - out-parameters are written only on success, and then with a non-NULL handle;
 //! - on failure an error handle is written to `error_out` (when not NULL) whose
 //!   info has the returned status and a non-NULL UTF-8 message, and nothing is

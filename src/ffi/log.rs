@@ -1,9 +1,36 @@
-//! `xoxe_set_logger`: where log lines go.
+//! `xoxe_set_logger`: where log lines go. Wraps the host's C callback in the
+//! core's log sink.
 
 use super::args::guard;
 use super::error::xoxe_error;
+use crate::log::LogLevel;
 use crate::status::Status;
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_void, CString};
+
+/// The host's log function: `level` is a `xoxe_log_level`; `message` is valid only
+/// during the call.
+type LogCallback = unsafe extern "C" fn(user_data: *mut c_void, level: u32, message: *const c_char);
+
+/// The host's callback and its `user_data`, as the core's log sink.
+struct HostLogger {
+    callback: LogCallback,
+    user_data: *mut c_void,
+}
+
+// SAFETY: the host promises (xoxe_set_logger's contract) that the callback and its
+// user_data may be used from any thread.
+unsafe impl Send for HostLogger {}
+unsafe impl Sync for HostLogger {}
+
+impl HostLogger {
+    fn log(&self, level: LogLevel, line: &str) {
+        // The core hands over lines without NUL; a line that had one is dropped.
+        if let Ok(text) = CString::new(line) {
+            // SAFETY: the host's callback per its contract; `text` outlives the call.
+            unsafe { (self.callback)(self.user_data, level as u32, text.as_ptr()) }
+        }
+    }
+}
 
 /// Sends xoxe's log lines (requests, retries, rotations, store events) to
 /// `callback(user_data, level, message)` for every level up to `max_level` (a
@@ -24,7 +51,11 @@ pub unsafe extern "C" fn xoxe_set_logger(
     error_out: *mut *mut xoxe_error,
 ) -> Status {
     guard(error_out, || {
-        crate::log::set_logger(callback, user_data, max_level);
+        let sink = callback.map(|callback| {
+            let host = HostLogger { callback, user_data };
+            Box::new(move |level: LogLevel, line: &str| host.log(level, line)) as crate::log::LogSink
+        });
+        crate::log::set_logger(sink, LogLevel::from_number(max_level));
         Ok(())
     })
 }

@@ -1,7 +1,7 @@
 //! The C ABI: the only place with `extern "C"`. It converts and checks arguments,
 //! catches panics and hands out handles; it holds no Slack logic.
 //!
-//! Conventions (see DESIGN.md): every fallible function returns an `xoxe_status`
+//! Conventions: every fallible function returns an `xoxe_status`
 //! and writes its out-parameters only on success; on failure it writes an owned
 //! `xoxe_error*` to `error_out` (when that is not NULL), which the caller frees
 //! with `xoxe_error_free`. Every handle has a `_free` that accepts NULL. Strings
@@ -15,6 +15,7 @@
 mod args;
 mod client;
 mod error;
+mod foreign_store;
 mod log;
 mod methods;
 mod redact;
@@ -26,6 +27,7 @@ mod version;
 
 pub use client::*;
 pub use error::*;
+pub use foreign_store::*;
 pub use log::*;
 pub use methods::*;
 pub use redact::*;

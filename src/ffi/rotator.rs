@@ -11,8 +11,8 @@ use crate::status::Status;
 use std::ffi::c_char;
 use std::time::Duration;
 
-/// Longest token a rotator writes; its token buffers must hold this plus the NUL.
-pub const XOXE_MAX_TOKEN_LEN: usize = 8192;
+/// The header's `XOXE_MAX_TOKEN_LEN`: the core's limit, which cbindgen.toml renames.
+pub use crate::MAX_TOKEN_LEN as XOXE_MAX_TOKEN_LEN;
 
 /// When a rotator rotates. Zero in any field means its default.
 #[repr(C)]
@@ -103,8 +103,6 @@ pub unsafe extern "C" fn xoxe_rotator_new_oauth(
         let client_id = str_arg(client_id, "client_id")?;
         let client_secret = str_arg(client_secret, "client_secret")?;
         let out = out_arg(out, "out")?;
-        crate::methods::check_credential("client_id", client_id)?;
-        crate::methods::check_credential("client_secret", client_secret)?;
         let app = AppCredentials {
             client_id: client_id.to_string(),
             client_secret: Secret::new(client_secret),
@@ -114,7 +112,7 @@ pub unsafe extern "C" fn xoxe_rotator_new_oauth(
             (*store).inner.clone(),
             app,
             super::rotator::options(options),
-        );
+        )?;
         give(out, xoxe_rotator { inner: rotator });
         Ok(())
     })

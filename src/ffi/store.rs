@@ -5,13 +5,10 @@ use super::error::xoxe_error;
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::status::Status;
-use crate::store::{
-    xoxe_store_callbacks, xoxe_store_value, ChainKind, FileStore, ForeignStore, MemoryStore, Store, StoredPair,
-};
-use std::ffi::{c_char, CStr};
+use crate::store::{ChainKind, FileStore, MemoryStore, Store, StoredPair, DEFAULT_LOCK_TIMEOUT};
+use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
-use zeroize::Zeroizing;
 
 /// Which Slack method renews a chain (`xoxe_store_init`'s `kind`).
 #[repr(u32)]
@@ -67,7 +64,7 @@ pub unsafe extern "C" fn xoxe_store_file_new(
             return Err(Error::new(Status::InvalidArgument, "path is empty"));
         }
         let timeout = if lock_timeout_ms == 0 {
-            Duration::from_secs(120)
+            DEFAULT_LOCK_TIMEOUT
         } else {
             Duration::from_millis(lock_timeout_ms.into())
         };
@@ -78,50 +75,6 @@ pub unsafe extern "C" fn xoxe_store_file_new(
             },
         );
         Ok(())
-    })
-}
-
-/// Creates a store kept by the host through `callbacks` (copied; see
-/// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
-/// callbacks may be called from any thread that uses a rotator on this store,
-/// until the store and every rotator using it are freed; then `release` runs once.
-/// If this function fails, `release` is not called: `user_data` stays the caller's.
-///
-/// # Safety
-/// `callbacks` points to a valid struct whose functions honour its contract.
-#[no_mangle]
-pub unsafe extern "C" fn xoxe_store_foreign_new(
-    callbacks: *const xoxe_store_callbacks,
-    name: *const c_char,
-    out: *mut *mut xoxe_store,
-    error_out: *mut *mut xoxe_error,
-) -> Status {
-    guard(error_out, || {
-        non_null(callbacks, "callbacks")?;
-        let name = opt_str_arg(name, "name")?.unwrap_or("host");
-        let out = out_arg(out, "out")?;
-        let store = ForeignStore::new(*callbacks, name)?;
-        give(out, xoxe_store { inner: Arc::new(store) });
-        Ok(())
-    })
-}
-
-/// For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
-/// into `value`. Does nothing if either is NULL.
-///
-/// # Safety
-/// `value` is the pointer the callback received; `document` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn xoxe_store_value_set(value: *mut xoxe_store_value, document: *const c_char) {
-    super::args::guard_plain((), || {
-        if value.is_null() || document.is_null() {
-            return;
-        }
-        let value = &mut *value;
-        match CStr::from_ptr(document).to_str() {
-            Ok(text) => value.document = Some(Zeroizing::new(text.to_string())),
-            Err(_) => value.invalid_utf8 = true,
-        }
     })
 }
 

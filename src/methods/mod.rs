@@ -15,15 +15,16 @@ use crate::error::{Error, Result};
 use crate::status::Status;
 use serde::de::DeserializeOwned;
 
-/// Longest token, id or secret xoxe accepts as an argument.
-const MAX_CREDENTIAL_BYTES: usize = 8192;
+/// Longest token, id or secret xoxe accepts or hands out: a buffer of this many
+/// bytes plus one holds any token with its NUL.
+pub const MAX_TOKEN_LEN: usize = 8192;
 
 /// Checks a credential argument before anything is sent: non-empty, not huge,
 /// printable ASCII only (it goes into a header or form field verbatim).
 pub(crate) fn check_credential(name: &str, value: &str) -> Result<()> {
     let why = if value.is_empty() {
         "is empty"
-    } else if value.len() > MAX_CREDENTIAL_BYTES {
+    } else if value.len() > MAX_TOKEN_LEN {
         "is too long"
     } else if !value.bytes().all(|b| b.is_ascii_graphic()) {
         "contains spaces, control or non-ASCII characters"
@@ -48,8 +49,8 @@ impl<T> Decoded<T> {
 }
 
 /// Sends a call and decodes an `ok: true` payload into `T`. A payload that does not
-/// decode is `BadResponse` — or `OutcomeUnknown` for a token-spending call, since
-/// Slack did act on it.
+/// decode is `BadResponse` (settled like every failure: `OutcomeUnknown` for a
+/// token-spending call, since Slack did act on it).
 pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Result<Decoded<T>> {
     let reply = client.send(call)?;
     if crate::response::has_nul_escape(&reply.body) {
@@ -73,9 +74,6 @@ fn invalid_payload(call: &Call<'_>, http_status: u16, why: &str) -> Error {
         format!("{}: unexpected response: {why}", call.method),
     )
     .with_http_status(http_status);
-    if call.spends_token {
-        err.into_outcome_unknown()
-    } else {
-        err
-    }
+    // The payload came with `ok: true`: Slack did act on the call.
+    crate::outcome::settle(call, err, crate::outcome::Reach::Unexplained { http_status })
 }

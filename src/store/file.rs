@@ -1,7 +1,7 @@
 //! A JSON file store: atomic replace (temp file, fsync, rename, fsync dir), mode
 //! 0600, and an exclusive `flock` on `<path>.lock` that spans processes.
 
-use super::{Saved, Store, StoreLock, StoredPair};
+use super::{Lease, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::status::Status;
 use std::fs::{File, OpenOptions};
@@ -13,6 +13,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
+
+/// How long a rotation waits for another process's lock unless told otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Largest store file read (a pair is a few hundred bytes).
 const MAX_FILE_BYTES: u64 = 64 * 1024;
@@ -60,8 +63,7 @@ impl FileStore {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let mut json = Zeroizing::new(Vec::with_capacity(512));
-        serde_json::to_writer_pretty(&mut *json, pair).map_err(|e| self.err(Status::StoreIo, e))?;
+        let mut json = pair.to_json(true)?;
         json.push(b'\n');
         let io = |e: std::io::Error| self.err(Status::StoreIo, e);
         // tempfile creates the file with mode 0600 in the same directory, so the
@@ -107,13 +109,15 @@ impl Store for FileStore {
         if text.iter().all(u8::is_ascii_whitespace) {
             return Err(self.err(Status::StoreCorrupt, "is empty"));
         }
-        let pair: StoredPair = crate::response::parse(&text).map_err(|why| self.err(Status::StoreCorrupt, why))?;
-        pair.check(&self.describe())?;
-        Ok(Some(pair))
+        StoredPair::from_json(&text, &self.describe()).map(Some)
     }
 
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
-        let _guard = if self.held_by_me() { None } else { Some(self.lock()?) };
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+        let _guard = if self.held_by_me() {
+            None
+        } else {
+            Some(self.acquire_lease()?)
+        };
         let current = self.load()?;
         if current.as_ref().map(|p| p.generation) != expected {
             return Ok(Saved::Conflict(current));
@@ -122,7 +126,7 @@ impl Store for FileStore {
         Ok(Saved::Stored)
     }
 
-    fn lock(&self) -> Result<StoreLock> {
+    fn acquire_lease(&self) -> Result<Lease> {
         let deadline = Instant::now() + self.lock_timeout;
         let me = std::thread::current().id();
         let timed_out = || {
@@ -194,13 +198,13 @@ impl Store for FileStore {
             waited.as_millis()
         );
         let holder = Arc::clone(&self.holder);
-        Ok(StoreLock::new(move || {
+        Ok(Lease::on_release(move || {
             drop(file); // closing the descriptor releases the flock
             release_slot(&holder);
         }))
     }
 
-    fn has_lock(&self) -> bool {
+    fn has_lease(&self) -> bool {
         true
     }
 

@@ -1,10 +1,10 @@
 //! A store in this process's memory (lost at exit: for tests and short-lived tools).
 
-use super::{Saved, Store, StoreLock, StoredPair};
+use super::{Lease, Saved, Store, StoredPair};
 use crate::error::Result;
 use std::sync::{Arc, Condvar, Mutex};
 
-/// Keeps the pair in memory. Its lock serialises rotations of several rotators
+/// Keeps the pair in memory. Its lease serialises rotations of several rotators
 /// sharing it within this process.
 #[derive(Default)]
 pub struct MemoryStore {
@@ -27,7 +27,7 @@ impl Store for MemoryStore {
         Ok(self.pair.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
         let mut pair = self.pair.lock().unwrap_or_else(|e| e.into_inner());
         if pair.as_ref().map(|p| p.generation) != expected {
             return Ok(Saved::Conflict(pair.clone()));
@@ -36,7 +36,7 @@ impl Store for MemoryStore {
         Ok(Saved::Stored)
     }
 
-    fn lock(&self) -> Result<StoreLock> {
+    fn acquire_lease(&self) -> Result<Lease> {
         let (flag, freed) = &*self.locked;
         let mut held = flag.lock().unwrap_or_else(|e| e.into_inner());
         while *held {
@@ -44,13 +44,13 @@ impl Store for MemoryStore {
         }
         *held = true;
         let locked = Arc::clone(&self.locked);
-        Ok(StoreLock::new(move || {
+        Ok(Lease::on_release(move || {
             *locked.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
             locked.1.notify_one();
         }))
     }
 
-    fn has_lock(&self) -> bool {
+    fn has_lease(&self) -> bool {
         true
     }
 

@@ -1,22 +1,23 @@
-//! Where token pairs live between rotations: memory, a file (atomic and locked),
-//! or the host's own storage through callbacks.
+//! Where token pairs live between rotations: the [`Store`] contract, and the stores
+//! of the core — memory and a file (atomic and locked). The host's own storage
+//! plugs in through the C ABI (`src/ffi/foreign_store.rs`), which implements the
+//! same trait, exchanging the pair as JSON ([`StoredPair::to_json`]).
 //!
 //! A store holds one [`StoredPair`]. Saving is compare-and-swap on the pair's
 //! `generation`, so two writers can never both believe they saved the live pair;
-//! an optional lock serialises whole rotations across processes.
+//! an optional lease serialises whole rotations across processes.
 
 mod file;
-mod foreign;
 mod memory;
 
-pub use file::FileStore;
-pub use foreign::{xoxe_store_callbacks, xoxe_store_value, ForeignStore};
+pub use file::{FileStore, DEFAULT_LOCK_TIMEOUT};
 pub use memory::MemoryStore;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::status::Status;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 /// Which Slack method renews a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,17 +93,33 @@ impl StoredPair {
 }
 
 impl StoredPair {
-    /// Checks a pair read from a store: a usable refresh token, and an access token
-    /// (if any) that a token buffer of `XOXE_MAX_TOKEN_LEN + 1` bytes can hold.
-    pub(crate) fn check(&self, store: &str) -> Result<()> {
+    /// Reads a pair from a store's JSON document and checks it: a usable refresh
+    /// token, and an access token (if any) that a token buffer of
+    /// [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN)` + 1` bytes can hold. Anything else is `StoreCorrupt`,
+    /// described with `store` (never with the document's content).
+    pub fn from_json(document: &[u8], store: &str) -> Result<StoredPair> {
         let corrupt = |why: &str| Error::new(Status::StoreCorrupt, format!("{store}: {why}"));
-        crate::methods::check_credential("refresh_token", self.refresh_token.expose())
+        let pair: StoredPair = crate::response::parse(document).map_err(|why| corrupt(&why))?;
+        crate::methods::check_credential("refresh_token", pair.refresh_token.expose())
             .map_err(|e| corrupt(&format!("the stored {}", e.message)))?;
-        if !self.access_token.expose().is_empty() {
-            crate::methods::check_credential("access_token", self.access_token.expose())
+        if !pair.access_token.expose().is_empty() {
+            crate::methods::check_credential("access_token", pair.access_token.expose())
                 .map_err(|e| corrupt(&format!("the stored {}", e.message)))?;
         }
-        Ok(())
+        Ok(pair)
+    }
+
+    /// The pair as a store's JSON document (a secret: zeroed on drop); `pretty`
+    /// for a file a human may read.
+    pub fn to_json(&self, pretty: bool) -> Result<Zeroizing<Vec<u8>>> {
+        let mut json = Zeroizing::new(Vec::with_capacity(512));
+        let written = if pretty {
+            serde_json::to_writer_pretty(&mut *json, self)
+        } else {
+            serde_json::to_writer(&mut *json, self)
+        };
+        written.map_err(|e| Error::new(Status::StoreIo, format!("encoding the token pair: {e}")))?;
+        Ok(json)
     }
 }
 
@@ -115,57 +132,149 @@ pub enum Saved {
     Conflict(Option<StoredPair>),
 }
 
-/// A place to keep one token chain. Implementations must be safe to call from
-/// several threads.
+/// The contract every store keeps: the file, memory and host-callback stores, and
+/// any store added later (one file implementing this trait, plus its FFI
+/// constructor). Implementations must be safe to call from several threads.
+///
+/// Safety comes from [`compare_and_swap`](Self::compare_and_swap): the pair's
+/// `generation` is the fencing token, so two writers can never both believe they
+/// saved the live pair. A [lease](Self::acquire_lease) only prevents wasted or
+/// double rotations. The in-flight marker and the orphan slot have defaults that
+/// record nothing, for stores that have no room for them.
 pub trait Store: Send + Sync {
     /// Reads the stored pair; `None` if nothing is stored yet.
     fn load(&self) -> Result<Option<StoredPair>>;
 
     /// Stores `new` durably if the store still holds generation `expected`
-    /// (`None`: still empty). Must not return before the pair is durable.
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved>;
+    /// (`None`: still empty); otherwise reports what it holds. Must not return
+    /// `Stored` before the pair is durable. A successful save also clears the
+    /// in-flight marker.
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved>;
 
-    /// Takes an exclusive lock that spans processes (held from re-read through
-    /// rotation to save). Stores without one return a no-op guard; compare-and-swap
-    /// still keeps them correct, at the cost of a rare wasted rotation.
-    fn lock(&self) -> Result<StoreLock> {
-        Ok(StoreLock::none())
+    /// Takes the store's exclusive lease, held from re-read through rotation to
+    /// save and released when the returned [`Lease`] is dropped. Stores without one
+    /// return [`Lease::none`]; compare-and-swap still keeps them correct, at the cost
+    /// of a rare wasted rotation.
+    fn acquire_lease(&self) -> Result<Lease> {
+        Ok(Lease::none())
     }
 
-    /// Whether [`lock`](Self::lock) really excludes other writers. Without one, a
-    /// rejected refresh token may mean another writer is between rotating and
-    /// saving, so the rotator re-reads for a while before declaring the chain dead.
-    fn has_lock(&self) -> bool {
+    /// Whether [`acquire_lease`](Self::acquire_lease) really excludes other
+    /// writers. Without one, a rejected refresh token may mean another writer is
+    /// between rotating and saving, so the rotator re-reads for a while before
+    /// declaring the chain dead.
+    fn has_lease(&self) -> bool {
         false
+    }
+
+    /// Records durably, before the request is sent, that the holder of `lease` is
+    /// about to spend the refresh token of generation `generation`: a holder that
+    /// dies mid-rotation then leaves a trace for the next one. Default: no marker.
+    fn mark_in_flight(&self, _lease: &Lease, _generation: u64) -> Result<()> {
+        Ok(())
+    }
+
+    /// The marker a holder left and never cleared (it may have spent the stored
+    /// refresh token without saving the result). Default: none.
+    fn in_flight(&self) -> Result<Option<InFlight>> {
+        Ok(None)
+    }
+
+    /// Parks a rotated pair whose compare-and-swap lost: it may be the pair Slack
+    /// considers valid. Returns whether the store kept it. Default: no orphan slot.
+    fn park_orphan(&self, _from_generation: u64, _pair: &StoredPair) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Parked pairs rotated from generation `from_generation`, newest first.
+    fn orphans(&self, _from_generation: u64) -> Result<Vec<StoredPair>> {
+        Ok(Vec::new())
     }
 
     /// Where the store is, for error messages (never a secret).
     fn describe(&self) -> String;
 }
 
-/// A held store lock; released on drop.
-pub struct StoreLock {
-    release: Option<Box<dyn FnOnce() + Send>>,
+/// A "rotation in flight" marker left in a store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    /// The generation whose refresh token was about to be spent.
+    pub generation: u64,
+    /// When the marker was written, Unix seconds on the store's clock.
+    pub since: i64,
+    /// Who wrote it (a host or process name), when the store records that.
+    pub holder: Option<String>,
 }
 
-impl StoreLock {
-    /// A guard that holds nothing.
-    pub fn none() -> StoreLock {
-        StoreLock { release: None }
+/// What a store's lease does while it is held.
+pub trait HeldLease: Send {
+    /// Extends the lease; fails when it was lost meanwhile. Default: a lock that
+    /// cannot expire needs no renewal.
+    fn renew(&mut self) -> Result<()> {
+        Ok(())
     }
 
-    /// A guard that runs `release` when dropped.
-    pub fn new(release: impl FnOnce() + Send + 'static) -> StoreLock {
-        StoreLock {
-            release: Some(Box::new(release)),
+    /// The lease's fencing epoch, when the store numbers its leases.
+    fn epoch(&self) -> Option<u64> {
+        None
+    }
+
+    /// Gives the lease up.
+    fn release(self: Box<Self>) -> Result<()>;
+}
+
+/// A held store lease (or none); released on drop.
+pub struct Lease {
+    held: Option<Box<dyn HeldLease>>,
+}
+
+impl Lease {
+    /// A lease that holds nothing.
+    pub fn none() -> Lease {
+        Lease { held: None }
+    }
+
+    /// A held lease.
+    pub fn held(lease: impl HeldLease + 'static) -> Lease {
+        Lease {
+            held: Some(Box::new(lease)),
         }
     }
+
+    /// A lock that never expires and is released by running `release`.
+    pub fn on_release(release: impl FnOnce() + Send + 'static) -> Lease {
+        struct Unlock<F>(F);
+        impl<F: FnOnce() + Send> HeldLease for Unlock<F> {
+            fn release(self: Box<Self>) -> Result<()> {
+                (self.0)();
+                Ok(())
+            }
+        }
+        Lease::held(Unlock(release))
+    }
+
+    /// Extends the lease (nothing to do for none).
+    pub fn renew(&mut self) -> Result<()> {
+        self.held.as_mut().map_or(Ok(()), |held| held.renew())
+    }
+
+    /// The lease's fencing epoch, when the store numbers its leases.
+    pub fn epoch(&self) -> Option<u64> {
+        self.held.as_ref().and_then(|held| held.epoch())
+    }
+
+    /// Gives the lease up now, reporting a failure that dropping would ignore.
+    pub fn release(mut self) -> Result<()> {
+        self.held.take().map_or(Ok(()), |held| held.release())
+    }
 }
 
-impl Drop for StoreLock {
+impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(release) = self.release.take() {
-            release();
+        if let Some(held) = self.held.take() {
+            if let Err(e) = held.release() {
+                crate::log::xlog!(Warn, "releasing a store lease failed: {}", e.message);
+            }
         }
     }
 }
@@ -192,11 +301,78 @@ pub fn init(store: &dyn Store, seed: StoredPair, overwrite: bool) -> Result<()> 
         generation: expected.map_or(0, |g| g + 1),
         ..seed
     };
-    match store.save(expected, &seed)? {
+    match store.compare_and_swap(expected, &seed)? {
         Saved::Stored => Ok(()),
         Saved::Conflict(_) => Err(Error::new(
             Status::StoreConflict,
             format!("{} changed while initialising", store.describe()),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    struct Counted {
+        released: Arc<AtomicUsize>,
+        fail: bool,
+    }
+
+    impl HeldLease for Counted {
+        fn epoch(&self) -> Option<u64> {
+            Some(7)
+        }
+        fn release(self: Box<Self>) -> Result<()> {
+            self.released.fetch_add(1, Ordering::SeqCst);
+            if self.fail {
+                return Err(Error::new(Status::StoreIo, "lost"));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_lease_is_released_exactly_once_by_drop_or_by_release() {
+        let released = Arc::new(AtomicUsize::new(0));
+        let lease = Lease::held(Counted {
+            released: released.clone(),
+            fail: false,
+        });
+        assert_eq!(lease.epoch(), Some(7));
+        drop(lease);
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+
+        let lease = Lease::held(Counted {
+            released: released.clone(),
+            fail: true,
+        });
+        assert_eq!(lease.release().unwrap_err().status, Status::StoreIo, "release reports");
+        assert_eq!(released.load(Ordering::SeqCst), 2, "and is not released again on drop");
+
+        let n = released.clone();
+        let mut lock = Lease::on_release(move || {
+            n.fetch_add(1, Ordering::SeqCst);
+        });
+        lock.renew().unwrap();
+        assert_eq!(lock.epoch(), None);
+        drop(lock);
+        assert_eq!(released.load(Ordering::SeqCst), 3);
+
+        let mut none = Lease::none();
+        none.renew().unwrap();
+        none.release().unwrap();
+    }
+
+    #[test]
+    fn stores_without_a_marker_or_orphan_slot_record_nothing() {
+        let store = MemoryStore::new(None);
+        let pair = StoredPair::seed(ChainKind::Config, Secret::new("xoxe-1-r"), None, 0);
+        store.mark_in_flight(&Lease::none(), 0).unwrap();
+        assert_eq!(store.in_flight().unwrap(), None);
+        assert!(!store.park_orphan(0, &pair).unwrap());
+        assert!(store.orphans(0).unwrap().is_empty());
     }
 }

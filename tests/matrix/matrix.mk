@@ -1,4 +1,4 @@
-# The fault matrix report (GitHub issue 7). Include from the top-level Makefile
+# The fault matrix report. Include from the top-level Makefile
 # (ROOT and BUILD come from it), after the C, Python and Go suites have run:
 #   make reliability-report   rewrites the "Fault matrix" section of RELIABILITY.md
 #                             from $(BUILD)/matrix/{c,python,go}.jsonl

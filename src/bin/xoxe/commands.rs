@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use xoxe::{ChainKind, Client, ClientOptions, Error, FileStore, Rotator, RotatorOptions, Secret, Status, StoredPair};
 
 pub(crate) fn run(args: Args) -> Result<(), Error> {
-    let store = || FileStore::new(&args.store, std::time::Duration::from_secs(120));
+    let store = || FileStore::new(&args.store, xoxe::store::DEFAULT_LOCK_TIMEOUT);
     match args.command {
         Command::Help => say!("{USAGE}"),
         Command::Version => say!("xoxe {}", env!("CARGO_PKG_VERSION")),

@@ -1,23 +1,25 @@
-//! A store kept by the host (its database, a secrets manager…) through C callbacks.
-
+//! A store kept by the host (its database, a secrets manager…) through C callbacks:
+//! the callback table, the [`Store`] it implements, and its constructor.
 //!
 //! The host stores one document (JSON text) and its generation number, and
 //! implements compare-and-swap on the generation. Optional lock/unlock callbacks
 //! serialise whole rotations across a fleet.
 
-#![allow(non_camel_case_types)] // C-facing types keep their C names
-
-use super::{Saved, Store, StoreLock, StoredPair};
+use super::args::{give, guard, guard_plain, non_null, opt_str_arg, out_arg};
+use super::error::xoxe_error;
+use super::store::xoxe_store;
 use crate::error::{Error, Result};
 use crate::status::Status;
+use crate::store::{Lease, Saved, Store, StoredPair};
 use std::ffi::{c_char, c_void, CStr};
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Receives a document from a host `load` callback: the callback copies its text in
 /// with `xoxe_store_value_set`. Valid only during that callback.
 pub struct xoxe_store_value {
-    pub(crate) document: Option<Zeroizing<String>>,
-    pub(crate) invalid_utf8: bool,
+    document: Option<Zeroizing<String>>,
+    invalid_utf8: bool,
 }
 
 /// Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
@@ -55,7 +57,7 @@ pub struct xoxe_store_callbacks {
 }
 
 /// A [`Store`] backed by host callbacks.
-pub struct ForeignStore {
+struct ForeignStore {
     callbacks: xoxe_store_callbacks,
     name: String,
 }
@@ -67,7 +69,7 @@ unsafe impl Sync for ForeignStore {}
 
 impl ForeignStore {
     /// Wraps host callbacks; `load` and `save` are required, `unlock` with `lock`.
-    pub fn new(callbacks: xoxe_store_callbacks, name: &str) -> Result<ForeignStore> {
+    fn new(callbacks: xoxe_store_callbacks, name: &str) -> Result<ForeignStore> {
         if callbacks.load.is_none() || callbacks.save.is_none() {
             return Err(Error::new(
                 Status::NullArgument,
@@ -127,15 +129,12 @@ impl Store for ForeignStore {
         let Some(document) = value.document else {
             return Ok(None);
         };
-        let pair: StoredPair = crate::response::parse(document.as_bytes())
-            .map_err(|why| Error::new(Status::StoreCorrupt, format!("{}: {why}", self.describe())))?;
-        pair.check(&self.describe())?;
-        Ok(Some(pair))
+        StoredPair::from_json(document.as_bytes(), &self.describe()).map(Some)
     }
 
-    fn save(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
         let save = self.callbacks.save.expect("checked in new");
-        let mut json = Zeroizing::new(serde_json::to_vec(new).map_err(|e| Error::new(Status::StoreIo, e.to_string()))?);
+        let mut json = new.to_json(false)?;
         json.push(0);
         let document =
             CStr::from_bytes_with_nul(&json).map_err(|_| Error::new(Status::StoreIo, "document holds a NUL"))?;
@@ -156,9 +155,9 @@ impl Store for ForeignStore {
         }
     }
 
-    fn lock(&self) -> Result<StoreLock> {
+    fn acquire_lease(&self) -> Result<Lease> {
         let (Some(lock), Some(unlock)) = (self.callbacks.lock, self.callbacks.unlock) else {
-            return Ok(StoreLock::none());
+            return Ok(Lease::none());
         };
         // SAFETY: host callback per the documented contract.
         let code = unsafe { lock(self.callbacks.user_data) };
@@ -169,14 +168,58 @@ impl Store for ForeignStore {
             ));
         }
         let user_data = self.callbacks.user_data as usize; // moved into the guard as an integer
-        Ok(StoreLock::new(move || unsafe { unlock(user_data as *mut c_void) }))
+        Ok(Lease::on_release(move || unsafe { unlock(user_data as *mut c_void) }))
     }
 
-    fn has_lock(&self) -> bool {
+    fn has_lease(&self) -> bool {
         self.callbacks.lock.is_some()
     }
 
     fn describe(&self) -> String {
         format!("foreign store {:?}", self.name)
     }
+}
+
+/// Creates a store kept by the host through `callbacks` (copied; see
+/// `xoxe_store_callbacks`). `name` (may be NULL) appears in error messages. The
+/// callbacks may be called from any thread that uses a rotator on this store,
+/// until the store and every rotator using it are freed; then `release` runs once.
+/// If this function fails, `release` is not called: `user_data` stays the caller's.
+///
+/// # Safety
+/// `callbacks` points to a valid struct whose functions honour its contract.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_foreign_new(
+    callbacks: *const xoxe_store_callbacks,
+    name: *const c_char,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(callbacks, "callbacks")?;
+        let name = opt_str_arg(name, "name")?.unwrap_or("host");
+        let out = out_arg(out, "out")?;
+        let store = ForeignStore::new(*callbacks, name)?;
+        give(out, xoxe_store { inner: Arc::new(store) });
+        Ok(())
+    })
+}
+
+/// For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
+/// into `value`. Does nothing if either is NULL.
+///
+/// # Safety
+/// `value` is the pointer the callback received; `document` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_value_set(value: *mut xoxe_store_value, document: *const c_char) {
+    guard_plain((), || {
+        if value.is_null() || document.is_null() {
+            return;
+        }
+        let value = &mut *value;
+        match CStr::from_ptr(document).to_str() {
+            Ok(text) => value.document = Some(Zeroizing::new(text.to_string())),
+            Err(_) => value.invalid_utf8 = true,
+        }
+    })
 }

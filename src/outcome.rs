@@ -1,0 +1,56 @@
+//! The one rule for calls that spend a token: if Slack could have applied the
+//! call, the outcome is unknown (`OutcomeUnknown`) and the call is never retried.
+//! Every failure path of a call goes through [`settle`].
+
+use crate::client::Call;
+use crate::error::Error;
+use crate::status::Status;
+
+/// How far a failed call got: the evidence for "could Slack have applied it?".
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reach {
+    /// Certainly never reached Slack (no connection, TLS handshake refused, a bad
+    /// argument found before sending).
+    NotSent,
+    /// Sent, but no complete answer came back (timeout after sending, reset,
+    /// broken body).
+    NoAnswer,
+    /// A complete answer that carries no Slack verdict: not Slack JSON, `ok` with
+    /// a non-2xx status, or a 2xx payload that makes no sense.
+    Unexplained {
+        /// The answer's HTTP status.
+        http_status: u16,
+    },
+    /// Slack's verdict: `ok: false` with this error code's status. Slack's
+    /// internal errors say "it's possible some aspect of the operation succeeded".
+    Refused {
+        /// The status of Slack's error code.
+        status: Status,
+    },
+}
+
+impl Reach {
+    /// Whether Slack may have carried the call out.
+    fn could_have_applied(self) -> bool {
+        match self {
+            Reach::NotSent => false,
+            Reach::NoAnswer => true,
+            // A 2xx means Slack processed the request; a 5xx may come after it did.
+            Reach::Unexplained { http_status } => (200..300).contains(&http_status) || http_status >= 500,
+            Reach::Refused { status } => matches!(
+                status,
+                Status::InternalError | Status::FatalError | Status::ServiceUnavailable
+            ),
+        }
+    }
+}
+
+/// The error a failed call reports: `err` itself, or — for a call that spends a
+/// token and that Slack could have applied — `err` as `OutcomeUnknown`.
+pub(crate) fn settle(call: &Call<'_>, err: Error, reach: Reach) -> Error {
+    if call.spends_token && reach.could_have_applied() {
+        err.into_outcome_unknown()
+    } else {
+        err
+    }
+}
