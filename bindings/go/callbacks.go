@@ -1,14 +1,17 @@
 package xoxe
 
-// Exported callbacks (Go-backed stores, the logger). A file with //export may only have
-// declarations in its preamble, so the C glue lives in cgo.go.
+// The callbacks the library calls: the logger and Go-backed stores. A file
+// with //export may only declare in its preamble; the C glue is in log.go and
+// store.go. Return codes follow xoxe_store_callbacks: 0 done, 1 (save) lost
+// the compare-and-swap, negative failed (-1 the backend's error, -2 unknown
+// store, -3 a document with a NUL byte, -4 a panic, which must never unwind
+// into Rust).
 
-// #include <stdbool.h>
-// #include <stdint.h>
 // #include "xoxe.h"
 import "C"
 
 import (
+	"strings"
 	"unsafe"
 )
 
@@ -18,47 +21,45 @@ func xoxeGoLog(_ unsafe.Pointer, level C.uint32_t, message *C.char) {
 	if fn == nil || message == nil {
 		return
 	}
-	defer func() { _ = recover() }() // a panicking log function must not unwind into Rust
+	defer func() { _ = recover() }()
 	(*fn)(LogLevel(level), C.GoString(message))
 }
 
 //export xoxeGoStoreLoad
-func xoxeGoStoreLoad(userData unsafe.Pointer, value *C.xoxe_store_value) (rc C.int32_t) {
-	fs := lookupForeign(uintptr(userData))
-	if fs == nil {
+func xoxeGoStoreLoad(id unsafe.Pointer, value *C.xoxe_store_value) (rc C.int32_t) {
+	b := lookupForeign(id)
+	if b == nil {
 		return -2
 	}
 	defer recoverInto(&rc)
-	doc, ok, err := fs.backend.Load()
-	if err != nil {
+	doc, ok, err := b.Load()
+	switch {
+	case err != nil:
 		return -1
-	}
-	if !ok {
+	case !ok:
 		return 0
-	}
-	if containsNUL(doc) {
+	case strings.IndexByte(doc, 0) >= 0:
 		return -3
 	}
 	cdoc := C.CString(doc)
+	defer freeCString(cdoc)
 	C.xoxe_store_value_set(value, cdoc)
-	freeCString(cdoc)
 	return 0
 }
 
 //export xoxeGoStoreSave
-func xoxeGoStoreSave(userData unsafe.Pointer, expectedPresent C.bool, expectedGeneration, newGeneration C.uint64_t, document *C.char) (rc C.int32_t) {
-	fs := lookupForeign(uintptr(userData))
-	if fs == nil {
+func xoxeGoStoreSave(id unsafe.Pointer, expectedPresent C.bool, expectedGeneration, newGeneration C.uint64_t, document *C.char) (rc C.int32_t) {
+	b := lookupForeign(id)
+	if b == nil {
 		return -2
 	}
 	defer recoverInto(&rc)
 	var expected *uint64
-	if bool(expectedPresent) {
+	if expectedPresent {
 		g := uint64(expectedGeneration)
 		expected = &g
 	}
-	stored, err := fs.backend.Save(expected, uint64(newGeneration), C.GoString(document))
-	switch {
+	switch stored, err := b.Save(expected, uint64(newGeneration), C.GoString(document)); {
 	case err != nil:
 		return -1
 	case !stored:
@@ -68,46 +69,31 @@ func xoxeGoStoreSave(userData unsafe.Pointer, expectedPresent C.bool, expectedGe
 }
 
 //export xoxeGoStoreLock
-func xoxeGoStoreLock(userData unsafe.Pointer) (rc C.int32_t) {
-	fs := lookupForeign(uintptr(userData))
-	if fs == nil || fs.locker == nil {
+func xoxeGoStoreLock(id unsafe.Pointer) (rc C.int32_t) {
+	l, _ := lookupForeign(id).(StoreLocker)
+	if l == nil {
 		return -2
 	}
 	defer recoverInto(&rc)
-	if err := fs.locker.Lock(); err != nil {
+	if l.Lock() != nil {
 		return -1
 	}
 	return 0
 }
 
 //export xoxeGoStoreUnlock
-func xoxeGoStoreUnlock(userData unsafe.Pointer) {
-	fs := lookupForeign(uintptr(userData))
-	if fs == nil || fs.locker == nil {
-		return
+func xoxeGoStoreUnlock(id unsafe.Pointer) {
+	if l, _ := lookupForeign(id).(StoreLocker); l != nil {
+		defer func() { _ = recover() }()
+		l.Unlock()
 	}
-	defer func() { _ = recover() }()
-	fs.locker.Unlock()
 }
 
 //export xoxeGoStoreRelease
-func xoxeGoStoreRelease(userData unsafe.Pointer) {
-	releaseForeign(uintptr(userData))
-}
+func xoxeGoStoreRelease(id unsafe.Pointer) { foreign.Delete(uintptr(id)) }
 
-// recoverInto turns a panic in a backend into a failure code: a Go panic
-// must never unwind into Rust.
 func recoverInto(rc *C.int32_t) {
-	if r := recover(); r != nil {
+	if recover() != nil {
 		*rc = -4
 	}
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }

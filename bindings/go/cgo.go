@@ -11,37 +11,6 @@ package xoxe
 #error "bindings/go was written for XOXE_ABI_VERSION 1; include/xoxe.h declares another"
 #endif
 
-// The foreign-store callbacks, exported from Go (store_callbacks.go).
-extern int32_t xoxeGoStoreLoad(void *user_data, xoxe_store_value *value);
-extern int32_t xoxeGoStoreSave(void *user_data, bool expected_present, uint64_t expected_generation, uint64_t new_generation, char *document);
-extern int32_t xoxeGoStoreLock(void *user_data);
-extern void xoxeGoStoreUnlock(void *user_data);
-extern void xoxeGoStoreRelease(void *user_data);
-
-static int32_t xoxe_go_store_save(void *user_data, bool expected_present, uint64_t expected_generation, uint64_t new_generation, const char *document) {
-	return xoxeGoStoreSave(user_data, expected_present, expected_generation, new_generation, (char *)document);
-}
-
-// The log callback, exported from Go (callbacks.go), behind a trampoline that
-// matches the header's signature.
-extern void xoxeGoLog(void *user_data, uint32_t level, char *message);
-
-void xoxe_go_log(void *user_data, uint32_t level, const char *message) {
-	xoxeGoLog(user_data, level, (char *)message);
-}
-
-// Callbacks for a Go-backed store; user_data carries the registry id.
-static xoxe_store_callbacks xoxe_go_store_callbacks(uintptr_t id, bool with_lock) {
-	xoxe_store_callbacks cb;
-	cb.user_data = (void *)id;
-	cb.load = xoxeGoStoreLoad;
-	cb.save = xoxe_go_store_save;
-	cb.lock = with_lock ? xoxeGoStoreLock : NULL;
-	cb.unlock = with_lock ? xoxeGoStoreUnlock : NULL;
-	cb.release = xoxeGoStoreRelease;
-	return cb;
-}
-
 // Zeroes a C string the binding allocated (it may hold a secret), then frees it.
 static void xoxe_go_wipe_free(char *p) {
 	if (p == NULL) return;
@@ -53,38 +22,83 @@ static void xoxe_go_wipe_free(char *p) {
 import "C"
 
 import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
 	"strings"
+	"sync"
+	"time"
 	"unsafe"
 )
 
-// abiVersion is the XOXE_ABI_VERSION this package was written for. NewClient
-// refuses a library that reports another one.
-const abiVersion = 1
-
-// cString copies s into C memory. The caller frees it with freeCString.
-func cString(s string) *C.char { return C.CString(s) }
-
-// freeCString zeroes and frees a string made by cString. nil is ignored.
-func freeCString(p *C.char) {
-	if p != nil {
-		C.xoxe_go_wipe_free(p)
-	}
+// handle owns one C handle P: a client, its options, a store or a rotator.
+// Calls hold the read lock while they use it; close frees it once under the
+// write lock, so it waits for calls in flight, and later calls fail with
+// [ErrClosed]. A finalizer closes a forgotten handle, as a safety net.
+type handle[P comparable] struct {
+	mu   sync.RWMutex
+	ptr  P // the zero P once closed
+	free func(P)
+	what string // "client", "store"…: for the ErrClosed message
 }
 
-// goStoreCallbacks makes the callback table of a Go-backed store with id.
-func goStoreCallbacks(id uintptr, withLock bool) C.xoxe_store_callbacks {
-	return C.xoxe_go_store_callbacks(C.uintptr_t(id), C.bool(withLock))
+// own runs a C constructor and takes ownership of what it makes.
+func own[P comparable](op, what string, free func(P), create func(out *P, e **C.xoxe_error) C.xoxe_status) (*handle[P], error) {
+	var p P
+	var e *C.xoxe_error
+	if err := check(op, create(&p, &e), &e); err != nil {
+		return nil, err
+	}
+	h := &handle[P]{ptr: p, free: free, what: what}
+	runtime.SetFinalizer(h, (*handle[P]).close)
+	return h, nil
 }
 
-// setLogger installs (on) or removes the Go log trampoline.
-func setLogger(on bool, maxLevel uint32) (C.xoxe_status, *C.xoxe_error) {
-	var cerr *C.xoxe_error
-	var callback *[0]byte // NULL: logging off
-	if on {
-		callback = (*[0]byte)(C.xoxe_go_log)
+// use runs f with the pointer; a nil or closed handle fails with ErrClosed.
+// The deferred unlock also keeps h, and so the C handle, alive until f returns.
+func (h *handle[P]) use(op string, f func(p P) error) error {
+	var closed P
+	if h == nil {
+		return closedError(op, "nil handle")
 	}
-	st := C.xoxe_set_logger(callback, nil, C.uint32_t(maxLevel), &cerr)
-	return st, cerr
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.ptr == closed {
+		return closedError(op, h.what+" is closed")
+	}
+	return f(h.ptr)
+}
+
+// close frees the C handle once; it is idempotent and always returns nil.
+func (h *handle[P]) close() error {
+	var closed P
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ptr != closed {
+		h.free(h.ptr)
+		h.ptr = closed
+	}
+	return nil
+}
+
+// check turns a C call's status and error handle into an *Error (nil on
+// success). e points to the handle, so it is read only after the call.
+func check(op string, st C.xoxe_status, e **C.xoxe_error) error {
+	if st == C.XOXE_STATUS_OK {
+		return nil
+	}
+	return takeError(op, st, *e)
+}
+
+// strArg is one named string argument on its way to C; optional ones pass
+// NULL when empty.
+type strArg struct {
+	name, value string
+	optional    bool
 }
 
 // cStrings holds the C copies of one call's string arguments.
@@ -96,16 +110,8 @@ func (cs cStrings) free() {
 	}
 }
 
-// strArg is one named string argument on its way to C.
-type strArg struct {
-	name  string
-	value string
-	// nullIfEmpty passes NULL instead of "" (for optional arguments).
-	nullIfEmpty bool
-}
-
-// toC checks every argument for NUL bytes (C would silently cut the string
-// there) and copies them into C memory. Nothing is allocated when a check fails.
+// toC refuses strings with a NUL byte (C would silently cut them there), then
+// copies every argument into C memory. Nothing is allocated when a check fails.
 func toC(op string, args ...strArg) (cStrings, error) {
 	for _, a := range args {
 		if strings.IndexByte(a.value, 0) >= 0 {
@@ -114,31 +120,69 @@ func toC(op string, args ...strArg) (cStrings, error) {
 	}
 	out := make(cStrings, len(args))
 	for i, a := range args {
-		if a.nullIfEmpty && a.value == "" {
-			continue
+		if !a.optional || a.value != "" {
+			out[i] = C.CString(a.value)
 		}
-		out[i] = cString(a.value)
 	}
 	return out, nil
 }
 
-// goStrings copies a C array of n strings (NULL when n is 0) into Go memory.
-func goStrings(arr **C.char, n C.size_t) []string {
-	if arr == nil || n == 0 {
-		return nil
-	}
-	src := unsafe.Slice(arr, int(n))
-	out := make([]string, len(src))
-	for i, p := range src {
-		out[i] = goStringOrEmpty(p)
-	}
-	return out
-}
+// freeCString zeroes and frees a C string the binding made. nil is ignored.
+func freeCString(p *C.char) { C.xoxe_go_wipe_free(p) }
 
-// goStringOrEmpty copies a C string; NULL becomes "".
-func goStringOrEmpty(p *C.char) string {
+// goString copies a C string; NULL becomes "".
+func goString(p *C.char) string {
 	if p == nil {
 		return ""
 	}
 	return C.GoString(p)
+}
+
+// goStrings copies a C array of n strings (NULL when n is 0).
+func goStrings(arr **C.char, n C.size_t) []string {
+	if arr == nil || n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i, p := range unsafe.Slice(arr, int(n)) {
+		out[i] = goString(p)
+	}
+	return out
+}
+
+// timeoutMS checks ctx (nil means Background) before a call and turns its
+// deadline into the call's timeout_ms: 0 (the library's default) without one,
+// else the time left in whole milliseconds, rounded up.
+func timeoutMS(ctx context.Context, op string) (C.uint32_t, error) {
+	if ctx == nil {
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, contextError(op, err)
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0, nil
+	}
+	left := time.Until(dl)
+	if left <= 0 {
+		return 0, contextError(op, context.DeadlineExceeded)
+	}
+	return C.uint32_t(min((left+time.Millisecond-1)/time.Millisecond, math.MaxUint32)), nil
+}
+
+// durationUnits converts d to whole units (rounded up) that fit a uint32.
+// Zero passes through: it means the library's default, or is refused by it.
+func durationUnits(op, what string, d, unit time.Duration) (C.uint32_t, error) {
+	if d < 0 {
+		return 0, usageError(op, fmt.Sprintf("%s %v is negative", what, d))
+	}
+	n := d / unit
+	if d%unit != 0 {
+		n++
+	}
+	if n > math.MaxUint32 {
+		return 0, usageError(op, fmt.Sprintf("%s %v is too long", what, d))
+	}
+	return C.uint32_t(n), nil
 }

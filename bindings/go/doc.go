@@ -13,27 +13,10 @@
 //
 // # Building
 //
-// The package links the Rust static library by path, so binaries are
-// self-contained (no shared library to ship). Build the core first, from the
-// repository root:
-//
-//	cargo build --release --workspace
-//
-// which writes target/release/libxoxe.a. The cgo directives are:
-//
-//	#cgo CFLAGS:  -I${SRCDIR}/../../include
-//	#cgo LDFLAGS: ${SRCDIR}/../../target/release/libxoxe.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-//
-// The system libraries after the archive are what
-// "cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs"
-// reports on Linux. Building with the tag xoxe_dynamic links
-// target/release/libxoxe.so instead (with an rpath to that directory):
-//
-//	go build -tags xoxe_dynamic ./...
-//
-// cgo must be enabled (CGO_ENABLED=1, the default with a C compiler present).
-// Because the flags point into this repository, use the package from a
-// checkout (a replace directive or go.work), not through a plain "go get".
+// cgo must be enabled. The package links target/release/libxoxe.a of this
+// repository by path (build it with "cargo build --release --workspace";
+// the tag xoxe_dynamic links libxoxe.so instead), so use it from a checkout
+// through a replace directive or go.work; README.md has the details.
 //
 // # Calls, contexts and timeouts
 //
@@ -47,9 +30,9 @@
 // context was cancelled meanwhile, because a spent refresh token cannot be
 // un-spent.
 //
-// A [Client] is safe for concurrent use. [Client.Close] waits for calls in
-// flight and makes later calls fail with [ErrClosed]; a finalizer frees a
-// forgotten client, but only as a safety net.
+// A [Client], [Store] or [Rotator] is safe for concurrent use. Its Close
+// waits for calls in flight and makes later calls fail with [ErrClosed]; a
+// finalizer frees a forgotten one, but only as a safety net.
 //
 // # Errors
 //

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,35 +15,25 @@ import (
 // [ErrOutcomeUnknown], [ErrUsage], …) to classify it and [errors.As] to read the
 // details. No field ever holds a secret.
 type Error struct {
-	// Code is what went wrong.
-	Code Status
+	Code Status // what went wrong
 	// Cause is, for StatusOutcomeUnknown, the underlying reason (e.g.
 	// StatusTimeout, StatusInternalError); otherwise it equals Code.
 	Cause Status
-	// SlackError is the raw error string Slack sent ("" when none). For
-	// StatusSlackOther it is the only record of which code Slack used.
+	// SlackError is the raw error string Slack sent ("" when none); for
+	// StatusSlackOther the only record of which code Slack used.
 	SlackError string
-	// Message is a human-readable detail, never containing a secret.
-	Message string
+	Message    string // a human-readable detail, never containing a secret
 	// RetryAfter is how long Slack asked to wait (Retry-After) before retrying;
 	// negative (-1) when Slack sent no Retry-After. Zero is a real "retry now".
-	RetryAfter time.Duration
-	// Warnings are the warnings Slack attached (nil when none).
-	Warnings []string
-	// HTTPStatus is the HTTP status of the response, or 0 when none arrived.
-	HTTPStatus int
-	// ResponseJSON is the raw JSON body of a Slack error response (e.g. the
-	// invalid_manifest details), or "".
-	ResponseJSON string
+	RetryAfter   time.Duration
+	Warnings     []string // warnings Slack attached (nil when none)
+	HTTPStatus   int      // the HTTP status of the response, or 0 when none arrived
+	ResponseJSON string   // the raw JSON body of a Slack error response (e.g. invalid_manifest details), or ""
 
-	// op is the Go method that failed ("ToolingTokensRotate"), for Error().
-	op string
-	// match says how a sentinel compares (sentinels only).
-	match matchKind
-	// family is the family a family sentinel matches.
-	family Family
-	// closed marks the error a closed client returns (matches ErrClosed).
-	closed bool
+	op     string    // the Go method that failed, for Error()
+	match  matchKind // how a sentinel compares (sentinels only)
+	family Family    // the family a family sentinel matches
+	closed bool      // the error of a call on a closed handle (matches ErrClosed)
 }
 
 type matchKind uint8
@@ -81,7 +72,7 @@ func (e *Error) Family() Family { return e.Code.Family() }
 // timeout that left a rotation's outcome unknown is [ErrOutcomeUnknown], whose
 // Cause is StatusTimeout). A family sentinel ([ErrUsage], [ErrTransport],
 // [ErrSlackAPI], …) matches every code of its family. [ErrClosed] matches the
-// error of a call on a closed client. Any other *Error matches when Code,
+// error of a call on a closed handle. Any other *Error matches when Code,
 // Cause and SlackError are equal.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
@@ -109,8 +100,12 @@ func familySentinel(f Family) *Error {
 
 // Sentinels for [errors.Is]. Each matches every [*Error] with that code.
 var (
-	// ErrInvalidRefreshToken: the refresh token is unknown or already spent.
-	ErrInvalidRefreshToken = codeSentinel(StatusInvalidRefreshToken)
+	ErrInvalidRefreshToken   = codeSentinel(StatusInvalidRefreshToken)   // the refresh token is unknown or already spent
+	ErrTokenExpired          = codeSentinel(StatusTokenExpired)          // Slack said token_expired
+	ErrInvalidAuth           = codeSentinel(StatusInvalidAuth)           // Slack said invalid_auth
+	ErrTokenAlreadyExchanged = codeSentinel(StatusTokenAlreadyExchanged) // the legacy token was already exchanged
+	ErrInsecureURL           = codeSentinel(StatusInsecureURL)           // the base URL is plain http:// to a non-loopback host
+	ErrStoreConflict         = codeSentinel(StatusStoreConflict)         // the store already holds a chain, or refused a save twice
 	// ErrRateLimited: Slack answered ratelimited (HTTP 429) and the client's
 	// rate-limit retries were used up or disabled; see Error.RetryAfter.
 	ErrRateLimited = codeSentinel(StatusRatelimited)
@@ -118,54 +113,38 @@ var (
 	// (the old refresh token may be spent); see Error.Cause. Never retried
 	// automatically.
 	ErrOutcomeUnknown = codeSentinel(StatusOutcomeUnknown)
-	// ErrTokenExpired: Slack said token_expired.
-	ErrTokenExpired = codeSentinel(StatusTokenExpired)
-	// ErrInvalidAuth: Slack said invalid_auth.
-	ErrInvalidAuth = codeSentinel(StatusInvalidAuth)
 	// ErrTimeout: the call did not finish within its timeout (for a
 	// token-spending call whose request may have been sent, the error is
 	// ErrOutcomeUnknown with Cause StatusTimeout instead).
 	ErrTimeout = codeSentinel(StatusTimeout)
-	// ErrTokenAlreadyExchanged: the legacy token was already exchanged.
-	ErrTokenAlreadyExchanged = codeSentinel(StatusTokenAlreadyExchanged)
-	// ErrInsecureURL: the base URL is plain http:// to a non-loopback host.
-	ErrInsecureURL = codeSentinel(StatusInsecureURL)
 	// ErrChainDead: a rotator's refresh token was rejected and its store holds
 	// nothing newer; a human must issue a new token.
 	ErrChainDead = codeSentinel(StatusChainDead)
-	// ErrStoreConflict: the store already holds a chain, or refused a save twice.
-	ErrStoreConflict = codeSentinel(StatusStoreConflict)
 )
 
-// Family sentinels for [errors.Is]. Each matches every [*Error] whose code is in
-// that family.
+// Family sentinels for [errors.Is]. Each matches every [*Error] whose code is
+// in that family.
 var (
-	// ErrUsage: the caller passed something unusable; nothing was sent.
-	ErrUsage = familySentinel(FamilyUsage)
-	// ErrTransport: the network, TLS, or the response itself failed.
-	ErrTransport = familySentinel(FamilyTransport)
-	// ErrSlackAPI: Slack answered ok: false with an error code.
-	ErrSlackAPI = familySentinel(FamilySlackAPI)
-	// ErrRateLimitedFamily: the rate-limited family (today only StatusRatelimited).
-	ErrRateLimitedFamily = familySentinel(FamilyRateLimited)
-	// ErrStore: a token store or rotator failed (including a dead chain).
-	ErrStore = familySentinel(FamilyStore)
-	// ErrInternal: a bug inside xoxe (a caught panic).
-	ErrInternal = familySentinel(FamilyInternal)
+	ErrUsage             = familySentinel(FamilyUsage)       // the caller passed something unusable; nothing was sent
+	ErrTransport         = familySentinel(FamilyTransport)   // the network, TLS, or the response itself failed
+	ErrSlackAPI          = familySentinel(FamilySlackAPI)    // Slack answered ok: false with an error code
+	ErrRateLimitedFamily = familySentinel(FamilyRateLimited) // the rate-limited family (today only StatusRatelimited)
+	ErrStore             = familySentinel(FamilyStore)       // a token store or rotator failed (including a dead chain)
+	ErrInternal          = familySentinel(FamilyInternal)    // a bug inside xoxe (a caught panic)
 )
 
-// ErrClosed matches the error returned by a call on a closed [Client]. That
-// error is also in the usage family ([ErrUsage]), with Code
+// ErrClosed matches the error of a call on a closed (or nil) [Client], [Store]
+// or [Rotator]. That error is also in the usage family ([ErrUsage]), with Code
 // StatusInvalidArgument.
-var ErrClosed = &Error{match: matchClosed, RetryAfter: -1, Message: "client is closed"}
+var ErrClosed = &Error{match: matchClosed, RetryAfter: -1, Message: "closed handle"}
 
 // usageError is an error the binding detects itself before calling C.
 func usageError(op, msg string) *Error {
 	return &Error{Code: StatusInvalidArgument, Cause: StatusInvalidArgument, Message: msg, RetryAfter: -1, op: op}
 }
 
-func closedError(op string) *Error {
-	e := usageError(op, "client is closed")
+func closedError(op, msg string) *Error {
+	e := usageError(op, msg)
 	e.closed = true
 	return e
 }
@@ -174,36 +153,21 @@ func closedError(op string) *Error {
 // copying every string out, and frees the handle.
 func takeError(op string, st C.xoxe_status, h *C.xoxe_error) error {
 	defer C.xoxe_error_free(h)
+	e := &Error{Code: Status(st), Cause: Status(st), RetryAfter: -1, op: op, Message: "no error details"}
 	info := C.xoxe_error_get_info(h)
-	if info == nil {
-		// The library always writes a handle on failure; be defensive anyway.
-		s := Status(st)
-		return &Error{Code: s, Cause: s, RetryAfter: -1, op: op, Message: "no error details"}
+	if info == nil { // the library always writes a handle on failure
+		return e
 	}
-	e := &Error{
-		Code:       Status(info.status),
-		Cause:      Status(info.cause),
-		Message:    goStringOrEmpty(info.message),
-		SlackError: goStringOrEmpty(info.slack_error),
-		RetryAfter: -1,
-		Warnings:   goStrings(info.warnings, info.warnings_len),
-		HTTPStatus: int(info.http_status),
-		op:         op,
-	}
+	e.Code, e.Cause = Status(info.status), Status(info.cause)
+	e.Message, e.SlackError = goString(info.message), goString(info.slack_error)
+	e.ResponseJSON = goString(info.response_json)
+	e.Warnings = goStrings(info.warnings, info.warnings_len)
+	e.HTTPStatus = int(info.http_status)
 	if ra := int64(info.retry_after_secs); ra >= 0 {
-		if ra > int64(maxDuration/time.Second) {
-			e.RetryAfter = maxDuration
-		} else {
-			e.RetryAfter = time.Duration(ra) * time.Second
-		}
-	}
-	if info.response_json != nil {
-		e.ResponseJSON = C.GoString(info.response_json)
+		e.RetryAfter = time.Duration(min(ra, math.MaxInt64/int64(time.Second))) * time.Second
 	}
 	return e
 }
-
-const maxDuration = time.Duration(1<<63 - 1)
 
 // contextError wraps ctx.Err() for a call refused before it started.
 func contextError(op string, err error) error {

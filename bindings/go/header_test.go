@@ -1,6 +1,7 @@
 package xoxe_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -24,104 +25,81 @@ func readHeader(t *testing.T) string {
 	return string(b)
 }
 
-// goConstants returns the constants declared with an explicit integer value
-// in the package's non-test sources whose names start with prefix.
-func goConstants(t *testing.T, prefix string) map[string]uint64 {
+// goConstants maps, for the Go type named typ, every constant the package's
+// non-test sources declare as `Name typ = C.XOXE_…` to that C name.
+func goConstants(t *testing.T, typ string) map[string]string {
 	t.Helper()
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
+	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]uint64{}
-	for _, pkg := range pkgs {
-		for _, f := range pkg.Files {
-			for _, decl := range f.Decls {
-				gd, ok := decl.(*ast.GenDecl)
-				if !ok || gd.Tok != token.CONST {
-					continue
-				}
-				for _, spec := range gd.Specs {
-					vs := spec.(*ast.ValueSpec)
-					for i, name := range vs.Names {
-						if !strings.HasPrefix(name.Name, prefix) || i >= len(vs.Values) {
-							continue
-						}
-						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.INT {
-							v, err := strconv.ParseUint(lit.Value, 0, 32)
-							if err != nil {
-								t.Fatal(err)
-							}
-							out[name.Name] = v
-						}
-					}
+	out := map[string]string{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok || vs.Type == nil || fmt.Sprint(vs.Type) != typ {
+				return true
+			}
+			for i, v := range vs.Values {
+				if sel, ok := v.(*ast.SelectorExpr); ok && fmt.Sprint(sel.X) == "C" {
+					out[vs.Names[i].Name] = sel.Sel.Name
 				}
 			}
-		}
+			return true
+		})
 	}
 	return out
 }
 
-// enumBlock returns the body of `enum <name> { ... };` in the header.
-func enumBlock(t *testing.T, name string) string {
+// checkEnum fails unless the Go constants of type goType name exactly the
+// XOXE_<cprefix>_X constants of the header's enum, each as <goprefix>X. It
+// returns the header's constants as (name, X, value) matches.
+func checkEnum(t *testing.T, enum, cprefix, goType, goprefix string) [][]string {
 	t.Helper()
 	header := readHeader(t)
-	start := strings.Index(header, "enum "+name+"\n")
+	start := strings.Index(header, "enum "+enum+"\n")
 	if start < 0 {
-		t.Fatalf("include/xoxe.h has no enum %s", name)
+		t.Fatalf("include/xoxe.h has no enum %s", enum)
 	}
-	end := strings.Index(header[start:], "};")
-	if end < 0 {
-		t.Fatalf("enum %s is not closed", name)
-	}
-	return header[start : start+end]
-}
-
-// normalize makes XOXE_STATUS_INVALID_UTF8 and StatusInvalidUTF8 comparable.
-func normalize(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
-
-// checkEnum fails when the header declares a constant XOXE_<cprefix>_X = N that
-// the Go sources lack as <goprefix>X = N.
-func checkEnum(t *testing.T, enum, cprefix, goprefix string) {
-	header := enumBlock(t, enum)
-	re := regexp.MustCompile(`(?m)^\s*XOXE_` + cprefix + `_(\w+) = (\d+),`)
-	matches := re.FindAllStringSubmatch(header, -1)
-	if len(matches) == 0 {
+	block := header[start : start+strings.Index(header[start:], "};")]
+	want := regexp.MustCompile(`(?m)^\s*(XOXE_`+cprefix+`_(\w+)) = (\d+),`).FindAllStringSubmatch(block, -1)
+	if len(want) == 0 {
 		t.Fatalf("no XOXE_%s_ constants found in include/xoxe.h", cprefix)
 	}
-	goc := goConstants(t, goprefix)
-	byName := map[string]uint64{}
-	for name, v := range goc {
-		byName[normalize(strings.TrimPrefix(name, goprefix))] = v
+	goc := goConstants(t, goType)
+	byC := map[string]string{}
+	for g, c := range goc {
+		byC[c] = g
 	}
-	for _, m := range matches {
-		want, _ := strconv.ParseUint(m[2], 10, 32)
-		got, ok := byName[normalize(m[1])]
+	normalize := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
+	for _, m := range want {
+		g, ok := byC[m[1]]
 		if !ok {
-			t.Errorf("include/xoxe.h declares XOXE_%s_%s = %d; the Go package has no %s constant for it", cprefix, m[1], want, goprefix)
-		} else if got != want {
-			t.Errorf("XOXE_%s_%s is %d in the header but %d in Go", cprefix, m[1], want, got)
+			t.Errorf("include/xoxe.h declares %s; the Go package has no %s constant for it", m[1], goType)
+		} else if normalize(strings.TrimPrefix(g, goprefix)) != normalize(m[2]) {
+			t.Errorf("%s is named %s", m[1], g)
 		}
 	}
-	if len(goc) != len(matches) {
-		t.Errorf("the Go package declares %d %s constants, the header %d", len(goc), goprefix, len(matches))
+	if len(goc) != len(want) {
+		t.Errorf("the Go package declares %d %s constants, the header %d", len(goc), goType, len(want))
 	}
+	return want
 }
 
+// Every status the header declares has a Go constant, and String gives the
+// library's name for it.
 func TestStatusConstantsMatchHeader(t *testing.T) {
-	checkEnum(t, "xoxe_status", "STATUS", "Status")
-	// The library names every code the header declares, and families agree.
-	re := regexp.MustCompile(`(?m)^\s*XOXE_STATUS_(\w+) = (\d+),`)
-	for _, m := range re.FindAllStringSubmatch(enumBlock(t, "xoxe_status"), -1) {
-		n, _ := strconv.ParseUint(m[2], 10, 32)
-		s := xoxe.Status(n)
-		if s.String() != strings.ToLower(m[1]) && s.Family() != xoxe.FamilySlackAPI && s.Family() != xoxe.FamilyRateLimited {
-			t.Errorf("status %d: name %q", n, s.String())
-		}
-		if s.String() == "unknown_status" {
-			t.Errorf("status %d (%s) has no name in the library", n, m[1])
+	for _, m := range checkEnum(t, "xoxe_status", "STATUS", "Status", "Status") {
+		n, _ := strconv.ParseUint(m[3], 10, 32)
+		if got := xoxe.Status(n).String(); got != strings.ToLower(m[2]) {
+			t.Errorf("status %d (%s): name %q", n, m[1], got)
 		}
 	}
 	if xoxe.Status(987654).String() != "unknown_status" || xoxe.Status(987654).Family() != xoxe.FamilyInternal {
@@ -133,7 +111,7 @@ func TestStatusConstantsMatchHeader(t *testing.T) {
 }
 
 func TestFamilyConstantsMatchHeader(t *testing.T) {
-	checkEnum(t, "xoxe_status_family", "STATUS_FAMILY", "Family")
+	checkEnum(t, "xoxe_status_family", "STATUS_FAMILY", "Family", "Family")
 	for f := xoxe.FamilyOK; f <= xoxe.FamilyInternal; f++ {
 		if f.String() == "unknown_family" {
 			t.Errorf("family %d has no name", f)
@@ -142,11 +120,11 @@ func TestFamilyConstantsMatchHeader(t *testing.T) {
 }
 
 func TestPresetConstantsMatchHeader(t *testing.T) {
-	checkEnum(t, "xoxe_preset", "PRESET", "Preset")
+	checkEnum(t, "xoxe_preset", "PRESET", "Preset", "Preset")
 }
 
 func TestChainKindConstantsMatchHeader(t *testing.T) {
-	checkEnum(t, "xoxe_chain_kind", "CHAIN_KIND", "Chain")
+	checkEnum(t, "xoxe_chain_kind", "CHAIN_KIND", "ChainKind", "Chain")
 }
 
 // TestEveryHeaderFunctionIsCalled fails when include/xoxe.h declares a
@@ -185,5 +163,10 @@ func TestEveryHeaderFunctionIsCalled(t *testing.T) {
 }
 
 func TestLogLevelConstantsMatchHeader(t *testing.T) {
-	checkEnum(t, "xoxe_log_level", "LOG_LEVEL", "Log")
+	checkEnum(t, "xoxe_log_level", "LOG_LEVEL", "LogLevel", "Log")
+	for l := xoxe.LogError; l <= xoxe.LogDebug; l++ {
+		if l.String() == "unknown_level" {
+			t.Errorf("log level %d has no name", l)
+		}
+	}
 }

@@ -1,6 +1,16 @@
 package xoxe
 
-// #include "xoxe.h"
+/*
+#include "xoxe.h"
+
+// The log callback, exported from callbacks.go (cgo exports take char *).
+// Not static: Go takes its address.
+extern void xoxeGoLog(void *user_data, uint32_t level, char *message);
+
+void xoxe_go_log(void *user_data, uint32_t level, const char *message) {
+	xoxeGoLog(user_data, level, (char *)message);
+}
+*/
 import "C"
 
 import (
@@ -15,27 +25,18 @@ type LogLevel uint32
 
 // The log levels, from the most to the least important.
 const (
-	// LogError: a call or rotation failed in a way a human should look at.
-	LogError LogLevel = 1
-	// LogWarn: something went wrong but was handled, or needs care.
-	LogWarn LogLevel = 2
-	// LogInfo: rotations, store adoptions, rate-limit waits.
-	LogInfo LogLevel = 3
-	// LogDebug: every request and its outcome, lock waits.
-	LogDebug LogLevel = 4
+	LogError LogLevel = C.XOXE_LOG_LEVEL_ERROR // a call or rotation failed in a way a human should look at
+	LogWarn  LogLevel = C.XOXE_LOG_LEVEL_WARN  // something went wrong but was handled, or needs care
+	LogInfo  LogLevel = C.XOXE_LOG_LEVEL_INFO  // rotations, store adoptions, rate-limit waits
+	LogDebug LogLevel = C.XOXE_LOG_LEVEL_DEBUG // every request and its outcome, lock waits
 )
+
+var levelNames = [...]string{LogError: "error", LogWarn: "warn", LogInfo: "info", LogDebug: "debug"}
 
 // String returns "error", "warn", "info" or "debug".
 func (l LogLevel) String() string {
-	switch l {
-	case LogError:
-		return "error"
-	case LogWarn:
-		return "warn"
-	case LogInfo:
-		return "info"
-	case LogDebug:
-		return "debug"
+	if int(l) < len(levelNames) && levelNames[l] != "" {
+		return levelNames[l]
 	}
 	return "unknown_level"
 }
@@ -57,19 +58,16 @@ var (
 func SetLogger(fn func(level LogLevel, message string), maxLevel LogLevel) error {
 	logMu.Lock()
 	defer logMu.Unlock()
-	if fn == nil {
-		st, cerr := setLogger(false, 0)
-		if st != 0 {
-			return takeError("SetLogger", st, cerr)
-		}
-		logFunc.Store(nil)
-		return nil
+	var callback *[0]byte // NULL: logging off
+	var f *func(LogLevel, string)
+	if fn != nil {
+		callback, f = (*[0]byte)(C.xoxe_go_log), &fn
 	}
-	prev := logFunc.Swap(&fn)
-	st, cerr := setLogger(true, uint32(maxLevel))
-	if st != 0 {
+	prev := logFunc.Swap(f)
+	var e *C.xoxe_error
+	if err := check("SetLogger", C.xoxe_set_logger(callback, nil, C.uint32_t(maxLevel), &e), &e); err != nil {
 		logFunc.Store(prev)
-		return takeError("SetLogger", st, cerr)
+		return err
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func TestLogger(t *testing.T) {
 }
 
 // TestLoggingStaysOn: after TestLogger has swapped loggers and turned logging
-// off, the suite's logger is back (audit 1.1). With XOXE_LOG set, library lines
+// off, the suite's logger is back. With XOXE_LOG set, library lines
 // reach it (and so stderr, build/logs/ and the secret scan) in every later
 // test; without it, logging stays off.
 func TestLoggingStaysOn(t *testing.T) {

@@ -1,6 +1,6 @@
 package xoxe_test
 
-// The cross-language fault matrix, Go side (GitHub issue 7): reads
+// The cross-language fault matrix, Go side (tests/matrix/README.md): reads
 // tests/matrix/matrix.json and runs every (fault, method) cell against the fake
 // Slack with fresh credentials. Each cell must fail with an *xoxe.Error of the
 // expected code, cause, HTTP status, Retry-After and Slack error (or succeed,
@@ -11,6 +11,7 @@ package xoxe_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,34 +97,31 @@ func ctlAt(t testing.TB, controlURL, method, path string, body, out any) {
 
 func matrixNewClient(t *testing.T, base string, defaults matrixClient, row *matrixRow, ca string) *xoxe.Client {
 	t.Helper()
-	pick := func(a, b *int64, dflt int64) int64 {
-		if b != nil {
-			return *b
-		}
-		if a != nil {
-			return *a
-		}
-		return dflt
-	}
-	var over matrixClient
+	// A row's setting overrides the file's; what neither sets keeps the
+	// library's default.
+	cfg := defaults
 	if row != nil {
-		over = row.Client
+		cfg.TimeoutMS = cmp.Or(row.Client.TimeoutMS, cfg.TimeoutMS)
+		cfg.ConnectTimeoutMS = cmp.Or(row.Client.ConnectTimeoutMS, cfg.ConnectTimeoutMS)
+		cfg.MaxRatelimitRetries = cmp.Or(row.Client.MaxRatelimitRetries, cfg.MaxRatelimitRetries)
+		cfg.MaxRetryWaitSecs = cmp.Or(row.Client.MaxRetryWaitSecs, cfg.MaxRetryWaitSecs)
+		cfg.MaxResponseBytes = cmp.Or(row.Client.MaxResponseBytes, cfg.MaxResponseBytes)
 	}
-	retries := 0
-	if defaults.MaxRatelimitRetries != nil {
-		retries = *defaults.MaxRatelimitRetries
+	opts := []xoxe.Option{xoxe.WithBaseURL(base)}
+	switch {
+	case cfg.ConnectTimeoutMS != nil && cfg.TimeoutMS != nil:
+		opts = append(opts, xoxe.WithTimeouts(time.Duration(*cfg.ConnectTimeoutMS)*time.Millisecond, time.Duration(*cfg.TimeoutMS)*time.Millisecond))
+	case cfg.ConnectTimeoutMS != nil || cfg.TimeoutMS != nil:
+		t.Fatal("tests/matrix/matrix.json sets only one of connect_timeout_ms and timeout_ms")
 	}
-	if over.MaxRatelimitRetries != nil {
-		retries = *over.MaxRatelimitRetries
+	switch {
+	case cfg.MaxRatelimitRetries != nil && cfg.MaxRetryWaitSecs != nil:
+		opts = append(opts, xoxe.WithRateLimitRetries(*cfg.MaxRatelimitRetries, time.Duration(*cfg.MaxRetryWaitSecs)*time.Second))
+	case cfg.MaxRatelimitRetries != nil || cfg.MaxRetryWaitSecs != nil:
+		t.Fatal("tests/matrix/matrix.json sets only one of max_ratelimit_retries and max_retry_wait_secs")
 	}
-	opts := []xoxe.Option{
-		xoxe.WithBaseURL(base),
-		xoxe.WithTimeouts(time.Duration(pick(defaults.ConnectTimeoutMS, over.ConnectTimeoutMS, 5000))*time.Millisecond,
-			time.Duration(pick(defaults.TimeoutMS, over.TimeoutMS, 10000))*time.Millisecond),
-		xoxe.WithRateLimitRetries(retries, time.Duration(pick(defaults.MaxRetryWaitSecs, over.MaxRetryWaitSecs, 60))*time.Second),
-	}
-	if n := pick(defaults.MaxResponseBytes, over.MaxResponseBytes, 0); n > 0 {
-		opts = append(opts, xoxe.WithMaxResponseBytes(n))
+	if cfg.MaxResponseBytes != nil {
+		opts = append(opts, xoxe.WithMaxResponseBytes(*cfg.MaxResponseBytes))
 	}
 	if ca != "" {
 		opts = append(opts, xoxe.WithCABundle(ca))

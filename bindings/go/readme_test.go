@@ -68,7 +68,7 @@ func goEnv() []string {
 
 // TestReadmeGoBlocks: every ```go block of README.md compiles (and passes go
 // vet) against this package, and the first program, which rotates a config
-// token, runs against the fake Slack (audit 1.16). A block that is a whole
+// token, runs against the fake Slack. A block that is a whole
 // program is built as it is; declarations and statements are wrapped in a
 // file that imports what they may use. The others are not run: one loops
 // forever, the rest are fragments.

@@ -176,7 +176,7 @@ func TestRotatorSingleFlight(t *testing.T) {
 // an expired chain kept in a Go store with compare-and-swap and no lock.
 // Without a store lock, only the rotator's own single-flight gate keeps each
 // of them from reading the expired pair and spending its refresh token (audit
-// 1.5, M10; the other single-flight tests use stores with a lock). Exactly one
+// M10; the other single-flight tests use stores with a lock). Exactly one
 // rotation, no refresh token reused, the same token for all. Slack's answer is
 // delayed to hold the window open; that only widens the race.
 func TestRotatorSingleFlightWithoutStoreLock(t *testing.T) {

@@ -1,6 +1,5 @@
 package xoxe
 
-// #include <stdlib.h>
 // #include "xoxe.h"
 import "C"
 
@@ -53,19 +52,13 @@ func redact(value string) string {
 	}
 	c := C.CString(value)
 	defer freeCString(c)
-	var buf [128]C.char
-	n := C.xoxe_redact(c, &buf[0], C.size_t(len(buf)))
-	if n == 0 {
-		// Only for input the library cannot read (not UTF-8): show nothing of it.
+	n := C.xoxe_redact(c, nil, 0)
+	if n == 0 { // only for input the library cannot read (not UTF-8)
 		return "[redacted]"
 	}
-	if int(n) >= len(buf) {
-		big := (*C.char)(C.malloc(n + 1))
-		defer C.free(unsafe.Pointer(big))
-		C.xoxe_redact(c, big, n+1)
-		return C.GoStringN(big, C.int(n))
-	}
-	return C.GoStringN(&buf[0], C.int(n))
+	buf := make([]byte, n+1)
+	C.xoxe_redact(c, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	return string(buf[:n])
 }
 
 // Reveal returns the secret value itself. Never log it.

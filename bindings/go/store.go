@@ -1,14 +1,38 @@
 package xoxe
 
-// #include <stdlib.h>
-// #include "xoxe.h"
+/*
+#include "xoxe.h"
+
+// The Go-backed store's callbacks, exported from callbacks.go.
+extern int32_t xoxeGoStoreLoad(void *user_data, xoxe_store_value *value);
+extern int32_t xoxeGoStoreSave(void *user_data, bool expected_present, uint64_t expected_generation, uint64_t new_generation, char *document);
+extern int32_t xoxeGoStoreLock(void *user_data);
+extern void xoxeGoStoreUnlock(void *user_data);
+extern void xoxeGoStoreRelease(void *user_data);
+
+// cgo exports take char *, the header's save a const char *.
+static int32_t xoxe_go_store_save(void *user_data, bool expected_present, uint64_t expected_generation, uint64_t new_generation, const char *document) {
+	return xoxeGoStoreSave(user_data, expected_present, expected_generation, new_generation, (char *)document);
+}
+
+// The callbacks of the Go-backed store registered as id.
+static xoxe_store_callbacks xoxe_go_store_callbacks(uintptr_t id, bool with_lock) {
+	xoxe_store_callbacks cb = {(void *)id, xoxeGoStoreLoad, xoxe_go_store_save, NULL, NULL, xoxeGoStoreRelease};
+	if (with_lock) {
+		cb.lock = xoxeGoStoreLock;
+		cb.unlock = xoxeGoStoreUnlock;
+	}
+	return cb;
+}
+*/
 import "C"
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // ChainKind says which Slack method renews a token chain kept in a [Store].
@@ -16,9 +40,9 @@ type ChainKind uint32
 
 const (
 	// ChainConfig is an app configuration token chain (tooling.tokens.rotate).
-	ChainConfig ChainKind = 0
+	ChainConfig ChainKind = C.XOXE_CHAIN_KIND_CONFIG
 	// ChainOAuth is a bot or user token chain (oauth.v2.access refresh grant).
-	ChainOAuth ChainKind = 1
+	ChainOAuth ChainKind = C.XOXE_CHAIN_KIND_OAUTH
 )
 
 // Store is where a token chain lives between rotations: in memory
@@ -26,51 +50,51 @@ const (
 // keeps ([NewStore]). A Store is safe for concurrent use and may serve
 // several rotators; each [Rotator] keeps its own reference, so the Store may
 // be closed while rotators still use it.
-type Store struct {
-	mu  sync.RWMutex
-	ptr *C.xoxe_store
+type Store struct{ h *handle[*C.xoxe_store] }
+
+func (s *Store) handle() *handle[*C.xoxe_store] {
+	if s == nil {
+		return nil
+	}
+	return s.h
 }
 
-func newStore(p *C.xoxe_store) *Store {
-	s := &Store{ptr: p}
-	runtime.SetFinalizer(s, (*Store).free)
-	return s
+// newStore runs a store constructor.
+func newStore(op string, create func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status) (*Store, error) {
+	h, err := own(op, "store", func(p *C.xoxe_store) { C.xoxe_store_free(p) }, create)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{h}, nil
 }
 
 // NewMemoryStore creates a store in memory, lost when closed (for tests and
 // short-lived tools).
 func NewMemoryStore() (*Store, error) {
-	var p *C.xoxe_store
-	var cerr *C.xoxe_error
-	if st := C.xoxe_store_memory_new(&p, &cerr); st != 0 {
-		return nil, takeError("NewMemoryStore", st, cerr)
-	}
-	return newStore(p), nil
+	return newStore("NewMemoryStore", func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_memory_new(out, e)
+	})
 }
 
 // NewFileStore creates a store in the JSON file at path (its directory must
 // exist; [Store.Init] creates the file). Writes are atomic (temp file, fsync,
 // rename, fsync of the directory) with mode 0600, and rotations take an
-// exclusive lock on path+".lock", waiting at most lockTimeout for another
-// process (0: the library's default, 120 s; whole milliseconds, rounded up).
+// exclusive lock on path+".lock", waiting at most lockTimeout (whole
+// milliseconds, rounded up; 0: the library's default) for another process.
 func NewFileStore(path string, lockTimeout time.Duration) (*Store, error) {
 	const op = "NewFileStore"
-	ms, err := durationUnits("lock timeout", lockTimeout, time.Millisecond)
-	if err != nil {
-		err.(*Error).op = op
-		return nil, err
-	}
-	args, err := toC(op, strArg{name: "path", value: path})
+	ms, err := durationUnits(op, "lock timeout", lockTimeout, time.Millisecond)
 	if err != nil {
 		return nil, err
 	}
-	defer args.free()
-	var p *C.xoxe_store
-	var cerr *C.xoxe_error
-	if st := C.xoxe_store_file_new(args[0], C.uint32_t(ms), &p, &cerr); st != 0 {
-		return nil, takeError(op, st, cerr)
+	a, err := toC(op, strArg{"path", path, false})
+	if err != nil {
+		return nil, err
 	}
-	return newStore(p), nil
+	defer a.free()
+	return newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_file_new(a[0], ms, out, e)
+	})
 }
 
 // StoreBackend keeps a chain's document for a store made by [NewStore], e.g.
@@ -97,40 +121,17 @@ type StoreLocker interface {
 	Unlock()
 }
 
-// foreignStore is the Go side of one NewStore store, found by its id from C.
-type foreignStore struct {
-	backend StoreBackend
-	locker  StoreLocker
-}
+// foreign maps the ids the C callbacks carry to the backends of NewStore
+// stores, until the library releases them.
+var (
+	foreign   sync.Map
+	foreignID atomic.Uintptr
+)
 
-var foreign struct {
-	sync.Mutex
-	next   uintptr
-	stores map[uintptr]*foreignStore
-}
-
-func registerForeign(fs *foreignStore) uintptr {
-	foreign.Lock()
-	defer foreign.Unlock()
-	if foreign.stores == nil {
-		foreign.stores = map[uintptr]*foreignStore{}
-	}
-	foreign.next++
-	foreign.stores[foreign.next] = fs
-	return foreign.next
-}
-
-func lookupForeign(id uintptr) *foreignStore {
-	foreign.Lock()
-	defer foreign.Unlock()
-	return foreign.stores[id]
-}
-
-// releaseForeign forgets a store; releasing twice or an unknown id is harmless.
-func releaseForeign(id uintptr) {
-	foreign.Lock()
-	defer foreign.Unlock()
-	delete(foreign.stores, id)
+func lookupForeign(id unsafe.Pointer) StoreBackend {
+	b, _ := foreign.Load(uintptr(id))
+	s, _ := b.(StoreBackend)
+	return s
 }
 
 // NewStore creates a store kept by backend. If backend also implements
@@ -142,23 +143,22 @@ func NewStore(backend StoreBackend, name string) (*Store, error) {
 	if backend == nil {
 		return nil, usageError(op, "backend is nil")
 	}
-	args, err := toC(op, strArg{name: "name", value: name, nullIfEmpty: true})
+	a, err := toC(op, strArg{"name", name, true})
 	if err != nil {
 		return nil, err
 	}
-	defer args.free()
-	fs := &foreignStore{backend: backend}
-	fs.locker, _ = backend.(StoreLocker)
-	id := registerForeign(fs)
-	cb := goStoreCallbacks(id, fs.locker != nil)
-	var p *C.xoxe_store
-	var cerr *C.xoxe_error
-	if st := C.xoxe_store_foreign_new(&cb, args[0], &p, &cerr); st != 0 {
-		// The library calls release only for a store it created.
-		releaseForeign(id)
-		return nil, takeError(op, st, cerr)
+	defer a.free()
+	id := foreignID.Add(1)
+	foreign.Store(id, backend)
+	_, locks := backend.(StoreLocker)
+	cb := C.xoxe_go_store_callbacks(C.uintptr_t(id), C.bool(locks))
+	s, err := newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_foreign_new(&cb, a[0], out, e)
+	})
+	if err != nil {
+		foreign.Delete(id) // the library calls release only for a store it made
 	}
-	return newStore(p), nil
+	return s, err
 }
 
 // Init starts a chain in an empty store: refreshToken (required) and, if
@@ -168,60 +168,24 @@ func NewStore(backend StoreBackend, name string) (*Store, error) {
 // true.
 func (s *Store) Init(kind ChainKind, refreshToken, accessToken string, expiresAt time.Time, overwrite bool) error {
 	const op = "Store.Init"
-	args, err := toC(op,
-		strArg{name: "refresh token", value: refreshToken},
-		strArg{name: "access token", value: accessToken, nullIfEmpty: true})
+	a, err := toC(op, strArg{"refresh token", refreshToken, false}, strArg{"access token", accessToken, true})
 	if err != nil {
 		return err
 	}
-	defer args.free()
+	defer a.free()
 	var exp int64
 	if !expiresAt.IsZero() {
 		exp = expiresAt.Unix()
 	}
-	return s.use(op, func(p *C.xoxe_store) error {
-		var cerr *C.xoxe_error
-		if st := C.xoxe_store_init(p, C.uint32_t(kind), args[0], args[1], C.int64_t(exp), C.bool(overwrite), &cerr); st != 0 {
-			return takeError(op, st, cerr)
-		}
-		return nil
+	return s.handle().use(op, func(p *C.xoxe_store) error {
+		var e *C.xoxe_error
+		return check(op, C.xoxe_store_init(p, C.uint32_t(kind), a[0], a[1], C.int64_t(exp), C.bool(overwrite), &e), &e)
 	})
-}
-
-// use runs f with the store pointer under the read lock.
-func (s *Store) use(op string, f func(p *C.xoxe_store) error) error {
-	if s == nil {
-		return closedError(op)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil {
-		return closedError(op)
-	}
-	err := f(s.ptr)
-	runtime.KeepAlive(s)
-	return err
 }
 
 // Close releases this handle; rotators using the store keep it alive. It is
 // idempotent, waits for calls in flight, and always returns nil.
-func (s *Store) Close() error {
-	if s == nil {
-		return nil
-	}
-	runtime.SetFinalizer(s, nil)
-	s.free()
-	return nil
-}
-
-func (s *Store) free() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ptr != nil {
-		C.xoxe_store_free(s.ptr)
-		s.ptr = nil
-	}
-}
+func (s *Store) Close() error { return s.handle().close() }
 
 // String describes the store handle (never its contents).
 func (s *Store) String() string {

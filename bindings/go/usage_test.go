@@ -57,7 +57,8 @@ func TestContextRefusedBeforeSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A nil context is treated as Background, not a crash.
-	if _, err := c.AuthTest(nil, seed.Token); err != nil { //nolint:staticcheck // deliberately nil
+	//lint:ignore SA1012 a nil context is what this checks
+	if _, err := c.AuthTest(nil, seed.Token); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -153,7 +154,7 @@ func TestClosedClient(t *testing.T) {
 
 // TestCloseWhileCallsInFlight: Close waits for the calls in flight, which
 // complete normally, and the calls made after it fail with ErrClosed without
-// reaching Slack (README: "waits for calls in flight"; audit 1.10). The fake
+// reaching Slack (README: "waits for calls in flight"). The fake
 // Slack holds the first calls' answers back for a second, and Close is called
 // only once it has received all of them.
 func TestCloseWhileCallsInFlight(t *testing.T) {
