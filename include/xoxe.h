@@ -522,6 +522,27 @@ xoxe_status xoxe_client_options_set_ratelimit_retries(xoxe_client_options *optio
                                                       uint32_t max_wait_secs,
                                                       xoxe_error **error_out);
 
+// Reads the connect and whole-call timeouts the options hold, in milliseconds (the
+// library's defaults until set): a binding that sets one of the pair keeps the
+// other as it is.
+//
+// # Safety
+// `options` is a live handle; the out pointers are writable.
+xoxe_status xoxe_client_options_get_timeouts(const xoxe_client_options *options,
+                                             uint32_t *connect_ms_out,
+                                             uint32_t *call_ms_out,
+                                             xoxe_error **error_out);
+
+// Reads the rate-limit retry count and the longest `Retry-After` waited for (in
+// seconds) that the options hold (the library's defaults until set).
+//
+// # Safety
+// `options` is a live handle; the out pointers are writable.
+xoxe_status xoxe_client_options_get_ratelimit_retries(const xoxe_client_options *options,
+                                                      uint32_t *max_retries_out,
+                                                      uint32_t *max_wait_secs_out,
+                                                      xoxe_error **error_out);
+
 // Trusts the PEM certificates in this file in addition to the built-in roots
 // (for a TLS-intercepting proxy). Read by `xoxe_client_new`. TLS verification
 // itself can never be turned off.

@@ -617,3 +617,47 @@ fn the_hot_path_serves_only_a_fresh_saved_token() {
         xoxe_client_free(client);
     }
 }
+
+#[test]
+fn client_options_read_back_the_librarys_defaults_and_what_was_set() {
+    let defaults = xoxe::ClientOptions::default();
+    unsafe {
+        let mut options = ptr::null_mut();
+        assert_eq!(xoxe_client_options_new(&mut options, ptr::null_mut()), Status::Ok);
+        let (mut connect, mut call, mut retries, mut wait) = (0u32, 0u32, 0u32, 0u32);
+        let read = |options, connect: &mut u32, call: &mut u32, retries: &mut u32, wait: &mut u32| {
+            assert_eq!(
+                xoxe_client_options_get_timeouts(options, connect, call, ptr::null_mut()),
+                Status::Ok
+            );
+            assert_eq!(
+                xoxe_client_options_get_ratelimit_retries(options, retries, wait, ptr::null_mut()),
+                Status::Ok
+            );
+        };
+        read(options, &mut connect, &mut call, &mut retries, &mut wait);
+        assert_eq!(u128::from(connect), defaults.connect_timeout.as_millis());
+        assert_eq!(u128::from(call), defaults.timeout.as_millis());
+        assert_eq!(retries, defaults.max_ratelimit_retries);
+        assert_eq!(u64::from(wait), defaults.max_retry_after.as_secs());
+
+        assert_eq!(
+            xoxe_client_options_set_timeouts(options, 1500, 45_000, ptr::null_mut()),
+            Status::Ok
+        );
+        assert_eq!(
+            xoxe_client_options_set_ratelimit_retries(options, 0, 7, ptr::null_mut()),
+            Status::Ok
+        );
+        read(options, &mut connect, &mut call, &mut retries, &mut wait);
+        assert_eq!((connect, call, retries, wait), (1500, 45_000, 0, 7));
+
+        let mut err = ptr::null_mut();
+        let st = xoxe_client_options_get_timeouts(options, ptr::null_mut(), &mut call, &mut err);
+        assert_eq!(take_error(err).0, Status::NullArgument);
+        assert_eq!(st, Status::NullArgument);
+        let st = xoxe_client_options_get_ratelimit_retries(ptr::null(), &mut retries, &mut wait, ptr::null_mut());
+        assert_eq!(st, Status::NullArgument);
+        xoxe_client_options_free(options);
+    }
+}

@@ -36,11 +36,12 @@ def main() -> int:
             print(f"xoxe {xoxe.library_version()} talking to {client.base_url}")
 
             first = client.tooling_tokens_rotate(refresh)
-            print(f"rotated config token:  token={first.token} refresh_token={first.refresh_token} "
-                  f"team={first.team_id} user={first.user_id} exp={first.exp}")
+            print(
+                f"rotated config token:  token={first.token} refresh_token={first.refresh_token} "
+                f"team={first.team_id} user={first.user_id} exp={first.exp}"
+            )
             second = client.tooling_tokens_rotate(first.refresh_token)
-            print(f"rotated again:         token={second.token} refresh_token={second.refresh_token} "
-                  f"exp={second.exp}")
+            print(f"rotated again:         token={second.token} refresh_token={second.refresh_token} exp={second.exp}")
 
             manifest = json.dumps({"display_information": {"name": "demo"}})
             answer = client.call("apps.manifest.validate", second.token, {"manifest": manifest})
@@ -48,18 +49,26 @@ def main() -> int:
 
             if legacy and client_id and client_secret:
                 pair = client.oauth_v2_exchange(client_id, client_secret, legacy)
-                print(f"exchanged legacy token: access_token={pair.access_token} "
-                      f"refresh_token={pair.refresh_token} type={pair.token_type} "
-                      f"expires_in={pair.expires_in}")
+                print(
+                    f"exchanged legacy token: access_token={pair.access_token} "
+                    f"refresh_token={pair.refresh_token} type={pair.token_type} "
+                    f"expires_in={pair.expires_in}"
+                )
                 fresh = client.oauth_v2_refresh(client_id, client_secret, pair.refresh_token)
-                print(f"refreshed:             access_token={fresh.access_token} "
-                      f"refresh_token={fresh.refresh_token} expires_in={fresh.expires_in}")
+                print(
+                    f"refreshed:             access_token={fresh.access_token} "
+                    f"refresh_token={fresh.refresh_token} expires_in={fresh.expires_in}"
+                )
                 who = client.auth_test(fresh.access_token)
-                print(f"auth.test:             team={who.team} ({who.team_id}) user={who.user} "
-                      f"({who.user_id}) bot={who.bot_id}")
+                print(
+                    f"auth.test:             team={who.team} ({who.team_id}) user={who.user} "
+                    f"({who.user_id}) bot={who.bot_id}"
+                )
             else:
-                print("XOXE_LEGACY_TOKEN / XOXE_CLIENT_ID / XOXE_CLIENT_SECRET not set: "
-                      "skipping exchange, refresh and auth.test")
+                print(
+                    "XOXE_LEGACY_TOKEN / XOXE_CLIENT_ID / XOXE_CLIENT_SECRET not set: "
+                    "skipping exchange, refresh and auth.test"
+                )
     except xoxe.XoxeError as err:
         # The message never contains a secret.
         print(f"error: {err.name}: {err.message}", file=sys.stderr)

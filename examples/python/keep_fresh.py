@@ -52,13 +52,14 @@ def main() -> int:
                         if token.token != last:
                             changes += 1
                             left = token.expires_at - int(time.time())
-                            print(f"[{time.monotonic() - start:5.1f}s] token {token.token} "
-                                  f"expires in {left}s")
+                            print(f"[{time.monotonic() - start:5.1f}s] token {token.token} expires in {left}s")
                             last = token.token
                         time.sleep(INTERVAL)
                     who = client.auth_test(rotator.get().token)
-                    print(f"{changes} tokens in {DURATION:.0f}s; the last one works: "
-                          f"auth.test team={who.team_id} user={who.user_id}")
+                    print(
+                        f"{changes} tokens in {DURATION:.0f}s; the last one works: "
+                        f"auth.test team={who.team_id} user={who.user_id}"
+                    )
     except xoxe.XoxeError as err:
         print(f"error: {err.name}: {err.message}", file=sys.stderr)
         return 1

@@ -159,6 +159,57 @@ pub unsafe extern "C" fn xoxe_client_options_set_ratelimit_retries(
     })
 }
 
+/// Reads the connect and whole-call timeouts the options hold, in milliseconds (the
+/// library's defaults until set): a binding that sets one of the pair keeps the
+/// other as it is.
+///
+/// # Safety
+/// `options` is a live handle; the out pointers are writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_client_options_get_timeouts(
+    options: *const xoxe_client_options,
+    connect_ms_out: *mut u32,
+    call_ms_out: *mut u32,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(options, "options")?;
+        non_null(connect_ms_out, "connect_ms_out")?;
+        non_null(call_ms_out, "call_ms_out")?;
+        let o = &(*options).inner;
+        *connect_ms_out = saturating_u32(o.connect_timeout.as_millis());
+        *call_ms_out = saturating_u32(o.timeout.as_millis());
+        Ok(())
+    })
+}
+
+/// Reads the rate-limit retry count and the longest `Retry-After` waited for (in
+/// seconds) that the options hold (the library's defaults until set).
+///
+/// # Safety
+/// `options` is a live handle; the out pointers are writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_client_options_get_ratelimit_retries(
+    options: *const xoxe_client_options,
+    max_retries_out: *mut u32,
+    max_wait_secs_out: *mut u32,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(options, "options")?;
+        non_null(max_retries_out, "max_retries_out")?;
+        non_null(max_wait_secs_out, "max_wait_secs_out")?;
+        let o = &(*options).inner;
+        *max_retries_out = o.max_ratelimit_retries;
+        *max_wait_secs_out = saturating_u32(o.max_retry_after.as_secs().into());
+        Ok(())
+    })
+}
+
+fn saturating_u32(n: u128) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// Trusts the PEM certificates in this file in addition to the built-in roots
 /// (for a TLS-intercepting proxy). Read by `xoxe_client_new`. TLS verification
 /// itself can never be turned off.

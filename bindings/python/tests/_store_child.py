@@ -17,21 +17,21 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any
 
 import xoxe
 
 
-def rotate(base_url: str, store: str) -> Dict[str, Any]:
+def rotate(base_url: str, store: str) -> dict[str, Any]:
     with xoxe.Client(base_url, timeout=60) as client:
         with xoxe.Rotator.config(client, xoxe.FileStore(store, lock_timeout=60)) as rotator:
             token = rotator.get()
             return {"expires_at": token.expires_at}
 
 
-def work(base_url: str, store: str, threads_n: int, rounds: int, ready: str, go: str) -> Dict[str, Any]:
+def work(base_url: str, store: str, threads_n: int, rounds: int, ready: str, go: str) -> dict[str, Any]:
     checked = [0]
-    failures: List[str] = []
+    failures: list[str] = []
     guard = threading.Lock()
     with xoxe.Client(base_url, timeout=60) as client:
         rotator = xoxe.Rotator.config(client, xoxe.FileStore(store, lock_timeout=60), wait_timeout=60)
@@ -43,7 +43,7 @@ def work(base_url: str, store: str, threads_n: int, rounds: int, ready: str, go:
                         client.auth_test(token.token)  # every token handed out is live
                         with guard:
                             checked[0] += 1
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            except BaseException as exc:  # reported to the parent
                 with guard:
                     failures.append(repr(exc))
 
@@ -63,7 +63,7 @@ def work(base_url: str, store: str, threads_n: int, rounds: int, ready: str, go:
     return {"checked": checked[0], "failures": failures}
 
 
-def main(argv: List[str]) -> None:
+def main(argv: list[str]) -> None:
     mode = argv[1]
     if mode == "rotate":
         out = rotate(argv[2], argv[3])

@@ -19,9 +19,10 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any
 
 import pytest
 
@@ -52,11 +53,11 @@ class _StderrLines(logging.Handler):
         try:
             name = _LEVEL_NAMES.get(record.levelno, record.levelname.lower())
             os.write(2, f"[xoxe {name}] {record.getMessage()}\n".encode("utf-8", "replace"))
-        except Exception:  # noqa: BLE001 - a log line must never fail a test
+        except Exception:  # a log line must never fail a test
             self.handleError(record)
 
 
-_SESSION_LEVEL: Optional[int] = _XOXE_LOG_LEVELS.get(os.environ.get("XOXE_LOG", ""))
+_SESSION_LEVEL: int | None = _XOXE_LOG_LEVELS.get(os.environ.get("XOXE_LOG", ""))
 _stderr_lines = _StderrLines()
 
 
@@ -100,13 +101,13 @@ class App:
 class FakeSlack:
     """A running fake Slack and its control interface."""
 
-    def __init__(self, ready: Dict[str, Any], proc: "subprocess.Popen[bytes]") -> None:
+    def __init__(self, ready: dict[str, Any], proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
         self.port: int = ready["port"]
         self.base_url: str = ready["base_url"]
         self.control_url: str = ready["control_url"]
 
-    def control(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.control_url + path, data=data, method=method)
         if data is not None:
@@ -123,12 +124,12 @@ class FakeSlack:
         r = self.control("POST", "legacy_tokens", {"client_id": app.client_id, "kind": kind})
         return Secret(r["token"])
 
-    def new_config_refresh_token(self, ttl: Optional[int] = None) -> Secret:
-        body: Dict[str, Any] = {} if ttl is None else {"ttl": ttl}
+    def new_config_refresh_token(self, ttl: int | None = None) -> Secret:
+        body: dict[str, Any] = {} if ttl is None else {"ttl": ttl}
         r = self.control("POST", "config_tokens", body)
         return Secret(r["refresh_token"])
 
-    def new_config_pair(self) -> Dict[str, Any]:
+    def new_config_pair(self) -> dict[str, Any]:
         r = self.control("POST", "config_tokens", {})
         return {k: Secret(v) if k in ("token", "refresh_token") else v for k, v in r.items()}
 
@@ -142,7 +143,7 @@ class FakeSlack:
     def reset(self) -> None:
         self.control("POST", "reset", {})
 
-    def stats(self) -> Dict[str, Any]:
+    def stats(self) -> dict[str, Any]:
         return self.control("GET", "stats")
 
     def requests(self, method: str) -> int:

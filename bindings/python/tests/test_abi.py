@@ -3,69 +3,85 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Union
 
 import pytest
-
 import xoxe
-from xoxe import _ffi
 from conftest import HEADER, ROOT
+from xoxe import _ffi
 
 
 def _header() -> str:
     text = HEADER.read_text()
     text = re.sub(r"//[^\n]*", "", text)  # drop comments
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    return re.sub(r"^\s*#[^\n]*", "", text, flags=re.M)  # and preprocessor lines
+    text = re.sub(r"^\s*#[^\n]*", "", text, flags=re.M)  # and preprocessor lines
+    return re.sub(r'extern\s+"C"\s*\{', "", text)
 
 
-def header_functions() -> Dict[str, Tuple[str, List[str]]]:
-    """name -> (return type, [parameter types]) for every function the header declares."""
-    text = _header()
-    found: Dict[str, Tuple[str, List[str]]] = {}
-    for m in re.finditer(r"([A-Za-z_][\w\s\*]*?)\b(xoxe_\w+)\s*\(([^;{)]*)\)\s*;", text):
-        ret, name, params = m.group(1).strip(), m.group(2), m.group(3).strip()
-        if ret.startswith(("typedef", "#")):
-            continue
-        plist = [] if params in ("", "void") else [p.strip() for p in params.split(",")]
-        types = [re.sub(r"\s*\b\w+$", "", p).strip() for p in plist]
-        found[name] = (ret, types)
+def _split(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside (), {} and []."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "({[") - (ch in ")}]")
+        if ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+# A C type as the binding must mirror it: a normalised string ("const char *"), or for a
+# function pointer ("fn", return type, [parameter types]).
+CType = Union[str, tuple[str, "CType", list["CType"]]]
+
+
+def _norm(c_type: str) -> str:
+    return " ".join(re.sub(r"\s*\*", " *", c_type).split())
+
+
+def _decl(decl: str) -> tuple[str, CType]:
+    """(name, type) of a parameter or field declaration."""
+    fn = re.fullmatch(r"(.*?)\(\s*\*\s*(\w+)\s*\)\s*\((.*)\)", decl)
+    if fn:
+        return fn.group(2), ("fn", _norm(fn.group(1)), [t for _, t in map(_decl, _split(fn.group(3), ","))])
+    m = re.fullmatch(r"(.*?)\s*\b(\w+)", decl)
+    assert m, decl
+    return m.group(2), _norm(m.group(1))
+
+
+def header_functions() -> dict[str, tuple[CType, list[CType]]]:
+    """name -> (return type, [parameter types]) for every function the header declares,
+    function-pointer parameters included."""
+    found: dict[str, tuple[CType, list[CType]]] = {}
+    for stmt in _split(_header(), ";"):
+        m = re.fullmatch(r"(?!typedef|enum)(.*?)\b(xoxe_\w+)\s*\((.*)\)", stmt)
+        if m:
+            params = [] if m.group(3).strip() in ("", "void") else _split(m.group(3), ",")
+            found[m.group(2)] = (_norm(m.group(1)), [t for _, t in map(_decl, params)])
     return found
 
 
-def header_structs() -> Dict[str, List[Tuple[str, str]]]:
-    text = _header()
-    out: Dict[str, List[Tuple[str, str]]] = {}
-    for m in re.finditer(r"typedef struct \{(.*?)\}\s*(xoxe_\w+)\s*;", text, re.S):
-        fields = []
-        for decl in m.group(1).split(";"):
-            decl = " ".join(decl.split())
-            if not decl:
-                continue
-            fn = re.match(r"(.*?)\(\s*\*\s*(\w+)\s*\)\s*\((.*)\)$", decl)
-            if fn:  # function pointer: (name, "fn:<return>(<param count>)")
-                nparams = len([p for p in fn.group(3).split(",") if p.strip()])
-                fields.append((fn.group(2), f"fn:{fn.group(1).strip()}({nparams})"))
-                continue
-            fm = re.match(r"(.*?)\s*\b(\w+)$", decl)
-            assert fm, decl
-            fields.append((fm.group(2), fm.group(1).strip()))
-        out[m.group(2)] = fields
-    return out
+def header_structs() -> dict[str, list[tuple[str, CType]]]:
+    return {
+        m.group(2): [_decl(d) for d in _split(m.group(1), ";")]
+        for m in re.finditer(r"typedef struct \{(.*?)\}\s*(xoxe_\w+)\s*;", _header(), re.S)
+    }
 
 
-def header_enum(name: str, prefix: str) -> Dict[str, int]:
+def header_enum(name: str, prefix: str) -> dict[str, int]:
     body = re.search(r"enum " + name + r"\s*\n.*?\{(.*?)\};", _header(), re.S)
     assert body, name
     return {k: int(v) for k, v in re.findall(prefix + r"(\w+)\s*=\s*(\d+)", body.group(1))}
 
 
-# C type (as written in the header) -> the ctypes type the binding must use.
+# C type (as normalised by _norm) -> the ctypes type the binding must use.
 C_TYPES = {
     "xoxe_status": ctypes.c_uint32,
     "xoxe_status_family": ctypes.c_uint32,
@@ -75,28 +91,27 @@ C_TYPES = {
     "int64_t": ctypes.c_int64,
     "int32_t": ctypes.c_int32,
     "int64_t *": ctypes.POINTER(ctypes.c_int64),
+    "uint32_t *": ctypes.POINTER(ctypes.c_uint32),
     "void *": ctypes.c_void_p,
     "size_t": ctypes.c_size_t,
     "bool": ctypes.c_bool,
     "const char *": ctypes.c_char_p,
-    "char *": (ctypes.c_void_p, ctypes.c_char_p),
+    "char *": (ctypes.c_void_p, ctypes.c_char_p),  # a writable buffer
     "const char *const *": ctypes.POINTER(ctypes.c_char_p),
     "void": None,
 }
 
 
-def _compatible(c_type: str, py_type: object) -> bool:
-    fn = re.fullmatch(r"fn:(.*)\((\d+)\)", c_type)
-    if fn:  # a CFUNCTYPE with the same return type and parameter count
+def _compatible(c_type: CType, py_type: object) -> bool:
+    if isinstance(c_type, tuple):  # a CFUNCTYPE with the same return and parameter types
+        _, ret, params = c_type
         argtypes = getattr(py_type, "_argtypes_", None)
-        restype = getattr(py_type, "_restype_", "missing")
         return (
             argtypes is not None
-            and len(argtypes) == int(fn.group(2))
-            and _compatible(fn.group(1), restype)
+            and _compatible(ret, getattr(py_type, "_restype_", "missing"))
+            and len(argtypes) == len(params)
+            and all(map(_compatible, params, argtypes))
         )
-    c_type = re.sub(r"\s*\*", " *", c_type).replace("* *", "**").replace("**", "* *")
-    c_type = " ".join(c_type.split())
     if c_type in C_TYPES:
         want = C_TYPES[c_type]
         return py_type in want if isinstance(want, tuple) else py_type is want
@@ -109,9 +124,14 @@ def _compatible(c_type: str, py_type: object) -> bool:
         inner = getattr(py_type, "_type_", None)
         target = getattr(inner, "_type_", None)
         return getattr(target, "__name__", None) == m.group(1)
-    if c_type == "const char *const *":
-        return py_type is ctypes.POINTER(ctypes.c_char_p)
     return False
+
+
+def test_the_parser_sees_function_pointers() -> None:
+    _, params = header_functions()["xoxe_set_logger"]
+    assert params[0] == ("fn", "void", ["void *", "uint32_t", "const char *"])
+    fields = dict(header_structs()["xoxe_store_callbacks"])
+    assert fields["save"] == ("fn", "int32_t", ["void *", "bool", "uint64_t", "uint64_t", "const char *"])
 
 
 def test_header_is_found() -> None:
@@ -148,10 +168,10 @@ def test_signatures_match_the_header() -> None:
 
 def test_info_structs_match_the_header() -> None:
     structs = header_structs()
-    assert set(structs) == set(_ffi.INFO_STRUCTS)
+    assert set(structs) == set(_ffi.STRUCTS)
     problems = []
     for name, fields in structs.items():
-        py_fields = _ffi.INFO_STRUCTS[name]._fields_
+        py_fields = _ffi.STRUCTS[name]._fields_
         if [f for f, _ in fields] != [f for f, _ in py_fields]:
             problems.append(f"{name}: fields {[f for f, _ in fields]} vs {[f for f, _ in py_fields]}")
             continue
@@ -162,6 +182,26 @@ def test_info_structs_match_the_header() -> None:
             if not _compatible(ctype, pytype):
                 problems.append(f"{name}.{fname}: {ctype!r} declared as {pytype!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_fast_prototypes_are_the_same_functions_with_pointer_sized_arguments() -> None:
+    functions = header_functions()
+    for name in _ffi.FAST:
+        ret, params = functions[name]
+        fn = _ffi.fast(name)
+        assert _compatible(ret, fn.restype) and len(fn.argtypes) == len(params), name
+        for c, py in zip(params, fn.argtypes):
+            assert py is ctypes.c_void_p if "*" in c else _compatible(c, py), (name, c, py)
+
+
+def test_result_types_copy_fields_the_info_structs_have() -> None:
+    for cls, struct in [
+        (xoxe.ConfigToken, _ffi.xoxe_config_token_info),
+        (xoxe.OAuthToken, _ffi.xoxe_oauth_token_info),
+        (xoxe.AuthTestResponse, _ffi.xoxe_auth_identity_info),
+    ]:
+        have = {name for name, _ in struct._fields_}
+        assert {f.name for f in dataclasses.fields(cls)} <= have, cls
 
 
 def test_status_table_is_generated_from_the_current_header() -> None:
@@ -190,8 +230,10 @@ def test_families_match_the_library() -> None:
     for status in xoxe.Status:
         fam = xoxe.StatusFamily(xoxe.lib.xoxe_status_family_of(int(status)))
         assert xoxe.status_family(status) is fam
-        assert issubclass(xoxe.exception_class_for(status), xoxe.exception_class_for(-1, fam)
-                          if fam != xoxe.StatusFamily.OK else xoxe.XoxeError), (status, fam)
+        assert issubclass(
+            xoxe.exception_class_for(status),
+            xoxe.exception_class_for(-1, fam) if fam != xoxe.StatusFamily.OK else xoxe.XoxeError,
+        ), (status, fam)
 
 
 def test_family_and_preset_enums_match_header() -> None:
@@ -209,16 +251,14 @@ def test_abi_version_and_library_path() -> None:
 
 
 def test_abi_mismatch_is_refused_with_a_clear_error() -> None:
-    with pytest.raises(xoxe.LibraryLoadError, match="ABI version 1.*written for ABI version 99"):
+    with pytest.raises(xoxe.LibraryLoadError, match=r"ABI version 1.*written for ABI version 99"):
         _ffi.load(xoxe.LIBRARY_PATH, expected_abi=99)
     assert issubclass(xoxe.LibraryLoadError, ImportError)
 
 
 def _import_in_subprocess(env_library: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, XOXE_LIBRARY=env_library, PYTHONPATH=str(ROOT / "bindings/python/src"))
-    return subprocess.run(
-        [sys.executable, "-c", "import xoxe"], env=env, cwd=cwd, capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-c", "import xoxe"], env=env, cwd=cwd, capture_output=True, text=True)
 
 
 def test_relative_library_override_is_refused(tmp_path: Path) -> None:

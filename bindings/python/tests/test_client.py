@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
-
 import xoxe
-from xoxe import Secret
 from conftest import App, FakeSlack
+from xoxe import Secret
 
 
 def test_rotate_twice_spends_each_refresh_token(client: xoxe.Client, slack: FakeSlack) -> None:

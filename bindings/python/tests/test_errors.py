@@ -5,10 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 import xoxe
-from xoxe import Secret, Status, StatusFamily
 from conftest import App, FakeSlack
+from xoxe import Secret, Status, StatusFamily
 
 ROTATE = "tooling.tokens.rotate"
 

@@ -19,10 +19,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
-
 import xoxe
 from conftest import FakeSlack
 
@@ -31,14 +30,14 @@ CHILD = Path(__file__).with_name("_store_child.py")
 TRACED = "openat,write,fsync,fdatasync,rename,renameat,renameat2"
 
 
-def _child_env() -> Dict[str, str]:
+def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(Path(xoxe.__file__).resolve().parents[1])  # this xoxe package
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
-def _last_json(stdout: str) -> Dict[str, Any]:
+def _last_json(stdout: str) -> dict[str, Any]:
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     assert lines, "the child printed no result"
     return json.loads(lines[-1])  # type: ignore[no-any-return]
@@ -50,7 +49,7 @@ def _last_json(stdout: str) -> Dict[str, Any]:
 @dataclass
 class Syscall:
     name: str
-    paths: List[str]  # the files it names: openat's, write's/fsync's (strace -y), rename's (old, new)
+    paths: list[str]  # the files it names: openat's, write's/fsync's (strace -y), rename's (old, new)
     flags: str  # openat's flags
     result: str  # the return value
     line: int
@@ -62,7 +61,7 @@ _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"$')
 _DECORATED = re.compile(r"^(?:-?\d+|AT_FDCWD)<(.*)>$")  # an fd and its file (strace -y)
 
 
-def _args(text: str) -> List[str]:
+def _args(text: str) -> list[str]:
     """Top-level arguments: commas inside quotes or <...> decorations do not split."""
     out, cur, depth, quoted, escaped = [], "", 0, False, False
     for ch in text:
@@ -88,7 +87,7 @@ def _args(text: str) -> List[str]:
     return out
 
 
-def _path(dirfd: Optional[str], arg: str) -> str:
+def _path(dirfd: str | None, arg: str) -> str:
     q = _QUOTED.match(arg)
     name = q.group(1) if q else arg
     if dirfd is not None and not name.startswith("/"):
@@ -97,11 +96,11 @@ def _path(dirfd: Optional[str], arg: str) -> str:
     return name
 
 
-def _parse_strace(text: str) -> List[Syscall]:
+def _parse_strace(text: str) -> list[Syscall]:
     """strace -f -y -s 0 output as syscalls, in the order they returned (an interrupted
     call is joined with its resumption). Write buffers are not in it (-s 0)."""
-    calls: List[Syscall] = []
-    pending: Dict[str, str] = {}
+    calls: list[Syscall] = []
+    pending: dict[str, str] = {}
     for n, raw in enumerate(text.splitlines()):
         if raw.endswith("<unfinished ...>"):
             pending[raw.split(None, 1)[0]] = raw[: -len("<unfinished ...>")].rstrip()
@@ -130,22 +129,23 @@ def _parse_strace(text: str) -> List[Syscall]:
     return calls
 
 
-def _describe(calls: List[Syscall], interesting: List[str]) -> str:
+def _describe(calls: list[Syscall], interesting: list[str]) -> str:
     """The calls touching the store's directory, for a failure message (paths only)."""
     keep = [c for c in calls if any(p.startswith(d) for p in c.paths for d in interesting)]
     return "\n".join(f"  {c.name}({', '.join(c.paths)}{', ' + c.flags if c.flags else ''})" for c in keep[:60])
 
 
-def test_a_rotation_saves_durably_and_atomically_temp_fsync_rename_fsync_dir(
-    slack: FakeSlack, tmp_path: Path
-) -> None:
+def test_a_rotation_saves_durably_and_atomically_temp_fsync_rename_fsync_dir(slack: FakeSlack, tmp_path: Path) -> None:
     """README: "the new pair is saved durably (temp file 0600, fsync, rename, fsync the
     directory) before get() returns it". A kill cannot show a missing fsync (the page
     cache survives it); the syscalls can. Fails when the fsyncs go (audit M2) or the
     store file is rewritten in place (M3)."""
     strace = shutil.which("strace")
     if strace is None:
-        pytest.fail("strace is required for this test: `make deps` (scripts/ensure-deps.sh) installs it, or apt-get install strace")
+        pytest.fail(
+            "strace is required for this test: `make deps` (scripts/ensure-deps.sh) installs it, "
+            "or apt-get install strace"
+        )
     store_dir = tmp_path / "store"
     store_dir.mkdir()
     store = store_dir / "pair.json"
@@ -154,9 +154,27 @@ def test_a_rotation_saves_durably_and_atomically_temp_fsync_rename_fsync_dir(
     trace = tmp_path / "strace.txt"
     rotations = slack.stats()["rotations"]
     proc = subprocess.run(
-        [strace, "-f", "-qq", "-y", "-s", "0", "-o", str(trace), "-e", f"trace={TRACED}",
-         sys.executable, str(CHILD), "rotate", slack.base_url, str(store)],
-        env=_child_env(), stdout=subprocess.PIPE, text=True, timeout=300,
+        [
+            strace,
+            "-f",
+            "-qq",
+            "-y",
+            "-s",
+            "0",
+            "-o",
+            str(trace),
+            "-e",
+            f"trace={TRACED}",
+            sys.executable,
+            str(CHILD),
+            "rotate",
+            slack.base_url,
+            str(store),
+        ],
+        env=_child_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, f"the traced child failed with {proc.returncode} (its stderr is above)"
     assert _last_json(proc.stdout)["expires_at"] > time.time()
@@ -191,7 +209,8 @@ def test_a_rotation_saves_durably_and_atomically_temp_fsync_rename_fsync_dir(
     writes = [c for c in calls if c.name == "write" and c.paths[:1] == [tmp] and created[0].line < c.line < rename.line]
     assert writes and all(int(w.result) > 0 for w in writes), "the new pair was not written to the temp file: " + where
     synced = [
-        c for c in calls
+        c
+        for c in calls
         if c.name in ("fsync", "fdatasync") and c.paths[:1] == [tmp] and writes[-1].line < c.line < rename.line
     ]
     assert synced and synced[-1].result == "0", "the temp file was not fsynced before the rename: " + where
@@ -247,16 +266,27 @@ def test_four_processes_of_four_threads_never_spend_a_refresh_token_twice(slack:
     xoxe.FileStore(path).init(slack.new_config_refresh_token())
     go = tmp_path / "go"
     before = slack.stats()
-    children: List["subprocess.Popen[str]"] = []
-    ready: List[Path] = []
+    children: list[subprocess.Popen[str]] = []
+    ready: list[Path] = []
     try:
         for i in range(processes):
             ready.append(tmp_path / f"ready-{i}")
             children.append(
                 subprocess.Popen(
-                    [sys.executable, str(CHILD), "work", slack.base_url, str(path), str(threads_n), str(rounds),
-                     str(ready[-1]), str(go)],
-                    env=_child_env(), stdout=subprocess.PIPE, text=True,
+                    [
+                        sys.executable,
+                        str(CHILD),
+                        "work",
+                        slack.base_url,
+                        str(path),
+                        str(threads_n),
+                        str(rounds),
+                        str(ready[-1]),
+                        str(go),
+                    ],
+                    env=_child_env(),
+                    stdout=subprocess.PIPE,
+                    text=True,
                 )
             )
         deadline = time.monotonic() + 120
@@ -265,7 +295,7 @@ def test_four_processes_of_four_threads_never_spend_a_refresh_token_twice(slack:
             assert time.monotonic() < deadline, "the children did not get ready within 120 s"
             time.sleep(0.01)
         go.touch()
-        results: List[Optional[Dict[str, Any]]] = []
+        results: list[dict[str, Any] | None] = []
         for c in children:
             out, _ = c.communicate(timeout=300)
             results.append(_last_json(out) if c.returncode == 0 else None)

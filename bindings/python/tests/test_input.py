@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-
 import xoxe
-from xoxe import Secret
 from conftest import FakeSlack
+from xoxe import Secret
 
 NOT_STRINGS = [None, b"xoxb-1-bytes", bytearray(b"x"), 42, 4.2, ["x"], {"x": 1}, object()]
 
 
-def _calls(client: xoxe.Client) -> "list[Callable[[Any], Any]]":
+def _calls(client: xoxe.Client) -> list[Callable[[Any], Any]]:
     return [
         lambda v: client.tooling_tokens_rotate(v),
         lambda v: client.auth_test(v),

@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Set
 
 import pytest
-
 import xoxe
 from conftest import App, FakeSlack, restore_logging
 
@@ -35,7 +34,7 @@ def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]
         restore_logging()
 
 
-def _lines(caplog: pytest.LogCaptureFixture, level: int) -> List[str]:
+def _lines(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == level]
 
 
@@ -48,7 +47,7 @@ def _has(caplog: pytest.LogCaptureFixture, level: int, needle: str) -> bool:
     return any(needle in line for line in _lines(caplog, level))
 
 
-def _issued_secrets() -> Set[str]:
+def _issued_secrets() -> set[str]:
     path = os.environ.get("XOXE_ISSUED_TOKENS")
     if not path or not Path(path).is_file():
         return set()
@@ -98,9 +97,7 @@ def test_request_rate_limit_rotation_unknown_outcome_dead_chain(
     _assert_no_secret(logs, refresh, token.token)
 
 
-def test_exchange_and_refresh_lines_hold_no_secret(
-    logs: pytest.LogCaptureFixture, slack: FakeSlack, app: App
-) -> None:
+def test_exchange_and_refresh_lines_hold_no_secret(logs: pytest.LogCaptureFixture, slack: FakeSlack, app: App) -> None:
     legacy = slack.new_legacy_token(app)
     with xoxe.Client(slack.base_url, timeout=30) as client:
         pair = client.oauth_v2_exchange(app.client_id, app.client_secret, legacy)
@@ -126,7 +123,7 @@ def test_eight_threads_log_at_once(logs: pytest.LogCaptureFixture, slack: FakeSl
     pair = slack.new_config_pair()
     calls, threads_n = 25, 8
     start = threading.Barrier(threads_n)
-    failures: List[BaseException] = []
+    failures: list[BaseException] = []
 
     with xoxe.Client(slack.base_url, timeout=30) as client:
 
@@ -135,7 +132,7 @@ def test_eight_threads_log_at_once(logs: pytest.LogCaptureFixture, slack: FakeSl
                 start.wait()
                 for _ in range(calls):
                     client.auth_test(pair["token"])
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:  # reported below
                 failures.append(exc)
 
         threads = [threading.Thread(target=work) for _ in range(threads_n)]
@@ -151,9 +148,7 @@ def test_eight_threads_log_at_once(logs: pytest.LogCaptureFixture, slack: FakeSl
     _assert_no_secret(logs, pair["token"], pair["refresh_token"])
 
 
-def test_disable_stops_the_lines_and_enable_again_works(
-    caplog: pytest.LogCaptureFixture, slack: FakeSlack
-) -> None:
+def test_disable_stops_the_lines_and_enable_again_works(caplog: pytest.LogCaptureFixture, slack: FakeSlack) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     pair = slack.new_config_pair()
     with xoxe.Client(slack.base_url, timeout=30) as client:
@@ -206,7 +201,7 @@ def test_levels_the_logger_drops_are_not_sent(slack: FakeSlack, monkeypatch: pyt
     """max_level follows the logger's threshold and `level`: Rust does not even build
     the lines nobody would see (the callback is never called for them)."""
     pair = slack.new_config_pair()
-    calls: List[int] = []
+    calls: list[int] = []
 
     lg = logging.getLogger("xoxe-test-counting")
     lg.propagate = False
@@ -228,9 +223,7 @@ def test_levels_the_logger_drops_are_not_sent(slack: FakeSlack, monkeypatch: pyt
             restore_logging()
 
 
-def test_an_exception_in_a_handler_stays_in_python(
-    caplog: pytest.LogCaptureFixture, slack: FakeSlack
-) -> None:
+def test_an_exception_in_a_handler_stays_in_python(caplog: pytest.LogCaptureFixture, slack: FakeSlack) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     pair = slack.new_config_pair()
     logger = logging.getLogger(LOGGER)
@@ -258,7 +251,7 @@ def test_an_exception_in_a_handler_stays_in_python(
 def test_a_handler_may_not_change_the_logger(caplog: pytest.LogCaptureFixture, slack: FakeSlack) -> None:
     """Calling xoxe_set_logger from inside the callback would deadlock: refused."""
     pair = slack.new_config_pair()
-    errors: List[BaseException] = []
+    errors: list[BaseException] = []
 
     class Reconfigure(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -288,7 +281,10 @@ def test_bad_arguments() -> None:
 
 
 def test_the_session_logger_comes_back_after_a_logger_test(
-    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str], slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What every test after a logger test relies on (audit 1.1): restore_logging()
     re-installs XOXE_LOG's stderr logger, lines in the library's own format."""

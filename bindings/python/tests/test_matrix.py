@@ -18,20 +18,18 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 import pytest
-
 import xoxe
-from xoxe import Secret
-
 from conftest import ROOT, FakeSlack
 
 MATRIX_PATH = ROOT / "tests" / "matrix" / "matrix.json"
-MATRIX: Dict[str, Any] = json.loads(MATRIX_PATH.read_text())
-METHODS: List[Dict[str, Any]] = MATRIX["methods"]
-FAULTS: List[Dict[str, Any]] = MATRIX["faults"]
+MATRIX: dict[str, Any] = json.loads(MATRIX_PATH.read_text())
+METHODS: list[dict[str, Any]] = MATRIX["methods"]
+FAULTS: list[dict[str, Any]] = MATRIX["faults"]
 ROWS = {f["id"]: f for f in FAULTS}
 SLACK_METHOD = {m["id"]: m["slack_method"] for m in METHODS}
 CELLS = [(f["id"], m["id"]) for f in FAULTS for m in METHODS]
@@ -52,7 +50,7 @@ def results() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def tls_slack() -> Iterator[Tuple[FakeSlack, str, Path]]:
+def tls_slack() -> Iterator[tuple[FakeSlack, str, Path]]:
     """A second fake Slack that also serves HTTPS; yields it, its https base URL and its CA."""
     binary = os.environ.get("XOXE_FAKE_SLACK") or str(ROOT / "target" / "release" / "fake-slack")
     with tempfile.TemporaryDirectory(prefix="xoxe-py-matrix-") as tmp:
@@ -85,11 +83,11 @@ def tls_slack() -> Iterator[Tuple[FakeSlack, str, Path]]:
             log.close()
 
 
-def _client(base_url: str, row: Optional[Dict[str, Any]] = None, ca: Optional[Path] = None) -> xoxe.Client:
+def _client(base_url: str, row: dict[str, Any] | None = None, ca: Path | None = None) -> xoxe.Client:
     opts = dict(MATRIX["client"])
     if row is not None:
         opts.update(row.get("client", {}))
-    kwargs: Dict[str, Any] = dict(
+    kwargs: dict[str, Any] = dict(
         timeout=opts["timeout_ms"] / 1000,
         connect_timeout=opts["connect_timeout_ms"] / 1000,
         max_ratelimit_retries=opts["max_ratelimit_retries"],
@@ -106,7 +104,7 @@ class Clients:
     """Row clients (one per fault row) and set-up clients (one per server), closed at the end."""
 
     def __init__(self) -> None:
-        self._all: Dict[str, xoxe.Client] = {}
+        self._all: dict[str, xoxe.Client] = {}
 
     def get(self, key: str, make: Any) -> xoxe.Client:
         if key not in self._all:
@@ -125,19 +123,19 @@ def clients() -> Iterator[Clients]:
     c.close()
 
 
-def _credentials(srv: FakeSlack, setup: xoxe.Client, method: str) -> Dict[str, Any]:
+def _credentials(srv: FakeSlack, setup: xoxe.Client, method: str) -> dict[str, Any]:
     """Fresh credentials for one cell (tokens are single-use)."""
     if method in ("rotate", "auth_test", "call"):
         return srv.new_config_pair()
     app = srv.new_app()
     legacy = srv.new_legacy_token(app)
-    creds: Dict[str, Any] = {"app": app, "legacy": legacy}
+    creds: dict[str, Any] = {"app": app, "legacy": legacy}
     if method == "refresh":
         creds["refresh_token"] = setup.oauth_v2_exchange(app.client_id, app.client_secret, legacy).refresh_token
     return creds
 
 
-def _invoke(client: xoxe.Client, method: str, creds: Dict[str, Any]) -> Any:
+def _invoke(client: xoxe.Client, method: str, creds: dict[str, Any]) -> Any:
     if method == "rotate":
         return client.tooling_tokens_rotate(creds["refresh_token"])
     if method == "exchange":
@@ -162,7 +160,7 @@ def _result_ok(method: str, result: Any) -> bool:
     return isinstance(result, xoxe.ApiResponse) and result.get("ok") is True
 
 
-def _compare(want: Dict[str, Any], got: Dict[str, Any]) -> List[str]:
+def _compare(want: dict[str, Any], got: dict[str, Any]) -> list[str]:
     problems = []
     if got["status"] != want["status"]:
         problems.append(f"status {got['status']}, expected {want['status']}")
@@ -186,7 +184,7 @@ def test_matrix_cell(
     if tls:
         srv, tls_url, ca = request.getfixturevalue("tls_slack")
         base = tls_url
-        row_ca: Optional[Path] = ca if row.get("ca_bundle") else None
+        row_ca: Path | None = ca if row.get("ca_bundle") else None
     else:
         srv, base, row_ca = fake_slack, fake_slack.base_url, None
     setup = clients.get(f"setup:{srv.base_url}", lambda: _client(srv.base_url))
@@ -197,13 +195,13 @@ def test_matrix_cell(
     if "fault" in row:
         srv.control("POST", "faults", {"method": SLACK_METHOD[method], **row["fault"]})
     before = srv.requests(SLACK_METHOD[method])
-    problems: List[str] = []
+    problems: list[str] = []
     message = ""
     try:
         try:
             result = _invoke(client, method, creds)
         except xoxe.XoxeError as e:
-            got: Dict[str, Any] = {
+            got: dict[str, Any] = {
                 "status": xoxe.status_name(e.code),
                 "cause": xoxe.status_name(e.cause),
                 "http_status": e.http_status,
@@ -212,8 +210,10 @@ def test_matrix_cell(
             }
             message = e.message
             if type(e) is not xoxe.exception_class_for(int(e.code)):
-                problems.append(f"raised {type(e).__name__}, not the mapped {xoxe.exception_class_for(int(e.code)).__name__}")
-        except BaseException as e:  # noqa: BLE001 - anything else is a failed cell
+                problems.append(
+                    f"raised {type(e).__name__}, not the mapped {xoxe.exception_class_for(int(e.code)).__name__}"
+                )
+        except BaseException as e:  # anything else is a failed cell
             got = {"status": f"exception:{type(e).__name__}"}
             problems.append(f"raised {type(e).__name__} (not an xoxe.XoxeError)")
         else:

@@ -10,14 +10,14 @@ import dataclasses
 import json
 import logging
 import traceback
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List
+from typing import Any
 
 import pytest
-
 import xoxe
-from xoxe import Secret
 from conftest import App, FakeSlack, restore_logging
+from xoxe import Secret
 
 LOGGER = "xoxe"
 
@@ -35,7 +35,7 @@ def xoxe_records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCapture
         restore_logging()
 
 
-def _log_texts(caplog: pytest.LogCaptureFixture, expected: List[str]) -> List[str]:
+def _log_texts(caplog: pytest.LogCaptureFixture, expected: list[str]) -> list[str]:
     """caplog's text and messages, once every expected line is known to be among them."""
     messages = [r.getMessage() for r in caplog.records if r.name == LOGGER]
     assert messages, "no xoxe log record arrived: the log half of this test would be vacuous"
@@ -44,7 +44,7 @@ def _log_texts(caplog: pytest.LogCaptureFixture, expected: List[str]) -> List[st
     return [caplog.text] + [r.getMessage() for r in caplog.records]
 
 
-def _leaks(texts: Iterable[str], secrets: List[str]) -> List[str]:
+def _leaks(texts: Iterable[str], secrets: list[str]) -> list[str]:
     """Which texts contain a secret; reported by index only, never by content."""
     bad = []
     for i, text in enumerate(texts):
@@ -54,7 +54,7 @@ def _leaks(texts: Iterable[str], secrets: List[str]) -> List[str]:
     return bad
 
 
-def _renderings(obj: Any) -> List[str]:
+def _renderings(obj: Any) -> list[str]:
     out = [repr(obj), str(obj), f"{obj}", format(obj, "")]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out.append(repr(dataclasses.asdict(obj)))
@@ -68,8 +68,8 @@ def _renderings(obj: Any) -> List[str]:
 def test_results_errors_and_logs_hide_every_secret(
     slack: FakeSlack, app: App, xoxe_records: pytest.LogCaptureFixture
 ) -> None:
-    secrets: List[str] = [app.client_secret.get_secret_value()]
-    texts: List[str] = []
+    secrets: list[str] = [app.client_secret.get_secret_value()]
+    texts: list[str] = []
 
     with xoxe.Client(slack.base_url, timeout=60, max_ratelimit_retries=0) as client:
         texts.append(repr(client))
@@ -89,7 +89,9 @@ def test_results_errors_and_logs_hide_every_secret(
             secrets += [p.access_token.get_secret_value(), p.refresh_token.get_secret_value()]
             texts += _renderings(p)
         texts += _renderings(client.auth_test(refreshed.access_token))
-        answer = client.call("apps.manifest.validate", config.token, {"manifest": '{"display_information":{"name":"demo"}}'})
+        answer = client.call(
+            "apps.manifest.validate", config.token, {"manifest": '{"display_information":{"name":"demo"}}'}
+        )
         texts += [repr(answer), str(answer)]
 
         # Failures that involve every kind of secret as an argument.
@@ -157,7 +159,7 @@ def test_base_url_errors_do_not_echo_a_token(slack: FakeSlack) -> None:
 def test_secret_repr_shows_only_the_redacted_form() -> None:
     value = "xoxe.xoxp-1-" + "S" * 60 + "tail"
     s = Secret(value)
-    for text in (repr(s), str(s), f"{s}", f"{s!r}", "%s" % s, repr([s]), repr({"k": s})):
+    for text in (repr(s), str(s), f"{s}", f"{s!r}", f"{s}", repr([s]), repr({"k": s})):
         assert value not in text and "S" * 8 not in text
     assert repr(s) == "Secret('xoxe.xoxp-1-…tail')"
     assert s.get_secret_value() == value
@@ -166,8 +168,8 @@ def test_secret_repr_shows_only_the_redacted_form() -> None:
 def test_rotators_stores_and_their_errors_hide_every_secret(
     slack: FakeSlack, app: App, tmp_path: Path, xoxe_records: pytest.LogCaptureFixture
 ) -> None:
-    secrets: List[str] = [app.client_secret.get_secret_value()]
-    texts: List[str] = []
+    secrets: list[str] = [app.client_secret.get_secret_value()]
+    texts: list[str] = []
 
     class Dict:
         def __init__(self) -> None:

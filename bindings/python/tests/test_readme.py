@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List
 
 import pytest
-
 from conftest import ROOT, FakeSlack
 
 README = ROOT / "bindings" / "python" / "README.md"
 
 
-def _blocks() -> List[str]:
+def _blocks() -> list[str]:
     text = README.read_text()
     section = text.split("\n## Keeping tokens fresh\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, re.S)

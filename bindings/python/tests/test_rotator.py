@@ -9,19 +9,17 @@ one check on a token's remaining life is exact, in the rotator's whole seconds).
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
-
 import xoxe
-from xoxe import Secret, Status
 from conftest import HEADER, App, FakeSlack
+from xoxe import Secret, Status
 
 ROTATE = "tooling.tokens.rotate"
 REFRESH = "oauth.v2.access"
@@ -45,16 +43,16 @@ class DictBackend:
     def __init__(self) -> None:
         self._mu = threading.Lock()
         self._fleet = threading.Lock()
-        self._generation: Optional[int] = None
-        self._document: Optional[str] = None
+        self._generation: int | None = None
+        self._document: str | None = None
         self.saves = 0
         self.conflicts = 0
 
-    def load(self) -> Optional[str]:
+    def load(self) -> str | None:
         with self._mu:
             return self._document
 
-    def save(self, expected_generation: Optional[int], new_generation: int, document: str) -> bool:
+    def save(self, expected_generation: int | None, new_generation: int, document: str) -> bool:
         with self._mu:
             if self._generation != expected_generation:
                 self.conflicts += 1
@@ -95,7 +93,7 @@ def test_32_threads_cause_exactly_one_rotation(client: xoxe.Client, slack: FakeS
     path = tmp_path / "pair.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     before = slack.stats()
-    results: List[Any] = []
+    results: list[Any] = []
     start = threading.Barrier(32)
     with xoxe.Rotator.config(client, store) as rotator:
 
@@ -103,7 +101,7 @@ def test_32_threads_cause_exactly_one_rotation(client: xoxe.Client, slack: FakeS
             try:
                 start.wait(timeout=60)
                 results.append(rotator.get())
-            except BaseException as exc:  # noqa: BLE001 - reported below (no secrets in xoxe errors)
+            except BaseException as exc:  # reported below (no secrets in xoxe errors)
                 results.append(exc)
 
         threads = [threading.Thread(target=work) for _ in range(32)]
@@ -194,7 +192,7 @@ def test_file_store_is_shared_by_two_rotators(client: xoxe.Client, slack: FakeSl
 # ---- failures ---------------------------------------------------------------------
 
 
-BAD_FILES: List[Tuple[str, bytes, int, type]] = [
+BAD_FILES: list[tuple[str, bytes, int, type]] = [
     ("empty", b"", 0o600, xoxe.StoreCorruptError),
     ("truncated", b'{"kind":"config","refresh_tok', 0o600, xoxe.StoreCorruptError),
     ("wrong JSON", b"[1,2,3]", 0o600, xoxe.StoreCorruptError),
@@ -204,7 +202,7 @@ BAD_FILES: List[Tuple[str, bytes, int, type]] = [
 
 
 @pytest.mark.parametrize("case", BAD_FILES, ids=[c[0] for c in BAD_FILES])
-def test_bad_store_files_name_the_path(client: xoxe.Client, tmp_path: Path, case: Tuple[str, bytes, int, type]) -> None:
+def test_bad_store_files_name_the_path(client: xoxe.Client, tmp_path: Path, case: tuple[str, bytes, int, type]) -> None:
     _, content, mode, cls = case
     path = tmp_path / "pair.json"
     path.write_bytes(content)
@@ -334,8 +332,8 @@ def test_a_python_cas_store_keeps_a_chain_alive_under_concurrency(slack: FakeSla
     seed_store.close()
     before = slack.stats()
     slack.control("POST", "ttl", {"ttl": 3})
-    handed_out: List[Secret] = []
-    problems: List[str] = []
+    handed_out: list[Secret] = []
+    problems: list[str] = []
     stale_checks = [0]
     guard = threading.Lock()
     try:
@@ -371,13 +369,11 @@ def test_a_python_cas_store_keeps_a_chain_alive_under_concurrency(slack: FakeSla
                     with guard:
                         handed_out.append(token.token)
                     time.sleep(0.02)
-            except BaseException as exc:  # noqa: BLE001 - xoxe errors hold no secret
+            except BaseException as exc:  # xoxe errors hold no secret
                 with guard:
                     problems.append(repr(exc))
 
-        threads = [
-            threading.Thread(target=work, args=(rotators[i % 2], clients[i % 2])) for i in range(8)
-        ]
+        threads = [threading.Thread(target=work, args=(rotators[i % 2], clients[i % 2])) for i in range(8)]
         for t in threads:
             t.start()
         for t in threads:
@@ -404,8 +400,10 @@ def test_a_python_cas_store_keeps_a_chain_alive_under_concurrency(slack: FakeSla
     assert stale_checks[0] <= len(handed_out) // 2, (
         f"{stale_checks[0]} of {len(handed_out)} checks too late to judge: the test proved little"
     )
-    print(f"{len(handed_out)} tokens handed out, {len(set(handed_out))} distinct, {rotations} rotations, "
-          f"{backend.conflicts} CAS conflicts, {stale_checks[0]} checks too late to judge")
+    print(
+        f"{len(handed_out)} tokens handed out, {len(set(handed_out))} distinct, {rotations} rotations, "
+        f"{backend.conflicts} CAS conflicts, {stale_checks[0]} checks too late to judge"
+    )
 
 
 def client_ok(client: xoxe.Client, token: xoxe.AccessToken) -> bool:
@@ -418,12 +416,12 @@ class FailingBackend(DictBackend):
         self.where = where
         self.how = how
 
-    def load(self) -> Optional[str]:
+    def load(self) -> str | None:
         if self.where == "load":
             raise RuntimeError("the database is down")
         return super().load()
 
-    def save(self, expected_generation: Optional[int], new_generation: int, document: str) -> Any:
+    def save(self, expected_generation: int | None, new_generation: int, document: str) -> Any:
         if self.where == "save":
             if self.how is None:
                 raise OSError("disk full")
@@ -468,7 +466,7 @@ def test_a_failing_backend_is_a_store_error_with_the_cause(client: xoxe.Client, 
 
     # A corrupt document from load.
     class Garbage(DictBackend):
-        def load(self) -> Optional[str]:
+        def load(self) -> str | None:
             return "not json"
 
     with pytest.raises(xoxe.StoreCorruptError):
@@ -522,7 +520,7 @@ def test_the_backend_is_released_when_store_and_rotators_are_gone(client: xoxe.C
     import gc
     import weakref
 
-    from xoxe import _rotator
+    from xoxe import _store
 
     backend = DictBackend()
     ref = weakref.ref(backend)
@@ -542,7 +540,7 @@ def test_the_backend_is_released_when_store_and_rotators_are_gone(client: xoxe.C
     rotator.close()
     gc.collect()
     assert ref() is None, "release ran and the binding let go of the backend"
-    assert all(e.backend is not None for e in _rotator._BACKENDS.values())
+    assert all(b is not None for b in _store._BACKENDS.values())
 
 
 # ---- lifetime, options, threads ---------------------------------------------------
@@ -597,7 +595,7 @@ def test_close_while_other_threads_call(client: xoxe.Client, slack: FakeSlack) -
     store.init(slack.new_config_refresh_token())
     rotator = xoxe.Rotator.config(client, store)
     rotator.get()
-    outcomes: Dict[str, int] = {"ok": 0, "closed": 0, "other": 0}
+    outcomes: dict[str, int] = {"ok": 0, "closed": 0, "other": 0}
     lock = threading.Lock()
     calling = threading.Barrier(5)  # the four threads have each had a token, and the main one
 
@@ -616,7 +614,7 @@ def test_close_while_other_threads_call(client: xoxe.Client, slack: FakeSlack) -
                 key = "ok"
             except ValueError:
                 key = "closed"
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 key = "other"
             with lock:
                 outcomes[key] += 1
@@ -644,7 +642,7 @@ class SlowSaveBackend(DictBackend):
         super().__init__()
         self.slow = threading.Event()
 
-    def save(self, expected_generation: Optional[int], new_generation: int, document: str) -> bool:
+    def save(self, expected_generation: int | None, new_generation: int, document: str) -> bool:
         if self.slow.is_set():
             time.sleep(1.0)
         return super().save(expected_generation, new_generation, document)
@@ -657,12 +655,12 @@ def test_a_lockless_store_never_reports_a_live_chain_dead(client: xoxe.Client, s
     b = xoxe.Rotator.config(client, xoxe.ForeignStore(backend, name="process B"))
     backend.slow.set()
     base = slack.stats()["rotations"]
-    errors: List[str] = []
+    errors: list[str] = []
 
     def rotate_a() -> None:
         try:
             a.get()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(repr(exc))
 
     thread = threading.Thread(target=rotate_a)

@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, List, Optional
+from typing import Any
 
 import pytest
-
 import xoxe
-from xoxe import Secret
 from conftest import FakeSlack
+from xoxe import Secret
 
 ROTATE = "tooling.tokens.rotate"
 
@@ -51,18 +50,18 @@ class CasBackend:
 
     def __init__(self) -> None:
         self._mu = threading.Lock()
-        self.generation: Optional[int] = None
-        self.document: Optional[str] = None
+        self.generation: int | None = None
+        self.document: str | None = None
         self.saves = 0
         self.conflicts = 0
         self.failing = False
         self.failed = 0
 
-    def load(self) -> Optional[str]:
+    def load(self) -> str | None:
         with self._mu:
             return self.document
 
-    def save(self, expected_generation: Optional[int], new_generation: int, document: str) -> bool:
+    def save(self, expected_generation: int | None, new_generation: int, document: str) -> bool:
         with self._mu:
             if self.failing:
                 self.failed += 1
@@ -93,7 +92,7 @@ class LockingCasBackend(CasBackend):
         super().__init__()
         self._fleet = threading.Lock()
         self.held = False
-        self.then_store: Optional[str] = None
+        self.then_store: str | None = None
 
     def lock(self) -> bool:
         if not self._fleet.acquire(timeout=60):
@@ -105,7 +104,7 @@ class LockingCasBackend(CasBackend):
         self.held = False
         self._fleet.release()
 
-    def load(self) -> Optional[str]:
+    def load(self) -> str | None:
         document = super().load()
         if self.held and self.then_store is not None:
             self.put(self.then_store, 1)
@@ -128,7 +127,7 @@ def test_sixteen_threads_on_an_expired_chain_cause_one_rotation_without_a_store_
     store.init(pair["refresh_token"], access_token=pair["token"], expires_at=int(time.time()) - 60)  # expired
     before = slack.stats()
     slack.fault(ROTATE, "delay", delay_ms=500, count=threads_n)  # every rotate call would be slow
-    results: List[Any] = []
+    results: list[Any] = []
     start = threading.Barrier(threads_n)
     with xoxe.Client(slack.base_url, timeout=60) as client:
         with xoxe.Rotator.config(client, store, wait_timeout=120) as rotator:
@@ -137,7 +136,7 @@ def test_sixteen_threads_on_an_expired_chain_cause_one_rotation_without_a_store_
                 try:
                     start.wait(timeout=60)
                     results.append(rotator.get())
-                except BaseException as exc:  # noqa: BLE001 - xoxe errors hold no secret
+                except BaseException as exc:  # xoxe errors hold no secret
                     results.append(exc)
 
             threads = [threading.Thread(target=work) for _ in range(threads_n)]
@@ -314,7 +313,8 @@ def test_expiry_is_the_local_send_time_plus_the_lifetime_whatever_slack_s_clock(
             lifetime = backend.stored()["lifetime"]
             assert lifetime == probe.exp - probe.iat > 0
             assert sent + lifetime <= token.expires_at <= answered + lifetime, (
-                f"expires_at is {token.expires_at - (sent + lifetime)} s off the local clock (Slack's is {offset} s off)"
+                f"expires_at is {token.expires_at - (sent + lifetime)} s off the local clock "
+                f"(Slack's is {offset} s off)"
             )
             assert backend.stored()["expires_at"] == token.expires_at
             # Fresh by the local clock: no second rotation; and Slack accepts it.

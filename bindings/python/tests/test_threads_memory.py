@@ -7,10 +7,8 @@ import logging
 import os
 import threading
 import time
-from typing import List
 
 import pytest
-
 import xoxe
 from conftest import App, FakeSlack
 
@@ -21,7 +19,7 @@ def test_eight_threads_share_one_client(slack: FakeSlack) -> None:
     apps = [slack.new_app() for _ in range(THREADS)]
     legacy = [slack.new_legacy_token(a) for a in apps]
     refresh = [slack.new_config_refresh_token() for _ in range(THREADS)]
-    failures: List[BaseException] = []
+    failures: list[BaseException] = []
     done = [0] * THREADS
     start = threading.Barrier(THREADS)
 
@@ -34,14 +32,12 @@ def test_eight_threads_share_one_client(slack: FakeSlack) -> None:
                 config = refresh[i]
                 for _ in range(5):
                     config = client.tooling_tokens_rotate(config).refresh_token
-                    pair = client.oauth_v2_refresh(
-                        apps[i].client_id, apps[i].client_secret, pair.refresh_token
-                    )
+                    pair = client.oauth_v2_refresh(apps[i].client_id, apps[i].client_secret, pair.refresh_token)
                     for _ in range(5):
                         assert client.auth_test(pair.access_token).user_id
                     assert client.call("auth.test", pair.access_token)["ok"] is True
                 done[i] = 1
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:  # reported below
                 failures.append(exc)
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
@@ -60,7 +56,7 @@ def test_close_waits_for_calls_in_flight(slack: FakeSlack, app: App) -> None:
     token = client.oauth_v2_exchange(app.client_id, app.client_secret, slack.new_legacy_token(app))
     before = slack.requests("auth.test")
     slack.fault("auth.test", "delay", delay_ms=500)
-    result: List[object] = []
+    result: list[object] = []
     t = threading.Thread(target=lambda: result.append(client.auth_test(token.access_token)))
     t.start()
     deadline = time.monotonic() + 60

@@ -16,14 +16,11 @@ To keep a token fresh, put its chain in a store and ask a :class:`Rotator`:
 
 from __future__ import annotations
 
-from typing import Optional
-
-from ._ffi import ABI_VERSION, LIBRARY_PATH, LibraryLoadError, lib
-from ._status import Preset, Status, StatusFamily
-from ._secret import Secret, redact
+from ._client import Client
 from ._errors import (
     BadClientSecretError,
     BadResponseError,
+    ChainDeadError,
     FileUnreadableError,
     HttpStatusError,
     InsecureUrlError,
@@ -33,6 +30,7 @@ from ._errors import (
     InvalidManifestError,
     InvalidRefreshTokenError,
     InvalidTokenError,
+    LockTimeoutError,
     NetworkError,
     NotAuthedError,
     OutcomeUnknownError,
@@ -40,14 +38,12 @@ from ._errors import (
     RefreshTokenExpiredError,
     ResponseTooLargeError,
     SlackApiError,
+    StoreConflictError,
+    StoreCorruptError,
+    StoreEmptyError,
     StoreError,
     StoreIoError,
-    StoreCorruptError,
     StorePermissionsError,
-    StoreEmptyError,
-    LockTimeoutError,
-    ChainDeadError,
-    StoreConflictError,
     TlsError,
     TokenAlreadyExchangedError,
     TokenExpiredError,
@@ -61,108 +57,34 @@ from ._errors import (
     status_family,
     status_name,
 )
-from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken
-from ._client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RATELIMIT_RETRIES,
-    DEFAULT_MAX_RETRY_WAIT,
-    DEFAULT_TIMEOUT,
-    GOV_SLACK_BASE_URL,
-    SLACK_BASE_URL,
-    Client,
-)
+from ._ffi import LIBRARY_PATH, LibraryLoadError, lib
 from ._logging import disable_logging, enable_logging
-from ._rotator import (
-    MAX_TOKEN_LEN,
-    AccessToken,
-    ChainKind,
-    FileStore,
-    ForeignStore,
-    LockingStoreBackend,
-    MemoryStore,
-    Rotator,
-    Store,
-    StoreBackend,
-)
+from ._rotator import MAX_TOKEN_LEN, AccessToken, Rotator
+from ._secret import Secret, redact
+from ._status import ABI_VERSION, GOV_SLACK_BASE_URL, SLACK_BASE_URL, Preset, Status, StatusFamily
+from ._store import ChainKind, FileStore, ForeignStore, LockingStoreBackend, MemoryStore, Store, StoreBackend
+from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken
 
 
 def library_version() -> str:
     """The version of the loaded ``libxoxe`` (``xoxe_version()``)."""
-    raw: Optional[bytes] = lib.xoxe_version()
+    raw: bytes | None = lib.xoxe_version()
     return raw.decode("utf-8") if raw else ""
 
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ABI_VERSION",
-    "LIBRARY_PATH",
-    "LibraryLoadError",
-    "library_version",
-    "Client",
-    "Preset",
-    "SLACK_BASE_URL",
-    "GOV_SLACK_BASE_URL",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_RATELIMIT_RETRIES",
-    "DEFAULT_MAX_RETRY_WAIT",
-    "Secret",
-    "redact",
-    "ConfigToken",
-    "OAuthToken",
-    "AuthTestResponse",
-    "ApiResponse",
-    "Status",
-    "StatusFamily",
-    "status_name",
-    "status_family",
-    "exception_class_for",
-    "XoxeError",
-    "UsageError",
-    "InsecureUrlError",
-    "FileUnreadableError",
-    "TransportError",
-    "NetworkError",
-    "XoxeTimeoutError",
-    "TlsError",
-    "HttpStatusError",
-    "BadResponseError",
-    "ResponseTooLargeError",
-    "SlackApiError",
-    "InvalidAuthError",
-    "NotAuthedError",
-    "InvalidRefreshTokenError",
-    "RefreshTokenExpiredError",
-    "TokenExpiredError",
-    "TokenRevokedError",
-    "InvalidTokenError",
-    "TokenAlreadyExchangedError",
-    "TokenRotationNotEnabledError",
-    "InvalidClientIdError",
-    "BadClientSecretError",
-    "InvalidManifestError",
-    "RateLimitedError",
-    "OutcomeUnknownError",
-    "StoreError",
-    "StoreIoError",
-    "StoreCorruptError",
-    "StorePermissionsError",
-    "StoreEmptyError",
-    "LockTimeoutError",
-    "ChainDeadError",
-    "StoreConflictError",
-    "InternalError",
-    "Rotator",
-    "AccessToken",
-    "ChainKind",
-    "Store",
-    "MemoryStore",
-    "FileStore",
-    "ForeignStore",
-    "StoreBackend",
-    "LockingStoreBackend",
-    "MAX_TOKEN_LEN",
-    "enable_logging",
-    "disable_logging",
-]
+__all__ = ["ABI_VERSION", "LIBRARY_PATH", "MAX_TOKEN_LEN", "LibraryLoadError", "library_version"]
+__all__ += ["GOV_SLACK_BASE_URL", "SLACK_BASE_URL", "ApiResponse", "AuthTestResponse", "Client", "ConfigToken"]
+__all__ += ["OAuthToken", "Preset", "Secret", "disable_logging", "enable_logging", "redact"]
+__all__ += ["AccessToken", "ChainKind", "FileStore", "ForeignStore", "LockingStoreBackend", "MemoryStore"]
+__all__ += ["Rotator", "Store", "StoreBackend"]
+__all__ += ["Status", "StatusFamily", "XoxeError", "exception_class_for", "status_family", "status_name"]
+__all__ += ["FileUnreadableError", "InsecureUrlError", "InternalError", "UsageError"]
+__all__ += ["BadResponseError", "HttpStatusError", "NetworkError", "TlsError", "TransportError", "XoxeTimeoutError"]
+__all__ += ["OutcomeUnknownError", "RateLimitedError", "ResponseTooLargeError"]
+__all__ += ["InvalidAuthError", "InvalidRefreshTokenError", "InvalidTokenError", "NotAuthedError", "SlackApiError"]
+__all__ += ["RefreshTokenExpiredError", "TokenAlreadyExchangedError", "TokenExpiredError", "TokenRevokedError"]
+__all__ += ["BadClientSecretError", "InvalidClientIdError", "InvalidManifestError", "TokenRotationNotEnabledError"]
+__all__ += ["StoreCorruptError", "StoreEmptyError", "StoreError", "StoreIoError", "StorePermissionsError"]
+__all__ += ["ChainDeadError", "LockTimeoutError", "StoreConflictError"]

@@ -1,60 +1,46 @@
-"""``Client``: the Slack Web API client (a thin owner of an ``xoxe_client*``)."""
+"""``Client``: the Slack Web API client (an owned ``xoxe_client*``), and the argument
+checks every call makes before anything reaches C (the library checks meaning)."""
 
 from __future__ import annotations
 
 import ctypes
-import json
 import math
 import os
-import threading
-from typing import Any, Callable, Mapping, Optional, Tuple, TypeVar, Union
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, Union
 
-from . import _ffi
-from ._errors import take_error
 from ._ffi import lib
+from ._managed import Managed
 from ._secret import Secret
 from ._status import Preset
-from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken
-
-__all__ = [
-    "Client",
-    "SLACK_BASE_URL",
-    "GOV_SLACK_BASE_URL",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_RATELIMIT_RETRIES",
-    "DEFAULT_MAX_RETRY_WAIT",
-]
-
-#: Base URL of Slack's Web API (``Preset.SLACK``, the default).
-SLACK_BASE_URL = "https://slack.com/api/"
-#: Base URL of GovSlack's Web API (``Preset.GOV_SLACK``).
-GOV_SLACK_BASE_URL = "https://slack-gov.com/api/"
-
-#: Whole-call timeout in seconds, including rate-limit waits (the library's default).
-DEFAULT_TIMEOUT = 30.0
-#: Connect timeout in seconds (the library's default).
-DEFAULT_CONNECT_TIMEOUT = 10.0
-#: How many ``ratelimited`` answers are retried after their ``Retry-After`` (the library's default).
-DEFAULT_MAX_RATELIMIT_RETRIES = 2
-#: The longest ``Retry-After`` (seconds) waited for (the library's default).
-DEFAULT_MAX_RETRY_WAIT = 60
+from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken, _FromInfo
 
 _U32_MAX = 0xFFFFFFFF
 _U64_MAX = 0xFFFFFFFFFFFFFFFF
 
 TokenLike = Union[str, Secret]
-T = TypeVar("T")
+R = TypeVar("R", bound=_FromInfo)
 
 
-# ---- argument conversion (checks only; the library validates meaning) ------------
+class _LibraryDefault:
+    def __repr__(self) -> str:
+        return "<the library's default>"
+
+
+#: The default of a :class:`Client` option: the library's own (see ``xoxe_client_options_new``).
+LIBRARY_DEFAULT: Any = _LibraryDefault()
+
+
+def _given(value: object, convert: Callable[[object, str], int], name: str) -> int | None:
+    """``convert(value, name)``, or ``None`` for an option left at the library's default."""
+    return None if value is LIBRARY_DEFAULT else convert(value, name)
+
+
+# ---- argument checks (error messages name the argument, never its value) ----------
 
 
 def _cstr(value: object, name: str, *, secret: bool = False) -> bytes:
-    """A str (or Secret, where ``secret``) as NUL-terminated UTF-8 bytes for C.
-
-    Error messages name the argument, never its value.
-    """
+    """A str (or, where ``secret``, a Secret) as NUL-terminated UTF-8 for C."""
     if secret and isinstance(value, Secret):
         value = value.get_secret_value()
     if not isinstance(value, str):
@@ -69,67 +55,47 @@ def _cstr(value: object, name: str, *, secret: bool = False) -> bytes:
     return data
 
 
-def _opt_cstr(value: object, name: str, *, secret: bool = False) -> Optional[bytes]:
+def _opt_cstr(value: object, name: str, *, secret: bool = False) -> bytes | None:
     return None if value is None else _cstr(value, name, secret=secret)
 
 
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if math.isnan(value):
-        raise ValueError(f"{name} must not be NaN")
-    return value
+def _path(value: object, name: str) -> bytes:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or path, not {type(value).__name__}")
+    return _cstr(os.fspath(value), name)
 
 
-def _ms(seconds: object, name: str) -> int:
-    """Seconds (int or float, > 0) as whole milliseconds for a ``uint32_t``."""
-    value = _number(seconds, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be greater than zero seconds")
-    ms = math.ceil(value * 1000)
-    if ms > _U32_MAX:
-        raise ValueError(f"{name} is too large (at most {_U32_MAX // 1000} seconds)")
-    return int(ms)
-
-
-def _call_ms(timeout: object) -> int:
-    """A per-call timeout: ``None`` (the client's default) is 0 for the library."""
-    return 0 if timeout is None else _ms(timeout, "timeout")
-
-
-def _uint(value: object, name: str, maximum: int) -> int:
+def _uint(value: object, name: str, maximum: int = _U32_MAX) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 0 or value > maximum:
+    if not 0 <= value <= maximum:
         raise ValueError(f"{name} must be between 0 and {maximum}")
     return value
 
 
-def _strings(array: Any, n: int) -> Tuple[str, ...]:
-    if not array or n == 0:
-        return ()
-    return tuple(array[i].decode("utf-8", errors="replace") for i in range(n))
+def _time(value: object, name: str, per_second: int = 1000, *, zero: bool = False) -> int:
+    """Seconds (int or float) as whole milliseconds (or seconds) for a ``uint32_t``,
+    rounded up; greater than zero unless ``zero``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if math.isnan(value) or value < 0 or (value == 0 and not zero):
+        raise ValueError(f"{name} must be {'zero or more' if zero else 'more than zero'} seconds")
+    units = math.ceil(value * per_second)
+    if units > _U32_MAX:
+        raise ValueError(f"{name} is too large (at most {_U32_MAX // per_second} seconds)")
+    return units
 
 
-def _s(raw: Optional[bytes]) -> str:
-    return "" if raw is None else raw.decode("utf-8", errors="replace")
+def _opt_time(value: float | None, name: str, per_second: int = 1000) -> int:
+    """Like :func:`_time`, but ``None`` is 0, which the library reads as its default."""
+    return 0 if value is None else _time(value, name, per_second)
 
 
-def _os(raw: Optional[bytes]) -> Optional[str]:
-    return None if raw is None else raw.decode("utf-8", errors="replace")
-
-
-def _check(status: int, err: Any) -> None:
-    """Raises the exception for a failed call (freeing its error handle)."""
-    if status != 0:
-        raise take_error(status, err)
-
-
-class Client:
+class Client(Managed):
     """A Slack Web API client: one connection pool, safe to share between threads.
 
     Blocking calls release the GIL. Close it with :meth:`close` or a ``with`` block;
-    closing waits for calls in flight on other threads to finish.
+    a call in flight on another thread keeps the library's client until it returns.
 
     Args:
         base_url: the Web API base URL (``https://``, or ``http://`` to a loopback host,
@@ -142,272 +108,126 @@ class Client:
         max_retry_wait: the longest ``Retry-After`` (seconds) waited for.
         ca_bundle: a PEM file of extra CA certificates to trust (TLS verification cannot
             be turned off).
-        max_response_bytes: the largest response body accepted (default 4 MiB).
+        max_response_bytes: the largest response body accepted.
+
+    An option left out has the library's default (``xoxe_client_options_new`` in
+    ``include/xoxe.h``).
     """
 
     def __init__(
         self,
-        base_url: Optional[str] = None,
+        base_url: str | None = None,
         *,
-        preset: Optional[Union[Preset, int]] = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        max_ratelimit_retries: int = DEFAULT_MAX_RATELIMIT_RETRIES,
-        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        ca_bundle: Optional[Union[str, "os.PathLike[str]"]] = None,
-        max_response_bytes: Optional[int] = None,
+        preset: Preset | int | None = None,
+        timeout: float = LIBRARY_DEFAULT,
+        connect_timeout: float = LIBRARY_DEFAULT,
+        max_ratelimit_retries: int = LIBRARY_DEFAULT,
+        max_retry_wait: float = LIBRARY_DEFAULT,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
-        self._handle: Any = None  # set last; __del__ copes with a failed __init__
-        self._cond = threading.Condition(threading.Lock())
-        self._in_flight = 0
-        self._closed = False
-
         if base_url is not None and preset is not None:
             raise ValueError("give base_url or preset, not both")
-        url = _opt_cstr(base_url, "base_url")
-        preset_n: Optional[int] = None
+        # (setter, *arguments) for what the caller gave: the rest keeps the library's default.
+        settings: list[tuple[Any, ...]] = []
+        if base_url is not None:
+            settings.append((lib.xoxe_client_options_set_base_url, _cstr(base_url, "base_url")))
         if preset is not None:
-            preset_n = _uint(preset, "preset", _U32_MAX)
-        connect_ms = _ms(connect_timeout, "connect_timeout")
-        call_ms = _ms(timeout, "timeout")
-        retries = _uint(max_ratelimit_retries, "max_ratelimit_retries", _U32_MAX)
-        wait = _number(max_retry_wait, "max_retry_wait")
-        if wait < 0:
-            raise ValueError("max_retry_wait must not be negative")
-        wait_s = int(math.ceil(wait))
-        if wait_s > _U32_MAX:
-            raise ValueError("max_retry_wait is too large")
-        ca: Optional[bytes] = None
+            settings.append((lib.xoxe_client_options_set_preset, _uint(preset, "preset")))
         if ca_bundle is not None:
-            if not isinstance(ca_bundle, (str, os.PathLike)):
-                raise TypeError(f"ca_bundle must be a str or path, not {type(ca_bundle).__name__}")
-            ca = _cstr(os.fspath(ca_bundle), "ca_bundle")
-        max_bytes: Optional[int] = None
+            settings.append((lib.xoxe_client_options_set_ca_bundle, _path(ca_bundle, "ca_bundle")))
         if max_response_bytes is not None:
-            max_bytes = _uint(max_response_bytes, "max_response_bytes", _U64_MAX)
-
-        options = _ffi.ClientOptionsP()
-        err = _ffi.ErrorP()
-        _check(lib.xoxe_client_options_new(ctypes.byref(options), ctypes.byref(err)), err)
-        try:
-            if url is not None:
-                err = _ffi.ErrorP()
-                _check(lib.xoxe_client_options_set_base_url(options, url, ctypes.byref(err)), err)
-            if preset_n is not None:
-                err = _ffi.ErrorP()
-                _check(lib.xoxe_client_options_set_preset(options, preset_n, ctypes.byref(err)), err)
-            err = _ffi.ErrorP()
-            _check(
-                lib.xoxe_client_options_set_timeouts(options, connect_ms, call_ms, ctypes.byref(err)),
-                err,
-            )
-            err = _ffi.ErrorP()
-            _check(
-                lib.xoxe_client_options_set_ratelimit_retries(
-                    options, retries, wait_s, ctypes.byref(err)
-                ),
-                err,
-            )
-            if ca is not None:
-                err = _ffi.ErrorP()
-                _check(lib.xoxe_client_options_set_ca_bundle(options, ca, ctypes.byref(err)), err)
-            if max_bytes is not None:
-                err = _ffi.ErrorP()
-                _check(
-                    lib.xoxe_client_options_set_max_response_bytes(
-                        options, max_bytes, ctypes.byref(err)
-                    ),
-                    err,
+            limit = _uint(max_response_bytes, "max_response_bytes", _U64_MAX)
+            settings.append((lib.xoxe_client_options_set_max_response_bytes, limit))
+        # The C API sets two pairs together: a half left out keeps what the options
+        # hold (the library's default until set).
+        pairs = [
+            (
+                lib.xoxe_client_options_get_timeouts,
+                lib.xoxe_client_options_set_timeouts,
+                _given(connect_timeout, _time, "connect_timeout"),
+                _given(timeout, _time, "timeout"),
+            ),
+            (
+                lib.xoxe_client_options_get_ratelimit_retries,
+                lib.xoxe_client_options_set_ratelimit_retries,
+                _given(max_ratelimit_retries, _uint, "max_ratelimit_retries"),
+                _given(max_retry_wait, lambda v, n: _time(v, n, 1, zero=True), "max_retry_wait"),
+            ),
+        ]
+        with Managed._made_by(lib.xoxe_client_options_new) as options:
+            for setter, *args in settings:
+                options._call(setter, *args)
+            for getter, setter, first, second in pairs:
+                if first is None and second is None:
+                    continue
+                held = (ctypes.c_uint32(), ctypes.c_uint32())
+                options._call(getter, ctypes.byref(held[0]), ctypes.byref(held[1]))
+                options._call(
+                    setter,
+                    held[0].value if first is None else first,
+                    held[1].value if second is None else second,
                 )
-            handle = _ffi.ClientP()
-            err = _ffi.ErrorP()
-            _check(lib.xoxe_client_new(options, ctypes.byref(handle), ctypes.byref(err)), err)
-        finally:
-            lib.xoxe_client_options_free(options)
-        self._handle = handle
-        raw = lib.xoxe_client_base_url(handle)
-        self._base_url = _s(raw)
-
-    # ---- lifetime ------------------------------------------------------------------
+            opts = options._handle()
+            self._make(lib.xoxe_client_new, opts.ptr)
+        raw: bytes | None = lib.xoxe_client_base_url(self._handle().ptr)
+        self._base_url = raw.decode("utf-8", "replace") if raw else ""
 
     @property
     def base_url(self) -> str:
         """The base URL this client talks to (ends in ``/``)."""
         return self._base_url
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Frees the client. Waits for calls in flight on other threads; idempotent."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            while self._in_flight:
-                self._cond.wait()
-            handle, self._handle = self._handle, None
-        if handle:
-            lib.xoxe_client_free(handle)
-
-    def __enter__(self) -> "Client":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # Safety net only; calls hold a reference, so none is in flight here.
-        handle = getattr(self, "_handle", None)
-        if handle:
-            self._handle = None
-            try:
-                lib.xoxe_client_free(handle)
-            except Exception:  # interpreter shutdown
-                pass
-
     def __repr__(self) -> str:
-        url = getattr(self, "_base_url", "")
-        return f"<xoxe.Client base_url={url!r}{' closed' if self._closed else ''}>"
+        return f"<xoxe.Client base_url={getattr(self, '_base_url', '')!r}{' closed' if self.closed else ''}>"
 
-    def _run(self, body: Callable[[Any], T]) -> T:
-        with self._cond:
-            if self._closed or not self._handle:
-                raise ValueError("this xoxe.Client is closed")
-            self._in_flight += 1
-            handle = self._handle
-        try:
-            return body(handle)
-        finally:
-            with self._cond:
-                self._in_flight -= 1
-                if self._in_flight == 0:
-                    self._cond.notify_all()
+    def _result(self, cls: type[R], fn: Any, *args: Any) -> R:
+        """Calls ``fn(client, *args, out, error_out)`` and copies the result out of ``*out``."""
+        h = self._handle()
+        with Managed._made_by(fn, h.ptr, *args) as result:
+            return cls._from_info(result._info())
 
-    # ---- methods -------------------------------------------------------------------
-
-    def tooling_tokens_rotate(
-        self, refresh_token: TokenLike, *, timeout: Optional[float] = None
-    ) -> ConfigToken:
+    def tooling_tokens_rotate(self, refresh_token: TokenLike, *, timeout: float | None = None) -> ConfigToken:
         """``tooling.tokens.rotate``: spends ``refresh_token``, returns a new config token
         pair. Persist the pair before using it. Never retried once the request may have
         reached Slack; such failures raise :class:`OutcomeUnknownError`."""
         rt = _cstr(refresh_token, "refresh_token", secret=True)
-        ms = _call_ms(timeout)
-
-        def body(h: Any) -> ConfigToken:
-            out = _ffi.ConfigTokenP()
-            err = _ffi.ErrorP()
-            _check(lib.xoxe_tooling_tokens_rotate(h, rt, ms, ctypes.byref(out), ctypes.byref(err)), err)
-            try:
-                i = lib.xoxe_config_token_get_info(out).contents
-                return ConfigToken(
-                    token=Secret(_s(i.token)),
-                    refresh_token=Secret(_s(i.refresh_token)),
-                    team_id=_s(i.team_id),
-                    user_id=_s(i.user_id),
-                    iat=int(i.iat),
-                    exp=int(i.exp),
-                    warnings=_strings(i.warnings, int(i.warnings_len)),
-                )
-            finally:
-                lib.xoxe_config_token_free(out)
-
-        return self._run(body)
+        return self._result(ConfigToken, lib.xoxe_tooling_tokens_rotate, rt, _opt_time(timeout, "timeout"))
 
     def oauth_v2_exchange(
-        self,
-        client_id: str,
-        client_secret: TokenLike,
-        token: TokenLike,
-        *,
-        timeout: Optional[float] = None,
+        self, client_id: str, client_secret: TokenLike, token: TokenLike, *, timeout: float | None = None
     ) -> OAuthToken:
         """``oauth.v2.exchange``: trades a legacy ``xoxb-``/``xoxp-`` token for an expiring
         pair. Each legacy token can be exchanged once."""
-        cid = _cstr(client_id, "client_id")
-        cs = _cstr(client_secret, "client_secret", secret=True)
-        tok = _cstr(token, "token", secret=True)
-        ms = _call_ms(timeout)
-
-        def body(h: Any) -> OAuthToken:
-            out = _ffi.OAuthTokenP()
-            err = _ffi.ErrorP()
-            _check(
-                lib.xoxe_oauth_v2_exchange(h, cid, cs, tok, ms, ctypes.byref(out), ctypes.byref(err)),
-                err,
-            )
-            return _take_oauth(out)
-
-        return self._run(body)
+        args = _oauth_args(client_id, client_secret, token, "token", timeout)
+        return self._result(OAuthToken, lib.xoxe_oauth_v2_exchange, *args)
 
     def oauth_v2_refresh(
-        self,
-        client_id: str,
-        client_secret: TokenLike,
-        refresh_token: TokenLike,
-        *,
-        timeout: Optional[float] = None,
+        self, client_id: str, client_secret: TokenLike, refresh_token: TokenLike, *, timeout: float | None = None
     ) -> OAuthToken:
         """``oauth.v2.access`` with ``grant_type=refresh_token``: spends ``refresh_token``,
         returns a new pair. Never retried once the request may have reached Slack."""
-        cid = _cstr(client_id, "client_id")
-        cs = _cstr(client_secret, "client_secret", secret=True)
-        rt = _cstr(refresh_token, "refresh_token", secret=True)
-        ms = _call_ms(timeout)
+        args = _oauth_args(client_id, client_secret, refresh_token, "refresh_token", timeout)
+        return self._result(OAuthToken, lib.xoxe_oauth_v2_refresh, *args)
 
-        def body(h: Any) -> OAuthToken:
-            out = _ffi.OAuthTokenP()
-            err = _ffi.ErrorP()
-            _check(
-                lib.xoxe_oauth_v2_refresh(h, cid, cs, rt, ms, ctypes.byref(out), ctypes.byref(err)),
-                err,
-            )
-            return _take_oauth(out)
-
-        return self._run(body)
-
-    def auth_test(self, token: TokenLike, *, timeout: Optional[float] = None) -> AuthTestResponse:
+    def auth_test(self, token: TokenLike, *, timeout: float | None = None) -> AuthTestResponse:
         """``auth.test``: says whom ``token`` belongs to."""
         tok = _cstr(token, "token", secret=True)
-        ms = _call_ms(timeout)
-
-        def body(h: Any) -> AuthTestResponse:
-            out = _ffi.AuthIdentityP()
-            err = _ffi.ErrorP()
-            _check(lib.xoxe_auth_test(h, tok, ms, ctypes.byref(out), ctypes.byref(err)), err)
-            try:
-                i = lib.xoxe_auth_identity_get_info(out).contents
-                return AuthTestResponse(
-                    url=_s(i.url),
-                    team=_s(i.team),
-                    user=_s(i.user),
-                    team_id=_s(i.team_id),
-                    user_id=_s(i.user_id),
-                    bot_id=_os(i.bot_id),
-                    enterprise_id=_os(i.enterprise_id),
-                    is_enterprise_install=bool(i.is_enterprise_install),
-                    warnings=_strings(i.warnings, int(i.warnings_len)),
-                )
-            finally:
-                lib.xoxe_auth_identity_free(out)
-
-        return self._run(body)
+        return self._result(AuthTestResponse, lib.xoxe_auth_test, tok, _opt_time(timeout, "timeout"))
 
     def call(
         self,
         method: str,
-        token: Optional[TokenLike] = None,
-        params: Optional[Mapping[str, Union[str, int, Secret]]] = None,
+        token: TokenLike | None = None,
+        params: Mapping[str, str | int | Secret] | None = None,
         *,
-        timeout: Optional[float] = None,
+        timeout: float | None = None,
     ) -> ApiResponse:
         """Calls any Web API method with form arguments; ``token`` (optional) is sent as
         Bearer. Returns the parsed JSON answer; an ``ok: false`` answer raises.
 
-        ``params`` values must be ``str`` (or ``int``, or :class:`Secret`); pass JSON arguments such as
-        ``manifest`` as a JSON string.
+        ``params`` values must be ``str`` (or ``int``, or :class:`Secret`); pass JSON
+        arguments such as ``manifest`` as a JSON string.
         """
         m = _cstr(method, "method")
         tok = _opt_cstr(token, "token", secret=True)
@@ -415,8 +235,7 @@ class Client:
             params = {}
         if not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, not {type(params).__name__}")
-        names = []
-        values = []
+        names, values = [], []
         for key, value in params.items():
             if not isinstance(key, str):
                 raise TypeError(f"params keys must be str, not {type(key).__name__}")
@@ -424,61 +243,16 @@ class Client:
             names.append(_cstr(key, label))
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
-            elif isinstance(value, Secret):
-                value = value.get_secret_value()
-            values.append(_cstr(value, label))
+            values.append(_cstr(value, label, secret=True))
         n = len(names)
-        name_arr: Any = (ctypes.c_char_p * n)(*names) if n else None
-        value_arr: Any = (ctypes.c_char_p * n)(*values) if n else None
-        ms = _call_ms(timeout)
-
-        def body(h: Any) -> ApiResponse:
-            out = _ffi.ApiResponseP()
-            err = _ffi.ErrorP()
-            status = lib.xoxe_call(
-                h,
-                m,
-                tok,
-                ctypes.cast(name_arr, _ffi.c_char_p_p) if n else None,
-                ctypes.cast(value_arr, _ffi.c_char_p_p) if n else None,
-                n,
-                ms,
-                ctypes.byref(out),
-                ctypes.byref(err),
-            )
-            _check(status, err)
-            try:
-                i = lib.xoxe_api_response_get_info(out).contents
-                raw = ctypes.string_at(i.json, int(i.json_len)) if i.json else b"{}"
-                warnings = _strings(i.warnings, int(i.warnings_len))
-            finally:
-                lib.xoxe_api_response_free(out)
-            data = json.loads(raw.decode("utf-8", errors="replace"))
-            if not isinstance(data, dict):
-                data = {"value": data}
-            return ApiResponse(data=data, warnings=warnings)
-
-        return self._run(body)
+        arrays = [(ctypes.c_char_p * n)(*names), (ctypes.c_char_p * n)(*values)] if n else [None, None]
+        return self._result(ApiResponse, lib.xoxe_call, m, tok, *arrays, n, _opt_time(timeout, "timeout"))
 
 
-def _take_oauth(out: Any) -> OAuthToken:
-    try:
-        i = lib.xoxe_oauth_token_get_info(out).contents
-        return OAuthToken(
-            access_token=Secret(_s(i.access_token)),
-            refresh_token=Secret(_s(i.refresh_token)),
-            expires_in=int(i.expires_in),
-            token_type=_s(i.token_type),
-            scope=_s(i.scope),
-            app_id=_s(i.app_id),
-            bot_user_id=_os(i.bot_user_id),
-            user_id=_os(i.user_id),
-            team_id=_os(i.team_id),
-            team_name=_os(i.team_name),
-            enterprise_id=_os(i.enterprise_id),
-            enterprise_name=_os(i.enterprise_name),
-            is_enterprise_install=bool(i.is_enterprise_install),
-            warnings=_strings(i.warnings, int(i.warnings_len)),
-        )
-    finally:
-        lib.xoxe_oauth_token_free(out)
+def _oauth_args(client_id: str, client_secret: TokenLike, token: TokenLike, name: str, timeout: float | None) -> Any:
+    return (
+        _cstr(client_id, "client_id"),
+        _cstr(client_secret, "client_secret", secret=True),
+        _cstr(token, name, secret=True),
+        _opt_time(timeout, "timeout"),
+    )

@@ -4,54 +4,16 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import Any, Dict, Optional, Tuple, Type, Union
+from typing import Any
 
 from ._ffi import lib
 from ._status import Status, StatusFamily
 
-__all__ = [
-    "XoxeError",
-    "UsageError",
-    "InsecureUrlError",
-    "FileUnreadableError",
-    "TransportError",
-    "NetworkError",
-    "XoxeTimeoutError",
-    "TlsError",
-    "HttpStatusError",
-    "BadResponseError",
-    "ResponseTooLargeError",
-    "SlackApiError",
-    "InvalidAuthError",
-    "NotAuthedError",
-    "InvalidRefreshTokenError",
-    "RefreshTokenExpiredError",
-    "TokenExpiredError",
-    "TokenRevokedError",
-    "InvalidTokenError",
-    "TokenAlreadyExchangedError",
-    "TokenRotationNotEnabledError",
-    "InvalidClientIdError",
-    "BadClientSecretError",
-    "InvalidManifestError",
-    "RateLimitedError",
-    "OutcomeUnknownError",
-    "StoreError",
-    "StoreIoError",
-    "StoreCorruptError",
-    "StorePermissionsError",
-    "StoreEmptyError",
-    "LockTimeoutError",
-    "ChainDeadError",
-    "StoreConflictError",
-    "InternalError",
-    "status_name",
-    "status_family",
-    "exception_class_for",
-]
+_BY_CODE: dict[int, type[XoxeError]] = {}
+_BY_FAMILY: dict[StatusFamily, type[XoxeError]] = {}
 
 
-def _status_or_int(code: int) -> Union[Status, int]:
+def _status_or_int(code: int) -> Status | int:
     try:
         return Status(code)
     except ValueError:
@@ -90,28 +52,17 @@ class XoxeError(Exception):
         response_json: raw JSON body of a Slack error response, or ``None``.
     """
 
-    code: Union[Status, int]
-    name: str
-    family: StatusFamily
-    message: str
-    slack_error: Optional[str]
-    retry_after: Optional[int]
-    http_status: Optional[int]
-    warnings: Tuple[str, ...]
-    cause: Union[Status, int]
-    response_json: Optional[str]
-
     def __init__(
         self,
         code: int,
         message: str,
         *,
-        slack_error: Optional[str] = None,
-        retry_after: Optional[int] = None,
-        http_status: Optional[int] = None,
-        warnings: Tuple[str, ...] = (),
-        cause: Optional[int] = None,
-        response_json: Optional[str] = None,
+        slack_error: str | None = None,
+        retry_after: int | None = None,
+        http_status: int | None = None,
+        warnings: tuple[str, ...] = (),
+        cause: int | None = None,
+        response_json: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = _status_or_int(code)
@@ -126,7 +77,7 @@ class XoxeError(Exception):
         self.response_json = response_json
 
     @property
-    def response(self) -> Optional[Dict[str, Any]]:
+    def response(self) -> dict[str, Any] | None:
         """``response_json`` parsed, or ``None``."""
         if self.response_json is None:
             return None
@@ -143,214 +94,166 @@ class XoxeError(Exception):
         return f"{type(self).__name__}(code={int(self.code)}, name={self.name!r}, message={self.message!r})"
 
     def __reduce__(self) -> Any:
-        kwargs = dict(
-            slack_error=self.slack_error,
-            retry_after=self.retry_after,
-            http_status=self.http_status,
-            warnings=self.warnings,
-            cause=int(self.cause),
-            response_json=self.response_json,
-        )
-        return (_rebuild, (type(self), int(self.code), self.message, kwargs))
+        return type(self), (int(self.code), self.message), self.__dict__
+
+    def __init_subclass__(cls, *, code: int | None = None, family: StatusFamily | None = None) -> None:
+        """Registers the class for :func:`exception_class_for` (a status's or a family's)."""
+        super().__init_subclass__()
+        if code is not None:
+            _BY_CODE[code] = cls
+        if family is not None:
+            _BY_FAMILY[family] = cls
 
 
-def _rebuild(cls: Type[XoxeError], code: int, message: str, kwargs: Dict[str, Any]) -> XoxeError:
-    return cls(code, message, **kwargs)
+# ---- families (one class each) and the codes users catch (one class each) ----------
 
 
-# ---- families --------------------------------------------------------------------
-
-
-class UsageError(XoxeError, ValueError):
+class UsageError(XoxeError, ValueError, family=StatusFamily.USAGE):
     """The caller passed something unusable; nothing was sent."""
 
 
-class TransportError(XoxeError):
+class TransportError(XoxeError, family=StatusFamily.TRANSPORT):
     """The network, TLS, or the response itself failed."""
 
 
-class SlackApiError(XoxeError):
+class SlackApiError(XoxeError, family=StatusFamily.SLACK_API):
     """Slack answered ``ok: false``; ``slack_error`` has its code."""
 
 
-class RateLimitedError(XoxeError):
+class RateLimitedError(XoxeError, family=StatusFamily.RATE_LIMITED):
     """Slack rate-limited the call (HTTP 429); see ``retry_after``."""
 
 
-class OutcomeUnknownError(XoxeError):
+class OutcomeUnknownError(XoxeError, family=StatusFamily.OUTCOME_UNKNOWN):
     """A token-spending call may or may not have been applied; the old refresh token may
     be spent. Never retried automatically; ``cause`` says what happened."""
 
 
-class StoreError(XoxeError):
+class StoreError(XoxeError, family=StatusFamily.STORE):
     """A token store or a rotator's use of it failed; the message names the store (a
     file store's path, a foreign store's name) and never holds a token. When a
     :class:`ForeignStore` backend raised, that exception is ``__cause__``."""
 
 
-class InternalError(XoxeError):
+class InternalError(XoxeError, family=StatusFamily.INTERNAL):
     """A bug inside xoxe (a caught panic)."""
 
 
-# ---- codes users catch -----------------------------------------------------------
-
-
-class InsecureUrlError(UsageError):
+class InsecureUrlError(UsageError, code=Status.INSECURE_URL):
     """``http://`` to a host that is not loopback."""
 
 
-class FileUnreadableError(UsageError):
+class FileUnreadableError(UsageError, code=Status.FILE_UNREADABLE):
     """A file the caller named (e.g. a CA bundle) could not be read or parsed."""
 
 
-class NetworkError(TransportError, builtins.ConnectionError):
+class NetworkError(TransportError, builtins.ConnectionError, code=Status.NETWORK):
     """The connection failed before a complete answer arrived (the request may have been sent)."""
 
 
-class XoxeTimeoutError(TransportError, builtins.TimeoutError):
+class XoxeTimeoutError(TransportError, builtins.TimeoutError, code=Status.TIMEOUT):
     """The call did not finish within its timeout (also a built-in ``TimeoutError``)."""
 
 
-class TlsError(TransportError):
+class TlsError(TransportError, code=Status.TLS):
     """TLS handshake or certificate verification failed."""
 
 
-class HttpStatusError(TransportError):
+class HttpStatusError(TransportError, code=Status.HTTP_STATUS):
     """An HTTP status that carries no Slack error; see ``http_status``."""
 
 
-class BadResponseError(TransportError):
+class BadResponseError(TransportError, code=Status.BAD_RESPONSE):
     """The response was not the JSON the method promises."""
 
 
-class ResponseTooLargeError(TransportError):
+class ResponseTooLargeError(TransportError, code=Status.RESPONSE_TOO_LARGE):
     """The response body exceeded the client's size limit."""
 
 
-class StoreIoError(StoreError):
+class StoreIoError(StoreError, code=Status.STORE_IO):
     """``STORE_IO``: the store could not be read or written (a foreign backend failed)."""
 
 
-class StoreCorruptError(StoreError):
+class StoreCorruptError(StoreError, code=Status.STORE_CORRUPT):
     """``STORE_CORRUPT``: the store holds something that is not a token pair (empty,
     truncated, wrong JSON)."""
 
 
-class StorePermissionsError(StoreError):
+class StorePermissionsError(StoreError, code=Status.STORE_PERMISSIONS):
     """``STORE_PERMISSIONS``: a store file is not a regular file, or others than its
     owner may read it (``chmod 600``)."""
 
 
-class StoreEmptyError(StoreError):
+class StoreEmptyError(StoreError, code=Status.STORE_EMPTY):
     """``STORE_EMPTY``: the store holds no token pair yet; call ``store.init(...)``."""
 
 
-class LockTimeoutError(StoreError, builtins.TimeoutError):
+class LockTimeoutError(StoreError, builtins.TimeoutError, code=Status.LOCK_TIMEOUT):
     """``LOCK_TIMEOUT``: the lock that serialises rotations was not taken in time (also
     a built-in ``TimeoutError``)."""
 
 
-class ChainDeadError(StoreError):
+class ChainDeadError(StoreError, code=Status.CHAIN_DEAD):
     """``CHAIN_DEAD``: Slack rejected the refresh token and the store holds nothing
     newer. A human must issue a new token and initialise the store again
     (``cause`` is ``INVALID_REFRESH_TOKEN``)."""
 
 
-class StoreConflictError(StoreError):
+class StoreConflictError(StoreError, code=Status.STORE_CONFLICT):
     """``STORE_CONFLICT``: the store already holds a chain (``init`` without
     ``overwrite``), or kept refusing a compare-and-swap save."""
 
 
-class InvalidAuthError(SlackApiError):
+class InvalidAuthError(SlackApiError, code=Status.INVALID_AUTH):
     """``invalid_auth``."""
 
 
-class NotAuthedError(SlackApiError):
+class NotAuthedError(SlackApiError, code=Status.NOT_AUTHED):
     """``not_authed``."""
 
 
-class InvalidRefreshTokenError(SlackApiError):
+class InvalidRefreshTokenError(SlackApiError, code=Status.INVALID_REFRESH_TOKEN):
     """``invalid_refresh_token``: unknown, or already spent."""
 
 
-class RefreshTokenExpiredError(SlackApiError):
+class RefreshTokenExpiredError(SlackApiError, code=Status.REFRESH_TOKEN_EXPIRED):
     """``refresh_token_expired``."""
 
 
-class TokenExpiredError(SlackApiError):
+class TokenExpiredError(SlackApiError, code=Status.TOKEN_EXPIRED):
     """``token_expired``."""
 
 
-class TokenRevokedError(SlackApiError):
+class TokenRevokedError(SlackApiError, code=Status.TOKEN_REVOKED):
     """``token_revoked``."""
 
 
-class InvalidTokenError(SlackApiError):
+class InvalidTokenError(SlackApiError, code=Status.INVALID_TOKEN):
     """``invalid_token``: a legacy token that cannot be exchanged."""
 
 
-class TokenAlreadyExchangedError(SlackApiError):
+class TokenAlreadyExchangedError(SlackApiError, code=Status.TOKEN_ALREADY_EXCHANGED):
     """``token_already_exchanged``."""
 
 
-class TokenRotationNotEnabledError(SlackApiError):
+class TokenRotationNotEnabledError(SlackApiError, code=Status.TOKEN_ROTATION_NOT_ENABLED):
     """``token_rotation_not_enabled``."""
 
 
-class InvalidClientIdError(SlackApiError):
+class InvalidClientIdError(SlackApiError, code=Status.INVALID_CLIENT_ID):
     """``invalid_client_id``."""
 
 
-class BadClientSecretError(SlackApiError):
+class BadClientSecretError(SlackApiError, code=Status.BAD_CLIENT_SECRET):
     """``bad_client_secret``."""
 
 
-class InvalidManifestError(SlackApiError):
+class InvalidManifestError(SlackApiError, code=Status.INVALID_MANIFEST):
     """``invalid_manifest``; ``response`` has Slack's ``errors``."""
 
 
-_BY_FAMILY: Dict[StatusFamily, Type[XoxeError]] = {
-    StatusFamily.USAGE: UsageError,
-    StatusFamily.TRANSPORT: TransportError,
-    StatusFamily.SLACK_API: SlackApiError,
-    StatusFamily.RATE_LIMITED: RateLimitedError,
-    StatusFamily.OUTCOME_UNKNOWN: OutcomeUnknownError,
-    StatusFamily.STORE: StoreError,
-    StatusFamily.INTERNAL: InternalError,
-}
-
-_BY_CODE: Dict[int, Type[XoxeError]] = {
-    Status.INSECURE_URL: InsecureUrlError,
-    Status.FILE_UNREADABLE: FileUnreadableError,
-    Status.NETWORK: NetworkError,
-    Status.TIMEOUT: XoxeTimeoutError,
-    Status.TLS: TlsError,
-    Status.HTTP_STATUS: HttpStatusError,
-    Status.BAD_RESPONSE: BadResponseError,
-    Status.RESPONSE_TOO_LARGE: ResponseTooLargeError,
-    Status.STORE_IO: StoreIoError,
-    Status.STORE_CORRUPT: StoreCorruptError,
-    Status.STORE_PERMISSIONS: StorePermissionsError,
-    Status.STORE_EMPTY: StoreEmptyError,
-    Status.LOCK_TIMEOUT: LockTimeoutError,
-    Status.CHAIN_DEAD: ChainDeadError,
-    Status.STORE_CONFLICT: StoreConflictError,
-    Status.INVALID_AUTH: InvalidAuthError,
-    Status.NOT_AUTHED: NotAuthedError,
-    Status.INVALID_REFRESH_TOKEN: InvalidRefreshTokenError,
-    Status.REFRESH_TOKEN_EXPIRED: RefreshTokenExpiredError,
-    Status.TOKEN_EXPIRED: TokenExpiredError,
-    Status.TOKEN_REVOKED: TokenRevokedError,
-    Status.INVALID_TOKEN: InvalidTokenError,
-    Status.TOKEN_ALREADY_EXCHANGED: TokenAlreadyExchangedError,
-    Status.TOKEN_ROTATION_NOT_ENABLED: TokenRotationNotEnabledError,
-    Status.INVALID_CLIENT_ID: InvalidClientIdError,
-    Status.BAD_CLIENT_SECRET: BadClientSecretError,
-    Status.INVALID_MANIFEST: InvalidManifestError,
-}
-
-
-def exception_class_for(code: int, family: Optional[int] = None) -> Type[XoxeError]:
+def exception_class_for(code: int, family: int | None = None) -> type[XoxeError]:
     """The exception class for a status: the code's own class if it has one, else its
     family's class. ``family`` defaults to what the library says for ``code``."""
     cls = _BY_CODE.get(int(code))
@@ -361,43 +264,3 @@ def exception_class_for(code: int, family: Optional[int] = None) -> Type[XoxeErr
         return _BY_FAMILY[StatusFamily(fam)]
     except (ValueError, KeyError):
         return InternalError
-
-
-def _opt_str(raw: Optional[bytes]) -> Optional[str]:
-    return None if raw is None else raw.decode("utf-8", errors="replace")
-
-
-def _strings(array: Any, n: int) -> Tuple[str, ...]:
-    if not array or n == 0:
-        return ()
-    return tuple(array[i].decode("utf-8", errors="replace") for i in range(n))
-
-
-def take_error(status: int, handle: Any) -> XoxeError:
-    """Builds the exception for a failed call from its error handle, and frees the handle.
-
-    ``handle`` is an ``xoxe_error*`` (possibly NULL, if the library could not allocate one).
-    """
-    try:
-        if not handle:
-            return exception_class_for(status)(status, "the library gave no error details")
-        info_p = lib.xoxe_error_get_info(handle)
-        if not info_p:
-            return exception_class_for(status)(status, "the library gave no error details")
-        info = info_p.contents
-        code = int(info.status) or int(status)
-        retry = int(info.retry_after_secs)
-        http = int(info.http_status)
-        return exception_class_for(code)(
-            code,
-            _opt_str(info.message) or "",
-            slack_error=_opt_str(info.slack_error),
-            retry_after=None if retry < 0 else retry,
-            http_status=http or None,
-            warnings=_strings(info.warnings, int(info.warnings_len)),
-            cause=int(info.cause),
-            response_json=_opt_str(info.response_json),
-        )
-    finally:
-        if handle:
-            lib.xoxe_error_free(handle)

@@ -9,40 +9,21 @@ thread holds no GIL: ctypes takes the GIL for the duration of the callback.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import logging
 import threading
-from ctypes import CFUNCTYPE, c_char_p, c_uint32, c_void_p
-from typing import Any, Callable, Optional
+from typing import Any
 
-from ._errors import take_error
-from ._ffi import ErrorP, lib
+from . import _status
+from ._ffi import LogCallback, lib
+from ._managed import call
 
-#: ``xoxe_log_level`` values (``XOXE_LOG_LEVEL_*``).
-LOG_LEVEL_ERROR = 1
-LOG_LEVEL_WARN = 2
-LOG_LEVEL_INFO = 3
-LOG_LEVEL_DEBUG = 4
-
-#: xoxe level -> logging level.
+#: xoxe level (``XOXE_LOG_LEVEL_*``) -> logging level.
 _TO_LOGGING = {
-    LOG_LEVEL_ERROR: logging.ERROR,
-    LOG_LEVEL_WARN: logging.WARNING,
-    LOG_LEVEL_INFO: logging.INFO,
-    LOG_LEVEL_DEBUG: logging.DEBUG,
+    _status.LOG_LEVEL_ERROR: logging.ERROR,
+    _status.LOG_LEVEL_WARN: logging.WARNING,
+    _status.LOG_LEVEL_INFO: logging.INFO,
+    _status.LOG_LEVEL_DEBUG: logging.DEBUG,
 }
-
-#: ``void (*)(void *user_data, uint32_t level, const char *message)``.
-LogCallback = CFUNCTYPE(None, c_void_p, c_uint32, c_char_p)
-
-# The header's function-pointer parameter is beyond what _ffi.SIGNATURES (and the
-# header check in tests/test_abi.py) describe, so the prototype is declared here.
-_set_logger = lib.xoxe_set_logger
-_set_logger.restype = c_uint32
-_set_logger.argtypes = [LogCallback, c_void_p, c_uint32, ctypes.POINTER(ErrorP)]
-
-#: A NULL function pointer: logging off.
-_NO_CALLBACK = ctypes.cast(None, LogCallback)
 
 # Serialises enable/disable. The C callback never takes it: xoxe_set_logger waits for
 # callbacks in flight, and they must be able to finish while we wait.
@@ -50,8 +31,7 @@ _lock = threading.Lock()
 # The installed callback object. ctypes frees the C thunk when the object is collected,
 # so it is kept here until xoxe_set_logger has replaced it (after which the library
 # never calls it again).
-_callback: Optional[Any] = None
-_logger: Optional[logging.Logger] = None
+_callback: Any | None = None
 # Set while this thread is inside the callback: calling xoxe_set_logger from there
 # would deadlock (the library waits for the callback to return).
 _in_callback = threading.local()
@@ -62,7 +42,7 @@ def _make_callback(logger: logging.Logger) -> Any:
     log = logger.log
     levels = _TO_LOGGING
 
-    def callback(_user_data: Optional[int], level: int, message: Optional[bytes]) -> None:
+    def callback(_user_data: int | None, level: int, message: bytes | None) -> None:
         _in_callback.active = True
         try:
             text = message.decode("utf-8", "replace") if message else ""
@@ -72,7 +52,7 @@ def _make_callback(logger: logging.Logger) -> Any:
             import _thread
 
             _thread.interrupt_main()
-        except BaseException:  # noqa: BLE001 - nothing may cross into C
+        except BaseException:  # nothing may cross into C
             # logging.Handler.handleError already reports handler errors; this is a
             # failing filter, a broken logger subclass, a SystemExit...: drop the line.
             pass
@@ -85,18 +65,7 @@ def _make_callback(logger: logging.Logger) -> Any:
 def _max_level(logger: logging.Logger, level: int) -> int:
     """The most verbose xoxe level that both ``level`` and the logger let through
     (0 when none does: the library then formats nothing)."""
-    best = 0
-    for xoxe_level, py_level in _TO_LOGGING.items():
-        if py_level >= level and logger.isEnabledFor(py_level):
-            best = max(best, xoxe_level)
-    return best
-
-
-def _install(callback: Any, max_level: int) -> None:
-    err = ErrorP()
-    status = _set_logger(callback, None, max_level, ctypes.byref(err))
-    if status != 0:
-        raise take_error(status, err)
+    return max((x for x, py in _TO_LOGGING.items() if py >= level and logger.isEnabledFor(py)), default=0)
 
 
 def _check_not_in_callback(what: str) -> None:
@@ -104,7 +73,7 @@ def _check_not_in_callback(what: str) -> None:
         raise RuntimeError(f"xoxe.{what}() cannot be called from inside a xoxe log handler")
 
 
-def enable_logging(logger: Optional[logging.Logger] = None, level: int = logging.DEBUG) -> logging.Logger:
+def enable_logging(logger: logging.Logger | None = None, level: int = logging.DEBUG) -> logging.Logger:
     """Sends xoxe's log lines to ``logger`` (default ``logging.getLogger("xoxe")``).
 
     Requests and their outcome are ``DEBUG``, rate-limit waits and rotations ``INFO``,
@@ -119,7 +88,7 @@ def enable_logging(logger: Optional[logging.Logger] = None, level: int = logging
     must not call :func:`enable_logging`/:func:`disable_logging` (``RuntimeError``).
     An exception in a handler never reaches the library.
     """
-    global _callback, _logger, _atexit_registered
+    global _callback, _atexit_registered
     _check_not_in_callback("enable_logging")
     if logger is None:
         logger = logging.getLogger("xoxe")
@@ -129,9 +98,9 @@ def enable_logging(logger: Optional[logging.Logger] = None, level: int = logging
         raise TypeError(f"level must be an int logging level, not {type(level).__name__}")
     callback = _make_callback(logger)
     with _lock:
-        _install(callback, _max_level(logger, level))
+        call(lib.xoxe_set_logger, callback, None, _max_level(logger, level))
         # The old callback is no longer running and will not be called again.
-        _callback, _logger = callback, logger
+        _callback = callback
         if not _atexit_registered:
             atexit.register(_disable_at_exit)
             _atexit_registered = True
@@ -141,11 +110,11 @@ def enable_logging(logger: Optional[logging.Logger] = None, level: int = logging
 def disable_logging() -> None:
     """Stops sending xoxe's log lines anywhere (the library's default). When this
     returns, no handler is running on xoxe's behalf and none will be called."""
-    global _callback, _logger
+    global _callback
     _check_not_in_callback("disable_logging")
     with _lock:
-        _install(_NO_CALLBACK, 0)
-        _callback, _logger = None, None
+        call(lib.xoxe_set_logger, LogCallback(), None, 0)  # a NULL callback: off
+        _callback = None
 
 
 def _disable_at_exit() -> None:
@@ -154,5 +123,5 @@ def _disable_at_exit() -> None:
     if _callback is not None:
         try:
             disable_logging()
-        except Exception:  # noqa: BLE001 - at exit, nothing more to do
+        except Exception:  # at exit, nothing more to do
             pass

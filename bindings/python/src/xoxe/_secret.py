@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import hmac
-from typing import Any, Union
+from typing import Any
 
 from ._ffi import lib
 
-__all__ = ["Secret", "redact"]
 
-
-def redact(token: Union[str, "Secret"]) -> str:
+def redact(token: str | Secret) -> str:
     """The printable stand-in for a token, as the library makes it (e.g. ``xoxe-1-…a1b2``).
 
     The redaction rule lives in the Rust core (``xoxe_redact``); this only calls it.
@@ -48,7 +46,7 @@ class Secret:
 
     _value: str
 
-    def __init__(self, value: Union[str, "Secret"]) -> None:
+    def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):
             value = value._value
         if not isinstance(value, str):
@@ -77,12 +75,7 @@ class Secret:
             other = other._value
         if not isinstance(other, str):
             return NotImplemented
-        return hmac.compare_digest(self._value.encode("utf-8", "surrogatepass"),
-                                   other.encode("utf-8", "surrogatepass"))
-
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
+        return hmac.compare_digest(self._value.encode("utf-8", "surrogatepass"), other.encode("utf-8", "surrogatepass"))
 
     def __hash__(self) -> int:
         return hash(self._value)

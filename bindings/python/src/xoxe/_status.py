@@ -1,12 +1,33 @@
-"""Status codes, families and presets: generated from include/xoxe.h by
-tools/gen_status.py (do not edit). tests/test_abi.py fails when this table and the
-header or the loaded library disagree."""
+"""Generated from include/xoxe.h by tools/gen_status.py (do not edit): the header's
+constants and enums, and the preset base URLs it documents. tests/test_abi.py fails when this
+module and the header or the loaded library disagree."""
 
 from __future__ import annotations
 
 import enum
 
-__all__ = ["Status", "StatusFamily", "Preset"]
+#: The ABI version this header describes. Bindings compare it with `xoxe_abi_version()` when they load the library and
+#: refuse a mismatch.
+ABI_VERSION = 1
+#: Longest token, id or secret xoxe accepts or hands out: a buffer of this many bytes plus one holds any token with its
+#: NUL.
+MAX_TOKEN_LEN = 8192
+#: App configuration token: `tooling.tokens.rotate`.
+CHAIN_KIND_CONFIG = 0
+#: Bot or user token: `oauth.v2.access` with `grant_type=refresh_token`.
+CHAIN_KIND_OAUTH = 1
+#: A call or rotation failed in a way a human should look at (dead chain, store failure).
+LOG_LEVEL_ERROR = 1
+#: Something went wrong but was handled, or needs care (outcome unknown, retries).
+LOG_LEVEL_WARN = 2
+#: Rotations, store adoptions, rate-limit waits.
+LOG_LEVEL_INFO = 3
+#: Every request and its outcome, lock waits.
+LOG_LEVEL_DEBUG = 4
+#: The base URL of ``Preset.SLACK``.
+SLACK_BASE_URL = "https://slack.com/api/"
+#: The base URL of ``Preset.GOV_SLACK``.
+GOV_SLACK_BASE_URL = "https://slack-gov.com/api/"
 
 
 class Status(enum.IntEnum):
@@ -27,7 +48,9 @@ class Status(enum.IntEnum):
     FILE_UNREADABLE = 6
     """A file the caller named (e.g. a CA bundle) could not be read or parsed."""
     NETWORK = 100
-    """The connection failed before a complete answer arrived (DNS, refused, reset, closed mid-body). The request may have been sent: for token-spending calls that case is `OutcomeUnknown`; for others, resend only what is idempotent."""
+    """The connection failed before a complete answer arrived (DNS, refused, reset, closed mid-body). The request
+    may have been sent: for token-spending calls that case is `OutcomeUnknown`; for others, resend only what is
+    idempotent."""
     TIMEOUT = 101
     """The call did not finish within its timeout."""
     TLS = 102
@@ -35,11 +58,14 @@ class Status(enum.IntEnum):
     HTTP_STATUS = 103
     """The server answered with an HTTP status that carries no Slack error."""
     BAD_RESPONSE = 104
-    """A complete 2xx response that is not the JSON the method promises (empty, not JSON, cut short, wrong types). Non-2xx pages are `HttpStatus`."""
+    """A complete 2xx response that is not the JSON the method promises (empty, not JSON, cut short, wrong types).
+    Non-2xx pages are `HttpStatus`."""
     RESPONSE_TOO_LARGE = 105
     """The response body exceeded the client's size limit."""
     OUTCOME_UNKNOWN = 106
-    """A token-spending call (rotate, exchange, refresh) may or may not have been applied by Slack: the request may have arrived but no definite answer came back. The old refresh token may already be spent. Never retried automatically; `cause` in the error says what happened."""
+    """A token-spending call (rotate, exchange, refresh) may or may not have been applied by Slack: the request may
+    have arrived but no definite answer came back. The old refresh token may already be spent. Never retried
+    automatically; `cause` in the error says what happened."""
     STORE_IO = 200
     """A store could not be read or written (see the message for the path and why)."""
     STORE_CORRUPT = 201
@@ -51,7 +77,8 @@ class Status(enum.IntEnum):
     LOCK_TIMEOUT = 204
     """The lock that serialises rotations could not be taken in time."""
     CHAIN_DEAD = 205
-    """The refresh token was rejected and the store holds nothing newer: the chain is dead and a human must issue a new token."""
+    """The refresh token was rejected and the store holds nothing newer: the chain is dead and a human must issue a
+    new token."""
     STORE_CONFLICT = 206
     """The store refused a save and kept refusing (compare-and-swap lost twice)."""
     SLACK_OTHER = 1000

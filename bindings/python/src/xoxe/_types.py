@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar, cast
 
+from ._managed import strings
 from ._secret import Secret
 
-__all__ = ["ConfigToken", "OAuthToken", "AuthTestResponse", "ApiResponse"]
+R = TypeVar("R", bound="_FromInfo")
+
+
+class _FromInfo:
+    @classmethod
+    def _from_info(cls: type[R], info: Any) -> R:
+        """Copies the library's info struct with the same field names: strings decoded
+        (NULL is ``None`` where the field defaults to ``None``, else ``""``), tokens in
+        :class:`Secret`."""
+        values: dict[str, Any] = {"warnings": strings(info.warnings, info.warnings_len)}
+        for field in dataclasses.fields(cast(Any, cls)):
+            value = values.get(field.name, getattr(info, field.name))
+            if value is None and field.default is not None:
+                value = b""
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            values[field.name] = Secret(value) if field.type in ("Secret", Secret) else value
+        return cls(**values)
 
 
 @dataclasses.dataclass(frozen=True)
-class ConfigToken:
+class ConfigToken(_FromInfo):
     """A rotated app configuration token pair (``tooling.tokens.rotate``).
 
     Persist it before using ``token``: the refresh token you sent is now spent.
@@ -27,11 +48,11 @@ class ConfigToken:
     """Issued at, Unix seconds (Slack's clock)."""
     exp: int
     """Expires at, Unix seconds (Slack's clock)."""
-    warnings: Tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class OAuthToken:
+class OAuthToken(_FromInfo):
     """An expiring bot/user token pair (``oauth.v2.exchange``, ``oauth.v2.access`` refresh)."""
 
     access_token: Secret
@@ -42,18 +63,18 @@ class OAuthToken:
     """``"bot"`` or ``"user"``."""
     scope: str
     app_id: str
-    bot_user_id: Optional[str] = None
-    user_id: Optional[str] = None
-    team_id: Optional[str] = None
-    team_name: Optional[str] = None
-    enterprise_id: Optional[str] = None
-    enterprise_name: Optional[str] = None
+    bot_user_id: str | None = None
+    user_id: str | None = None
+    team_id: str | None = None
+    team_name: str | None = None
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
     is_enterprise_install: bool = False
-    warnings: Tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class AuthTestResponse:
+class AuthTestResponse(_FromInfo):
     """What ``auth.test`` said about a token."""
 
     url: str
@@ -61,21 +82,21 @@ class AuthTestResponse:
     user: str
     team_id: str
     user_id: str
-    bot_id: Optional[str] = None
-    enterprise_id: Optional[str] = None
+    bot_id: str | None = None
+    enterprise_id: str | None = None
     is_enterprise_install: bool = False
-    warnings: Tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class ApiResponse(Mapping[str, Any]):
+class ApiResponse(_FromInfo, Mapping[str, Any]):
     """The parsed JSON answer of :meth:`Client.call`, readable like a dict.
 
     ``repr`` lists only the top-level keys: a raw answer may hold tokens.
     """
 
-    data: Dict[str, Any] = dataclasses.field(repr=False)
-    warnings: Tuple[str, ...] = ()
+    data: dict[str, Any] = dataclasses.field(repr=False)
+    warnings: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -90,3 +111,9 @@ class ApiResponse(Mapping[str, Any]):
         return f"ApiResponse(keys={sorted(self.data)!r}, warnings={self.warnings!r})"
 
     __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def _from_info(cls, info: Any) -> ApiResponse:
+        raw = ctypes.string_at(info.json, info.json_len) if info.json else b"{}"
+        data = json.loads(raw.decode("utf-8", "replace"))
+        return cls(data if isinstance(data, dict) else {"value": data}, strings(info.warnings, info.warnings_len))

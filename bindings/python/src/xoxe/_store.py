@@ -1,0 +1,290 @@
+"""The token stores a :class:`Rotator` keeps its chain in (owned ``xoxe_store*``), and the
+C callbacks that connect a Python backend to a foreign store."""
+
+from __future__ import annotations
+
+import ctypes
+import datetime
+import enum
+import itertools
+import logging
+import math
+import os
+from typing import Any, Protocol, runtime_checkable
+
+from . import _ffi, _status
+from ._client import TokenLike, _cstr, _opt_cstr, _opt_time, _path
+from ._ffi import lib
+from ._managed import Managed, slot
+
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
+class ChainKind(str, enum.Enum):
+    """Which Slack method renews a chain (``xoxe_chain_kind``). Plain strings work too."""
+
+    CONFIG = "config"
+    """An app configuration token, renewed with ``tooling.tokens.rotate``."""
+    OAUTH = "oauth"
+    """A bot or user token, renewed with ``oauth.v2.access`` (refresh grant)."""
+
+
+_log = logging.getLogger("xoxe")
+_KIND_NUMBERS = {ChainKind.CONFIG: _status.CHAIN_KIND_CONFIG, ChainKind.OAUTH: _status.CHAIN_KIND_OAUTH}
+
+
+class Store(Managed):
+    """Where a rotator keeps its chain. Thread-safe; one store may serve several
+    rotators. Closing a store does not stop rotators using it (they hold their own
+    reference in the library). Use :class:`MemoryStore`, :class:`FileStore` or
+    :class:`ForeignStore`."""
+
+    def __init__(self) -> None:  # pragma: no cover - abstract
+        raise TypeError("use MemoryStore(), FileStore(path) or ForeignStore(backend)")
+
+    def init(
+        self,
+        refresh_token: TokenLike,
+        *,
+        kind: ChainKind | str = ChainKind.CONFIG,
+        access_token: TokenLike | None = None,
+        expires_at: int | datetime.datetime = 0,
+        overwrite: bool = False,
+    ) -> None:
+        """Starts a chain in this store (``xoxe_store_init``).
+
+        Args:
+            refresh_token: the chain's current refresh token (``xoxe-1-…``).
+            kind: ``"config"`` (``tooling.tokens.rotate``) or ``"oauth"`` (bot/user
+                tokens, ``oauth.v2.access`` refresh grant), or a :class:`ChainKind`.
+            access_token: the access token in use, if known.
+            expires_at: its expiry (Unix seconds, or an aware ``datetime``); ``0`` =
+                unknown: the first :meth:`Rotator.get` rotates.
+            overwrite: replace a chain the store already holds (otherwise that raises
+                :class:`StoreConflictError`).
+        """
+        rt = _cstr(refresh_token, "refresh_token", secret=True)
+        at = _opt_cstr(access_token, "access_token", secret=True)
+        try:
+            kind_n = _KIND_NUMBERS[ChainKind(kind)]
+        except ValueError:
+            raise ValueError(f"kind must be 'config' or 'oauth', not {kind!r}") from None
+        if isinstance(expires_at, datetime.datetime):
+            if expires_at.tzinfo is None:
+                raise ValueError("expires_at must be an aware datetime (with a tzinfo) or Unix seconds")
+            expires_at = math.floor(expires_at.timestamp())
+        if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+            raise TypeError(f"expires_at must be an int (Unix seconds) or a datetime, not {type(expires_at).__name__}")
+        if not _I64_MIN <= expires_at <= _I64_MAX:
+            raise ValueError("expires_at is out of range")
+        if not isinstance(overwrite, bool):
+            raise TypeError(f"overwrite must be a bool, not {type(overwrite).__name__}")
+        self._call(lib.xoxe_store_init, kind_n, rt, at, expires_at, overwrite)
+
+    def __repr__(self) -> str:
+        label = getattr(self, "path", getattr(self, "name", None))  # FileStore, ForeignStore
+        return f"<xoxe.{type(self).__name__}{'' if label is None else f' {label!r}'}{' closed' if self.closed else ''}>"
+
+
+class MemoryStore(Store):
+    """A store in memory: lost when it (and every rotator using it) is gone. For tests
+    and short-lived tools."""
+
+    def __init__(self) -> None:
+        self._make(lib.xoxe_store_memory_new)
+
+
+class FileStore(Store):
+    """A store in a JSON file at ``path`` (its directory must exist; :meth:`init`
+    creates the file). The library writes it atomically (temp file, fsync, rename, fsync
+    of the directory) with mode 0600, refuses a file others may read, and serialises
+    rotations across processes with an exclusive ``flock`` on ``<path>.lock``.
+
+    Args:
+        path: the store file.
+        lock_timeout: seconds to wait for another process's rotation lock (``None``:
+            the library's default).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float | None = None) -> None:
+        p = _path(path, "path")
+        ms = _opt_time(lock_timeout, "lock_timeout")
+        self.path: str = os.fspath(path)
+        self._make(lib.xoxe_store_file_new, p, ms)
+
+
+@runtime_checkable
+class StoreBackend(Protocol):
+    """What :class:`ForeignStore` needs from your storage (a database row, a secrets
+    manager…). It keeps one JSON *document* and its generation number.
+
+    The document holds the refresh token and the access token in clear: it is a
+    secret. Keep it where only this app can read it, and never log it.
+
+    Methods may be called from any thread using a rotator on the store, and from
+    several threads at once (two rotators sharing it, or ``current()`` on several
+    threads — even with ``lock()``): make them thread-safe.
+    """
+
+    def load(self) -> str | None:
+        """The stored document, or ``None`` when nothing is stored yet."""
+
+    def save(self, expected_generation: int | None, new_generation: int, document: str) -> bool:
+        """Compare-and-swap: store ``document`` with generation ``new_generation`` if the
+        stored generation is ``expected_generation`` (``None``: only if nothing is
+        stored). Return ``True`` when stored — durably, before returning — and
+        ``False`` on a conflict (something else is stored)."""
+
+
+@runtime_checkable
+class LockingStoreBackend(StoreBackend, Protocol):
+    """A :class:`StoreBackend` that can also hold an exclusive lock spanning every
+    process that uses the chain (e.g. a database advisory lock). With a lock, two
+    processes never rotate the same refresh token. Without one, compare-and-swap still
+    keeps the chain intact at the cost of a rare wasted rotation."""
+
+    def lock(self) -> bool | None:
+        """Take the lock (block until held). Return ``None``/``True`` when held;
+        return ``False`` or raise when it cannot be taken (e.g. timed out)."""
+
+    def unlock(self) -> None:
+        """Release the lock taken by :meth:`lock` (called on the same thread)."""
+
+
+# ---- the foreign store's C callbacks ------------------------------------------------
+
+
+# Backends by the key passed to C as user_data. An entry lives from
+# xoxe_store_foreign_new until the library's `release` callback, i.e. as long as the
+# store handle or any rotator using it exists. Plain dict operations (atomic under the
+# GIL), so `release` may run inside a __del__.
+_BACKENDS: dict[int, Any] = {}
+_keys = itertools.count(1)
+
+
+def _callback(fn: Any) -> Any:
+    """A C callback that never lets an exception into C: it becomes -1, and is kept in
+    the calling thread's error slot to become the failed call's ``__cause__``."""
+
+    def wrapper(user_data: int | None, *args: Any) -> int:
+        try:
+            return int(fn(_BACKENDS[user_data or 0], *args))
+        except BaseException as exc:
+            try:
+                slot().cause = exc
+            except BaseException:  # interpreter shutdown: the status still says "failed"
+                pass
+            return -1
+
+    return wrapper
+
+
+@_callback
+def _load(backend: Any, value: Any) -> int:
+    doc = backend.load()
+    if doc is not None:
+        if isinstance(doc, str):
+            doc = doc.encode("utf-8")
+        if not isinstance(doc, (bytes, bytearray)):
+            raise TypeError(f"load() must return a str or None, not {type(doc).__name__}")
+        if b"\0" in doc:
+            raise ValueError("load() returned a document containing a NUL character")
+        lib.xoxe_store_value_set(value, bytes(doc))
+    return 0
+
+
+@_callback
+def _save(backend: Any, present: bool, expected: int, new: int, document: bytes | None) -> int:
+    stored = backend.save(expected if present else None, new, (document or b"").decode("utf-8"))
+    if not isinstance(stored, bool):
+        raise TypeError(f"save() must return True (stored) or False (conflict), not {type(stored).__name__}")
+    return 0 if stored else 1
+
+
+@_callback
+def _lock(backend: Any) -> int:
+    held = backend.lock()
+    if held is not None and not isinstance(held, bool):
+        raise TypeError(f"lock() must return None, True or False, not {type(held).__name__}")
+    return -1 if held is False else 0
+
+
+def _unlock(user_data: int | None) -> None:
+    try:
+        _BACKENDS[user_data or 0].unlock()
+    except BaseException as exc:
+        # Nothing can report it (the C callback returns nothing); the text is the backend's.
+        try:
+            _log.error("xoxe: a ForeignStore backend's unlock() raised %s", type(exc).__name__, exc_info=exc)
+        except BaseException:
+            pass
+
+
+def _release(user_data: int | None) -> None:
+    try:
+        _BACKENDS.pop(user_data or 0, None)
+    except BaseException:  # interpreter shutdown
+        pass
+
+
+# Module-level thunks live as long as the module, so the library never calls a freed one.
+# At interpreter exit module globals are cleared before the last stores are freed (and
+# freeing a foreign store calls `release`): keep them alive for good (five small objects).
+_THUNKS = {
+    "load": _ffi.StoreLoadFn(_load),
+    "save": _ffi.StoreSaveFn(_save),
+    "lock": _ffi.StoreLockFn(_lock),
+    "unlock": _ffi.StoreUnlockFn(_unlock),
+    "release": _ffi.StoreReleaseFn(_release),
+}
+try:
+    for _thunk in _THUNKS.values():
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_thunk))
+except AttributeError:  # no ctypes.pythonapi (not CPython)
+    pass
+
+
+class ForeignStore(Store):
+    """A store kept by your own code: any object with ``load()`` and ``save()`` (see
+    :class:`StoreBackend`), and optionally ``lock()``/``unlock()``
+    (:class:`LockingStoreBackend`).
+
+    The library calls the backend from whichever thread runs a rotator, for as long as
+    this store or any rotator using it is open; then it lets go of the backend. An
+    exception raised by a backend method fails that call with a :class:`StoreError`
+    (:class:`StoreIoError`; :class:`LockTimeoutError` for ``lock``) whose
+    ``__cause__`` is your exception; it never crosses into the library.
+
+    The document the backend stores holds both tokens in clear: it is a secret.
+
+    Args:
+        backend: the object that stores the document.
+        name: how error messages name this store (default: the backend's class name).
+            Not a secret: do not put a token or password in it.
+    """
+
+    def __init__(self, backend: StoreBackend, *, name: str | None = None) -> None:
+        load, save, lock, unlock = (getattr(backend, m, None) for m in ("load", "save", "lock", "unlock"))
+        if not callable(load) or not callable(save):
+            raise TypeError("a ForeignStore backend needs load() and save() methods")
+        if (lock is None) != (unlock is None):
+            raise TypeError("a ForeignStore backend has lock() and unlock(), or neither")
+        if lock is not None and not (callable(lock) and callable(unlock)):
+            raise TypeError("a ForeignStore backend's lock and unlock must be methods")
+        self.name: str = type(backend).__name__ if name is None else name
+        name_b = _cstr(self.name, "name")
+        self._backend = backend
+        key = next(_keys)
+        thunks = {k: v for k, v in _THUNKS.items() if lock is not None or k not in ("lock", "unlock")}
+        callbacks = _ffi.xoxe_store_callbacks(user_data=key, **thunks)
+        _BACKENDS[key] = backend
+        try:
+            self._make(lib.xoxe_store_foreign_new, ctypes.byref(callbacks), name_b)
+        except BaseException:
+            del _BACKENDS[key]  # no store was made, so `release` never runs
+            raise
+
+    @property
+    def backend(self) -> StoreBackend:
+        """The backend object."""
+        return self._backend
