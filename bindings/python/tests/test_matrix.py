@@ -1,4 +1,4 @@
-"""The cross-language fault matrix, Python side (GitHub issue 7).
+"""The cross-language fault matrix, Python side.
 
 Reads ``tests/matrix/matrix.json`` and runs every (fault, method) cell against the fake
 Slack with fresh credentials: the exception must be the class mapped to the expected
@@ -91,8 +91,9 @@ def _client(base_url: str, row: dict[str, Any] | None = None, ca: Path | None = 
         timeout=opts["timeout_ms"] / 1000,
         connect_timeout=opts["connect_timeout_ms"] / 1000,
         max_ratelimit_retries=opts["max_ratelimit_retries"],
-        max_retry_wait=opts.get("max_retry_wait_secs", 60),
     )
+    if "max_retry_wait_secs" in opts:  # otherwise the library's default
+        kwargs["max_retry_wait"] = opts["max_retry_wait_secs"]
     if "max_response_bytes" in opts:
         kwargs["max_response_bytes"] = opts["max_response_bytes"]
     if ca is not None:
