@@ -116,6 +116,75 @@ func WithRateLimitRetries(maxRetries int, maxWait time.Duration) Option {
 	}
 }
 
+// pairedSetter sets one half of a pair the C API sets together, keeping the
+// other half as the options hold it (the library's default until set).
+type pairedSetter func(p *C.xoxe_client_options, a, b C.uint32_t, e **C.xoxe_error) C.xoxe_status
+type pairedGetter func(p *C.xoxe_client_options, a, b *C.uint32_t, e **C.xoxe_error) C.xoxe_status
+
+func halfOption(err error, get pairedGetter, set pairedSetter, second bool, v C.uint32_t) Option {
+	return func(o *options) {
+		o.set(err, func(p *C.xoxe_client_options, e **C.xoxe_error) C.xoxe_status {
+			var a, b C.uint32_t
+			if st := get(p, &a, &b, e); st != C.XOXE_STATUS_OK {
+				return st
+			}
+			if second {
+				b = v
+			} else {
+				a = v
+			}
+			return set(p, a, b, e)
+		})
+	}
+}
+
+func getTimeouts(p *C.xoxe_client_options, a, b *C.uint32_t, e **C.xoxe_error) C.xoxe_status {
+	return C.xoxe_client_options_get_timeouts(p, a, b, e)
+}
+
+func setTimeouts(p *C.xoxe_client_options, a, b C.uint32_t, e **C.xoxe_error) C.xoxe_status {
+	return C.xoxe_client_options_set_timeouts(p, a, b, e)
+}
+
+func getRetries(p *C.xoxe_client_options, a, b *C.uint32_t, e **C.xoxe_error) C.xoxe_status {
+	return C.xoxe_client_options_get_ratelimit_retries(p, a, b, e)
+}
+
+func setRetries(p *C.xoxe_client_options, a, b C.uint32_t, e **C.xoxe_error) C.xoxe_status {
+	return C.xoxe_client_options_set_ratelimit_retries(p, a, b, e)
+}
+
+// WithConnectTimeout sets only the connect timeout (positive; whole
+// milliseconds, rounded up); the call timeout keeps its value.
+func WithConnectTimeout(d time.Duration) Option {
+	ms, err := durationUnits("NewClient", "connect timeout", d, time.Millisecond)
+	return halfOption(err, getTimeouts, setTimeouts, false, ms)
+}
+
+// WithCallTimeout sets only the whole-call timeout (positive; whole
+// milliseconds, rounded up); the connect timeout keeps its value.
+func WithCallTimeout(d time.Duration) Option {
+	ms, err := durationUnits("NewClient", "call timeout", d, time.Millisecond)
+	return halfOption(err, getTimeouts, setTimeouts, true, ms)
+}
+
+// WithMaxRateLimitRetries sets only how many ratelimited answers are retried
+// (0: fail at once); the longest accepted Retry-After keeps its value.
+func WithMaxRateLimitRetries(n int) Option {
+	var err error
+	if n < 0 || uint64(n) > math.MaxUint32 {
+		err = usageError("NewClient", fmt.Sprintf("rate-limit retries %d out of range", n))
+	}
+	return halfOption(err, getRetries, setRetries, false, C.uint32_t(n))
+}
+
+// WithMaxRetryWait sets only the longest Retry-After waited for (whole
+// seconds, rounded up); the retry count keeps its value.
+func WithMaxRetryWait(d time.Duration) Option {
+	secs, err := durationUnits("NewClient", "rate-limit max wait", d, time.Second)
+	return halfOption(err, getRetries, setRetries, true, secs)
+}
+
 // WithCABundle trusts the PEM certificates in the file at path in addition to
 // the built-in roots (for a TLS-intercepting proxy). The file is read by
 // NewClient. TLS verification itself cannot be turned off.

@@ -99,6 +99,35 @@ func TestTimeout(t *testing.T) {
 	addFault(t, map[string]any{"method": "auth.test", "kind": "slow_headers", "delay_ms": 10000})
 	_, err = short.AuthTest(context.Background(), seed.Token)
 	wantCode(t, err, xoxe.StatusTimeout)
+
+	// So does a call timeout set alone (the connect timeout keeps the library's).
+	alone := newClient(t, xoxe.WithCallTimeout(1000*time.Millisecond))
+	addFault(t, map[string]any{"method": "auth.test", "kind": "slow_headers", "delay_ms": 10000})
+	_, err = alone.AuthTest(context.Background(), seed.Token)
+	wantCode(t, err, xoxe.StatusTimeout)
+}
+
+func TestOneHalfOfAPairedSettingKeepsTheOther(t *testing.T) {
+	seed := newConfigToken(t, 0)
+	// Retries off, the longest wait left as it was: the error comes straight back.
+	none := newClient(t, xoxe.WithRateLimitRetries(3, time.Minute), xoxe.WithMaxRateLimitRetries(0))
+	addFault(t, map[string]any{"method": "auth.test", "kind": "ratelimited", "retry_after": 1})
+	_, err := none.AuthTest(ctx(t), seed.Token)
+	wantCode(t, err, xoxe.StatusRatelimited)
+
+	// A longest wait below Retry-After, the retry count left at 3: no wait, no retry.
+	short := newClient(t, xoxe.WithRateLimitRetries(3, time.Minute), xoxe.WithMaxRetryWait(time.Second))
+	addFault(t, map[string]any{"method": "auth.test", "kind": "ratelimited", "retry_after": 7})
+	_, err = short.AuthTest(ctx(t), seed.Token)
+	if e := wantCode(t, err, xoxe.StatusRatelimited); e.RetryAfter != 7*time.Second {
+		t.Fatalf("retry after %v", e.RetryAfter)
+	}
+
+	// Set alone, the connect timeout leaves a working client.
+	c := newClient(t, xoxe.WithConnectTimeout(3*time.Second))
+	if _, err := c.AuthTest(ctx(t), seed.Token); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestRateLimited(t *testing.T) {
