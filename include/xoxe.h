@@ -24,6 +24,11 @@
 // bytes plus one holds any token with its NUL.
 #define XOXE_MAX_TOKEN_LEN 8192
 
+// The longest token lifetime xoxe believes (30 days; Slack's are 12 hours). A
+// longer stated lifetime is cut to this, so a wild server value can neither
+// overflow an expiry nor keep a token from ever being rotated.
+#define MAX_TOKEN_LIFETIME_SECS (30 * 86400)
+
 // Every outcome of an xoxe call: `XOXE_STATUS_OK` (0) or an error. Numbers are
 // stable and never reused; `xoxe_status_name` gives each one's snake_case name
 // and `xoxe_status_family_of` its family. (Rust: `xoxe::Status`.)
@@ -317,9 +322,11 @@ typedef struct {
   // `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`);
   // otherwise equal to `status`.
   xoxe_status cause;
-  // Human-readable detail; never NULL, never contains a secret.
+  // Human-readable detail; never NULL, never contains a secret or a control
+  // character: safe to print.
   const char *message;
-  // The raw `error` string Slack sent, or NULL.
+  // The raw `error` string the server sent, or NULL. Server-controlled: it may
+  // hold anything (a proxy may echo a secret); do not print it unfiltered.
   const char *slack_error;
   // Seconds Slack asked to wait before retrying (`Retry-After`), or -1.
   int64_t retry_after_secs;
@@ -329,13 +336,18 @@ typedef struct {
   const char *const *warnings;
   // Number of entries in `warnings`.
   size_t warnings_len;
-  // Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or NULL.
+  // Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or
+  // NULL. Server-controlled, like `slack_error`.
   const char *response_json;
 } xoxe_error_info;
 
 // Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
 // the stored generation is not the expected one (compare-and-swap lost); any
-// negative number is a failure. Called from whichever thread runs the rotator;
+// negative number is a failure. A `save` after a rotation carries the only valid
+// refresh token: the host must be able to store it whenever a rotation may run
+// (keep the backend writable with room to spare); if `save` fails anyway, the
+// rotator keeps the pair in memory, retries the save before handing out any
+// token, and the pair is lost if the process exits first. Called from whichever thread runs the rotator;
 // `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
 // which takes no lock), so the callbacks must be thread-safe.
 typedef struct {
@@ -844,9 +856,15 @@ void xoxe_rotator_free(xoxe_rotator *rotator);
 xoxe_status xoxe_store_memory_new(xoxe_store **out,
                                   xoxe_error **error_out);
 
-// Creates a store in a JSON file at `path` (its directory must exist; the file is
-// created by `xoxe_store_init`). Writes are atomic (temp file, fsync, rename,
-// fsync dir) with mode 0600; rotations take an exclusive `flock` on
+// Creates a store in a JSON file at `path` (the file is created by
+// `xoxe_store_init`). Its directory must exist and be private: owned by this user
+// or root, not writable by group or others unless sticky
+// (`XOXE_STATUS_STORE_PERMISSIONS` otherwise). The path is resolved once, so a
+// symlinked name shares the real file and its lock; the file itself must be a
+// regular 0600 file of this user with one link. Writes are atomic (temp file,
+// fsync, rename, fsync dir); the temp file and its disk space are set aside before
+// a refresh token is spent, so a full disk or a read-only directory stops a
+// rotation before it happens. Rotations take an exclusive `flock` on
 // `<path>.lock`, waiting at most `lock_timeout_ms` (0: 120 s) for another process.
 //
 // # Safety

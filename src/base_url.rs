@@ -40,6 +40,13 @@ impl BaseUrl {
         if uri.query().is_some() || input.contains('#') {
             return Err(bad("must not contain a query or fragment"));
         }
+        let port_text = match authority.as_str().rsplit_once(':') {
+            Some((_, port)) if !authority.as_str().ends_with(']') => Some(port),
+            _ => None,
+        };
+        if port_text.is_some_and(|p| p.parse::<u16>().is_err()) {
+            return Err(bad("has a port that is not a number from 0 to 65535"));
+        }
         let host = authority.host();
         let loopback = is_loopback(host);
         match scheme.as_str() {
@@ -100,6 +107,18 @@ mod tests {
             let u = BaseUrl::parse(ok).unwrap();
             assert!(u.is_loopback(), "{ok}");
         }
+    }
+
+    #[test]
+    fn a_port_out_of_range_is_refused_not_defaulted() {
+        for url in ["http://127.0.0.1:65616/api/", "https://slack.com:99999/api/"] {
+            assert_eq!(
+                BaseUrl::parse(url).unwrap_err().status,
+                Status::InvalidArgument,
+                "{url}"
+            );
+        }
+        assert!(BaseUrl::parse("http://127.0.0.1:65535/api/").is_ok());
     }
 
     #[test]

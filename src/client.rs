@@ -94,6 +94,24 @@ pub(crate) struct Call<'a> {
     pub timeout: Option<Duration>,
 }
 
+impl Call<'_> {
+    /// The secrets this request carries: its credentials and every argument whose
+    /// name says it is one (`*token*`, `*secret*`, `code`).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
+        let auth = match self.auth {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(token),
+            Auth::Basic { secret, .. } => Some(secret),
+        };
+        let params = self
+            .params
+            .iter()
+            .filter(|(name, _)| name.contains("token") || name.contains("secret") || *name == "code")
+            .map(|(_, value)| *value);
+        auth.into_iter().chain(params)
+    }
+}
+
 /// A successful (`ok: true`) response.
 pub(crate) struct Reply {
     /// The raw body (zeroed on drop: it may hold tokens).
@@ -155,7 +173,9 @@ impl Client {
         if timeout.is_zero() {
             return Err(Error::new(Status::InvalidArgument, "timeout must be greater than zero"));
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .ok_or_else(|| Error::new(Status::InvalidArgument, "timeout is too long"))?;
         let mut retries_left = self.options.max_ratelimit_retries;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -209,6 +229,9 @@ impl Client {
             .post(&url)
             .config()
             .timeout_global(Some(timeout))
+            // A call timeout shorter than the connect timeout that fires while
+            // connecting is a connect timeout: nothing was sent.
+            .timeout_connect(Some(timeout.min(self.options.connect_timeout)))
             .build()
             .content_type("application/x-www-form-urlencoded");
         let auth_header = authorization(call.auth);
@@ -257,9 +280,17 @@ impl Client {
         } else {
             Status::from_slack_code(&code)
         };
+        // `error` is server-controlled (a proxy may echo what it was sent): only a
+        // word in Slack's code alphabet goes into the message; the raw value stays
+        // in `slack_error`.
+        let said = if is_slack_code(&code) {
+            code.clone()
+        } else {
+            format!("an unrecognised error code ({} bytes)", code.len())
+        };
         let mut err = Error::new(
             status,
-            format!("{} failed: Slack said {code} (HTTP {http_status})", call.method),
+            format!("{} failed: Slack said {said} (HTTP {http_status})", call.method),
         );
         err.http_status = Some(http_status);
         err.warnings = warnings;
@@ -269,7 +300,7 @@ impl Client {
         } else {
             err.slack_error = Some(code);
             err.response_json = Some(String::from_utf8_lossy(&body).into_owned());
-            Reach::Refused { status }
+            Reach::Refused { status, http_status }
         };
         Err(settle(call, err, reach))
     }
@@ -291,6 +322,16 @@ impl Client {
         }
         settle(call, err, Reach::Unexplained { http_status })
     }
+}
+
+/// Whether `code` looks like a Slack error code (`invalid_refresh_token`): lower-case
+/// letters, digits and `_`, at most 64 bytes. Anything else is not repeated in messages.
+pub(crate) fn is_slack_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Method names go into the URL path: allow only what Slack method names use.
@@ -414,6 +455,11 @@ fn classify_transport(e: ureq::Error, call: &Call<'_>) -> Error {
             false,
             format!("{method}: malformed HTTP response: {why}"),
         ),
+        ureq::Error::ConnectProxyFailed(why) => (
+            Status::Network,
+            true,
+            format!("{method}: the proxy refused the tunnel: {why}"),
+        ),
         ureq::Error::InvalidProxyUrl => (
             Status::InvalidArgument,
             true,
@@ -454,6 +500,14 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
         if let Ok(ip) = host.parse::<std::net::IpAddr>() {
             let mut addrs = self.inner.empty();
             addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        if host.eq_ignore_ascii_case("localhost") {
+            // Trusted as loopback for plain http, so it must be loopback (RFC 6761):
+            // never what /etc/hosts or DNS says.
+            let mut addrs = self.inner.empty();
+            addrs.push(std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port));
+            addrs.push(std::net::SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), port));
             return Ok(addrs);
         }
         let key = format!("{}://{}:{port}", uri.scheme_str().unwrap_or(""), host);
@@ -530,6 +584,42 @@ mod tests {
         assert!(ports("https://localhost:8443/api/").iter().all(|&p| p == 8443));
         assert_eq!(ports("http://127.0.0.1/api/"), [80]);
         assert_eq!(ports("https://[::1]:9/api/"), [9]);
+    }
+
+    #[test]
+    fn localhost_is_loopback_whatever_the_resolver_says() {
+        use ureq::unversioned::resolver::Resolver;
+        let resolver = LookupResolver::default();
+        let uri = "http://LocalHost:8080/api/".parse().unwrap();
+        let addrs = resolver
+            .resolve(&uri, &ureq::config::Config::default(), Default::default())
+            .unwrap();
+        assert!(!addrs.is_empty());
+        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+        let cache = resolver.cache.lock().unwrap();
+        assert!(cache.is_none(), "the system resolver (and /etc/hosts) was not asked");
+    }
+
+    #[test]
+    fn a_requests_own_secrets_are_redacted_from_any_failure_message() {
+        let call = Call {
+            method: "oauth.v2.access",
+            auth: Auth::Basic {
+                id: "123.456",
+                secret: "f00dfacecafebeef0123456789abcdef",
+            },
+            params: &[("refresh_token", "xoxe-1-SECRETSECRETSECRET0123")],
+            spends_token: true,
+            timeout: None,
+        };
+        // Error::new already scrubs token shapes; a proxy's text may hold the
+        // refresh token in another shape, and the client secret has none.
+        let mut err = Error::new(Status::Network, "proxy said f00dfacecafebeef0123456789abcdef and ");
+        err.message.push_str("Xxoxe-1-SECRETSECRETSECRET0123");
+        let err = crate::outcome::settle(&call, err, crate::outcome::Reach::NotSent);
+        assert!(!err.message.contains("f00dface"), "{}", err.message);
+        assert!(!err.message.contains("SECRETSECRET"), "{}", err.message);
+        assert_eq!(err.status, Status::Network);
     }
 
     #[test]

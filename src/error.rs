@@ -13,8 +13,11 @@ pub struct Error {
     /// `InternalError`), for `ChainDead` Slack's rejection; otherwise `status`.
     pub cause: Status,
     /// Human-readable detail (English, may change between versions: match on `status`).
+    /// Safe to print: the library's own words, Slack codes, redacted values; no
+    /// control characters.
     pub message: String,
-    /// The raw `error` string Slack sent, if any (also for codes xoxe does not know).
+    /// The raw `error` string the server sent, if any (also for codes xoxe does not
+    /// know). Server-controlled: it may hold anything, even an echoed secret.
     pub slack_error: Option<String>,
     /// Seconds Slack asked us to wait (`Retry-After`), if it said.
     pub retry_after: Option<u64>,
@@ -23,16 +26,18 @@ pub struct Error {
     /// Warnings Slack attached to the response (`warning` and `response_metadata.warnings`).
     pub warnings: Vec<String>,
     /// The raw JSON body of a Slack error response (e.g. `invalid_manifest` details).
+    /// Server-controlled, like `slack_error`.
     pub response_json: Option<String>,
 }
 
 impl Error {
-    /// An error with just a status and a message.
+    /// An error with just a status and a message (made printable: tokens scrubbed,
+    /// control characters escaped).
     pub fn new(status: Status, message: impl Into<String>) -> Error {
         Error {
             status,
             cause: status,
-            message: message.into(),
+            message: crate::log::printable(&message.into()),
             slack_error: None,
             retry_after: None,
             http_status: None,

@@ -35,7 +35,7 @@ pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
 pub use client::{Client, ClientOptions};
 pub use error::{Error, Result};
 pub use log::{set_logger, LogLevel, LogSink};
-pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken, MAX_TOKEN_LEN};
+pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken, MAX_TOKEN_LEN, MAX_TOKEN_LIFETIME_SECS};
 pub use rotator::{AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
 pub use secret::{redact, Secret};
 pub use status::{Status, StatusFamily};

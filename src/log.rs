@@ -120,7 +120,26 @@ macro_rules! xlog {
 }
 pub(crate) use xlog;
 
-/// Replaces anything shaped like a Slack token (`xox…-…`) by its redaction.
+/// Text that may be printed: tokens scrubbed, and control characters (terminal
+/// escapes, newlines that would fake a second line) escaped as `\u{..}`.
+pub fn printable(text: &str) -> String {
+    let clean = scrub(text);
+    if !clean.chars().any(char::is_control) {
+        return clean;
+    }
+    clean
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Replaces anything shaped like a Slack token (`xox…-N…`) by its redaction.
 pub fn scrub(text: &str) -> String {
     let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
     let mut out = String::with_capacity(text.len());
@@ -130,9 +149,16 @@ pub fn scrub(text: &str) -> String {
         let candidate = &rest[at..];
         let end = candidate.find(|c: char| !is_token_char(c)).unwrap_or(candidate.len());
         let token = &candidate[..end];
-        // Followed by '…' it is already a redaction (scrubbing twice changes nothing).
-        let redacted_already = candidate[end..].starts_with('…');
-        if token.contains('-') && token.len() > 8 && !redacted_already {
+        // A redaction prefix followed by '…' is already a redaction (scrubbing twice
+        // changes nothing); a whole token followed by '…' is not.
+        let redacted_already =
+            candidate[end..].starts_with('…') && crate::secret::redaction_prefix(token) == Some(token.len());
+        // Slack tokens continue with a number after their first '-' (`xoxe-1-…`,
+        // `xoxb-123-…`); a name like `xoxe-store.json` is not one.
+        let numbered = token
+            .split_once('-')
+            .is_some_and(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit()));
+        if numbered && token.len() > 8 && !redacted_already {
             out.push_str(&crate::secret::redact(token));
         } else {
             out.push_str(token);
@@ -146,6 +172,25 @@ pub fn scrub(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_token_followed_by_an_ellipsis_is_still_scrubbed() {
+        let token = "xoxe-1-SECRETREFRESHTOKEN0123456789abcdef0123";
+        let clean = scrub(&format!("Slack said {token}…"));
+        assert!(!clean.contains("SECRETREFRESH"), "{clean}");
+        // A redaction is left as it is.
+        let redacted = crate::secret::redact(token);
+        assert_eq!(scrub(&redacted), redacted);
+        // Names that only start like a token are not tokens.
+        assert_eq!(scrub("/tmp/xoxe-store.json"), "/tmp/xoxe-store.json");
+    }
+
+    #[test]
+    fn printable_text_has_no_control_characters() {
+        let text = printable("a\u{1b}[2J\nxoxe: fake line\u{7}");
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.contains("\\u{1b}[2J\\u{a}xoxe: fake line"), "{text}");
+    }
 
     #[test]
     fn scrub_redacts_every_token_shape() {

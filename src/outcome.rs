@@ -21,11 +21,14 @@ pub(crate) enum Reach {
         /// The answer's HTTP status.
         http_status: u16,
     },
-    /// Slack's verdict: `ok: false` with this error code's status. Slack's
-    /// internal errors say "it's possible some aspect of the operation succeeded".
+    /// `ok: false` with an error code. Slack's internal errors say "it's possible
+    /// some aspect of the operation succeeded"; and behind a 5xx, a code xoxe does
+    /// not know may come from a gateway that never heard Slack's answer.
     Refused {
-        /// The status of Slack's error code.
+        /// The status of the error code (`SlackOther` for a code xoxe does not know).
         status: Status,
+        /// The answer's HTTP status.
+        http_status: u16,
     },
 }
 
@@ -37,17 +40,25 @@ impl Reach {
             Reach::NoAnswer => true,
             // A 2xx means Slack processed the request; a 5xx may come after it did.
             Reach::Unexplained { http_status } => (200..300).contains(&http_status) || http_status >= 500,
-            Reach::Refused { status } => matches!(
-                status,
-                Status::InternalError | Status::FatalError | Status::ServiceUnavailable
-            ),
+            Reach::Refused { status, http_status } => {
+                matches!(
+                    status,
+                    Status::InternalError | Status::FatalError | Status::ServiceUnavailable
+                ) || (http_status >= 500 && status == Status::SlackOther)
+            }
         }
     }
 }
 
 /// The error a failed call reports: `err` itself, or — for a call that spends a
-/// token and that Slack could have applied — `err` as `OutcomeUnknown`.
-pub(crate) fn settle(call: &Call<'_>, err: Error, reach: Reach) -> Error {
+/// token and that Slack could have applied — `err` as `OutcomeUnknown`. The
+/// request's own secrets are redacted from its message, whatever put them there.
+pub(crate) fn settle(call: &Call<'_>, mut err: Error, reach: Reach) -> Error {
+    for secret in call.secrets() {
+        if secret.len() >= 4 && err.message.contains(secret) {
+            err.message = err.message.replace(secret, &crate::secret::redact(secret));
+        }
+    }
     if call.spends_token && reach.could_have_applied() {
         err.into_outcome_unknown()
     } else {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::log::xlog;
 use crate::secret::Secret;
 use crate::status::Status;
-use crate::store::{ChainKind, Saved, Store, StoredPair};
+use crate::store::{ChainKind, Reservation, Saved, Store, StoredPair};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
@@ -131,6 +131,13 @@ fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `now + wait`, or a century from now for a wait too long to add.
+fn deadline_after(wait: Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
 }
 
 /// A random number from this process's hash keys (no extra crate needed).
@@ -300,6 +307,12 @@ impl Rotator {
                 ),
             )
         })?;
+        if pair.generation == u64::MAX {
+            return Err(Error::new(
+                Status::StoreCorrupt,
+                format!("{}: the generation counter is exhausted", self.store.describe()),
+            ));
+        }
         if pair.kind != self.kind() {
             return Err(Error::new(
                 Status::InvalidArgument,
@@ -319,7 +332,7 @@ impl Rotator {
     fn enter(&self) -> Result<bool> {
         let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
         let mut waited = false;
-        let deadline = std::time::Instant::now() + self.options.wait_timeout;
+        let deadline = deadline_after(self.options.wait_timeout);
         while *busy {
             waited = true;
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -343,7 +356,16 @@ impl Rotator {
     fn slow_path(&self, force: bool) -> Result<AccessToken> {
         let seen = self.cached_generation();
         let waited = self.enter()?;
-        let result = (|| {
+        // Leaves the gate even if what follows panics, so one panic (caught at
+        // the C boundary) cannot wedge the rotator.
+        struct Leave<'a>(&'a Rotator);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.leave();
+            }
+        }
+        let _leave = Leave(self);
+        (|| {
             if waited {
                 // Another thread just finished the slow path: use its result.
                 if let Some(token) = self
@@ -354,9 +376,7 @@ impl Rotator {
                 }
             }
             self.rotate_under_lease(force, seen)
-        })();
-        self.leave();
-        result
+        })()
     }
 
     fn rotate_under_lease(&self, force: bool, seen: Option<u64>) -> Result<AccessToken> {
@@ -369,7 +389,7 @@ impl Rotator {
                 generation: stored.generation + 1,
                 ..pending
             };
-            if let Err(e) = self.persist(stored.generation, &pending) {
+            if let Err(e) = self.persist(&mut Reservation::none(), stored.generation, &pending) {
                 self.keep_unsaved(pending);
                 return Err(e);
             }
@@ -395,6 +415,8 @@ impl Rotator {
             self.store.describe(),
             stored.generation
         );
+        // Nothing is spent that could not be saved: the save is prepared first.
+        let mut reservation = self.store.reserve()?;
         self.store.mark_in_flight(&lease, stored.generation)?;
         xlog!(Debug, "spending refresh token {}", stored.refresh_token.redacted());
         let sent_at = unix_now();
@@ -415,13 +437,15 @@ impl Rotator {
         };
         let pair = StoredPair {
             generation: stored.generation + 1,
-            expires_at: sent_at + next.lifetime,
+            expires_at: sent_at.saturating_add(next.lifetime),
+            extra: stored.extra.clone(),
             ..next
         };
-        if let Err(e) = self.persist(stored.generation, &pair) {
+        if let Err(e) = self.persist(&mut reservation, stored.generation, &pair) {
             xlog!(
                 Error,
-                "rotated, but saving to {} failed ({}): the new pair is kept in memory and saved next time",
+                "rotated, but saving to {} failed ({}): this process holds the new pair in memory and \
+                 saves it before its next token; if it exits first, only what the message above says survives",
                 self.store.describe(),
                 e.message
             );
@@ -453,8 +477,8 @@ impl Rotator {
     /// Saves a freshly rotated pair. It is now the only valid one at Slack, so a lost
     /// compare-and-swap (a store without a lock, written meanwhile) is retried once
     /// on top of whatever is there rather than dropping the new pair.
-    fn persist(&self, expected: u64, pair: &StoredPair) -> Result<()> {
-        match self.store.compare_and_swap(Some(expected), pair)? {
+    fn persist(&self, reservation: &mut Reservation, expected: u64, pair: &StoredPair) -> Result<()> {
+        match self.store.save_reserved(reservation, Some(expected), pair)? {
             Saved::Stored => Ok(()),
             Saved::Conflict(current) => {
                 let generation = current.as_ref().map(|p| p.generation);
@@ -462,7 +486,7 @@ impl Rotator {
                     generation: generation.map_or(0, |g| g + 1).max(pair.generation),
                     ..pair.clone()
                 };
-                match self.store.compare_and_swap(generation, &retry)? {
+                match self.store.save_reserved(reservation, generation, &retry)? {
                     Saved::Stored => Ok(()),
                     Saved::Conflict(_) => Err(Error::new(
                         Status::StoreConflict,
@@ -480,7 +504,7 @@ impl Rotator {
         if !self.store.has_lease() {
             // Without a lock another writer may have rotated and not saved yet: give
             // it a bounded while before calling the chain dead.
-            let deadline = std::time::Instant::now() + self.options.wait_timeout.min(Duration::from_secs(10));
+            let deadline = deadline_after(self.options.wait_timeout.min(Duration::from_secs(10)));
             let mut pause = Duration::from_millis(10);
             while latest.refresh_token == used.refresh_token && std::time::Instant::now() < deadline {
                 std::thread::sleep(pause);
@@ -496,6 +520,21 @@ impl Rotator {
                 latest.generation
             );
             return Ok(self.adopt(latest));
+        }
+        // A save that crashed after Slack answered may have left the pair aside.
+        for orphan in self.store.orphans(latest.generation)? {
+            if orphan.kind != self.kind() || orphan.refresh_token == used.refresh_token {
+                continue;
+            }
+            if let Saved::Stored = self.store.compare_and_swap(Some(latest.generation), &orphan)? {
+                xlog!(
+                    Warn,
+                    "refresh token rejected, but a save that did not finish left generation {} beside {}: recovered it",
+                    orphan.generation,
+                    self.store.describe()
+                );
+                return Ok(self.adopt(orphan));
+            }
         }
         xlog!(
             Error,
@@ -527,7 +566,7 @@ impl Rotator {
                     .client
                     .tooling_tokens_rotate(pair.refresh_token.expose(), timeout)?;
                 Ok(StoredPair {
-                    lifetime: t.exp - t.iat,
+                    lifetime: t.lifetime(),
                     team_id: Some(t.team_id).filter(|s| !s.is_empty()),
                     user_id: Some(t.user_id).filter(|s| !s.is_empty()),
                     ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), 0)

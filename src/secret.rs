@@ -55,26 +55,35 @@ impl<'de> Deserialize<'de> for Secret {
 /// nothing useful (so two tokens can be told apart in a log). Anything that does
 /// not look like a Slack token shows no characters at all.
 pub fn redact(token: &str) -> String {
-    // The prefix is the run of `[a-z.]` then `-`, plus one numeric `N-` segment.
-    let bytes = token.as_bytes();
-    let mut end = 0;
-    while end < bytes.len() && (bytes[end].is_ascii_lowercase() || bytes[end] == b'.') {
-        end += 1;
-    }
-    if end == 0 || end > 12 || bytes.get(end) != Some(&b'-') {
+    let Some(end) = redaction_prefix(token) else {
         return format!("[redacted {} chars]", token.chars().count());
-    }
-    end += 1;
-    let digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits > 0 && digits <= 3 && bytes.get(end + digits) == Some(&b'-') {
-        end += digits + 1;
-    }
+    };
     let rest = token.len() - end;
     if rest >= 20 && token.is_char_boundary(token.len() - 4) {
         format!("{}…{}", &token[..end], &token[token.len() - 4..])
     } else {
         format!("{}…", &token[..end])
     }
+}
+
+/// The length of the part of `token` a redaction keeps: the run of `[a-z.]` (at most
+/// 12) then `-`, plus one numeric `N-` segment (`xoxe.xoxp-1-`); `None` when the
+/// token has no such prefix.
+pub(crate) fn redaction_prefix(token: &str) -> Option<usize> {
+    let bytes = token.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && (bytes[end].is_ascii_lowercase() || bytes[end] == b'.') {
+        end += 1;
+    }
+    if end == 0 || end > 12 || bytes.get(end) != Some(&b'-') {
+        return None;
+    }
+    end += 1;
+    let digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 0 && digits <= 3 && bytes.get(end + digits) == Some(&b'-') {
+        end += digits + 1;
+    }
+    Some(end)
 }
 
 #[cfg(test)]

@@ -3,28 +3,77 @@
 
 mod common;
 
-use common::{client, server};
+use common::{client, requests, server};
 use fake_slack::{Fault, FaultKind};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn xoxe(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    run(args, stdin.unwrap_or("").as_bytes(), env, Stdio::piped())
+}
+
+/// Runs the command with `stdin` as its input and standard output on `stdout`.
+fn run(args: &[&str], stdin: &[u8], env: &[(&str, &str)], stdout: Stdio) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xoxe"));
     cmd.args(args)
         .env_remove("XOXE_REFRESH_TOKEN")
         .env_remove("XOXE_ACCESS_TOKEN")
+        .env_remove("XOXE_EXPIRES_AT")
+        .env_remove("XOXE_LOG")
         .envs(env.iter().copied());
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped()).stdout(stdout).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
+    input.write_all(stdin).unwrap();
     drop(input);
     let out = child.wait_with_output().unwrap();
     capture(args.first().copied().unwrap_or(""), &out);
     out
+}
+
+/// Standard output that fails every write (`ENOSPC`), like a full disk.
+fn dev_full() -> Stdio {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+        .into()
+}
+
+/// Writes a store by hand, in the shape `xoxe init` writes (mode 0600).
+fn write_store(path: &Path, fields: serde_json::Value) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut pair = serde_json::json!({
+        "format": 1,
+        "kind": "config",
+        "access_token": "",
+        "refresh_token": NOT_ISSUED_REFRESH_TOKEN,
+        "expires_at": 0,
+        "generation": 0,
+        "lifetime": 0,
+    });
+    for (key, value) in fields.as_object().unwrap() {
+        pair[key] = value.clone();
+    }
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    file.write_all(&serde_json::to_vec_pretty(&pair).unwrap()).unwrap();
+}
+
+/// A well-formed refresh token the fake Slack never issued (for stores no test rotates).
+const NOT_ISSUED_REFRESH_TOKEN: &str = "xoxe-1-0123456789abcdef0123456789abcdef01234567";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Appends what the command printed to `$XOXE_TEST_LOGS/cli-output.log`, which
@@ -250,5 +299,375 @@ fn a_store_named_without_a_directory_lives_in_the_working_directory() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(slack.stats().rotations, 1);
     assert!(dir.join("pair.json").is_file(), "saved in the working directory");
+    cleanup(&path);
+}
+
+#[test]
+fn output_that_cannot_be_written_is_a_failure() {
+    let slack = server();
+    let url = slack.base_url();
+    let (path, store) = store_in("full");
+    let seed = slack.new_config_token(None);
+    let out = xoxe(
+        &["init", "--store", &store],
+        Some(&format!("{}\n", seed.refresh_token)),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(&["token", "--store", &store, "--base-url", &url], b"", &[], dev_full());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("cannot write the token"), "{}", text(&out));
+    assert!(text(&out).contains("the token is saved in the store"), "{}", text(&out));
+    assert_no_secret(&slack, &out);
+    assert_eq!(slack.stats().rotations, 1);
+    // The token nobody received is in the store: the next run prints it, no rotation.
+    let again = xoxe(&["token", "--store", &store, "--base-url", &url], None, &[]);
+    assert!(again.status.success(), "{}", text(&again));
+    let token = String::from_utf8(again.stdout.clone()).unwrap().trim().to_string();
+    client(&slack).auth_test(&token, None).unwrap();
+    assert_eq!(slack.stats().rotations, 1);
+
+    for (args, what) in [
+        (vec!["status", "--store", &store], "cannot write the status"),
+        (vec!["--version"], "cannot write the version"),
+        (vec!["--help"], "cannot write the help"),
+    ] {
+        let out = run(&args, b"", &[], dev_full());
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(what), "{}", text(&out));
+    }
+    cleanup(&path);
+}
+
+#[test]
+fn init_refuses_what_is_not_a_refresh_token_and_never_echoes_it() {
+    let slack = server();
+    let pair = slack.new_config_token(None);
+    let (refresh, access) = (pair.refresh_token.as_str(), pair.token.as_str());
+    let (path, store) = store_in("init-input");
+    let refused = |stdin: &[u8], env: &[(&str, &str)], why: &str| {
+        let out = run(&["init", "--store", &store], stdin, env, Stdio::piped());
+        assert_eq!(out.status.code(), Some(2), "{why}: {}", text(&out));
+        assert!(text(&out).contains(why), "expected {why:?}: {}", text(&out));
+        assert!(!path.exists(), "{why}: nothing is stored");
+        assert_no_secret(&slack, &out);
+    };
+    let lines = |lines: &[&[u8]]| lines.concat();
+    // The two lines swapped: an access token where the refresh token belongs.
+    refused(
+        &lines(&[access.as_bytes(), b"\n", refresh.as_bytes(), b"\n"]),
+        &[],
+        "line 1 of stdin holds an access token",
+    );
+    refused(
+        &lines(&[refresh.as_bytes(), b"\n", refresh.as_bytes(), b"\n"]),
+        &[],
+        "line 2 of stdin holds a refresh token",
+    );
+    refused(b"hunter2hunter2\n", &[], "line 1 of stdin is not a refresh token");
+    refused(
+        b"",
+        &[("XOXE_REFRESH_TOKEN", access)],
+        "XOXE_REFRESH_TOKEN holds an access token",
+    );
+    refused(
+        &lines(&[
+            refresh.as_bytes(),
+            b"\n",
+            access.as_bytes(),
+            b"\n",
+            refresh.as_bytes(),
+            b"\n",
+        ]),
+        &[],
+        "more than two lines",
+    );
+    // Invalid UTF-8 is an error, not an access token silently dropped.
+    refused(
+        &lines(&[refresh.as_bytes(), b"\n", access.as_bytes(), b"\xff\n"]),
+        &[],
+        "line 2 of stdin is not valid UTF-8",
+    );
+    refused(
+        &lines(&[b"\xfe", refresh.as_bytes(), b"\n"]),
+        &[],
+        "line 1 of stdin is not valid UTF-8",
+    );
+    let line = lines(&[refresh.as_bytes(), b"\n"]);
+    for garbage in ["tomorrow", "-5", "1.5", "99999999999999999999"] {
+        refused(
+            &line,
+            &[("XOXE_EXPIRES_AT", garbage)],
+            "XOXE_EXPIRES_AT must be Unix seconds",
+        );
+    }
+    let millis = (now() * 1000).to_string();
+    refused(
+        &line,
+        &[("XOXE_EXPIRES_AT", &millis)],
+        "XOXE_EXPIRES_AT is more than 30 days ahead",
+    );
+
+    // Today's trimming stays: a byte-order mark, CRLF, spaces, tabs, NBSP, blank lines.
+    let expires = (now() + 3 * 3600 - 60).to_string();
+    let out = run(
+        &["init", "--store", &store],
+        format!("\u{feff}\r\n  {refresh}\t\r\n\r\n\u{a0}{access} \r\n\n").as_bytes(),
+        &[("XOXE_EXPIRES_AT", &expires)],
+        Stdio::piped(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = text(&xoxe(&["status", "--store", &store], None, &[]));
+    assert!(
+        shown.contains(&format!("access token:  {}\n", xoxe::redact(access))),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("refresh token: {}\n", xoxe::redact(refresh))),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("expires:       {expires} (in 2h5")), "{shown}");
+    // The given access token is fresh (3 h left, 2 h window): handed out, no rotation.
+    let out = xoxe(
+        &["token", "--store", &store, "--base-url", &slack.base_url()],
+        None,
+        &[],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), access);
+    assert_eq!(slack.stats().rotations, 0);
+    cleanup(&path);
+}
+
+#[test]
+fn a_store_holding_an_oauth_chain_is_a_store_error() {
+    let slack = server();
+    let (path, store) = store_in("oauth");
+    write_store(&path, serde_json::json!({ "kind": "oauth", "generation": 3 }));
+    let out = xoxe(
+        &["token", "--store", &store, "--base-url", &slack.base_url()],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("holds an oauth chain"), "{}", text(&out));
+    assert!(!text(&out).contains(NOT_ISSUED_REFRESH_TOKEN));
+    assert_eq!(requests(&slack, "tooling.tokens.rotate"), 0, "nothing was sent");
+    // `status` shows any chain.
+    let out = xoxe(&["status", "--store", &store], None, &[]);
+    assert!(
+        out.status.success() && text(&out).contains("kind:          Oauth"),
+        "{}",
+        text(&out)
+    );
+    cleanup(&path);
+}
+
+#[test]
+fn huge_durations_are_usage_errors_not_panics() {
+    let slack = server();
+    let url = slack.base_url();
+    let (path, store) = store_in("durations");
+    let seed = slack.new_config_token(None);
+    let out = xoxe(&["init", "--store", &store], Some(&seed.refresh_token), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    for flag in ["--timeout", "--window"] {
+        for secs in [
+            "18446744073709551615",
+            "9223372036854775807",
+            "86401",
+            "0",
+            "-1",
+            "1e3",
+            "",
+        ] {
+            let out = xoxe(&["token", "--store", &store, "--base-url", &url, flag, secs], None, &[]);
+            assert_eq!(out.status.code(), Some(2), "{flag} {secs}: {}", text(&out));
+            assert!(
+                text(&out).contains(&format!("{flag} takes a number of seconds from 1 to 86400")),
+                "{}",
+                text(&out)
+            );
+            assert!(!text(&out).contains("panicked"), "{}", text(&out));
+        }
+    }
+    assert_eq!(requests(&slack, "tooling.tokens.rotate"), 0, "nothing was sent");
+    let out = xoxe(
+        &[
+            "token",
+            "--store",
+            &store,
+            "--base-url",
+            &url,
+            "--timeout",
+            "86400",
+            "--window",
+            "86400",
+        ],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "the bound itself is allowed: {}", text(&out));
+    assert_eq!(slack.stats().rotations, 1);
+    cleanup(&path);
+}
+
+#[test]
+fn status_survives_absurd_stored_values() {
+    let (path, store) = store_in("absurd");
+    for (expires_at, lifetime, generation) in [
+        (i64::MIN, -1, u64::MAX - 1),
+        (i64::MAX, i64::MIN, 0),
+        (-5, -43_200, 1),
+        (now() + 20 * 366 * 86_400, 43_200, 2),
+    ] {
+        write_store(
+            &path,
+            serde_json::json!({
+                "access_token": "xoxe.xoxp-1-0123456789abcdef0123456789abcdef01234567",
+                "expires_at": expires_at,
+                "lifetime": lifetime,
+                "generation": generation,
+            }),
+        );
+        let out = xoxe(&["status", "--store", &store], None, &[]);
+        let shown = text(&out);
+        assert!(out.status.success(), "{shown}");
+        assert!(
+            shown.contains(&format!(
+                "expires:       {expires_at} (expiry unknown: not a plausible time)\n"
+            )),
+            "{shown}"
+        );
+        assert!(shown.contains(&format!("generation:    {generation}\n")), "{shown}");
+        assert!(!shown.contains("ago") && !shown.contains("(in "), "{shown}");
+    }
+    cleanup(&path);
+}
+
+#[test]
+fn strings_from_slack_or_the_store_cannot_drive_the_terminal() {
+    let (path, store) = store_in("escape");
+    write_store(
+        &path,
+        serde_json::json!({
+            // Written to the file as JSON escapes: "T1\u001b[2J…\n…".
+            "team_id": "T1\u{1b}[2J\u{1b}[31mINJECTED\nrefresh token: xoxe-1-fake",
+            "user_id": "U1\r\u{9b}31m\u{202e}evil\u{7}",
+        }),
+    );
+    let out = xoxe(&["status", "--store", &store], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8(out.stdout.clone()).unwrap();
+    for raw in ['\u{1b}', '\r', '\u{9b}', '\u{202e}', '\u{7}'] {
+        assert!(!shown.contains(raw), "{raw:?} printed raw: {shown:?}");
+    }
+    assert_eq!(shown.lines().count(), 8, "no injected line: {shown}");
+    assert_eq!(shown.lines().filter(|l| l.starts_with("refresh token:")).count(), 1);
+    assert!(
+        shown.contains("team:          T1\\x1b[2J\\x1b[31mINJECTED\\nrefresh token: xoxe-1-fake\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("user:          U1\\r\\u{9b}31m\\u{202e}evil\\x07\n"),
+        "{shown}"
+    );
+
+    // A Slack error code, in the error and in the log lines.
+    let slack = server();
+    let seed = slack.new_config_token(None);
+    let out = xoxe(&["init", "--store", &store, "--force"], Some(&seed.refresh_token), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    slack.inject(Fault::new(
+        "tooling.tokens.rotate",
+        FaultKind::SlackError {
+            error: "\u{1b}]0;PWNED\u{7}\u{1b}[2J\nxoxe: all is well".into(),
+            apply: false,
+        },
+    ));
+    let out = xoxe(
+        &["token", "--store", &store, "--base-url", &slack.base_url()],
+        None,
+        &[("XOXE_LOG", "debug")],
+    );
+    assert!(!out.status.success());
+    let shown = String::from_utf8(out.stderr.clone()).unwrap();
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+    // The library never repeats a code outside Slack's alphabet; the CLI escapes
+    // whatever else it prints.
+    assert!(shown.contains("Slack said an unrecognised error code"), "{shown}");
+    assert!(
+        !shown.lines().any(|l| l == "xoxe: all is well"),
+        "no injected line: {shown}"
+    );
+    assert!(shown.contains("[xoxe debug] "), "log lines still go to stderr: {shown}");
+    cleanup(&path);
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"xoxe-1-\xff");
+    let out = Command::new(env!("CARGO_BIN_EXE_xoxe"))
+        .arg("status")
+        .arg(bad)
+        .output()
+        .unwrap();
+    capture("status", &out);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not valid UTF-8"), "{}", text(&out));
+    // A store path need not be UTF-8: this one just does not exist.
+    let missing = std::ffi::OsStr::from_bytes(b"/nonexistent/\xff.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_xoxe"))
+        .args(["status".as_ref(), "--store".as_ref(), missing])
+        .output()
+        .unwrap();
+    capture("status", &out);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
+
+#[test]
+fn a_store_that_cannot_take_the_next_pair_spends_nothing() {
+    use std::os::unix::process::CommandExt;
+    let (path, store) = store_in("full");
+    let slack = server();
+    let seed = slack.new_config_token(None);
+    let out = xoxe(&["init", "--store", &store], Some(&seed.refresh_token), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Files of this process may not grow past 512 bytes: like a full disk, the
+    // next pair cannot be written. The save is prepared first, so the refresh
+    // token is never sent.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xoxe"));
+    cmd.args(["token", "--store", &store, "--base-url", &slack.base_url()])
+        .env_remove("XOXE_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 512,
+                rlim_max: 512,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    capture("token", &out);
+    assert_eq!(out.status.code(), Some(3), "a store failure: {}", text(&out));
+    assert_eq!(slack.stats().rotations, 0, "no refresh token was spent");
+    // With room again, the same chain rotates.
+    let out = xoxe(
+        &["token", "--store", &store, "--base-url", &slack.base_url()],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(slack.stats().rotations, 1);
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
     cleanup(&path);
 }

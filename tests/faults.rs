@@ -6,7 +6,7 @@ mod common;
 use common::{client, options, requests, server};
 use fake_slack::{Fault, FaultKind};
 use std::time::Duration;
-use xoxe::{Client, Status};
+use xoxe::{Client, ClientOptions, Status};
 
 const ROTATE: &str = "tooling.tokens.rotate";
 
@@ -381,4 +381,112 @@ fn a_retry_after_is_waited_for_up_to_the_cap_and_not_beyond() {
     let err = xoxe.auth_test(&token, None).unwrap_err();
     assert_eq!((err.status, err.retry_after), (Status::Ratelimited, Some(3)));
     assert_eq!(requests(&slack, "auth.test"), 3, "no retry");
+}
+
+#[test]
+fn a_server_that_echoes_a_secret_in_its_error_never_gets_it_into_a_message() {
+    let slack = server();
+    let xoxe = client(&slack);
+    let seed = slack.new_config_token(None);
+    let echo = |error: String| FaultKind::SlackError { error, apply: false };
+    // The refresh token sent, bare, with `…` after it, and with a control sequence.
+    let bare = seed.refresh_token.trim_start_matches("xoxe-1-").to_string();
+    for error in [
+        seed.refresh_token.clone(),
+        format!("bad_token:{bare}"),
+        format!("{}…", seed.refresh_token),
+        "\u{1b}]0;PWNED\u{7}\nxoxe: all is well".to_string(),
+    ] {
+        slack.inject(Fault::new(ROTATE, echo(error.clone())));
+        let err = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err();
+        assert_eq!(err.status, Status::SlackOther);
+        assert!(!err.message.contains(&bare[..20]), "{}", err.message);
+        assert!(!err.message.chars().any(char::is_control), "{:?}", err.message);
+        assert!(err.message.contains("unrecognised error code"), "{}", err.message);
+        assert_eq!(
+            err.slack_error.as_deref(),
+            Some(error.as_str()),
+            "the raw value is kept"
+        );
+    }
+    // A client secret (never token-shaped) echoed by the refresh grant.
+    let app = slack.new_app(true);
+    slack.inject(Fault::new(
+        "oauth.v2.access",
+        echo(format!("invalid_client:{}", app.client_secret)),
+    ));
+    let err = xoxe
+        .oauth_v2_refresh(&app.client_id, &app.client_secret, "xoxe-1-0123456789abcdef0123", None)
+        .unwrap_err();
+    assert!(!err.message.contains(&app.client_secret), "{}", err.message);
+    assert!(!err.to_string().contains(&app.client_secret));
+    // A code in Slack's alphabet is still named.
+    slack.inject(Fault::new(ROTATE, echo("invalid_refresh_token".into())));
+    let err = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err();
+    assert!(
+        err.message.contains("Slack said invalid_refresh_token"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn a_5xx_with_a_code_xoxe_does_not_know_may_have_rotated() {
+    let json = |status, error: &str| FaultKind::JsonStatus {
+        status,
+        error: Some(error.into()),
+        apply: false,
+    };
+    for status in [502, 503] {
+        let (err, _) = rotate_under(json(status, "upstream_request_timeout"), None);
+        assert_eq!(
+            (err.status, err.cause, err.http_status),
+            (Status::OutcomeUnknown, Status::SlackOther, Some(status))
+        );
+    }
+    // Known rejections stay definite, and a 4xx with an unknown code is not a rotation.
+    let (err, _) = rotate_under(json(503, "invalid_refresh_token"), None);
+    assert_eq!(err.status, Status::InvalidRefreshToken);
+    let (err, _) = rotate_under(json(400, "upstream_request_timeout"), None);
+    assert_eq!(err.status, Status::SlackOther);
+    // A call that spends nothing is a plain Slack error.
+    let slack = server();
+    let token = slack.new_config_token(None).token;
+    slack.inject(Fault::new("auth.test", json(503, "upstream_request_timeout")));
+    assert_eq!(
+        client(&slack).auth_test(&token, None).unwrap_err().status,
+        Status::SlackOther
+    );
+}
+
+#[test]
+fn a_call_timeout_that_fires_while_connecting_is_not_an_unknown_outcome() {
+    // A listener whose accept queue is full: the connection never completes.
+    // SAFETY: plain socket calls on descriptors this test owns.
+    let (fd, port) = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(libc::bind(fd, (&raw const addr).cast(), len), 0);
+        assert_eq!(libc::listen(fd, 0), 0);
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_len = len;
+        assert_eq!(libc::getsockname(fd, (&raw mut bound).cast(), &mut bound_len), 0);
+        (fd, u16::from_be(bound.sin_port))
+    };
+    let _queued = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let xoxe = Client::new(ClientOptions {
+        base_url: format!("http://127.0.0.1:{port}/api/"),
+        timeout: Duration::from_millis(1500),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let err = xoxe
+        .tooling_tokens_rotate("xoxe-1-0123456789abcdef0123456789", None)
+        .unwrap_err();
+    assert_eq!(err.status, Status::Timeout, "nothing was sent: {}", err.message);
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(fd) };
 }

@@ -28,10 +28,7 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
     xoxe::set_logger(Some(collect()), Some(LogLevel::Debug));
     let dir = std::env::temp_dir().join(format!("xoxe-log-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = Arc::new(FileStore::new(
-        dir.join("pair.json"),
-        std::time::Duration::from_secs(10),
-    ));
+    let store = Arc::new(FileStore::new(dir.join("pair.json"), std::time::Duration::from_secs(10)).unwrap());
     let seed_pair = StoredPair::seed(ChainKind::Config, Secret::new(seed.refresh_token.clone()), None, 0);
     xoxe::store::init(store.as_ref(), seed_pair, false).unwrap();
     let rotator = Rotator::config(xoxe.clone(), store, RotatorOptions::default());

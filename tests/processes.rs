@@ -41,10 +41,7 @@ fn seed(store: &FileStore, refresh_token: &str) {
 #[ignore = "worker process for the multi-process tests; they start it"]
 fn worker() {
     let mode = std::env::var("XOXE_WORKER_MODE").expect("run by the multi-process tests");
-    let store = Arc::new(FileStore::new(
-        std::env::var("XOXE_WORKER_STORE").unwrap(),
-        Duration::from_secs(60),
-    ));
+    let store = Arc::new(FileStore::new(std::env::var("XOXE_WORKER_STORE").unwrap(), Duration::from_secs(60)).unwrap());
     let options = ClientOptions {
         base_url: std::env::var("XOXE_WORKER_BASE_URL").unwrap(),
         ..Default::default()
@@ -90,7 +87,7 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
     slack.set_token_ttl(3);
     let dir = tempdir("stress");
     let path = dir.join("pair.json");
-    let store = FileStore::new(&path, Duration::from_secs(60));
+    let store = FileStore::new(&path, Duration::from_secs(60)).unwrap();
     seed(&store, &slack.new_config_token(None).refresh_token);
 
     let seconds = 20;
@@ -166,7 +163,7 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
     };
     let dir = tempdir("crash");
     let path = dir.join("pair.json");
-    let store = FileStore::new(&path, Duration::from_secs(60));
+    let store = FileStore::new(&path, Duration::from_secs(60)).unwrap();
     seed(&store, &slack.new_config_token(None).refresh_token);
     let (mut newest, mut one_behind, mut aimed_one_behind) = (0, 0, 0);
     let mut random = std::collections::hash_map::RandomState::new();

@@ -44,7 +44,7 @@ fn all_at_once<T: Send>(n: usize, call: impl Fn() -> T + Sync) -> Vec<T> {
 }
 
 fn file_store(path: &std::path::Path) -> Arc<FileStore> {
-    Arc::new(FileStore::new(path, Duration::from_secs(60)))
+    Arc::new(FileStore::new(path, Duration::from_secs(60)).unwrap())
 }
 
 #[test]
@@ -503,7 +503,7 @@ fn now() -> i64 {
 fn a_file_store_waits_for_another_processes_flock() {
     let dir = temp_dir("flock");
     let path = dir.join("pair.json");
-    let store = FileStore::new(&path, Duration::from_millis(300));
+    let store = FileStore::new(&path, Duration::from_millis(300)).unwrap();
     store.compare_and_swap(None, &seed_config("xoxe-1-seed")).unwrap();
     // flock belongs to the open file: a second open of the lock file in this
     // process stands for another process holding the lock.
@@ -520,7 +520,7 @@ fn a_file_store_waits_for_another_processes_flock() {
         .unwrap_err();
     assert_eq!(err.status, Status::LockTimeout, "a save takes the lock too");
     // A patient store waits for the holder to let go (60 s allowed).
-    let patient = FileStore::new(&path, Duration::from_secs(60));
+    let patient = FileStore::new(&path, Duration::from_secs(60)).unwrap();
     std::thread::scope(|s| {
         let waiter = s.spawn(|| patient.acquire_lease().map(drop).map_err(|e| e.status));
         std::thread::sleep(Duration::from_millis(100)); // the holder keeps it a while
@@ -820,9 +820,9 @@ fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
     );
     write(&format!("{doc}{}", " ".repeat(64 * 1024)));
     assert_eq!(file_store(&path).load().unwrap_err().status, Status::StoreCorrupt);
-    // A path through a regular file cannot be opened: an I/O error, not an empty store.
+    // A path through a regular file cannot be a store: an I/O error, not an empty store.
     let through_file = path.join("pair.json");
-    let err = file_store(&through_file).load().unwrap_err();
+    let err = FileStore::new(&through_file, Duration::from_secs(5)).unwrap_err();
     assert_eq!(err.status, Status::StoreIo, "{}", err.message);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -830,7 +830,7 @@ fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
 #[test]
 fn a_file_store_lock_waits_for_a_holder_in_this_process() {
     let dir = temp_dir("lock-wait");
-    let store = Arc::new(FileStore::new(dir.join("pair.json"), Duration::from_secs(60)));
+    let store = Arc::new(FileStore::new(dir.join("pair.json"), Duration::from_secs(60)).unwrap());
     let held = store.acquire_lease().unwrap();
     let waiter = {
         let store = store.clone();
@@ -933,4 +933,206 @@ fn the_in_flight_marker_is_written_before_the_refresh_token_is_sent_and_guards_i
     rotator.force_rotate().unwrap();
     assert_eq!(store.load().unwrap().unwrap().generation, 3);
     assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+#[test]
+fn a_pair_a_crashed_save_left_beside_the_store_is_recovered_not_declared_dead() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let dir = temp_dir("orphan");
+    let path = dir.join("pair.json");
+    let store = file_store(&path);
+    xoxe::store::init(
+        store.as_ref(),
+        seed_config(&slack.new_config_token(None).refresh_token),
+        false,
+    )
+    .unwrap();
+    // A save that died between writing its temp file and renaming it: Slack rotated,
+    // the new pair sits in `.xoxe-store-…`, the store still holds the spent token.
+    let stored = store.load().unwrap().unwrap();
+    let t = xoxe.tooling_tokens_rotate(stored.refresh_token.expose(), None).unwrap();
+    let orphan = StoredPair {
+        generation: stored.generation + 1,
+        lifetime: t.exp - t.iat,
+        ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token.clone()), 0)
+    };
+    let left = dir.join(".xoxe-store-crashed");
+    std::fs::write(&left, orphan.to_json(true).unwrap().as_slice()).unwrap();
+    std::fs::set_permissions(&left, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Not ours to take: another user's or a world-readable file is never adopted.
+    let decoy = dir.join(".xoxe-store-decoy");
+    std::fs::write(&decoy, orphan.to_json(true).unwrap().as_slice()).unwrap();
+    std::fs::set_permissions(&decoy, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // Nor is a newer-looking file holding an older generation (already spent).
+    let stale = dir.join(".xoxe-store-stale");
+    let older = StoredPair {
+        generation: stored.generation,
+        ..seed_config("xoxe-1-stalestalestale0123456789")
+    };
+    std::fs::write(&stale, older.to_json(true).unwrap().as_slice()).unwrap();
+    std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let rotator = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default());
+    let token = rotator.get().expect("the orphan is recovered");
+    assert_eq!(token.token.expose(), t.token.expose());
+    let now_stored = store.load().unwrap().unwrap();
+    assert_eq!(now_stored.generation, stored.generation + 1);
+    // The next rotation spends the recovered refresh token, and cleans up after it.
+    rotator.force_rotate().unwrap();
+    assert_eq!(
+        slack.stats().refresh_token_reuses,
+        1,
+        "only the crashed save's spent token"
+    );
+    assert!(!left.exists(), "a used orphan is removed after the next save");
+    assert!(!stale.exists(), "so is an older one");
+    assert!(decoy.exists(), "a file that is not ours is left alone");
+}
+
+#[test]
+fn nothing_is_spent_that_the_file_store_could_not_save() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let dir = temp_dir("reserve");
+    let path = dir.join("pair.json");
+    let store = file_store(&path);
+    xoxe::store::init(
+        store.as_ref(),
+        seed_config(&slack.new_config_token(None).refresh_token),
+        false,
+    )
+    .unwrap();
+    // The store's directory disappears under it (as a full disk or a read-only
+    // directory would stop a save): preparing the save fails before anything is sent.
+    let moved = dir.with_extension("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(moved.join("pair.json"), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let rotator = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default());
+    let err = rotator.get().unwrap_err();
+    assert_eq!(err.status, Status::StorePermissions, "{}", err.message);
+    assert_eq!(requests(&slack, ROTATE), 0, "no refresh token was spent");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    rotator
+        .get()
+        .expect("the same chain rotates once the directory is fixed");
+    let _ = std::fs::remove_dir_all(&moved);
+}
+
+#[test]
+fn a_symlinked_name_and_the_real_name_share_one_file_and_one_lock() {
+    let dir = temp_dir("symlink");
+    std::fs::create_dir(dir.join("real")).unwrap();
+    let real = dir.join("real").join("pair.json");
+    let link = dir.join("pair.json");
+    let a = FileStore::new(&real, Duration::from_secs(5)).unwrap();
+    xoxe::store::init(&a, seed_config("xoxe-1-0123456789abcdef"), false).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let b = FileStore::new(&link, Duration::from_secs(5)).unwrap();
+    assert_eq!(a.path(), b.path(), "one resolved path, so one lock");
+    // A directory others may write into is refused (they could swap the store).
+    let shared = dir.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    let err = FileStore::new(shared.join("pair.json"), Duration::from_secs(5)).unwrap_err();
+    assert_eq!(err.status, Status::StorePermissions, "{}", err.message);
+    assert!(err.message.contains("chmod go-w"), "{}", err.message);
+}
+
+#[test]
+fn absurd_timeouts_and_exhausted_generations_are_errors_not_panics() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let store = Arc::new(MemoryStore::new(Some(seed_config(
+        &slack.new_config_token(None).refresh_token,
+    ))));
+    let options = RotatorOptions {
+        call_timeout: Some(Duration::MAX),
+        wait_timeout: Duration::MAX,
+        ..RotatorOptions::default()
+    };
+    let rotator = Rotator::config(xoxe.clone(), store.clone(), options);
+    for _ in 0..2 {
+        // The second call proves the first left the rotator usable.
+        assert_eq!(rotator.get().unwrap_err().status, Status::InvalidArgument);
+    }
+    assert_eq!(requests(&slack, ROTATE), 0);
+
+    let spent = StoredPair {
+        generation: u64::MAX,
+        ..seed_config(&slack.new_config_token(None).refresh_token)
+    };
+    let store = Arc::new(MemoryStore::new(Some(spent)));
+    let rotator = Rotator::config(xoxe, store, RotatorOptions::default());
+    assert_eq!(rotator.get().unwrap_err().status, Status::StoreCorrupt);
+    assert_eq!(requests(&slack, ROTATE), 0);
+}
+
+#[test]
+fn a_newer_store_format_is_refused_and_unknown_fields_survive_a_rotation() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let dir = temp_dir("newer-format");
+    let path = dir.join("pair.json");
+    let refresh = slack.new_config_token(None).refresh_token;
+    let write = |doc: serde_json::Value| {
+        std::fs::write(&path, doc.to_string()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write(serde_json::json!({"format": 2, "kind": "config", "refresh_token": refresh}));
+    let store = file_store(&path);
+    let err = store.load().unwrap_err();
+    assert_eq!(err.status, Status::StoreCorrupt);
+    assert!(err.message.contains("newer xoxe"), "{}", err.message);
+
+    write(serde_json::json!({"format": 1, "kind": "config", "refresh_token": refresh, "note": {"owner": "ops"}}));
+    Rotator::config(xoxe, store.clone(), RotatorOptions::default())
+        .get()
+        .unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["note"]["owner"], "ops");
+    assert_eq!(saved["generation"], 1);
+}
+
+/// A memory store whose next load panics when armed (a bug anywhere under the slow path).
+struct PanickyStore {
+    inner: MemoryStore,
+    panic_next: std::sync::atomic::AtomicBool,
+}
+
+impl Store for PanickyStore {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        if self.panic_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            panic!("test store: a bug");
+        }
+        self.inner.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.inner.compare_and_swap(expected, new)
+    }
+    fn describe(&self) -> String {
+        "panicky test store".into()
+    }
+}
+
+#[test]
+fn a_panic_in_the_slow_path_does_not_wedge_the_rotator() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let store = Arc::new(PanickyStore {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        panic_next: true.into(),
+    });
+    let options = RotatorOptions {
+        wait_timeout: Duration::from_secs(2),
+        ..RotatorOptions::default()
+    };
+    let rotator = Rotator::config(xoxe, store, options);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rotator.get()));
+    assert!(caught.is_err(), "the store's panic came through");
+    rotator.get().expect("the next call rotates: the gate was left open");
 }

@@ -27,7 +27,7 @@ fn syscall_worker() {
     let token = std::env::var("XOXE_SYSCALL_TOKEN").unwrap();
     match mode.as_str() {
         "rotate" => {
-            let store = FileStore::new(std::env::var("XOXE_SYSCALL_STORE").unwrap(), Duration::from_secs(60));
+            let store = FileStore::new(std::env::var("XOXE_SYSCALL_STORE").unwrap(), Duration::from_secs(60)).unwrap();
             let rotator = Rotator::config(client, Arc::new(store), RotatorOptions::default());
             rotator.get().unwrap();
         }
@@ -90,7 +90,12 @@ fn a_rotated_pair_is_written_to_a_temp_file_fsynced_renamed_and_the_directory_fs
         None,
         0,
     );
-    xoxe::store::init(&FileStore::new(&store_path, Duration::from_secs(60)), seed, false).unwrap();
+    xoxe::store::init(
+        &FileStore::new(&store_path, Duration::from_secs(60)).unwrap(),
+        seed,
+        false,
+    )
+    .unwrap();
     let lines = trace(
         "rotate",
         "openat,write,fsync,fdatasync,rename,renameat,renameat2",

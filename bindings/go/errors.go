@@ -19,16 +19,17 @@ type Error struct {
 	// Cause is, for StatusOutcomeUnknown, the underlying reason (e.g.
 	// StatusTimeout, StatusInternalError); otherwise it equals Code.
 	Cause Status
-	// SlackError is the raw error string Slack sent ("" when none); for
-	// StatusSlackOther the only record of which code Slack used.
+	// SlackError is the raw error string the server sent ("" when none); for
+	// StatusSlackOther the only record of which code Slack used. It is
+	// server-controlled (a proxy may echo a secret): Error() never shows it.
 	SlackError string
-	Message    string // a human-readable detail, never containing a secret
+	Message    string // a human-readable detail, never containing a secret or a control character
 	// RetryAfter is how long Slack asked to wait (Retry-After) before retrying;
 	// negative (-1) when Slack sent no Retry-After. Zero is a real "retry now".
 	RetryAfter   time.Duration
 	Warnings     []string // warnings Slack attached (nil when none)
 	HTTPStatus   int      // the HTTP status of the response, or 0 when none arrived
-	ResponseJSON string   // the raw JSON body of a Slack error response (e.g. invalid_manifest details), or ""
+	ResponseJSON string   // the raw JSON body of a Slack error response (server-controlled), or ""
 
 	op     string    // the Go method that failed, for Error()
 	match  matchKind // how a sentinel compares (sentinels only)

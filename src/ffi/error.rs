@@ -16,9 +16,11 @@ pub struct xoxe_error_info {
     /// `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`);
     /// otherwise equal to `status`.
     pub cause: Status,
-    /// Human-readable detail; never NULL, never contains a secret.
+    /// Human-readable detail; never NULL, never contains a secret or a control
+    /// character: safe to print.
     pub message: *const c_char,
-    /// The raw `error` string Slack sent, or NULL.
+    /// The raw `error` string the server sent, or NULL. Server-controlled: it may
+    /// hold anything (a proxy may echo a secret); do not print it unfiltered.
     pub slack_error: *const c_char,
     /// Seconds Slack asked to wait before retrying (`Retry-After`), or -1.
     pub retry_after_secs: i64,
@@ -28,7 +30,8 @@ pub struct xoxe_error_info {
     pub warnings: *const *const c_char,
     /// Number of entries in `warnings`.
     pub warnings_len: usize,
-    /// Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or NULL.
+    /// Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or
+    /// NULL. Server-controlled, like `slack_error`.
     pub response_json: *const c_char,
 }
 

@@ -24,7 +24,11 @@ pub struct xoxe_store_value {
 
 /// Callbacks of a host-kept store. Return codes: 0 success; `save` returns 1 when
 /// the stored generation is not the expected one (compare-and-swap lost); any
-/// negative number is a failure. Called from whichever thread runs the rotator;
+/// negative number is a failure. A `save` after a rotation carries the only valid
+/// refresh token: the host must be able to store it whenever a rotation may run
+/// (keep the backend writable with room to spare); if `save` fails anyway, the
+/// rotator keeps the pair in memory, retries the save before handing out any
+/// token, and the pair is lost if the process exits first. Called from whichever thread runs the rotator;
 /// `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
 /// which takes no lock), so the callbacks must be thread-safe.
 #[repr(C)]

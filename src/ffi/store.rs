@@ -43,9 +43,15 @@ pub unsafe extern "C" fn xoxe_store_memory_new(out: *mut *mut xoxe_store, error_
     })
 }
 
-/// Creates a store in a JSON file at `path` (its directory must exist; the file is
-/// created by `xoxe_store_init`). Writes are atomic (temp file, fsync, rename,
-/// fsync dir) with mode 0600; rotations take an exclusive `flock` on
+/// Creates a store in a JSON file at `path` (the file is created by
+/// `xoxe_store_init`). Its directory must exist and be private: owned by this user
+/// or root, not writable by group or others unless sticky
+/// (`XOXE_STATUS_STORE_PERMISSIONS` otherwise). The path is resolved once, so a
+/// symlinked name shares the real file and its lock; the file itself must be a
+/// regular 0600 file of this user with one link. Writes are atomic (temp file,
+/// fsync, rename, fsync dir); the temp file and its disk space are set aside before
+/// a refresh token is spent, so a full disk or a read-only directory stops a
+/// rotation before it happens. Rotations take an exclusive `flock` on
 /// `<path>.lock`, waiting at most `lock_timeout_ms` (0: 120 s) for another process.
 ///
 /// # Safety
@@ -60,9 +66,6 @@ pub unsafe extern "C" fn xoxe_store_file_new(
     guard(error_out, || {
         let path = str_arg(path, "path")?;
         let out = out_arg(out, "out")?;
-        if path.is_empty() {
-            return Err(Error::new(Status::InvalidArgument, "path is empty"));
-        }
         let timeout = if lock_timeout_ms == 0 {
             DEFAULT_LOCK_TIMEOUT
         } else {
@@ -71,7 +74,7 @@ pub unsafe extern "C" fn xoxe_store_file_new(
         give(
             out,
             xoxe_store {
-                inner: Arc::new(FileStore::new(path, timeout)),
+                inner: Arc::new(FileStore::new(path, timeout)?),
             },
         );
         Ok(())

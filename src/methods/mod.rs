@@ -34,6 +34,29 @@ pub(crate) fn check_credential(name: &str, value: &str) -> Result<()> {
     Err(Error::new(Status::InvalidArgument, format!("{name} {why}")))
 }
 
+/// The longest token lifetime xoxe believes (30 days; Slack's are 12 hours). A
+/// longer stated lifetime is cut to this, so a wild server value can neither
+/// overflow an expiry nor keep a token from ever being rotated.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 30 * 86_400;
+
+/// Whether `id` has the shape of a Slack id (`T0123ABCD`): upper-case letters and
+/// digits, at most 32. Others (server-controlled text that will be printed) are dropped.
+pub(crate) fn is_slack_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// `id` if it has the shape of a Slack id; otherwise `None`, logged.
+pub(crate) fn slack_id(what: &str, id: Option<String>) -> Option<String> {
+    match id {
+        Some(id) if is_slack_id(&id) => Some(id),
+        Some(_) => {
+            crate::log::xlog!(Warn, "ignoring a {what} that is not a Slack id");
+            None
+        }
+        None => None,
+    }
+}
+
 /// A decoded `ok: true` payload and what came with it.
 pub(crate) struct Decoded<T> {
     pub value: T,
@@ -76,4 +99,36 @@ fn invalid_payload(call: &Call<'_>, http_status: u16, why: &str) -> Error {
     .with_http_status(http_status);
     // The payload came with `ok: true`: Slack did act on the call.
     crate::outcome::settle(call, err, crate::outcome::Reach::Unexplained { http_status })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wild_lifetime_is_cut_not_wrapped() {
+        let token = |iat, exp| ConfigToken {
+            token: crate::Secret::new("xoxe.xoxp-1-a"),
+            refresh_token: crate::Secret::new("xoxe-1-a"),
+            team_id: String::new(),
+            user_id: String::new(),
+            iat,
+            exp,
+            warnings: Vec::new(),
+        };
+        assert_eq!(token(1_000, 44_200).lifetime(), 43_200);
+        assert_eq!(token(-i64::MAX, i64::MAX).lifetime(), MAX_TOKEN_LIFETIME_SECS);
+        assert_eq!(token(0, 365 * 86_400).lifetime(), MAX_TOKEN_LIFETIME_SECS);
+    }
+
+    #[test]
+    fn only_slack_shaped_ids_are_kept() {
+        assert_eq!(
+            slack_id("team_id", Some("T0123ABCD".into())).as_deref(),
+            Some("T0123ABCD")
+        );
+        for bad in ["", "t0123", "T1\u{1b}[2J", "T1\nrefresh token: x", &"T".repeat(33)] {
+            assert_eq!(slack_id("team_id", Some(bad.into())), None, "{bad:?}");
+        }
+    }
 }

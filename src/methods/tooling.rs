@@ -22,11 +22,23 @@ pub struct ConfigToken {
     pub user_id: String,
     /// Issued at (Unix seconds, Slack's clock).
     pub iat: i64,
-    /// Expires at (Unix seconds, Slack's clock); `exp - iat` is the lifetime.
+    /// Expires at (Unix seconds, Slack's clock); see [`lifetime`](Self::lifetime).
     pub exp: i64,
     /// Warnings Slack attached to the response.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+impl ConfigToken {
+    /// How long the token lives, `exp - iat` in seconds, at most
+    /// [`MAX_TOKEN_LIFETIME_SECS`](super::MAX_TOKEN_LIFETIME_SECS).
+    pub fn lifetime(&self) -> i64 {
+        self.exp
+            .checked_sub(self.iat)
+            .map_or(super::MAX_TOKEN_LIFETIME_SECS, |l| {
+                l.min(super::MAX_TOKEN_LIFETIME_SECS)
+            })
+    }
 }
 
 impl Client {
@@ -55,6 +67,8 @@ impl Client {
         }
         let mut token = decoded.value;
         token.warnings = decoded.warnings;
+        token.team_id = super::slack_id("team_id", Some(token.team_id)).unwrap_or_default();
+        token.user_id = super::slack_id("user_id", Some(token.user_id)).unwrap_or_default();
         Ok(token)
     }
 }

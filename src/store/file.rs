@@ -1,28 +1,39 @@
 //! A JSON file store: atomic replace (temp file, fsync, rename, fsync dir), mode
 //! 0600, and an exclusive `flock` on `<path>.lock` that spans processes.
+//!
+//! The path is resolved once, so a symlinked name and the real one share one file
+//! and one lock; every open refuses symlinks, non-regular files, other owners,
+//! group/other access and hard links, and the directory must be private (see
+//! `file_open`). The temp file of a save is created, with its disk space, before
+//! the refresh token is spent ([`Store::reserve`]); one a crash left behind is a
+//! recoverable orphan ([`Store::orphans`]).
 
-use super::{Lease, Saved, Store, StoredPair};
+use super::file_open::{check_directory, open_lock_file, open_store_for_read, read_limited, resolve_store_path};
+use super::{Lease, Reservation, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::status::Status;
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::fs::File;
+use std::io::{ErrorKind, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
 
 /// How long a rotation waits for another process's lock unless told otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Largest store file read (a pair is a few hundred bytes).
+/// Largest store file read or written (a pair is a few hundred bytes); also the
+/// disk space a save reserves before a rotation.
 const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Names of the temp files a save writes next to the store.
+const TEMP_PREFIX: &str = ".xoxe-store-";
 
 /// Keeps the pair in a JSON file.
 pub struct FileStore {
     path: PathBuf,
+    dir: PathBuf,
     lock_path: PathBuf,
     lock_timeout: Duration,
     /// Which thread of this process holds the file lock. `flock` is per open file,
@@ -30,22 +41,46 @@ pub struct FileStore {
     holder: Arc<(Mutex<Option<ThreadId>>, Condvar)>,
 }
 
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A save's temp file, created with its space before the rotation.
+struct ReservedFile(tempfile::NamedTempFile);
+
 impl FileStore {
-    /// A store at `path` (the file need not exist yet; its directory must).
-    /// Rotations wait at most `lock_timeout` for another process's lock.
-    pub fn new(path: impl Into<PathBuf>, lock_timeout: Duration) -> FileStore {
-        let path = path.into();
+    /// A store at `path` (the file need not exist yet; its directory must, and
+    /// must be private: not writable by group or others unless sticky). The path is
+    /// resolved once, here. Rotations wait at most `lock_timeout` for another
+    /// process's lock.
+    pub fn new(path: impl Into<PathBuf>, lock_timeout: Duration) -> Result<FileStore> {
+        let given = path.into();
+        if given.as_os_str().is_empty() {
+            return Err(Error::new(Status::InvalidArgument, "token store path is empty"));
+        }
+        // Where a planted link would sit, and where it leads.
+        if let Some(dir) = given.parent().filter(|d| !d.as_os_str().is_empty()) {
+            check_directory(dir)?;
+        }
+        let path = resolve_store_path(&given)?;
+        let dir = path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+        check_directory(&dir)?;
         let mut lock_path = path.clone().into_os_string();
         lock_path.push(".lock");
-        FileStore {
+        Ok(FileStore {
             path,
+            dir,
             lock_path: lock_path.into(),
             lock_timeout,
             holder: Arc::default(),
-        }
+        })
     }
 
-    /// The store file's path.
+    /// The store file's resolved path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -54,58 +89,118 @@ impl FileStore {
         Error::new(status, format!("token store {}: {why}", self.path.display()))
     }
 
+    fn check_dir(&self) -> Result<()> {
+        check_directory(&self.dir)
+    }
+
     fn held_by_me(&self) -> bool {
         *self.holder.0.lock().unwrap_or_else(|e| e.into_inner()) == Some(std::thread::current().id())
     }
 
-    fn write_atomically(&self, pair: &StoredPair) -> Result<()> {
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
+    /// A 0600 temp file in the store's directory with `MAX_FILE_BYTES` allocated:
+    /// once this exists, a full disk or a read-only directory cannot stop the save.
+    fn reserve_file(&self) -> Result<ReservedFile> {
+        let io = |e: std::io::Error| {
+            let status = if e.kind() == ErrorKind::PermissionDenied {
+                Status::StorePermissions
+            } else {
+                Status::StoreIo
+            };
+            self.err(
+                status,
+                format_args!("cannot prepare a save in {}: {e}", self.dir.display()),
+            )
         };
+        let tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&self.dir)
+            .map_err(io)?;
+        // SAFETY: posix_fallocate on a descriptor we own.
+        let rc = unsafe { libc::posix_fallocate(tmp.as_file().as_raw_fd(), 0, MAX_FILE_BYTES as libc::off_t) };
+        if rc != 0 {
+            return Err(io(std::io::Error::from_raw_os_error(rc)));
+        }
+        Ok(ReservedFile(tmp))
+    }
+
+    /// Writes `pair` into the reserved file and renames it over the store. If the
+    /// rename fails, the written file is kept (and named in the error): it is the
+    /// pair, and [`Store::orphans`] finds it on the next run.
+    fn commit(&self, reserved: ReservedFile, pair: &StoredPair) -> Result<()> {
+        let io = |e: std::io::Error| self.err(Status::StoreIo, e);
         let mut json = pair.to_json(true)?;
         json.push(b'\n');
-        let io = |e: std::io::Error| self.err(Status::StoreIo, e);
-        // tempfile creates the file with mode 0600 in the same directory, so the
-        // rename below is atomic and the secret is never readable by others.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".xoxe-store-")
-            .tempfile_in(dir)
-            .map_err(io)?;
+        if json.len() as u64 > MAX_FILE_BYTES {
+            return Err(self.err(Status::StoreIo, "the token pair is too large to store"));
+        }
+        let ReservedFile(mut tmp) = reserved;
+        tmp.as_file_mut().rewind().map_err(io)?;
         tmp.write_all(&json).map_err(io)?;
+        tmp.as_file().set_len(json.len() as u64).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&self.path).map_err(|e| io(e.error))?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        if let Err(e) = tmp.persist(&self.path) {
+            let kept = e.file.keep().map(|(_, path)| path);
+            return Err(match kept {
+                Ok(path) => self.err(
+                    Status::StoreIo,
+                    format_args!(
+                        "{}; the new pair is saved in {} instead, and the next rotation recovers it from there",
+                        e.error,
+                        path.display()
+                    ),
+                ),
+                Err(_) => io(e.error),
+            });
+        }
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        self.remove_stale_temp_files(pair.generation);
         Ok(())
+    }
+
+    /// The pairs in temp files a crashed save left, with their paths.
+    fn temp_pairs(&self) -> Vec<(PathBuf, std::time::SystemTime, Option<StoredPair>)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                continue;
+            }
+            let path = entry.path();
+            // Only our own private regular files; anything else is left alone.
+            let Ok(Some(mut file)) = open_store_for_read(&path) else {
+                continue;
+            };
+            let modified = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let pair = read_limited(&mut file, &path, MAX_FILE_BYTES)
+                .ok()
+                .and_then(|text| StoredPair::from_json(&text, &self.describe()).ok());
+            found.push((path, modified, pair));
+        }
+        found
+    }
+
+    /// After a save, under the lock (so no other save is between reserving and
+    /// renaming): removes temp files holding nothing usable or an older pair.
+    fn remove_stale_temp_files(&self, saved: u64) {
+        for (path, _, pair) in self.temp_pairs() {
+            if pair.is_none_or(|p| p.generation <= saved) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
     }
 }
 
 impl Store for FileStore {
     fn load(&self) -> Result<Option<StoredPair>> {
-        let mut file = match File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == ErrorKind::PermissionDenied => return Err(self.err(Status::StorePermissions, e)),
-            Err(e) => return Err(self.err(Status::StoreIo, e)),
+        let Some(mut file) = open_store_for_read(&self.path)? else {
+            return Ok(None);
         };
-        let meta = file.metadata().map_err(|e| self.err(Status::StoreIo, e))?;
-        if !meta.is_file() {
-            return Err(self.err(Status::StorePermissions, "is not a regular file"));
-        }
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(self.err(
-                Status::StorePermissions,
-                format!(
-                    "is accessible to group or others (mode {:o}); run chmod 600",
-                    meta.permissions().mode() & 0o777
-                ),
-            ));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(self.err(Status::StoreCorrupt, "is too large to be a token store"));
-        }
-        let mut text = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
-        file.read_to_end(&mut text).map_err(|e| self.err(Status::StoreIo, e))?;
+        let text = read_limited(&mut file, &self.path, MAX_FILE_BYTES)?;
         if text.iter().all(u8::is_ascii_whitespace) {
             return Err(self.err(Status::StoreCorrupt, "is empty"));
         }
@@ -113,6 +208,15 @@ impl Store for FileStore {
     }
 
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+        let mut reservation = self.reserve()?;
+        self.save_reserved(&mut reservation, expected, new)
+    }
+
+    fn reserve(&self) -> Result<Reservation> {
+        self.reserve_file().map(Reservation::new)
+    }
+
+    fn save_reserved(&self, reservation: &mut Reservation, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
         let _guard = if self.held_by_me() {
             None
         } else {
@@ -122,12 +226,30 @@ impl Store for FileStore {
         if current.as_ref().map(|p| p.generation) != expected {
             return Ok(Saved::Conflict(current));
         }
-        self.write_atomically(new)?;
+        let reserved = match reservation.take::<ReservedFile>() {
+            Some(reserved) => reserved,
+            None => self.reserve_file()?,
+        };
+        self.commit(reserved, new)?;
         Ok(Saved::Stored)
     }
 
+    fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {
+        let mut found: Vec<_> = self
+            .temp_pairs()
+            .into_iter()
+            .filter_map(|(_, modified, pair)| pair.map(|p| (modified, p)))
+            .filter(|(_, p)| Some(p.generation) == from_generation.checked_add(1))
+            .collect();
+        found.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+        Ok(found.into_iter().map(|(_, p)| p).collect())
+    }
+
     fn acquire_lease(&self) -> Result<Lease> {
-        let deadline = Instant::now() + self.lock_timeout;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(self.lock_timeout)
+            .unwrap_or(now + Duration::from_secs(86_400));
         let me = std::thread::current().id();
         let timed_out = || {
             self.err(
@@ -151,20 +273,11 @@ impl Store for FileStore {
             *holder.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
             holder.1.notify_one();
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&self.lock_path);
-        let file = match file {
+        let file = match open_lock_file(&self.lock_path).and_then(|f| self.check_dir().map(|()| f)) {
             Ok(f) => f,
             Err(e) => {
                 release_slot(&self.holder);
-                return Err(Error::new(
-                    Status::StoreIo,
-                    format!("lock file {}: {e}", self.lock_path.display()),
-                ));
+                return Err(e);
             }
         };
         let mut pause = Duration::from_millis(1);

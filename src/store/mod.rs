@@ -8,6 +8,7 @@
 //! an optional lease serialises whole rotations across processes.
 
 mod file;
+mod file_open;
 mod memory;
 
 pub use file::{FileStore, DEFAULT_LOCK_TIMEOUT};
@@ -60,10 +61,16 @@ pub struct StoredPair {
     /// User id, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// Fields this version does not know (a later version's), kept as they are.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The store document format this version writes and reads.
+const FORMAT: u32 = 1;
+
 fn format_version() -> u32 {
-    1
+    FORMAT
 }
 
 fn empty_secret() -> Secret {
@@ -79,7 +86,7 @@ impl StoredPair {
     /// token still in use and its expiry).
     pub fn seed(kind: ChainKind, refresh_token: Secret, access_token: Option<Secret>, expires_at: i64) -> StoredPair {
         StoredPair {
-            format: 1,
+            format: FORMAT,
             kind,
             access_token: access_token.unwrap_or_else(empty_secret),
             refresh_token,
@@ -88,6 +95,7 @@ impl StoredPair {
             lifetime: 0,
             team_id: None,
             user_id: None,
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -100,6 +108,15 @@ impl StoredPair {
     pub fn from_json(document: &[u8], store: &str) -> Result<StoredPair> {
         let corrupt = |why: &str| Error::new(Status::StoreCorrupt, format!("{store}: {why}"));
         let pair: StoredPair = crate::response::parse(document).map_err(|why| corrupt(&why))?;
+        if pair.format > FORMAT {
+            return Err(corrupt(&format!(
+                "written by a newer xoxe (format {}; this one reads format {FORMAT})",
+                pair.format
+            )));
+        }
+        if pair.generation == u64::MAX {
+            return Err(corrupt("the generation counter is exhausted"));
+        }
         crate::methods::check_credential("refresh_token", pair.refresh_token.expose())
             .map_err(|e| corrupt(&format!("the stored {}", e.message)))?;
         if !pair.access_token.expose().is_empty() {
@@ -151,6 +168,22 @@ pub trait Store: Send + Sync {
     /// in-flight marker.
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved>;
 
+    /// Sets aside what saving the next pair needs (for a file: a temp file with its
+    /// disk space, in the store's directory), so that nothing is spent that could
+    /// not be saved. Called under the lease, just before the refresh token is
+    /// spent; a failure here sends nothing. Default: nothing to set aside.
+    fn reserve(&self) -> Result<Reservation> {
+        Ok(Reservation::none())
+    }
+
+    /// [`compare_and_swap`](Self::compare_and_swap) using what
+    /// [`reserve`](Self::reserve) set aside; the reservation is used up only when
+    /// the save goes ahead, so a `Conflict` leaves it for a retry. Default: a
+    /// plain compare-and-swap.
+    fn save_reserved(&self, _reservation: &mut Reservation, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+        self.compare_and_swap(expected, new)
+    }
+
     /// Takes the store's exclusive lease, held from re-read through rotation to
     /// save and released when the returned [`Lease`] is dropped. Stores without one
     /// return [`Lease::none`]; compare-and-swap still keeps them correct, at the cost
@@ -193,6 +226,33 @@ pub trait Store: Send + Sync {
 
     /// Where the store is, for error messages (never a secret).
     fn describe(&self) -> String;
+}
+
+/// What a store set aside for a save ([`Store::reserve`]); released when dropped.
+#[derive(Default)]
+pub struct Reservation(Option<Box<dyn std::any::Any + Send>>);
+
+impl Reservation {
+    /// Nothing set aside.
+    pub fn none() -> Reservation {
+        Reservation(None)
+    }
+
+    /// Holds `what` for the store that made it.
+    pub fn new(what: impl std::any::Any + Send) -> Reservation {
+        Reservation(Some(Box::new(what)))
+    }
+
+    /// Takes the held value out, if it is a `T`.
+    pub fn take<T: 'static>(&mut self) -> Option<T> {
+        match self.0.take()?.downcast::<T>() {
+            Ok(what) => Some(*what),
+            Err(other) => {
+                self.0 = Some(other);
+                None
+            }
+        }
+    }
 }
 
 /// A "rotation in flight" marker left in a store.
@@ -298,7 +358,7 @@ pub fn init(store: &dyn Store, seed: StoredPair, overwrite: bool) -> Result<()> 
     }
     let expected = current.as_ref().map(|p| p.generation);
     let seed = StoredPair {
-        generation: expected.map_or(0, |g| g + 1),
+        generation: expected.map_or(0, |g| g.saturating_add(1)),
         ..seed
     };
     match store.compare_and_swap(expected, &seed)? {

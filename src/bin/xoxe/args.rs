@@ -1,7 +1,13 @@
 //! Command-line parsing (a handful of flags; no secret is ever accepted here).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// The longest `--window` or `--timeout`: one day. Anything longer is a mistake
+/// (a config token lives 12 hours), and a bounded value cannot overflow the
+/// deadline arithmetic below it.
+pub(crate) const MAX_SECS: u64 = 86_400;
 
 pub(crate) const USAGE: &str = "\
 usage: xoxe <command> --store PATH [options]
@@ -17,14 +23,16 @@ options:
   --store PATH        the token store file (JSON, mode 0600; required)
   --base-url URL      Web API base URL (default https://slack.com/api/)
   --gov               use GovSlack (https://slack-gov.com/api/)
-  --window SECS       rotate when the token expires within SECS (default 7200)
-  --timeout SECS      network timeout per call (default 30)
+  --window SECS       rotate when the token expires within SECS (default 7200,
+                      at most 86400)
+  --timeout SECS      network timeout per call (default 30, at most 86400)
   --force             init: replace a chain already in the store
   -h, --help          this text
   -V, --version       print the version
 
 exit codes: 0 ok, 2 usage, 3 store, 4 chain dead (issue a new token),
-            5 outcome unknown, 6 rate limited, 7 network/response, 8 Slack error, 1 other";
+            5 outcome unknown, 6 rate limited, 7 network/response, 8 Slack error,
+            1 other (e.g. standard output cannot be written)";
 
 /// What to do.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,7 +55,9 @@ pub(crate) struct Args {
     pub force: bool,
 }
 
-pub(crate) fn parse(argv: &[String]) -> Result<Args, String> {
+/// Parses the arguments after the program name. Only `--store` may be any path
+/// (even one that is not UTF-8); nothing here ever echoes an argument.
+pub(crate) fn parse(argv: &[OsString]) -> Result<Args, String> {
     let mut args = Args {
         command: Command::Help,
         store: PathBuf::new(),
@@ -58,16 +68,23 @@ pub(crate) fn parse(argv: &[String]) -> Result<Args, String> {
     };
     let mut command = None;
     let mut it = argv.iter();
-    let secs = |flag: &str, v: Option<&String>| -> Result<Duration, String> {
+    let text = |v: &OsString| -> Result<String, String> {
+        v.to_str()
+            .map(str::to_string)
+            .ok_or_else(|| "an argument is not valid UTF-8".to_string())
+    };
+    let secs = |flag: &str, v: Option<&OsString>| -> Result<Duration, String> {
         let v = v.ok_or(format!("{flag} needs a value"))?;
-        v.parse::<u64>()
-            .ok()
-            .filter(|s| *s > 0)
+        v.to_str()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| (1..=MAX_SECS).contains(s))
             .map(Duration::from_secs)
-            .ok_or(format!("{flag} takes a positive number of seconds"))
+            .ok_or(format!(
+                "{flag} takes a number of seconds from 1 to {MAX_SECS} (one day)"
+            ))
     };
     while let Some(arg) = it.next() {
-        match arg.as_str() {
+        match text(arg)?.as_str() {
             "-h" | "--help" => {
                 return Ok(Args {
                     command: Command::Help,
@@ -81,13 +98,13 @@ pub(crate) fn parse(argv: &[String]) -> Result<Args, String> {
                 })
             }
             "--store" => args.store = it.next().ok_or("--store needs a path")?.into(),
-            "--base-url" => args.base_url = Some(it.next().ok_or("--base-url needs a URL")?.clone()),
+            "--base-url" => args.base_url = Some(text(it.next().ok_or("--base-url needs a URL")?)?),
             "--gov" => args.base_url = Some(xoxe::GOV_SLACK_BASE_URL.to_string()),
             "--window" => args.window = Some(secs("--window", it.next())?),
             "--timeout" => args.timeout = Some(secs("--timeout", it.next())?),
             "--force" => args.force = true,
-            "init" | "token" | "status" if command.is_none() => {
-                command = Some(match arg.as_str() {
+            name @ ("init" | "token" | "status") if command.is_none() => {
+                command = Some(match name {
                     "init" => Command::Init,
                     "token" => Command::Token,
                     _ => Command::Status,

@@ -1,27 +1,94 @@
 //! The three commands, on top of the library's file store and rotator.
 
 use crate::args::{Args, Command, USAGE};
-
-/// `println!` that does not panic when stdout is closed (`xoxe status | head`).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-use std::io::{BufRead, IsTerminal};
+use crate::output::{complain, escape, print};
+use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
-use xoxe::{ChainKind, Client, ClientOptions, Error, FileStore, Rotator, RotatorOptions, Secret, Status, StoredPair};
+use xoxe::{
+    ChainKind, Client, ClientOptions, Error, FileStore, Rotator, RotatorOptions, Secret, Status, Store, StoredPair,
+};
+use zeroize::Zeroizing;
 
-pub(crate) fn run(args: Args) -> Result<(), Error> {
+/// Why a command failed, and so which exit code it ends with.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The library failed: the exit code follows the status's family.
+    Xoxe(Error),
+    /// Standard output could not be written (exit 1: the command itself worked).
+    Output { what: &'static str, error: std::io::Error },
+    /// The store holds a chain this command cannot renew (exit 3: a store problem,
+    /// not a usage one — the command line was right, the file is not).
+    WrongChain(String),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure::Xoxe(error)
+    }
+}
+
+impl Failure {
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Xoxe(error) => crate::exit_code(error.status),
+            Failure::Output { .. } => 1,
+            Failure::WrongChain(_) => 3,
+        }
+    }
+
+    /// Says what went wrong on standard error (escaped: messages may quote Slack).
+    pub(crate) fn report(&self) {
+        match self {
+            Failure::Xoxe(err) => {
+                complain(&format!("xoxe: {} ({})", escape(&err.message), err.status));
+                if err.status == Status::OutcomeUnknown {
+                    complain("xoxe: the store still holds the previous pair; check it before trying again");
+                }
+            }
+            Failure::Output { what, error } => {
+                complain(&format!(
+                    "xoxe: cannot write {what} to standard output: {}",
+                    escape(&error.to_string())
+                ));
+                if *what == TOKEN {
+                    complain("xoxe: the token is saved in the store; the next xoxe token prints it without rotating");
+                }
+            }
+            Failure::WrongChain(message) => complain(&format!("xoxe: {}", escape(message))),
+        }
+    }
+}
+
+/// What `xoxe token` prints, as named in errors.
+const TOKEN: &str = "the token";
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure::Xoxe(Error::new(Status::InvalidArgument, message))
+}
+
+pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let store = || FileStore::new(&args.store, xoxe::store::DEFAULT_LOCK_TIMEOUT);
+    let output = |what: &'static str| move |error| Failure::Output { what, error };
     match args.command {
-        Command::Help => say!("{USAGE}"),
-        Command::Version => say!("xoxe {}", env!("CARGO_PKG_VERSION")),
-        Command::Init => init(&store(), args.force)?,
-        Command::Status => status(&store())?,
+        Command::Help => print(&format!("{USAGE}\n")).map_err(output("the help"))?,
+        Command::Version => print(&format!("xoxe {}\n", env!("CARGO_PKG_VERSION"))).map_err(output("the version"))?,
+        Command::Init => init(&store()?, args.force)?,
+        Command::Status => print(&status(&store()?)?).map_err(output("the status"))?,
         Command::Token => {
+            let store = store()?;
+            // The rotator would refuse another kind of chain as a usage error; for
+            // the command line it is the store that is wrong, so say so here.
+            if let Some(pair) = store.load()? {
+                if pair.kind != ChainKind::Config {
+                    return Err(Failure::WrongChain(format!(
+                        "{} holds an {} chain (a bot or user token), not a config chain: \
+                         xoxe token renews app configuration tokens only",
+                        store.describe(),
+                        kind_name(pair.kind)
+                    )));
+                }
+            }
             let mut options = ClientOptions::default();
             if let Some(url) = &args.base_url {
                 options.base_url = url.clone();
@@ -33,94 +100,253 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
             if let Some(window) = args.window {
                 rotator_options.refresh_window = window;
             }
-            let rotator = Rotator::config(Arc::new(Client::new(options)?), Arc::new(store()), rotator_options);
+            let rotator = Rotator::config(Arc::new(Client::new(options)?), Arc::new(store), rotator_options);
             let token = rotator.get()?;
-            say!("{}", token.token.expose());
+            let token = token.token.expose();
+            // The library hands out printable ASCII only; never print anything else.
+            if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(Failure::Xoxe(Error::new(
+                    Status::BadResponse,
+                    "the access token is not printable ASCII; not printing it",
+                )));
+            }
+            // The pair is saved before `get` returns: if stdout fails, the token is
+            // not lost, and the next `xoxe token` prints it without rotating.
+            print(&format!("{token}\n")).map_err(output(TOKEN))?;
         }
     }
     Ok(())
 }
 
-fn init(store: &FileStore, force: bool) -> Result<(), Error> {
-    let (refresh, access) = match std::env::var("XOXE_REFRESH_TOKEN") {
-        Ok(refresh) => (refresh, std::env::var("XOXE_ACCESS_TOKEN").ok()),
-        Err(_) => {
+fn kind_name(kind: ChainKind) -> &'static str {
+    match kind {
+        ChainKind::Config => "config",
+        ChainKind::Oauth => "oauth",
+    }
+}
+
+/// The most `init` reads from stdin: two tokens and some blank space.
+const MAX_STDIN_BYTES: u64 = 64 * 1024;
+
+/// How far ahead `XOXE_EXPIRES_AT` may be: 30 days (config tokens live 12 hours;
+/// more is a mistake, such as milliseconds instead of seconds).
+const MAX_EXPIRES_AHEAD: i64 = 30 * 86_400;
+
+fn init(store: &FileStore, force: bool) -> Result<(), Failure> {
+    let refresh;
+    let access;
+    // Where each token came from, to name it in errors (never its value).
+    let (refresh_from, access_from);
+    match env("XOXE_REFRESH_TOKEN")? {
+        Some(value) => {
+            if value.is_empty() {
+                return Err(usage("XOXE_REFRESH_TOKEN is empty"));
+            }
+            refresh = Secret::new(value);
+            access = env("XOXE_ACCESS_TOKEN")?.filter(|v| !v.is_empty()).map(Secret::new);
+            (refresh_from, access_from) = ("XOXE_REFRESH_TOKEN", "XOXE_ACCESS_TOKEN");
+        }
+        None => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                eprintln!(
-                    "paste the refresh token (xoxe-1-…), then optionally the current access token; end with Ctrl-D"
+                complain(
+                    "paste the refresh token (xoxe-1-…), then optionally the current access token; end with Ctrl-D",
                 );
             }
-            let lines: Vec<String> = stdin
-                .lock()
-                .lines()
-                .map_while(Result::ok)
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty())
-                .collect();
+            let buffer = read_stdin(stdin)?;
+            let lines = stdin_lines(&buffer)?;
             let mut lines = lines.into_iter();
-            let refresh = lines
-                .next()
-                .ok_or_else(|| Error::new(Status::InvalidArgument, "no refresh token on stdin"))?;
-            (refresh, lines.next())
+            refresh = Secret::new(lines.next().ok_or_else(|| usage("no refresh token on stdin"))?);
+            access = lines.next().map(Secret::new);
+            (refresh_from, access_from) = ("line 1 of stdin", "line 2 of stdin");
         }
-    };
-    let expires_at = std::env::var("XOXE_EXPIRES_AT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let seed = StoredPair::seed(
-        ChainKind::Config,
-        Secret::new(refresh),
-        access.map(Secret::new),
-        expires_at,
-    );
+    }
+    check_refresh(refresh.expose(), refresh_from)?;
+    if let Some(access) = &access {
+        check_access(access.expose(), access_from)?;
+    }
+    let seed = StoredPair::seed(ChainKind::Config, refresh, access, expires_at()?);
     xoxe::store::init(store, seed, force)?;
-    eprintln!("xoxe: initialised {}", store.path().display());
+    complain(&format!(
+        "xoxe: initialised {}",
+        escape(&store.path().display().to_string())
+    ));
     Ok(())
 }
 
-fn status(store: &FileStore) -> Result<(), Error> {
-    use xoxe::Store;
+/// An environment variable, trimmed; `None` when unset. Set but not UTF-8 is an
+/// error (it is never silently treated as unset).
+fn env(name: &str) -> Result<Option<String>, Failure> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value.trim().to_string())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(usage(format!("{name} is not valid UTF-8"))),
+    }
+}
+
+fn read_stdin(stdin: std::io::Stdin) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let mut buffer = Zeroizing::new(Vec::with_capacity(1024));
+    stdin
+        .lock()
+        .take(MAX_STDIN_BYTES + 1)
+        .read_to_end(&mut buffer)
+        .map_err(|e| usage(format!("cannot read stdin: {e}")))?;
+    if buffer.len() as u64 > MAX_STDIN_BYTES {
+        return Err(usage(
+            "stdin is too long: expected the refresh token, then optionally the access token",
+        ));
+    }
+    Ok(buffer)
+}
+
+/// The non-blank lines of `input`, each trimmed of surrounding white space (CR,
+/// spaces, tabs, NBSP…), after a leading byte-order mark. At most two: the
+/// refresh token, then optionally the access token. A line that is not UTF-8 is an
+/// error naming its number, never its content.
+fn stdin_lines(input: &[u8]) -> Result<Vec<&str>, Failure> {
+    let input = input.strip_prefix("\u{feff}".as_bytes()).unwrap_or(input);
+    let mut lines = Vec::new();
+    for (n, line) in input.split(|&b| b == b'\n').enumerate() {
+        let line = std::str::from_utf8(line)
+            .map_err(|_| usage(format!("line {} of stdin is not valid UTF-8", n + 1)))?
+            .trim();
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    if lines.len() > 2 {
+        return Err(usage(
+            "stdin has more than two lines: expected the refresh token, then optionally \
+             the current access token",
+        ));
+    }
+    Ok(lines)
+}
+
+/// A config chain's refresh token starts `xoxe-` (`xoxe-1-…`). Anything else is
+/// refused, naming the likely mix-up but never the value.
+fn check_refresh(token: &str, from: &str) -> Result<(), Failure> {
+    if token.starts_with("xoxe-") {
+        return Ok(());
+    }
+    Err(usage(if token.starts_with("xoxe.") {
+        format!(
+            "{from} holds an access token (xoxe.xoxp-…), not a refresh token (xoxe-1-…): \
+             give the refresh token first, then optionally the access token"
+        )
+    } else {
+        format!("{from} is not a refresh token: config refresh tokens start with xoxe- (xoxe-1-…)")
+    }))
+}
+
+/// A config chain's access token starts `xoxe.` (`xoxe.xoxp-1-…`).
+fn check_access(token: &str, from: &str) -> Result<(), Failure> {
+    if token.starts_with("xoxe.") {
+        return Ok(());
+    }
+    Err(usage(if token.starts_with("xoxe-") {
+        format!(
+            "{from} holds a refresh token (xoxe-1-…), not an access token (xoxe.xoxp-…): \
+             give the refresh token first, then optionally the access token"
+        )
+    } else {
+        format!("{from} is not a config access token: they start with xoxe. (xoxe.xoxp-1-…)")
+    }))
+}
+
+/// `XOXE_EXPIRES_AT`: when the given access token expires, in Unix seconds; unset
+/// or empty is unknown (0: rotate on first use).
+fn expires_at() -> Result<i64, Failure> {
+    let Some(value) = env("XOXE_EXPIRES_AT")?.filter(|v| !v.is_empty()) else {
+        return Ok(0);
+    };
+    let at = value
+        .parse::<i64>()
+        .ok()
+        .filter(|at| *at >= 0)
+        .ok_or_else(|| usage("XOXE_EXPIRES_AT must be Unix seconds (a whole number, 0 for unknown)"))?;
+    if at > now().saturating_add(MAX_EXPIRES_AHEAD) {
+        return Err(usage(
+            "XOXE_EXPIRES_AT is more than 30 days ahead (milliseconds instead of seconds?)",
+        ));
+    }
+    Ok(at)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// What `xoxe status` prints: every value from the store escaped, no token in full.
+fn status(store: &FileStore) -> Result<String, Failure> {
     let pair = store.load()?.ok_or_else(|| {
         Error::new(
             Status::StoreEmpty,
             format!("token store {} holds no chain", store.path().display()),
         )
     })?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    say!("store:         {}", store.path().display());
-    say!("kind:          {:?}", pair.kind);
-    say!(
-        "team:          {}",
-        pair.team_id.as_deref().unwrap_or("(unknown until the first rotation)")
-    );
-    say!(
-        "user:          {}",
-        pair.user_id.as_deref().unwrap_or("(unknown until the first rotation)")
-    );
+    let unknown = "(unknown until the first rotation)";
     let access = if pair.access_token.expose().is_empty() {
         "(none yet)".into()
     } else {
         pair.access_token.redacted()
     };
-    say!("access token:  {access}");
-    say!("refresh token: {}", pair.refresh_token.redacted());
-    match pair.expires_at {
-        0 => say!("expires:       unknown (rotates on first use)"),
-        at if at <= now => say!("expires:       {at} (expired {} ago)", human(now - at)),
-        at => say!("expires:       {at} (in {})", human(at - now)),
-    }
-    say!("generation:    {}", pair.generation);
-    Ok(())
+    let lines = [
+        format!("store:         {}", store.path().display()),
+        format!("kind:          {:?}", pair.kind),
+        format!("team:          {}", pair.team_id.as_deref().unwrap_or(unknown)),
+        format!("user:          {}", pair.user_id.as_deref().unwrap_or(unknown)),
+        format!("access token:  {access}"),
+        format!("refresh token: {}", pair.refresh_token.redacted()),
+        format!("expires:       {}", expiry(pair.expires_at, now())),
+        format!("generation:    {}", pair.generation),
+    ];
+    Ok(lines.iter().map(|line| escape(line) + "\n").collect())
 }
 
-fn human(secs: i64) -> String {
+/// Stored expiry times further than this from now are not believed: ten years.
+const PLAUSIBLE_SECS: u64 = 10 * 366 * 86_400;
+
+/// The `expires:` value for a stored `at` (Unix seconds; 0 = unknown).
+fn expiry(at: i64, now: i64) -> String {
+    if at == 0 {
+        return "unknown (rotates on first use)".into();
+    }
+    match at.checked_sub(now) {
+        Some(left) if at > 0 && left.unsigned_abs() <= PLAUSIBLE_SECS => {
+            if left <= 0 {
+                format!("{at} (expired {} ago)", human(left.unsigned_abs()))
+            } else {
+                format!("{at} (in {})", human(left.unsigned_abs()))
+            }
+        }
+        _ => format!("{at} (expiry unknown: not a plausible time)"),
+    }
+}
+
+fn human(secs: u64) -> String {
     match secs {
         s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
         s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
         s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expiry;
+
+    #[test]
+    fn absurd_expiry_times_do_not_overflow() {
+        assert_eq!(expiry(0, 1_000), "unknown (rotates on first use)");
+        assert_eq!(expiry(4_600, 1_000), "4600 (in 1h00m)");
+        assert_eq!(expiry(940, 1_000), "940 (expired 1m00s ago)");
+        for at in [i64::MIN, -1, i64::MAX] {
+            assert!(expiry(at, 1_800_000_000).ends_with("(expiry unknown: not a plausible time)"));
+        }
+        assert!(expiry(i64::MIN, i64::MAX).contains("not a plausible time"));
+        assert!(expiry(1, i64::MAX).contains("not a plausible time"));
     }
 }

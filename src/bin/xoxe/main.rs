@@ -10,6 +10,7 @@
 
 mod args;
 mod commands;
+mod output;
 
 use std::process::ExitCode;
 use xoxe::{Status, StatusFamily};
@@ -30,22 +31,20 @@ pub(crate) fn exit_code(status: Status) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    output::install_logger();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let parsed = match args::parse(&argv) {
         Ok(parsed) => parsed,
         Err(why) => {
-            eprintln!("xoxe: {why}\n\n{}", args::USAGE);
+            output::complain(&format!("xoxe: {why}\n\n{}", args::USAGE));
             return ExitCode::from(2);
         }
     };
     match commands::run(parsed) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("xoxe: {} ({})", err.message, err.status);
-            if err.status == Status::OutcomeUnknown {
-                eprintln!("xoxe: the store still holds the previous pair; check it before trying again");
-            }
-            ExitCode::from(exit_code(err.status))
+        Err(failure) => {
+            failure.report();
+            ExitCode::from(failure.exit_code())
         }
     }
 }

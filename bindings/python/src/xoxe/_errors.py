@@ -44,12 +44,13 @@ class XoxeError(Exception):
         name: the status's snake_case name (for Slack errors, Slack's code).
         family: the :class:`StatusFamily`.
         message: human-readable detail (never contains a secret).
-        slack_error: the raw ``error`` string Slack sent, or ``None``.
+        slack_error: the raw ``error`` string the server sent, or ``None``. Server-controlled
+            (a proxy may echo a secret): ``str(e)`` and ``repr(e)`` never show it.
         retry_after: seconds Slack asked to wait (``Retry-After``), or ``None``.
         http_status: HTTP status of the response, or ``None`` when none arrived.
         warnings: warnings Slack attached.
         cause: for ``OUTCOME_UNKNOWN``, the underlying reason; otherwise equal to ``code``.
-        response_json: raw JSON body of a Slack error response, or ``None``.
+        response_json: raw JSON body of a Slack error response, or ``None`` (server-controlled).
     """
 
     def __init__(
