@@ -55,8 +55,13 @@ impl Reach {
 /// request's own secrets are redacted from its message, whatever put them there.
 pub(crate) fn settle(call: &Call<'_>, mut err: Error, reach: Reach) -> Error {
     for secret in call.secrets() {
-        if secret.len() >= 4 && err.message.contains(secret) {
-            err.message = err.message.replace(secret, &crate::secret::redact(secret));
+        // The whole secret, and its random part without the `xoxe-1-` prefix (a
+        // server may echo either; the bare part even looks like a Slack code).
+        let body = crate::secret::redaction_prefix(secret).map_or(secret, |end| &secret[end..]);
+        for shown in [secret, body] {
+            if shown.len() >= 8 && err.message.contains(shown) {
+                err.message = err.message.replace(shown, &crate::secret::redact(secret));
+            }
         }
     }
     if call.spends_token && reach.could_have_applied() {
