@@ -58,7 +58,8 @@ pub(crate) fn settle(call: &Call<'_>, mut err: Error, reach: Reach) -> Error {
         // The whole secret, and its random part without the `xoxe-1-` prefix (a
         // server may echo either; the bare part even looks like a Slack code).
         let body = crate::secret::redaction_prefix(secret).map_or(secret, |end| &secret[end..]);
-        for shown in [secret, body] {
+        let last = secret.rsplit('-').next().unwrap_or(secret);
+        for shown in [secret, body, last] {
             if shown.len() >= 8 && err.message.contains(shown) {
                 err.message = err.message.replace(shown, &crate::secret::redact(secret));
             }

@@ -62,13 +62,21 @@ impl FileStore {
         if given.as_os_str().is_empty() {
             return Err(Error::new(Status::InvalidArgument, "token store path is empty"));
         }
+        // Errors name the store as given, whatever part of its path they are about.
+        let named = |e: Error| {
+            let mut e = e;
+            if !e.message.contains(&*given.to_string_lossy()) {
+                e.message = format!("token store {}: {}", given.display(), e.message);
+            }
+            e
+        };
         // Where a planted link would sit, and where it leads.
         if let Some(dir) = given.parent().filter(|d| !d.as_os_str().is_empty()) {
-            check_directory(dir)?;
+            check_directory(dir).map_err(named)?;
         }
-        let path = resolve_store_path(&given)?;
+        let path = resolve_store_path(&given).map_err(named)?;
         let dir = path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-        check_directory(&dir)?;
+        check_directory(&dir).map_err(named)?;
         let mut lock_path = path.clone().into_os_string();
         lock_path.push(".lock");
         Ok(FileStore {

@@ -70,20 +70,19 @@ void test_store_file(void) {
     st = xoxe_store_file_new(path, 0, NULL, &e);
     EXPECT_ERR(st, e, XOXE_STATUS_NULL_ARGUMENT, XOXE_STATUS_NULL_ARGUMENT);
     CHECK(s == (xoxe_store *)SENTINEL);
-    /* Its directory must exist: init fails with an I/O error naming the path. */
+    /* Its directory must exist: the store is refused with an I/O error naming the path. */
     {
         char missing[700];
-        xoxe_store *m;
+        xoxe_store *m = (xoxe_store *)SENTINEL;
         snprintf(missing, sizeof missing, "%s/no/such/dir/pair.json", dir);
-        m = file_store(missing, 0);
-        st = xoxe_store_init(m, XOXE_CHAIN_KIND_CONFIG, cp.refresh_token, NULL, 0, false, &e);
+        st = xoxe_store_file_new(missing, 0, &m, &e);
         CHECK_STATUS(st, XOXE_STATUS_STORE_IO, e);
+        CHECK(m == (xoxe_store *)SENTINEL);
         if (e) {
             CHECK(strstr(xoxe_error_get_info(e)->message, "no/such/dir") != NULL);
             CHECK_NO_SECRET(xoxe_error_get_info(e)->message, cp.refresh_token);
         }
         drop_err(&e);
-        xoxe_store_free(m);
     }
 
     a = file_store(path, 0);
