@@ -5,7 +5,11 @@ package xoxe_test
 // Slack with fresh credentials. Each cell must fail with an *xoxe.Error of the
 // expected code, cause, HTTP status, Retry-After and Slack error (or succeed,
 // where the matrix says ok), return no result on failure, and leave the client
-// working. Results go to $XOXE_MATRIX_DIR (default <repo>/build/matrix) as
+// working. In every cell, err.Error() and the library's log lines (captured at
+// debug level) must hold no secret of the request (its tokens, the client
+// secret) and no control character; for the echo rows, SlackError must be
+// exactly what the hostile server echoed (it is server-controlled, and never
+// recorded raw). Results go to $XOXE_MATRIX_DIR (default <repo>/build/matrix) as
 // go.jsonl. TLS rows use a second fake Slack started here with --tls-ca-file.
 // Nothing here prints a token.
 
@@ -184,12 +188,13 @@ func startTLSFake(t *testing.T) (matrixServer, string, string) {
 }
 
 type matrixGot struct {
-	Status     string  `json:"status"`
-	Cause      string  `json:"cause,omitempty"`
-	HTTPStatus *int    `json:"http_status"`
-	RetryAfter *int64  `json:"retry_after"`
-	SlackError *string `json:"slack_error"`
-	Requests   int     `json:"requests"`
+	Status     string `json:"status"`
+	Cause      string `json:"cause,omitempty"`
+	HTTPStatus *int   `json:"http_status"`
+	RetryAfter *int64 `json:"retry_after"`
+	// nil, the raw string, or {"echo": kind} (see recordedSlackError).
+	SlackError any `json:"slack_error"`
+	Requests   int `json:"requests"`
 }
 
 type matrixWant struct {
@@ -213,8 +218,110 @@ func sameJSON(want json.RawMessage, got any) bool {
 	return fmt.Sprint(w) == fmt.Sprint(g)
 }
 
-// runMatrixCell gets fresh credentials, injects the row's fault and calls the method.
-func runMatrixCell(t *testing.T, srv matrixServer, client *xoxe.Client, row *matrixRow, method, slackMethod string) (matrixGot, []string, string) {
+// cellCreds are one cell's credentials (fresh for every cell).
+type cellCreds struct {
+	token, refreshToken, clientSecret, legacy, refresh string
+}
+
+// secrets are every secret of the cell: the request's and the pair's.
+func (c cellCreds) secrets() []string {
+	var out []string
+	for _, s := range []string{c.token, c.refreshToken, c.clientSecret, c.legacy, c.refresh} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// holdsSecret: text holds the whole secret, or any 16 bytes of its random
+// part (after its last '-'), which is what a prefix-stripping echo leaves.
+func holdsSecret(text, secret string) bool {
+	if strings.Contains(text, secret) {
+		return true
+	}
+	tail := secret[strings.LastIndex(secret, "-")+1:]
+	for i := 0; i+16 <= len(tail); i++ {
+		if strings.Contains(text, tail[i:i+16]) {
+			return true
+		}
+	}
+	return false
+}
+
+// textProblems is the one check of a text the library produced during a cell
+// (err.Error(), a log line): no secret of the request, no control character.
+func textProblems(what, text string, secrets []string) []string {
+	var problems []string
+	for _, s := range secrets {
+		if holdsSecret(text, s) {
+			problems = append(problems, what+" holds a secret of the request")
+			break
+		}
+	}
+	if strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		problems = append(problems, what+" holds a control character")
+	}
+	return problems
+}
+
+// echoValue is the error an echo_error fault of kind builds from this cell's
+// request (fake-slack's Echo::value): the credential is the refresh token if
+// the request carries one, else its token.
+func echoValue(kind, method string, c cellCreds) string {
+	credential := c.token
+	switch method {
+	case "rotate":
+		credential = c.refreshToken
+	case "refresh":
+		credential = c.refresh
+	case "exchange":
+		credential = c.legacy
+	}
+	switch kind {
+	case "credential_bare":
+		return credential[strings.LastIndex(credential, "-")+1:]
+	case "credential_ellipsis":
+		return credential + "\u2026"
+	case "client_secret":
+		return "invalid_client:" + c.clientSecret
+	}
+	return credential
+}
+
+// recordedSlackError is SlackError as written to the results: {"echo": kind}
+// when it is exactly the expected echo, withheld when it holds a secret, else
+// the raw value.
+func recordedSlackError(raw string, want matrixWant, method string, c cellCreds) any {
+	var echo struct {
+		Echo string `json:"echo"`
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(want.SlackError), []byte("{")) && json.Unmarshal(want.SlackError, &echo) == nil &&
+		raw == echoValue(echo.Echo, method, c) {
+		return map[string]string{"echo": echo.Echo}
+	}
+	for _, s := range c.secrets() {
+		if holdsSecret(raw, s) {
+			return "[withheld: it holds a secret of the request]"
+		}
+	}
+	return raw
+}
+
+// reset forgets the lines collected so far.
+func (l *logCollector) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = nil
+}
+
+// runMatrixCell gets fresh credentials, injects the row's fault and calls the
+// method; logs collects the library's lines.
+//
+// It returns what the call got, the problems found, the secret and
+// control-character checks' findings (no secret in them), and the error's
+// message for failure output (withheld when it holds a secret).
+func runMatrixCell(t *testing.T, srv matrixServer, client *xoxe.Client, row *matrixRow, want matrixWant, logs *logCollector, method, slackMethod string) (matrixGot, []string, []string, string) {
 	ctl := func(m, path string, body, out any) { ctlAt(t, srv.controlURL, m, path, body, out) }
 	var cfg struct {
 		Token        string `json:"token"`
@@ -257,6 +364,9 @@ func runMatrixCell(t *testing.T, srv matrixServer, client *xoxe.Client, row *mat
 		return s.Requests[slackMethod]
 	}
 	before := requests()
+	creds := cellCreds{token: cfg.Token, refreshToken: cfg.RefreshToken, clientSecret: app.ClientSecret, legacy: legacy.Token, refresh: refresh}
+	secrets := creds.secrets()
+	logs.reset() // the lines of this call only
 
 	var problems []string
 	var err error
@@ -286,18 +396,28 @@ func runMatrixCell(t *testing.T, srv matrixServer, client *xoxe.Client, row *mat
 		gotResult, resultOK = r != nil, r != nil && bytes.Contains(r.JSON, []byte(`"ok":true`))
 	}
 	sent := requests() - before
+	var checks []string
+	seen := map[string]bool{}
+	for _, line := range logs.snapshot() {
+		for _, p := range textProblems("a library log line", line, secrets) {
+			if !seen[p] {
+				seen[p] = true
+				checks = append(checks, p)
+			}
+		}
+	}
 	if err == nil {
 		if !resultOK {
 			problems = append(problems, "success without the expected result")
 		}
-		return matrixGot{Status: "ok", Requests: sent}, problems, ""
+		return matrixGot{Status: "ok", Requests: sent}, problems, checks, ""
 	}
 	if gotResult {
 		problems = append(problems, "a result came back with the error")
 	}
 	var e *xoxe.Error
 	if !errors.As(err, &e) {
-		return matrixGot{Status: "not_an_xoxe_error", Requests: sent}, append(problems, fmt.Sprintf("error of type %T, not *xoxe.Error", err)), ""
+		return matrixGot{Status: "not_an_xoxe_error", Requests: sent}, append(problems, fmt.Sprintf("error of type %T, not *xoxe.Error", err)), checks, ""
 	}
 	if !errors.Is(err, e) || e.Family() != e.Code.Family() {
 		problems = append(problems, "error does not match itself")
@@ -315,10 +435,16 @@ func runMatrixCell(t *testing.T, srv matrixServer, client *xoxe.Client, row *mat
 		got.RetryAfter = &ra
 	}
 	if e.SlackError != "" {
-		s := e.SlackError
-		got.SlackError = &s
+		got.SlackError = recordedSlackError(e.SlackError, want, method, creds)
 	}
-	return got, problems, e.Message
+	message := e.Message
+	for _, p := range textProblems("err.Error()", err.Error(), secrets) {
+		checks = append(checks, p)
+		if strings.Contains(p, "secret") {
+			message = "[withheld: it holds a secret of the request]"
+		}
+	}
+	return got, problems, checks, message
 }
 
 func TestMatrix(t *testing.T) {
@@ -344,6 +470,19 @@ func TestMatrix(t *testing.T) {
 	}
 	defer out.Close()
 	enc := json.NewEncoder(out)
+
+	// Every library line of the matrix, at debug level, for the per-cell checks;
+	// the lines at XOXE_LOG's level still reach the suite's logger (stderr).
+	keepSuiteLogger(t)
+	var logs logCollector
+	if err := xoxe.SetLogger(func(level xoxe.LogLevel, message string) {
+		logs.add(level, message)
+		if suiteLogger.fn != nil && level <= suiteLogger.level {
+			suiteLogger.fn(level, message)
+		}
+	}, xoxe.LogDebug); err != nil {
+		t.Fatal(err)
+	}
 
 	plain := matrixServer{baseURL: fake.BaseURL, controlURL: fake.ControlURL}
 	plain.setup = matrixNewClient(t, plain.baseURL, m.Client, nil, "")
@@ -380,7 +519,8 @@ func TestMatrix(t *testing.T) {
 				t.Fatalf("matrix: %s/%s: %v", row.ID, meth.ID, err)
 			}
 			t.Run(row.ID+"/"+meth.ID, func(t *testing.T) {
-				got, problems, message := runMatrixCell(t, srv, client, row, meth.ID, meth.SlackMethod)
+				got, problems, checks, message := runMatrixCell(t, srv, client, row, want, &logs, meth.ID, meth.SlackMethod)
+				problems = append(problems, checks...)
 				if want.Requests != nil && got.Requests != *want.Requests {
 					problems = append(problems, fmt.Sprintf("%d requests reached the server, expected %d", got.Requests, *want.Requests))
 				}
@@ -398,7 +538,7 @@ func TestMatrix(t *testing.T) {
 						problems = append(problems, fmt.Sprintf("retry_after %v, expected %s", deref(got.RetryAfter), want.RetryAfter))
 					}
 					if !sameJSON(want.SlackError, got.SlackError) {
-						problems = append(problems, fmt.Sprintf("slack_error %v, expected %s", deref(got.SlackError), want.SlackError))
+						problems = append(problems, fmt.Sprintf("slack_error %q, expected %s", got.SlackError, want.SlackError))
 					}
 				}
 				// The library survives: a successful auth.test right after.
@@ -414,10 +554,14 @@ func TestMatrix(t *testing.T) {
 				if pass {
 					passed++
 				}
-				if err := enc.Encode(map[string]any{
+				line := map[string]any{
 					"lang": "go", "fault": row.ID, "method": meth.ID,
 					"expected": rawWant, "got": got, "pass": pass,
-				}); err != nil {
+				}
+				if len(checks) > 0 {
+					line["checks"] = strings.Join(checks, "; ")
+				}
+				if err := enc.Encode(line); err != nil {
 					t.Fatal(err)
 				}
 				if !pass {

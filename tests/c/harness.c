@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -157,14 +158,76 @@ int t_iters(int normal, int slow) { return t_slow_mode() ? slow : normal; }
 static uint32_t log_level;
 static long log_lines;
 
+/* Captured lines (t_log_capture): NUL-terminated, back to back. */
+static pthread_mutex_t cap_mu = PTHREAD_MUTEX_INITIALIZER;
+static int cap_on;
+static char *cap_buf;
+static size_t cap_len, cap_cap;
+
+static void log_capture_line(const char *message) {
+    size_t n = strlen(message) + 1;
+    pthread_mutex_lock(&cap_mu);
+    if (cap_on) {
+        if (cap_len + n > cap_cap) {
+            size_t want = cap_cap ? cap_cap : 4096;
+            char *b;
+            while (want < cap_len + n) want *= 2;
+            b = (char *)realloc(cap_buf, want);
+            if (b) {
+                cap_buf = b;
+                cap_cap = want;
+            }
+        }
+        if (cap_len + n <= cap_cap) {
+            memcpy(cap_buf + cap_len, message, n);
+            cap_len += n;
+        }
+    }
+    pthread_mutex_unlock(&cap_mu);
+}
+
 static void log_to_stderr(void *user_data, uint32_t level, const char *message) {
     static const char *const names[] = {"?", "error", "warn", "info", "debug"};
     (void)user_data;
+    if (cap_on) log_capture_line(message ? message : "(NULL)");
+    if (level > log_level) return; /* captured only */
     __atomic_fetch_add(&log_lines, 1, __ATOMIC_RELAXED);
     /* One call per line: stdio locks the stream, so lines from several threads
      * never interleave. */
     fprintf(stderr, "[xoxe %s] %s\n", level <= XOXE_LOG_LEVEL_DEBUG ? names[level] : "?",
             message ? message : "(NULL)");
+}
+
+void t_log_capture(int on) {
+    xoxe_error *e = NULL;
+    if (on) {
+        pthread_mutex_lock(&cap_mu);
+        cap_on = 1;
+        cap_len = 0;
+        pthread_mutex_unlock(&cap_mu);
+        if (xoxe_set_logger(log_to_stderr, NULL, XOXE_LOG_LEVEL_DEBUG, &e) != XOXE_STATUS_OK)
+            t_fail(__FILE__, __LINE__, "xoxe_set_logger (the harness's capturing logger) failed");
+        xoxe_error_free(e);
+        return;
+    }
+    t_log_restore(); /* the library no longer calls the capturing logger */
+    pthread_mutex_lock(&cap_mu);
+    cap_on = 0;
+    free(cap_buf);
+    cap_buf = NULL;
+    cap_len = cap_cap = 0;
+    pthread_mutex_unlock(&cap_mu);
+}
+
+void t_log_capture_clear(void) {
+    pthread_mutex_lock(&cap_mu);
+    cap_len = 0;
+    pthread_mutex_unlock(&cap_mu);
+}
+
+const char *t_log_captured(size_t *len) {
+    *len = cap_len;
+    return cap_buf ? cap_buf : "";
 }
 
 void t_log_start(void) {

@@ -112,6 +112,16 @@ void t_log_restore(void);
 uint32_t t_log_level(void);
 /* Lines the harness logger has written so far. */
 long t_log_lines(void);
+/* Capture (the fault matrix): while on, the harness's logger runs at debug level
+ * whatever XOXE_LOG says and keeps every line it receives; lines at XOXE_LOG's
+ * level still go to stderr (and only those count in t_log_lines). Off puts the
+ * plain harness logger back and frees the captured lines. */
+void t_log_capture(int on);
+/* Forgets the lines captured so far. */
+void t_log_capture_clear(void);
+/* The lines captured since the last clear, each NUL-terminated, back to back;
+ * `*len` is their total size. Valid until the next line, clear or capture(0). */
+const char *t_log_captured(size_t *len);
 
 /* ------------------------------------------------------------ fake Slack */
 

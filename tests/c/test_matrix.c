@@ -1,7 +1,11 @@
 /* The cross-language fault matrix, C side: reads tests/matrix/matrix.json, runs
  * every (fault, method) cell against the fake Slack with fresh credentials, checks
  * status, cause, http_status, retry_after and slack_error, that out-parameters are
- * untouched on failure, and that the client still works after each cell. Results
+ * untouched on failure, and that the client still works after each cell. In every
+ * cell, the error's message and the library's log lines (captured at debug level)
+ * must hold no secret of the request (its tokens, the client secret) and no
+ * control character; for the echo rows, slack_error must be exactly what the
+ * hostile server echoed (it is server-controlled and never recorded raw). Results
  * go to $XOXE_MATRIX_DIR (default <repo>/build/matrix) as c.jsonl (normal build),
  * c-asan.jsonl (sanitizer build) or c-valgrind.jsonl (XOXE_TEST_SLOW=1).
  *
@@ -147,13 +151,43 @@ static int j_get(int obj, const char *key) {
     return -1;
 }
 
-/* Copies a string value (matrix strings the runner reads hold no escapes). */
+/* Copies a string value with its escapes decoded (\uXXXX: the BMP, as UTF-8);
+ * cut short when `buf` is full. */
 static const char *j_str(int i, char *buf, size_t len) {
-    size_t n;
+    const char *p, *e;
+    size_t n = 0;
     if (i < 0 || jn[i].type != J_STR || len == 0) return NULL;
-    n = (size_t)(jn[i].e - jn[i].s);
-    if (n >= len) n = len - 1;
-    memcpy(buf, jn[i].s, n);
+    for (p = jn[i].s, e = jn[i].e; p < e && n + 4 < len; p++) {
+        unsigned long c = (unsigned char)*p;
+        if (c == '\\' && p + 1 < e) {
+            switch (*++p) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'u': {
+                char hex[5] = {0};
+                if (e - p < 5) return NULL;
+                memcpy(hex, p + 1, 4);
+                c = strtoul(hex, NULL, 16);
+                p += 4;
+                break;
+            }
+            default: c = (unsigned char)*p; /* \" \\ \/ */
+            }
+        }
+        if (c < 0x80) {
+            buf[n++] = (char)c;
+        } else if (c < 0x800) {
+            buf[n++] = (char)(0xc0 | (c >> 6));
+            buf[n++] = (char)(0x80 | (c & 0x3f));
+        } else {
+            buf[n++] = (char)(0xe0 | (c >> 12));
+            buf[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+            buf[n++] = (char)(0x80 | (c & 0x3f));
+        }
+    }
     buf[n] = '\0';
     return buf;
 }
@@ -373,23 +407,102 @@ typedef struct {
     const char *status, *cause;
     int http_status;      /* 0: none */
     long long retry_after; /* -1: none */
-    char slack_error[96];
+    char slack_error[256]; /* never a secret: see m_take */
     int has_slack_error;
-    char message[512];
+    char slack_echo[32];   /* the echo kind, when slack_error is exactly that echo */
+    char message[512];     /* for failure output; withheld when it holds a secret */
+    char checks[512];      /* what the secret and control-character checks found */
     int out_ok;  /* out-parameter: untouched on failure, a live handle on success */
     int err_ok;  /* error handle: present and consistent on failure, NULL on success */
     long long requests; /* requests to the method that reached the server */
 } m_got;
 
-static void m_take(m_got *g, xoxe_status st, xoxe_error *err) {
+/* A cell's credentials (fresh for every cell). */
+typedef struct {
+    t_config_pair cp;
+    t_app app;
+    char legacy[T_SECRET_MAX], refresh[T_SECRET_MAX];
+} m_creds;
+
+/* Whether `text` holds `secret`: the whole of it, or any 16 bytes of its random
+ * part (after its last '-'), which is what a prefix-stripping echo leaves. */
+static int m_holds_secret(const char *text, const char *secret) {
+    const char *tail;
+    char win[17];
+    size_t n, i;
+    if (text == NULL || secret == NULL || secret[0] == '\0') return 0;
+    if (strstr(text, secret) != NULL) return 1;
+    tail = strrchr(secret, '-');
+    tail = tail ? tail + 1 : secret;
+    n = strlen(tail);
+    for (i = 0; i + 16 <= n; i++) {
+        memcpy(win, tail + i, 16);
+        win[16] = '\0';
+        if (strstr(text, win) != NULL) return 1;
+    }
+    return 0;
+}
+
+enum { M_LEAKS_SECRET = 1, M_HAS_CONTROL = 2 };
+
+/* The one check of a text the library produced during a cell (the error's
+ * message, a log line): M_LEAKS_SECRET if it holds one of `secrets`
+ * (NULL-terminated), M_HAS_CONTROL if it holds a byte < 0x20 or 0x7f. */
+static int m_text_problems(const char *text, const char *const *secrets) {
+    int bad = 0, i;
+    const char *p;
+    if (text == NULL) return 0;
+    for (i = 0; secrets[i]; i++)
+        if (m_holds_secret(text, secrets[i])) bad |= M_LEAKS_SECRET;
+    for (p = text; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) bad |= M_HAS_CONTROL;
+    return bad;
+}
+
+static void m_note(m_got *g, const char *what, int bad) {
+    size_t used = strlen(g->checks);
+    if (bad & M_LEAKS_SECRET)
+        used += (size_t)snprintf(g->checks + used, sizeof g->checks - used, "%s holds a secret of the request; ", what);
+    if ((bad & M_HAS_CONTROL) && used < sizeof g->checks)
+        snprintf(g->checks + used, sizeof g->checks - used, "%s holds a control character; ", what);
+}
+
+/* The `error` an echo_error fault of `kind` builds from this cell's request
+ * (fake-slack's Echo::value): the credential is the refresh token if the request
+ * carries one, else its token. */
+static void m_echo_value(const char *kind, const char *method, const m_creds *c, char *out, size_t len) {
+    const char *cred = strcmp(method, "rotate") == 0     ? c->cp.refresh_token
+                       : strcmp(method, "refresh") == 0  ? c->refresh
+                       : strcmp(method, "exchange") == 0 ? c->legacy
+                                                         : c->cp.token;
+    const char *dash = strrchr(cred, '-');
+    if (strcmp(kind, "credential_bare") == 0)
+        snprintf(out, len, "%s", dash ? dash + 1 : cred);
+    else if (strcmp(kind, "credential_ellipsis") == 0)
+        snprintf(out, len, "%s\xe2\x80\xa6", cred); /* U+2026 */
+    else if (strcmp(kind, "client_secret") == 0)
+        snprintf(out, len, "invalid_client:%s", c->app.client_secret);
+    else
+        snprintf(out, len, "%s", cred);
+}
+
+/* Records a call's result; checks the message and the log lines captured during
+ * the call against the cell's secrets, and slack_error against the expected echo. */
+static void m_take(m_got *g, xoxe_status st, xoxe_error *err, int want, const char *method, const m_creds *c,
+                   const char *const *secrets) {
     const xoxe_error_info *info = xoxe_error_get_info(err);
+    int se = j_get(want, "slack_error"), bad = 0;
+    size_t log_len, off;
+    const char *logs = t_log_captured(&log_len);
+    for (off = 0; off < log_len; off += strlen(logs + off) + 1) bad |= m_text_problems(logs + off, secrets);
+    m_note(g, "a library log line", bad);
     g->st = st;
     g->status = xoxe_status_name(st);
     g->cause = g->status;
     g->http_status = 0;
     g->retry_after = -1;
     g->has_slack_error = 0;
-    g->message[0] = '\0';
+    g->message[0] = g->slack_echo[0] = '\0';
     if (st == XOXE_STATUS_OK) {
         g->err_ok = err == NULL;
         return;
@@ -401,10 +514,24 @@ static void m_take(m_got *g, xoxe_status st, xoxe_error *err) {
         g->http_status = info->http_status;
         g->retry_after = info->retry_after_secs;
         if (info->slack_error) {
+            char echo[32], value[T_SECRET_MAX + 32];
+            int i;
             g->has_slack_error = 1;
-            snprintf(g->slack_error, sizeof g->slack_error, "%s", info->slack_error);
+            if (se >= 0 && jn[se].type == J_OBJ && j_str(j_get(se, "echo"), echo, sizeof echo)) {
+                m_echo_value(echo, method, c, value, sizeof value);
+                if (strcmp(value, info->slack_error) == 0) snprintf(g->slack_echo, sizeof g->slack_echo, "%s", echo);
+            }
+            /* Server-controlled: recorded (and printed) only when it holds no secret. */
+            for (i = 0; secrets[i] && !m_holds_secret(info->slack_error, secrets[i]); i++) {
+            }
+            snprintf(g->slack_error, sizeof g->slack_error, "%s",
+                     secrets[i] ? "[withheld: it holds a secret of the request]" : info->slack_error);
         }
-        snprintf(g->message, sizeof g->message, "%s", info->message ? info->message : "");
+        bad = m_text_problems(info->message, secrets);
+        m_note(g, "the message", bad);
+        snprintf(g->message, sizeof g->message, "%s",
+                 bad & M_LEAKS_SECRET ? "[withheld: it holds a secret of the request]"
+                                      : info->message ? info->message : "");
     }
     xoxe_error_free(err);
 }
@@ -421,29 +548,27 @@ static long long m_requests(const char *method) {
 }
 
 static void m_run(const char *method, const m_server *srv, xoxe_client *client, const char *fault_json,
-                  const char *slack_method, m_got *g) {
+                  const char *slack_method, int want, m_got *g) {
     long long before;
     xoxe_error *err = NULL;
     xoxe_status st;
     char fault[1024];
-    t_config_pair cp;
-    t_app app;
-    char legacy[T_SECRET_MAX], refresh[T_SECRET_MAX];
-    memset(&cp, 0, sizeof cp);
-    memset(&app, 0, sizeof app);
-    legacy[0] = refresh[0] = '\0';
+    m_creds c;
+    /* Every secret of the cell (the request's and its pair's), NULL-terminated. */
+    const char *secrets[] = {c.cp.token, c.cp.refresh_token, c.app.client_secret, c.legacy, c.refresh, NULL};
+    memset(&c, 0, sizeof c);
     m_use(srv);
     if (strcmp(method, "rotate") == 0 || strcmp(method, "auth_test") == 0 || strcmp(method, "call") == 0) {
-        cp = t_new_config(-1);
+        c.cp = t_new_config(-1);
     } else {
-        app = t_new_app(1);
-        t_new_legacy(app.client_id, "bot", legacy, sizeof legacy);
+        c.app = t_new_app(1);
+        t_new_legacy(c.app.client_id, "bot", c.legacy, sizeof c.legacy);
         if (strcmp(method, "refresh") == 0) {
             xoxe_oauth_token *tok = NULL;
-            st = xoxe_oauth_v2_exchange(srv->setup, app.client_id, app.client_secret, legacy, 0, &tok, &err);
+            st = xoxe_oauth_v2_exchange(srv->setup, c.app.client_id, c.app.client_secret, c.legacy, 0, &tok, &err);
             CHECK_STATUS(st, XOXE_STATUS_OK, err);
             if (st == XOXE_STATUS_OK) {
-                snprintf(refresh, sizeof refresh, "%s", xoxe_oauth_token_get_info(tok)->refresh_token);
+                snprintf(c.refresh, sizeof c.refresh, "%s", xoxe_oauth_token_get_info(tok)->refresh_token);
                 xoxe_oauth_token_free(tok);
             }
             xoxe_error_free(err);
@@ -458,18 +583,19 @@ static void m_run(const char *method, const m_server *srv, xoxe_client *client, 
     }
     before = m_requests(method);
     m_unuse();
+    t_log_capture_clear(); /* the lines of this call only */
     if (strcmp(method, "rotate") == 0) {
         xoxe_config_token *out = (xoxe_config_token *)SENTINEL;
-        st = xoxe_tooling_tokens_rotate(client, cp.refresh_token, 0, &out, &err);
+        st = xoxe_tooling_tokens_rotate(client, c.cp.refresh_token, 0, &out, &err);
         g->out_ok = st == XOXE_STATUS_OK ? out != NULL && out != SENTINEL && xoxe_config_token_get_info(out)->token[0]
                                          : out == SENTINEL;
         if (st == XOXE_STATUS_OK && out != SENTINEL) xoxe_config_token_free(out);
     } else if (strcmp(method, "exchange") == 0 || strcmp(method, "refresh") == 0) {
         xoxe_oauth_token *out = (xoxe_oauth_token *)SENTINEL;
         if (method[0] == 'e')
-            st = xoxe_oauth_v2_exchange(client, app.client_id, app.client_secret, legacy, 0, &out, &err);
+            st = xoxe_oauth_v2_exchange(client, c.app.client_id, c.app.client_secret, c.legacy, 0, &out, &err);
         else
-            st = xoxe_oauth_v2_refresh(client, app.client_id, app.client_secret, refresh[0] ? refresh : "x", 0,
+            st = xoxe_oauth_v2_refresh(client, c.app.client_id, c.app.client_secret, c.refresh[0] ? c.refresh : "x", 0,
                                        &out, &err);
         g->out_ok = st == XOXE_STATUS_OK
                         ? out != NULL && out != SENTINEL && xoxe_oauth_token_get_info(out)->access_token[0]
@@ -477,26 +603,23 @@ static void m_run(const char *method, const m_server *srv, xoxe_client *client, 
         if (st == XOXE_STATUS_OK && out != SENTINEL) xoxe_oauth_token_free(out);
     } else if (strcmp(method, "auth_test") == 0) {
         xoxe_auth_identity *out = (xoxe_auth_identity *)SENTINEL;
-        st = xoxe_auth_test(client, cp.token, 0, &out, &err);
+        st = xoxe_auth_test(client, c.cp.token, 0, &out, &err);
         g->out_ok = st == XOXE_STATUS_OK ? out != NULL && out != SENTINEL && xoxe_auth_identity_get_info(out)->team_id[0]
                                          : out == SENTINEL;
         if (st == XOXE_STATUS_OK && out != SENTINEL) xoxe_auth_identity_free(out);
     } else {
         xoxe_api_response *out = (xoxe_api_response *)SENTINEL;
-        st = xoxe_call(client, slack_method, cp.token, manifest_names, manifest_values, 1, 0, &out, &err);
+        st = xoxe_call(client, slack_method, c.cp.token, manifest_names, manifest_values, 1, 0, &out, &err);
         g->out_ok = st == XOXE_STATUS_OK ? out != NULL && out != SENTINEL && xoxe_api_response_get_info(out)->json_len > 0
                                          : out == SENTINEL;
         if (st == XOXE_STATUS_OK && out != SENTINEL) xoxe_api_response_free(out);
     }
-    m_take(g, st, err);
+    m_take(g, st, err, want, method, &c, secrets);
     m_use(srv);
     g->requests = m_requests(method) - before;
     t_ctl_clear_faults();
     m_unuse();
-    memset(&cp, 0, sizeof cp);
-    memset(&app, 0, sizeof app);
-    memset(legacy, 0, sizeof legacy);
-    memset(refresh, 0, sizeof refresh);
+    memset(&c, 0, sizeof c);
 }
 
 /* A successful auth.test with fresh credentials: the client survived. */
@@ -550,9 +673,13 @@ static int m_compare(int want, const m_got *g, char *why, size_t len) {
         M_WHY("retry_after %lld, expected %lld; ", g->retry_after, j_int(i, -1));
     i = j_get(want, "slack_error");
     if (i >= 0) {
+        char raw[256];
         if (jn[i].type == J_NULL && g->has_slack_error) M_WHY("slack_error %s, expected none; ", g->slack_error);
-        if (jn[i].type == J_STR && (!g->has_slack_error || strcmp(j_str(i, buf, sizeof buf), g->slack_error) != 0))
-            M_WHY("slack_error %s, expected %s; ", g->has_slack_error ? g->slack_error : "(none)", j_str(i, buf, sizeof buf));
+        if (jn[i].type == J_STR && (!g->has_slack_error || strcmp(j_str(i, raw, sizeof raw), g->slack_error) != 0))
+            M_WHY("slack_error %s, expected %s; ", g->has_slack_error ? g->slack_error : "(none)", j_str(i, raw, sizeof raw));
+        /* {"echo": kind}: exactly what the hostile server built from the request. */
+        if (jn[i].type == J_OBJ && strcmp(j_str(j_get(i, "echo"), buf, sizeof buf) ? buf : "?", g->slack_echo) != 0)
+            M_WHY("slack_error is not the server's %s echo; ", buf);
     }
 #undef M_WHY
     return ok;
@@ -582,10 +709,26 @@ static void m_write(FILE *out, const char *fault, const char *method, int want, 
         if (g->retry_after >= 0) fprintf(out, ",\"retry_after\":%lld", g->retry_after);
         else fprintf(out, ",\"retry_after\":null");
         fprintf(out, ",\"slack_error\":");
-        if (g->has_slack_error) put_json_str(out, g->slack_error);
-        else fprintf(out, "null");
+        if (g->slack_echo[0]) {
+            fprintf(out, "{\"echo\":");
+            put_json_str(out, g->slack_echo);
+            fputc('}', out);
+        } else if (g->has_slack_error) {
+            put_json_str(out, g->slack_error);
+        } else {
+            fprintf(out, "null");
+        }
     }
-    fprintf(out, ",\"requests\":%lld},\"pass\":%s}\n", g->requests, pass ? "true" : "false");
+    fprintf(out, ",\"requests\":%lld},\"pass\":%s", g->requests, pass ? "true" : "false");
+    if (g->checks[0]) { /* what the secret and control-character checks found (no secret in it) */
+        char checks[sizeof g->checks];
+        size_t n = strlen(g->checks);
+        snprintf(checks, sizeof checks, "%s", g->checks);
+        if (n >= 2 && strcmp(checks + n - 2, "; ") == 0) checks[n - 2] = '\0';
+        fprintf(out, ",\"checks\":");
+        put_json_str(out, checks);
+    }
+    fprintf(out, "}\n");
 }
 
 void test_matrix(void) {
@@ -627,6 +770,8 @@ void test_matrix(void) {
     plain_srv.port = t_port;
     snprintf(plain_srv.base_url, sizeof plain_srv.base_url, "%s", t_base_url);
     plain_srv.setup = m_client(defaults, -1, plain_srv.base_url, NULL);
+    /* Every library line of the matrix, at debug level, for the per-cell checks. */
+    t_log_capture(1);
 
     for (row = faults >= 0 ? jn[faults].child : -1; row >= 0; row = jn[row].next) {
         int fault = j_get(row, "fault"), expect = j_get(row, "expect");
@@ -664,7 +809,7 @@ void test_matrix(void) {
         for (m = jn[methods].child; m >= 0; m = jn[m].next) {
             int want;
             m_got g;
-            char why[512];
+            char why[1024];
             int pass, alive;
             j_str(j_get(m, "id"), method, sizeof method);
             j_str(j_get(m, "slack_method"), slack_method, sizeof slack_method);
@@ -674,8 +819,12 @@ void test_matrix(void) {
                 continue;
             }
             memset(&g, 0, sizeof g);
-            m_run(method, srv, client, fault >= 0 ? fault_json : NULL, slack_method, &g);
+            m_run(method, srv, client, fault >= 0 ? fault_json : NULL, slack_method, want, &g);
             pass = m_compare(want, &g, why, sizeof why);
+            if (g.checks[0]) {
+                pass = 0;
+                snprintf(why + strlen(why), sizeof why - strlen(why), "%s", g.checks);
+            }
             alive = m_survives(plain_survival ? &plain_srv : srv, plain_survival ? plain_srv.setup : client);
             if (!alive) {
                 pass = 0;
@@ -699,6 +848,7 @@ void test_matrix(void) {
     if (t_log_level() == XOXE_LOG_LEVEL_DEBUG)
         CHECK_MSG(t_log_lines() - log_start >= total, "matrix: %ld library log lines for %d cells (XOXE_LOG=debug)",
                   t_log_lines() - log_start, total);
+    t_log_capture(0);
     if (out) fclose(out);
     xoxe_client_free(plain_srv.setup);
     xoxe_client_free(tls_srv.setup);

@@ -99,7 +99,10 @@ def mark(result: dict[str, Any] | None, want: dict[str, Any]) -> tuple[str, str]
     if result.get("pass") is True:
         return "✓", "pass"
     got = result.get("got") or {}
-    return f"✗ got {describe(got)}" if got else "✗", "fail"
+    text = f"✗ got {describe(got)}" if got else "✗"
+    if result.get("checks"):  # the secret and control-character checks' findings
+        text += f": {result['checks']}"
+    return text, "fail"
 
 
 def render(matrix: dict[str, Any], results: dict[str, dict[Cell, dict[str, Any]] | None]) -> tuple[str, bool]:
@@ -116,7 +119,13 @@ def render(matrix: dict[str, Any], results: dict[str, dict[Cell, dict[str, Any]]
         "with the underlying `cause`; `auth.test` and `call` report the plain status. Each cell",
         "also checks `http_status`, `retry_after`, `slack_error`, that exactly the expected",
         "number of requests reached the server (a rotation is never sent twice), that nothing",
-        "was returned on failure, and that the client works afterwards. Definition:",
+        "was returned on failure, and that the client works afterwards. In every cell the",
+        "error's message (C `message`, Python `str(e)` and `repr(e)`, Go `Error()`) and the",
+        "library's log lines, captured at debug level, must hold none of the request's secrets",
+        "(its tokens, the client secret) and no control character. The hostile-server rows",
+        "(`echo_*`, `escape_error`, the 5xx with unknown codes) are the security review's F2, F7,",
+        "F8 and F16: there `slack_error` (server-controlled) must be exactly what the server",
+        "echoed, and is never written to the results. Definition:",
         "[`tests/matrix/matrix.json`](tests/matrix/matrix.json); runners:",
         "`tests/c/test_matrix.c`, `bindings/python/tests/test_matrix.py`,",
         "`bindings/go/matrix_test.go`.",

@@ -3,8 +3,12 @@
 Reads ``tests/matrix/matrix.json`` and runs every (fault, method) cell against the fake
 Slack with fresh credentials: the exception must be the class mapped to the expected
 status, with the expected ``cause``, ``http_status``, ``retry_after`` and ``slack_error``;
-nothing may be returned on failure; and the client must still work afterwards. Results
-go to ``$XOXE_MATRIX_DIR`` (default ``<repo>/build/matrix``) as ``python.jsonl``.
+nothing may be returned on failure; and the client must still work afterwards. In every
+cell, ``str(e)``, ``repr(e)`` and the library's log lines (captured at DEBUG) must hold no
+secret of the request (its tokens, the client secret) and no control character; for the
+echo rows, ``e.slack_error`` must be exactly what the hostile server echoed (it is
+server-controlled, and never recorded raw). Results go to ``$XOXE_MATRIX_DIR`` (default
+``<repo>/build/matrix``) as ``python.jsonl``.
 
 TLS rows use a second fake Slack started here with ``--tls-ca-file``. Nothing here
 prints a token: credentials are wrapped in ``xoxe.Secret`` as they arrive.
@@ -13,6 +17,7 @@ prints a token: credentials are wrapped in ``xoxe.Secret`` as they arrive.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -22,9 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import conftest
 import pytest
 import xoxe
-from conftest import ROOT, FakeSlack
+from conftest import ROOT, FakeSlack, restore_logging
 
 MATRIX_PATH = ROOT / "tests" / "matrix" / "matrix.json"
 MATRIX: dict[str, Any] = json.loads(MATRIX_PATH.read_text())
@@ -161,6 +167,90 @@ def _result_ok(method: str, result: Any) -> bool:
     return isinstance(result, xoxe.ApiResponse) and result.get("ok") is True
 
 
+def _secrets(creds: dict[str, Any]) -> list[str]:
+    """Every secret of a cell: the request's credentials and the pair they came with."""
+    values = [creds.get(k) for k in ("token", "refresh_token", "legacy")]
+    if "app" in creds:
+        values.append(creds["app"].client_secret)
+    return [v.get_secret_value() for v in values if isinstance(v, xoxe.Secret) and v.get_secret_value()]
+
+
+def _holds_secret(text: str, secret: str) -> bool:
+    """The whole secret, or any 16 characters of its random part (after its last ``-``),
+    which is what a prefix-stripping echo leaves."""
+    tail = secret.rsplit("-", 1)[-1]
+    return secret in text or any(tail[i : i + 16] in text for i in range(len(tail) - 15))
+
+
+def _text_problems(what: str, text: str, secrets: list[str]) -> list[str]:
+    """The one check of a text the library produced during a cell (``str(e)``, ``repr(e)``,
+    a log line): no secret of the request, no control character (< 0x20, 0x7f)."""
+    problems = []
+    if any(_holds_secret(text, s) for s in secrets):
+        problems.append(f"{what} holds a secret of the request")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        problems.append(f"{what} holds a control character")
+    return problems
+
+
+def _echo_value(kind: str, method: str, creds: dict[str, Any]) -> str:
+    """The ``error`` an ``echo_error`` fault of ``kind`` builds from this cell's request
+    (fake-slack's ``Echo::value``): the credential is the refresh token if the request
+    carries one, else its token."""
+    key = {"rotate": "refresh_token", "refresh": "refresh_token", "exchange": "legacy"}.get(method, "token")
+    credential = creds[key].get_secret_value()
+    if kind == "credential_bare":
+        return credential.rsplit("-", 1)[-1]
+    if kind == "credential_ellipsis":
+        return credential + "\u2026"
+    if kind == "client_secret":
+        app = creds.get("app")
+        return "invalid_client:" + (app.client_secret.get_secret_value() if app else "")
+    return credential
+
+
+def _recorded_slack_error(raw: str | None, want: dict[str, Any], method: str, creds: dict[str, Any]) -> Any:
+    """``slack_error`` as written to the results: ``{"echo": kind}`` when it is exactly the
+    expected echo, withheld when it holds a secret, else the raw value."""
+    expected = want.get("slack_error")
+    if raw is not None and isinstance(expected, dict) and raw == _echo_value(expected["echo"], method, creds):
+        return {"echo": expected["echo"]}
+    if raw is not None and any(_holds_secret(raw, s) for s in _secrets(creds)):
+        return "[withheld: it holds a secret of the request]"
+    return raw
+
+
+class _CellLog(logging.Handler):
+    """Keeps every library line of a cell; passes the lines at the session's ``XOXE_LOG``
+    level on to the ``xoxe`` logger (standard error, for the secret scan) as usual."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        session = conftest._SESSION_LEVEL
+        if session is not None and record.levelno >= session:
+            logging.getLogger("xoxe").handle(record)
+
+
+@pytest.fixture
+def cell_log() -> Iterator[_CellLog]:
+    """The library's lines at DEBUG, whatever ``XOXE_LOG`` says, for one cell."""
+    handler = _CellLog()
+    # Not from logging.getLogger: an unregistered logger with no parent, so pytest's log
+    # capture (which prints it with a failure) sees only the lines the session logs
+    # anyway, which the handler passes on to the ``xoxe`` logger.
+    logger = logging.Logger("xoxe-matrix-cell", logging.DEBUG)
+    logger.addHandler(handler)
+    xoxe.enable_logging(logger, level=logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        restore_logging()
+
+
 def _compare(want: dict[str, Any], got: dict[str, Any]) -> list[str]:
     problems = []
     if got["status"] != want["status"]:
@@ -177,7 +267,13 @@ def _compare(want: dict[str, Any], got: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("fault_id,method", CELLS, ids=[f"{f}-{m}" for f, m in CELLS])
 def test_matrix_cell(
-    fault_id: str, method: str, fake_slack: FakeSlack, results: Any, clients: Clients, request: Any
+    fault_id: str,
+    method: str,
+    fake_slack: FakeSlack,
+    results: Any,
+    clients: Clients,
+    cell_log: _CellLog,
+    request: Any,
 ) -> None:
     row = ROWS[fault_id]
     want = row["expect"][method]
@@ -196,8 +292,11 @@ def test_matrix_cell(
     if "fault" in row:
         srv.control("POST", "faults", {"method": SLACK_METHOD[method], **row["fault"]})
     before = srv.requests(SLACK_METHOD[method])
+    secrets = _secrets(creds)
     problems: list[str] = []
+    checks: list[str] = []  # what the secret and control-character checks found
     message = ""
+    cell_log.lines.clear()  # the lines of this call only
     try:
         try:
             result = _invoke(client, method, creds)
@@ -207,9 +306,11 @@ def test_matrix_cell(
                 "cause": xoxe.status_name(e.cause),
                 "http_status": e.http_status,
                 "retry_after": e.retry_after,
-                "slack_error": e.slack_error,
+                "slack_error": _recorded_slack_error(e.slack_error, want, method, creds),
             }
-            message = e.message
+            checks += _text_problems("str(e)", str(e), secrets) + _text_problems("repr(e)", repr(e), secrets)
+            leaked = any("secret" in c for c in checks)
+            message = "[withheld: it holds a secret of the request]" if leaked else e.message
             if type(e) is not xoxe.exception_class_for(int(e.code)):
                 problems.append(
                     f"raised {type(e).__name__}, not the mapped {xoxe.exception_class_for(int(e.code)).__name__}"
@@ -224,8 +325,9 @@ def test_matrix_cell(
             del result
     finally:
         srv.clear_faults()
+    checks += sorted({p for line in cell_log.lines for p in _text_problems("a library log line", line, secrets)})
     got["requests"] = srv.requests(SLACK_METHOD[method]) - before
-    problems = _compare(want, got) + problems
+    problems = _compare(want, got) + problems + checks
 
     # The library survives: a successful auth.test right after, with fresh credentials.
     if row.get("survival") == "plain_client":
@@ -239,12 +341,11 @@ def test_matrix_cell(
         problems.append(f"the client failed afterwards: {e.name}: {e.message}")
 
     passed = not problems
-    results.write(
-        json.dumps(
-            {"lang": "python", "fault": fault_id, "method": method, "expected": want, "got": got, "pass": passed}
-        )
-        + "\n"
-    )
+    line: dict[str, Any] = {"lang": "python", "fault": fault_id, "method": method, "expected": want, "got": got}
+    line["pass"] = passed
+    if checks:
+        line["checks"] = "; ".join(checks)
+    results.write(json.dumps(line) + "\n")
     results.flush()
     if not passed:
         pytest.fail(f"matrix cell {fault_id} x {method}: {'; '.join(problems)} (message: {message})", pytrace=False)

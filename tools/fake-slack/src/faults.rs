@@ -18,6 +18,40 @@ fn one_u64() -> u64 {
     1
 }
 
+fn http_ok() -> u16 {
+    200
+}
+
+/// What an [`FaultKind::EchoError`] puts in `error`. "The credential" is the request's
+/// `refresh_token` argument if it has one, else its token (`Authorization: Bearer`, else
+/// the `token` argument), else `""`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Echo {
+    /// The credential itself (`xoxe-1-<hex>`).
+    Credential,
+    /// The credential's random part: what follows its last `-` (`xoxe-1-<hex>` → `<hex>`),
+    /// a word that passes for a Slack error code.
+    CredentialBare,
+    /// The credential followed by `…` (U+2026), as if it were already redacted.
+    CredentialEllipsis,
+    /// `invalid_client:<client secret>`, the secret from the `client_secret` argument or
+    /// the `Authorization: Basic` header (`invalid_client:` alone when there is none).
+    ClientSecret,
+}
+
+impl Echo {
+    /// The `error` value for a request carrying `credential` and `client_secret`.
+    pub fn value(self, credential: &str, client_secret: Option<&str>) -> String {
+        match self {
+            Echo::Credential => credential.to_string(),
+            Echo::CredentialBare => credential.rsplit('-').next().unwrap_or("").to_string(),
+            Echo::CredentialEllipsis => format!("{credential}\u{2026}"),
+            Echo::ClientSecret => format!("invalid_client:{}", client_secret.unwrap_or("")),
+        }
+    }
+}
+
 /// One injected fault: which method it hits, what it does, and how many requests it affects.
 ///
 /// JSON form (control interface): `{"method":"tooling.tokens.rotate","kind":"drop_after_apply","count":1}`;
@@ -96,6 +130,21 @@ pub enum FaultKind {
         /// The Slack error code; `None` for `{"ok":true}`.
         #[serde(default)]
         error: Option<String>,
+        /// Apply the method first.
+        #[serde(default)]
+        apply: bool,
+    },
+    /// A hostile server (or TLS-intercepting proxy) that echoes what the request carried:
+    /// `{"ok":false,"error":<value>}` with HTTP `status` (default 200), where the value is
+    /// built from the request's own credentials (see [`Echo`]). Without `apply` nothing
+    /// changes on the server: the refresh token stays valid. This deliberately sends a
+    /// secret back to the client that sent it (it is never printed or logged here).
+    EchoError {
+        /// What the `error` string is made of.
+        echo: Echo,
+        /// The HTTP status code (default 200).
+        #[serde(default = "http_ok")]
+        status: u16,
         /// Apply the method first.
         #[serde(default)]
         apply: bool,

@@ -28,7 +28,7 @@ mod server;
 mod state;
 mod tls;
 
-pub use faults::{Fault, FaultKind, RateLimit};
+pub use faults::{Echo, Fault, FaultKind, RateLimit};
 pub use methods::METHODS;
 pub use state::{App, ConfigTokenPair, Seeds, Stats, TokenKind};
 

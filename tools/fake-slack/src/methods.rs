@@ -1,7 +1,7 @@
 //! The Slack Web API methods xoxe calls, and how faults bend their answers.
 
 use crate::args::{self, Args, Parsed};
-use crate::faults::FaultKind;
+use crate::faults::{Echo, FaultKind};
 use crate::http::{html_page, Reply, Request, JSON};
 use crate::server::Shared;
 use crate::state::{AccessFamily, Grant, TokenKind, TEAM_NAME};
@@ -101,6 +101,13 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
             let body = error.as_deref().map_or_else(|| json!({"ok": true}), err);
             Reply::json(status, to_body(body, &parsed.warnings))
         }
+        FaultKind::EchoError { echo, status, apply } => {
+            if apply {
+                exec();
+            }
+            let value = echo_value(echo, req, &parsed);
+            Reply::json(status, to_body(err(&value), &parsed.warnings))
+        }
         FaultKind::EmptyBody { apply } => {
             if apply {
                 exec();
@@ -157,6 +164,18 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
             Reply::json(200, exec())
         }
     }
+}
+
+/// The `error` of an `echo_error` fault, built from what `req` carried.
+fn echo_value(echo: Echo, req: &Request, parsed: &Parsed) -> String {
+    let empty = Args::default();
+    let args = parsed.args.as_ref().unwrap_or(&empty);
+    let credential = args
+        .get("refresh_token")
+        .or_else(|| args::token(req, args))
+        .unwrap_or("");
+    let (_, secret) = args::client_credentials(req, args);
+    echo.value(credential, secret.as_deref())
 }
 
 /// A success-shaped body for truncation faults that do not apply: it names no real token.

@@ -1,6 +1,6 @@
 //! Real-socket tests of the fake Slack server, with a tiny raw HTTP/1.1 client.
 
-use fake_slack::{Config, FakeSlack, Fault, FaultKind, RateLimit, TokenKind};
+use fake_slack::{Config, Echo, FakeSlack, Fault, FaultKind, RateLimit, TokenKind};
 use serde_json::{json, Value};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -807,6 +807,133 @@ fn body_faults() {
             .json()["ok"],
         true
     );
+}
+
+#[test]
+fn echo_error_faults() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let echo = |echo: Echo, status: u16, apply: bool| FaultKind::EchoError { echo, status, apply };
+    let rotate = |c: &mut Client, rt: &str| c.form("tooling.tokens.rotate", &[("refresh_token", rt)]);
+    let pair = s.new_config_token(None);
+    let rt = pair.refresh_token.as_str();
+    let hex = rt.rsplit('-').next().unwrap();
+    assert_eq!(hex.len(), 40);
+
+    // Each echo of the refresh token, HTTP 200; nothing is spent.
+    for (kind, want) in [
+        (Echo::Credential, rt.to_string()),
+        (Echo::CredentialBare, hex.to_string()),
+        (Echo::CredentialEllipsis, format!("{rt}\u{2026}")),
+        (Echo::ClientSecret, "invalid_client:".to_string()),
+    ] {
+        s.inject(Fault::new("tooling.tokens.rotate", echo(kind, 200, false)));
+        let r = rotate(&mut c, rt);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json(), json!({"ok": false, "error": want}), "{kind:?}");
+    }
+    assert_eq!(s.stats().rotations, 0);
+    assert_eq!(
+        s.refresh_token_age(rt),
+        Some(0),
+        "an echo fault does not spend the token"
+    );
+
+    // A Bearer token, under a 5xx.
+    s.inject(Fault::new("auth.test", echo(Echo::Credential, 503, false)));
+    let bearer = format!("Bearer {}", pair.token);
+    let r = c.form_with(
+        "auth.test",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &bearer)],
+        &[],
+    );
+    assert_eq!(r.status, 503);
+    assert_eq!(r.json()["error"], pair.token.as_str());
+
+    // The client secret: from the Basic header (refresh) and from the argument (exchange).
+    let app = s.new_app(true);
+    let legacy = s.new_legacy_token(&app.client_id, TokenKind::Bot);
+    s.inject(Fault::new("oauth.v2.exchange", echo(Echo::ClientSecret, 200, false)));
+    s.inject(Fault::new("oauth.v2.exchange", echo(Echo::Credential, 200, false)));
+    let exchange = |c: &mut Client| {
+        c.form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("token", &legacy),
+            ],
+        )
+        .json()
+    };
+    assert_eq!(
+        exchange(&mut c)["error"],
+        format!("invalid_client:{}", app.client_secret)
+    );
+    assert_eq!(exchange(&mut c)["error"], legacy.as_str(), "the token argument");
+    let v = exchange(&mut c);
+    assert_eq!(v["ok"], true, "not exchanged by the echo faults: {v}");
+    let rt1 = v["refresh_token"].as_str().unwrap().to_string();
+    let auth = basic(&app.client_id, &app.client_secret);
+    s.inject(Fault::new("oauth.v2.access", echo(Echo::ClientSecret, 200, false)));
+    let v = c
+        .form_with(
+            "oauth.v2.access",
+            "application/x-www-form-urlencoded",
+            &[("Authorization", &auth)],
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
+        )
+        .json();
+    assert_eq!(v["error"], format!("invalid_client:{}", app.client_secret));
+    assert_eq!(s.refresh_token_age(&rt1), Some(0));
+
+    // No credential at all: an empty echo.
+    s.inject(Fault::new("auth.test", echo(Echo::Credential, 200, false)));
+    assert_eq!(c.form("auth.test", &[]).json(), json!({"ok": false, "error": ""}));
+
+    // apply: the rotation happens behind the echo.
+    s.inject(Fault::new(
+        "tooling.tokens.rotate",
+        echo(Echo::CredentialBare, 502, true),
+    ));
+    let r = rotate(&mut c, rt);
+    assert_eq!((r.status, r.json()["error"].as_str()), (502, Some(hex)));
+    assert_eq!(s.stats().rotations, 1);
+    assert_eq!(rotate(&mut c, rt).json()["error"], "invalid_refresh_token");
+
+    // JSON form: status defaults to 200, apply to false.
+    let f: Fault = serde_json::from_value(json!({"kind": "echo_error", "echo": "credential_ellipsis"})).unwrap();
+    assert_eq!(f, Fault::new("*", echo(Echo::CredentialEllipsis, 200, false)));
+    let v = serde_json::to_value(Fault::new("auth.test", echo(Echo::ClientSecret, 503, true))).unwrap();
+    assert_eq!(
+        v,
+        json!({"method": "auth.test", "kind": "echo_error", "echo": "client_secret", "status": 503, "apply": true, "count": 1})
+    );
+    assert!(serde_json::from_value::<Fault>(json!({"kind": "echo_error", "echo": "password"})).is_err());
+}
+
+#[test]
+fn json_status_carries_any_error_string() {
+    // Terminal escapes and a newline go out JSON-escaped, and come back intact.
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let nasty = "\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[31mfake\u{1b}[0m\nxoxe: chain ok\u{7f}";
+    s.inject(Fault::new(
+        "auth.test",
+        FaultKind::JsonStatus {
+            status: 503,
+            error: Some(nasty.into()),
+            apply: false,
+        },
+    ));
+    let r = c.form("auth.test", &[]);
+    assert_eq!(r.status, 503);
+    assert!(
+        !r.body.iter().any(|b| *b < 0x20),
+        "control characters are escaped in the body"
+    );
+    assert_eq!(r.json()["error"], nasty);
 }
 
 #[test]
