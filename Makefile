@@ -131,7 +131,7 @@ log-check:
 
 # No full token the fake Slack issued may appear in any test log.
 secret-scan:
-	scripts/secret-scan.sh $(XOXE_ISSUED_TOKENS) $(LOGS)
+	scripts/secret-scan.sh $(XOXE_ISSUED_TOKENS) $(LOGS) $(BUILD)/matrix
 
 install: build
 	scripts/install.sh "$(PREFIX)"

@@ -229,9 +229,11 @@ impl Client {
             .post(&url)
             .config()
             .timeout_global(Some(timeout))
-            // A call timeout shorter than the connect timeout that fires while
-            // connecting is a connect timeout: nothing was sent.
-            .timeout_connect(Some(timeout.min(self.options.connect_timeout)))
+            // Connecting must end before the call's own deadline, so a call timeout
+            // that runs out while connecting is reported as a connect timeout
+            // (nothing was sent), never as an unknown outcome. A tenth of the time
+            // left is kept for the request itself.
+            .timeout_connect(Some(self.options.connect_timeout.min(timeout - timeout / 10)))
             .build()
             .content_type("application/x-www-form-urlencoded");
         let auth_header = authorization(call.auth);

@@ -77,8 +77,11 @@ func NewMemoryStore() (*Store, error) {
 }
 
 // NewFileStore creates a store in the JSON file at path (its directory must
-// exist; [Store.Init] creates the file). Writes are atomic (temp file, fsync,
-// rename, fsync of the directory) with mode 0600, and rotations take an
+// exist and be private: not writable by group or others unless sticky;
+// [Store.Init] creates the file). The path is resolved once, so a symlinked
+// name shares the real file and its lock. Writes are atomic (temp file, fsync,
+// rename, fsync of the directory) with mode 0600, the temp file and its space
+// are set aside before a refresh token is spent, and rotations take an
 // exclusive lock on path+".lock", waiting at most lockTimeout (whole
 // milliseconds, rounded up; 0: the library's default) for another process.
 func NewFileStore(path string, lockTimeout time.Duration) (*Store, error) {

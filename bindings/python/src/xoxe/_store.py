@@ -95,9 +95,12 @@ class MemoryStore(Store):
 
 
 class FileStore(Store):
-    """A store in a JSON file at ``path`` (its directory must exist; :meth:`init`
-    creates the file). The library writes it atomically (temp file, fsync, rename, fsync
-    of the directory) with mode 0600, refuses a file others may read, and serialises
+    """A store in a JSON file at ``path`` (its directory must exist and be private:
+    not writable by group or others unless sticky; :meth:`init` creates the file). The
+    path is resolved once, so a symlinked name shares the real file and its lock. The
+    library writes it atomically (temp file, fsync, rename, fsync of the directory) with
+    mode 0600, sets the temp file and its space aside before a refresh token is spent,
+    refuses a file that is not this user's private regular file, and serialises
     rotations across processes with an exclusive ``flock`` on ``<path>.lock``.
 
     Args:
