@@ -68,6 +68,7 @@ fn check_base_url_message(message: &str) {
         "must not contain user info (credentials never go in a URL)",
         "must not contain a query or fragment",
         "scheme must be https (or http to loopback)",
+        "has a port that is not a number from 0 to 65535",
     ];
     if let Some(reason) = message.strip_prefix("base URL: ") {
         assert!(REASONS.contains(&reason), "unexpected base-URL message: {message:?}");
