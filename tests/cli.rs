@@ -123,7 +123,10 @@ fn text(out: &Output) -> String {
 fn store_in(name: &str) -> (PathBuf, String) {
     let dir = std::env::temp_dir().join(format!("xoxe-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Private whatever the umask: the file store refuses a directory others may write.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .unwrap();
     let path = dir.join("store.json");
     let s = path.to_str().unwrap().to_string();
     (path, s)

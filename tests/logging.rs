@@ -27,7 +27,10 @@ fn log_lines_cover_requests_retries_rotations_and_hold_no_secret() {
 
     xoxe::set_logger(Some(collect()), Some(LogLevel::Debug));
     let dir = std::env::temp_dir().join(format!("xoxe-log-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Private whatever the umask: the file store refuses a directory others may write.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .unwrap();
     let store = Arc::new(FileStore::new(dir.join("pair.json"), std::time::Duration::from_secs(10)).unwrap());
     let seed_pair = StoredPair::seed(ChainKind::Config, Secret::new(seed.refresh_token.clone()), None, 0);
     xoxe::store::init(store.as_ref(), seed_pair, false).unwrap();

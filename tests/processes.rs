@@ -252,6 +252,9 @@ fn random_below(state: &mut std::collections::hash_map::RandomState, n: u64) -> 
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("xoxe-proc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Private whatever the umask: the file store refuses a directory others may write.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .unwrap();
     dir
 }

@@ -19,7 +19,10 @@ const ROTATE: &str = "tooling.tokens.rotate";
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xoxe-rot-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Private whatever the umask: the file store refuses a directory others may write.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .unwrap();
     dir
 }
 
@@ -1026,7 +1029,9 @@ fn nothing_is_spent_that_the_file_store_could_not_save() {
 #[test]
 fn a_symlinked_name_and_the_real_name_share_one_file_and_one_lock() {
     let dir = temp_dir("symlink");
-    std::fs::create_dir(dir.join("real")).unwrap();
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(dir.join("real"))
+        .unwrap();
     let real = dir.join("real").join("pair.json");
     let link = dir.join("pair.json");
     let a = FileStore::new(&real, Duration::from_secs(5)).unwrap();

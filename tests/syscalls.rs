@@ -66,7 +66,10 @@ fn trace(mode: &str, syscalls: &str, env: &[(&str, &str)], dir: &Path) -> Vec<St
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xoxe-sys-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Private whatever the umask: the file store refuses a directory others may write.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .unwrap();
     dir
 }
 
