@@ -627,6 +627,26 @@ mod tests {
     }
 
     #[test]
+    fn short_parts_of_a_secret_are_not_redacted_from_ordinary_words() {
+        // The last segment `ta` also occurs in "rotate": a message is not mangled
+        // for a fragment too short to be a secret.
+        let call = Call {
+            method: "tooling.tokens.rotate",
+            auth: Auth::Bearer("xoxb-1-ta"),
+            params: &[],
+            spends_token: true,
+            timeout: None,
+        };
+        let message = "tooling.tokens.rotate: connection failed";
+        let err = crate::outcome::settle(
+            &call,
+            Error::new(Status::Network, message),
+            crate::outcome::Reach::NotSent,
+        );
+        assert_eq!(err.message, message);
+    }
+
+    #[test]
     fn method_names_cannot_escape_the_api_path() {
         assert!(check_method_name("apps.manifest.validate").is_ok());
         for bad in ["", "../admin", "a/b", "a?b", ".hidden", "a b", "é"] {

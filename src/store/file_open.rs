@@ -392,5 +392,22 @@ mod tests {
         denied(resolve_store_path(&etc.join("dangling.json")), "missing file");
         let nowhere = tmp.path().join("no/token.json");
         refused(resolve_store_path(&nowhere), Status::StoreIo, "does not exist");
+
+        // A loop of links is an I/O error that says so; a path through a file is one too.
+        symlink(etc.join("b.json"), etc.join("a.json")).unwrap();
+        symlink(etc.join("a.json"), etc.join("b.json")).unwrap();
+        refused(resolve_store_path(&etc.join("a.json")), Status::StoreIo, "loop");
+        refused(resolve_store_path(&real.join("x.json")), Status::StoreIo, "");
+        refused(open_lock_file(&real.join("x.json.lock")), Status::StoreIo, "");
+    }
+
+    #[test]
+    fn a_bare_name_lives_in_the_working_directory() {
+        let name = format!("xoxe-open-test-{}.json", std::process::id());
+        let resolved = resolve_store_path(Path::new(&name)).unwrap();
+        assert_eq!(
+            resolved,
+            std::env::current_dir().unwrap().canonicalize().unwrap().join(&name)
+        );
     }
 }
