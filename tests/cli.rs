@@ -662,6 +662,7 @@ fn a_store_that_cannot_take_the_next_pair_spends_nothing() {
     let out = cmd.output().unwrap();
     capture("token", &out);
     assert_eq!(out.status.code(), Some(3), "a store failure: {}", text(&out));
+    assert!(text(&out).contains("(store_io)"), "an I/O failure: {}", text(&out));
     assert_eq!(slack.stats().rotations, 0, "no refresh token was spent");
     // With room again, the same chain rotates.
     let out = xoxe(

@@ -1039,6 +1039,7 @@ fn a_symlinked_name_and_the_real_name_share_one_file_and_one_lock() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let b = FileStore::new(&link, Duration::from_secs(5)).unwrap();
     assert_eq!(a.path(), b.path(), "one resolved path, so one lock");
+    assert!(format!("{b:?}").contains("real/pair.json"), "{b:?}");
     // A directory others may write into is refused (they could swap the store).
     let shared = dir.join("shared");
     std::fs::create_dir(&shared).unwrap();
@@ -1140,4 +1141,31 @@ fn a_panic_in_the_slow_path_does_not_wedge_the_rotator() {
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rotator.get()));
     assert!(caught.is_err(), "the store's panic came through");
     rotator.get().expect("the next call rotates: the gate was left open");
+}
+
+#[test]
+fn a_store_too_full_to_rewrite_after_a_rotation_is_refused_before_one() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let dir = temp_dir("too-full");
+    let path = dir.join("pair.json");
+    let refresh = slack.new_config_token(None).refresh_token;
+    let write = |note: usize| {
+        let doc = serde_json::json!({"kind": "config", "refresh_token": refresh, "note": "n".repeat(note)});
+        std::fs::write(&path, doc.to_string()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    let store = file_store(&path);
+    write(50 * 1024);
+    let err = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default())
+        .get()
+        .unwrap_err();
+    assert_eq!(err.status, Status::StoreCorrupt, "{}", err.message);
+    assert_eq!(requests(&slack, ROTATE), 0, "refused before anything was spent");
+    write(40 * 1024);
+    Rotator::config(xoxe, store.clone(), RotatorOptions::default())
+        .get()
+        .unwrap();
+    assert_eq!(store.load().unwrap().unwrap().generation, 1);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -27,6 +27,10 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 /// disk space a save reserves before a rotation.
 const MAX_FILE_BYTES: u64 = 64 * 1024;
 
+/// The largest pair document (as written) that a load accepts: a rotated pair,
+/// whose two tokens may each grow to `MAX_TOKEN_LEN`, still fits `MAX_FILE_BYTES`.
+const ROOM_FOR_A_PAIR: usize = MAX_FILE_BYTES as usize - 2 * crate::MAX_TOKEN_LEN - 1024;
+
 /// Names of the temp files a save writes next to the store.
 const TEMP_PREFIX: &str = ".xoxe-store-";
 
@@ -212,7 +216,16 @@ impl Store for FileStore {
         if text.iter().all(u8::is_ascii_whitespace) {
             return Err(self.err(Status::StoreCorrupt, "is empty"));
         }
-        StoredPair::from_json(&text, &self.describe()).map(Some)
+        let pair = StoredPair::from_json(&text, &self.describe())?;
+        // The next pair must fit the same limit once rotated (its tokens may be
+        // longer): refuse now, before a refresh token is spent, not after.
+        if pair.to_json(true)?.len() > ROOM_FOR_A_PAIR {
+            return Err(self.err(
+                Status::StoreCorrupt,
+                "holds too much besides the token pair to be rewritten after a rotation",
+            ));
+        }
+        Ok(Some(pair))
     }
 
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
