@@ -77,7 +77,9 @@ pub fn emit(level: LogLevel, message: std::fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }
-    let text = scrub(&message.to_string()).replace('\0', " ");
+    // Tokens scrubbed, control characters escaped: no sink (the C callback, the
+    // stderr logger) can be handed a secret, a NUL or a terminal escape.
+    let text = printable(&message.to_string());
     let slot = LOGGER.read().unwrap_or_else(|e| e.into_inner());
     match slot.as_ref() {
         Some(Logger::Host(sink)) => sink(level, &text),

@@ -31,7 +31,6 @@ pub(crate) fn exit_code(status: Status) -> u8 {
 }
 
 fn main() -> ExitCode {
-    output::install_logger();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let parsed = match args::parse(&argv) {
         Ok(parsed) => parsed,

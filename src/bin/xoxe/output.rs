@@ -58,31 +58,6 @@ pub(crate) fn complain(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// With `XOXE_LOG=error|warn|info|debug`, sends the library's log lines to standard
-/// error in the library's own format, but escaped like everything else printed.
-/// (Installed before the first client exists, so the library's raw stderr logger
-/// is never installed.)
-pub(crate) fn install_logger() {
-    use xoxe::LogLevel;
-    let level = match std::env::var("XOXE_LOG").as_deref() {
-        Ok("error") => LogLevel::Error,
-        Ok("warn") => LogLevel::Warn,
-        Ok("info") => LogLevel::Info,
-        Ok("debug") => LogLevel::Debug,
-        _ => return,
-    };
-    let sink = |level: LogLevel, line: &str| {
-        let name = match level {
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-        };
-        complain(&format!("[xoxe {name}] {}", escape(line)));
-    };
-    xoxe::set_logger(Some(Box::new(sink)), Some(level));
-}
-
 #[cfg(test)]
 mod tests {
     use super::escape;
