@@ -29,6 +29,9 @@
 // overflow an expiry nor keep a token from ever being rotated.
 #define MAX_TOKEN_LIFETIME_SECS (30 * 86400)
 
+// Longest chain name, in bytes.
+#define MAX_CHAIN_NAME_LEN 200
+
 // Every outcome of an xoxe call: `XOXE_STATUS_OK` (0) or an error. Numbers are
 // stable and never reused; `xoxe_status_name` gives each one's snake_case name
 // and `xoxe_status_family_of` its family. (Rust: `xoxe::Status`.)
@@ -51,6 +54,9 @@ enum xoxe_status
   XOXE_STATUS_PANIC = 5,
   // A file the caller named (e.g. a CA bundle) could not be read or parsed.
   XOXE_STATUS_FILE_UNREADABLE = 6,
+  // This build of xoxe leaves the feature out (e.g. a PostgreSQL or Redis store
+  // in a build without the `postgres` or `redis` cargo feature).
+  XOXE_STATUS_UNSUPPORTED = 7,
   // The connection failed before a complete answer arrived (DNS, refused, reset,
   // closed mid-body). The request may have been sent: for token-spending calls
   // that case is `OutcomeUnknown`; for others, resend only what is idempotent.
@@ -336,8 +342,17 @@ typedef struct {
   const char *const *warnings;
   // Number of entries in `warnings`.
   size_t warnings_len;
-  // Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or
-  // NULL. Server-controlled, like `slack_error`.
+  // The raw body of the response, or NULL:
+  // - for a Slack error (`ok: false`), its JSON (e.g. `invalid_manifest` details);
+  //   server-controlled, like `slack_error`;
+  // - for `XOXE_STATUS_OUTCOME_UNKNOWN` from a token-spending call
+  //   (`tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access`) whose answer
+  //   arrived but could not be decoded (malformed, truncated or wrong-shaped JSON,
+  //   even with `ok: true`), the raw body: it may hold the new tokens Slack issued, so
+  //   it is a SECRET — never log or print it (it is zeroed by `xoxe_error_free`).
+  //
+  // Invalid UTF-8 and NUL bytes are replaced by U+FFFD; at most the client's
+  // response-size limit.
   const char *response_json;
 } xoxe_error_info;
 
@@ -855,6 +870,43 @@ void xoxe_rotator_free(xoxe_rotator *rotator);
 // `out` is writable; on success it receives a store freed with `xoxe_store_free`.
 xoxe_status xoxe_store_memory_new(xoxe_store **out,
                                   xoxe_error **error_out);
+
+// Creates a store for chain `chain` (NULL: `"default"`) in a PostgreSQL database,
+// shared by every process and machine that uses it: `url` is
+// `postgresql://user:password@host:port/database` (or `postgres://`), with
+// libpq's `sslmode=disable|prefer|require` and `sslrootcert=PATH` (PEM
+// certificates trusted besides the built-in roots; TLS is rustls). The tables
+// (`xoxe_schema`, `xoxe_chain`, `xoxe_orphan`) are created if missing. Every save
+// is a compare-and-swap on the chain's generation; rotations are serialised by a
+// lease timed by the database's clock, with a durable in-flight marker and an
+// orphan table (see the README's fleet section). Chain names are 1 to 200
+// characters of letters, digits and `. _ - : @`. The URL's password never appears
+// in messages. Fails with `XOXE_STATUS_STORE_IO` (naming the redacted URL) when
+// the database cannot be reached, and with `XOXE_STATUS_UNSUPPORTED` in a build
+// without the `postgres` feature.
+//
+// # Safety
+// `url` is NUL-terminated; `chain` is NUL-terminated or NULL; `out` is writable.
+xoxe_status xoxe_store_postgres_new(const char *url,
+                                    const char *chain,
+                                    xoxe_store **out,
+                                    xoxe_error **error_out);
+
+// Creates a store for chain `chain` (NULL: `"default"`) in Redis, shared by every
+// process and machine that uses it: `url` is `redis://[user]:password@host:port/db`,
+// `rediss://…` (TLS, rustls, with `sslrootcert=PATH` as for PostgreSQL) or
+// `redis+unix:///path/to/socket?pass=password`. One chain's keys share one Cluster
+// hash slot (`xoxe:{CHAIN}:…`). The server must be a single primary with
+// `appendonly yes` and `appendfsync always` (a warning is logged otherwise).
+// Otherwise as `xoxe_store_postgres_new` (`XOXE_STATUS_UNSUPPORTED` without the
+// `redis` feature).
+//
+// # Safety
+// `url` is NUL-terminated; `chain` is NUL-terminated or NULL; `out` is writable.
+xoxe_status xoxe_store_redis_new(const char *url,
+                                 const char *chain,
+                                 xoxe_store **out,
+                                 xoxe_error **error_out);
 
 // Creates a store in a JSON file at `path` (the file is created by
 // `xoxe_store_init`). Its directory must exist and be private: owned by this user

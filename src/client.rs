@@ -8,7 +8,7 @@
 use crate::base_url::BaseUrl;
 use crate::error::{Error, Result};
 use crate::log::xlog;
-use crate::outcome::{settle, Reach};
+use crate::outcome::{keep_raw_body, settle, Reach};
 use crate::response::{self, Envelope};
 use crate::status::Status;
 use std::path::PathBuf;
@@ -259,7 +259,8 @@ impl Client {
         let envelope = match response::envelope(&body) {
             Ok(envelope) => envelope,
             Err(why) => {
-                return Err(self.unparsable(call, http_status, retry_after, why));
+                let err = self.unparsable(call, http_status, retry_after, why);
+                return Err(keep_raw_body(call, err, &body, self.options.max_response_bytes));
             }
         };
         let Envelope { ok, error, warnings } = envelope;
@@ -297,14 +298,15 @@ impl Client {
         err.http_status = Some(http_status);
         err.warnings = warnings;
         err.retry_after = retry_after;
-        let reach = if ok {
-            Reach::Unexplained { http_status }
-        } else {
-            err.slack_error = Some(code);
-            err.response_json = Some(String::from_utf8_lossy(&body).into_owned());
-            Reach::Refused { status, http_status }
-        };
-        Err(settle(call, err, reach))
+        if ok {
+            // `ok: true` behind a non-2xx status: if Slack may have acted, the body may
+            // hold what it issued.
+            let err = settle(call, err, Reach::Unexplained { http_status });
+            return Err(keep_raw_body(call, err, &body, self.options.max_response_bytes));
+        }
+        err.slack_error = Some(code);
+        err.response_json = Some(response::raw_text(&body, limit_of(self.options.max_response_bytes)));
+        Err(settle(call, err, Reach::Refused { status, http_status }))
     }
 
     /// A body that is not a Slack JSON envelope (HTML error page, garbage, truncated).
@@ -324,6 +326,11 @@ impl Client {
         }
         settle(call, err, Reach::Unexplained { http_status })
     }
+}
+
+/// A response-size limit as a length.
+fn limit_of(max_response_bytes: u64) -> usize {
+    usize::try_from(max_response_bytes).unwrap_or(usize::MAX)
 }
 
 /// Whether `code` looks like a Slack error code (`invalid_refresh_token`): lower-case

@@ -4,8 +4,11 @@ use crate::status::Status;
 use std::fmt;
 
 /// Why a call failed: the status, plus everything Slack or the transport said.
-/// Never contains a secret: messages are built from redacted values only.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `message` never contains a secret: messages are built from redacted values only.
+/// `slack_error` and `response_json` are the server's own words, kept raw: see their
+/// docs (`response_json` of an `OutcomeUnknown` may hold new tokens). `Debug` shows
+/// only the size of `response_json`, never its text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     /// What went wrong.
     pub status: Status,
@@ -25,9 +28,41 @@ pub struct Error {
     pub http_status: Option<u16>,
     /// Warnings Slack attached to the response (`warning` and `response_metadata.warnings`).
     pub warnings: Vec<String>,
-    /// The raw JSON body of a Slack error response (e.g. `invalid_manifest` details).
-    /// Server-controlled, like `slack_error`.
+    /// The raw body of the response, when it matters:
+    /// - a Slack error response (`ok: false`): its JSON (e.g. `invalid_manifest`
+    ///   details). Server-controlled, like `slack_error`.
+    /// - `OutcomeUnknown` from a token-spending call (`tooling.tokens.rotate`,
+    ///   `oauth.v2.exchange`, `oauth.v2.access`) whose answer arrived but could not be
+    ///   decoded — malformed, truncated or wrong-shaped JSON, even with `ok: true`: the
+    ///   raw body, which **may hold the new tokens Slack issued: treat it as a secret**
+    ///   (never log or print it; a caller may salvage the new pair from it).
+    ///
+    /// Bytes that are not UTF-8 and NUL characters are replaced by U+FFFD; the text is
+    /// at most the client's `max_response_bytes`. `None` otherwise (or when the body
+    /// was empty).
     pub response_json: Option<String>,
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The size of a withheld text, never the text (it may hold tokens).
+        struct Withheld(usize);
+        impl fmt::Debug for Withheld {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "<{} bytes withheld>", self.0)
+            }
+        }
+        f.debug_struct("Error")
+            .field("status", &self.status)
+            .field("cause", &self.cause)
+            .field("message", &self.message)
+            .field("slack_error", &self.slack_error)
+            .field("retry_after", &self.retry_after)
+            .field("http_status", &self.http_status)
+            .field("warnings", &self.warnings)
+            .field("response_json", &self.response_json.as_ref().map(|j| Withheld(j.len())))
+            .finish()
+    }
 }
 
 impl Error {

@@ -29,7 +29,7 @@ pub mod rotator;
 pub mod secret;
 pub mod status;
 pub mod store;
-mod tls;
+pub(crate) mod tls;
 
 pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
 pub use client::{Client, ClientOptions};

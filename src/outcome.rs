@@ -4,6 +4,7 @@
 
 use crate::client::Call;
 use crate::error::Error;
+use crate::log::xlog;
 use crate::status::Status;
 
 /// How far a failed call got: the evidence for "could Slack have applied it?".
@@ -70,4 +71,30 @@ pub(crate) fn settle(call: &Call<'_>, mut err: Error, reach: Reach) -> Error {
     } else {
         err
     }
+}
+
+/// Never lose a token Slack sent: when a token-spending call got an answer that
+/// could not be decoded (broken, truncated or wrong-shaped JSON, even with `ok:
+/// true`) and its outcome is unknown, the raw body is kept on the error in
+/// `response_json` — it may hold the new tokens, so it is a secret. Bodies longer than
+/// `limit` bytes are cut; an empty body keeps nothing. Logged at Warn with its size
+/// only, never its content.
+pub(crate) fn keep_raw_body(call: &Call<'_>, mut err: Error, body: &[u8], limit: u64) -> Error {
+    if !call.spends_token || err.status != Status::OutcomeUnknown || body.is_empty() {
+        return err;
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    err.response_json = Some(crate::response::raw_text(body, limit));
+    err.message.push_str(
+        "; the undecoded answer is kept in response_json (it may hold the new tokens: \
+         treat it as a secret)",
+    );
+    xlog!(
+        Warn,
+        "{}: the answer could not be decoded; its raw body ({} bytes, may hold the new tokens) \
+         is on the error (response_json)",
+        call.method,
+        body.len()
+    );
+    err
 }

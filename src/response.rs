@@ -73,6 +73,21 @@ fn describe(e: &serde_json::Error) -> String {
     format!("{what} (line {}, column {})", e.line(), e.column())
 }
 
+/// A response body as text for `Error::response_json`: bytes that are not UTF-8 are
+/// replaced (lossy), so are NUL characters (no C string can hold them), and the text is
+/// cut, on a character boundary, to at most `limit` bytes (the client's response limit).
+pub(crate) fn raw_text(body: &[u8], limit: usize) -> String {
+    let mut text = String::from_utf8_lossy(body).replace('\0', "\u{FFFD}");
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
 /// Whether a body carries a NUL character (`\u0000`), which no C string can hold.
 pub(crate) fn has_nul_escape(body: &[u8]) -> bool {
     body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
@@ -81,6 +96,15 @@ pub(crate) fn has_nul_escape(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_text_is_lossy_nul_free_and_capped_on_a_character_boundary() {
+        assert_eq!(raw_text(b"{\"ok\":true}", 100), "{\"ok\":true}");
+        assert_eq!(raw_text(b"a\xffb\0c", 100), "a\u{FFFD}b\u{FFFD}c");
+        assert_eq!(raw_text("é".repeat(4).as_bytes(), 5), "éé");
+        assert_eq!(raw_text(b"abcdef", 3), "abc");
+        assert_eq!(raw_text(b"", 3), "");
+    }
 
     #[test]
     fn warnings_from_both_places_are_merged() {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::log::xlog;
 use crate::secret::Secret;
 use crate::status::Status;
-use crate::store::{ChainKind, Reservation, Saved, Store, StoredPair};
+use crate::store::{ChainKind, InFlight, Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
@@ -32,6 +32,10 @@ pub struct RotatorOptions {
     pub wait_timeout: Duration,
     /// Timeout for the rotation call itself (default: the client's).
     pub call_timeout: Option<Duration>,
+    /// How much longer than the call's whole deadline a fleet store's lease lasts
+    /// (default 30 s); a rotation is sent only while the call's deadline plus a
+    /// sixth of this remains of the lease, on the store's clock.
+    pub lease_margin: Duration,
 }
 
 impl Default for RotatorOptions {
@@ -41,6 +45,7 @@ impl Default for RotatorOptions {
             jitter: Duration::from_secs(300),
             wait_timeout: Duration::from_secs(120),
             call_timeout: None,
+            lease_margin: Duration::from_secs(30),
         }
     }
 }
@@ -113,6 +118,10 @@ pub struct Rotator {
     unsaved: Mutex<Option<StoredPair>>,
     /// Mirrors `unsaved.is_some()` for the lock-free fast path.
     has_unsaved: AtomicBool,
+    /// Rotated pairs whose save lost and that the store had no orphan slot for
+    /// (`(from_generation, pair)`): tried, like the store's orphans, before the
+    /// chain is declared dead.
+    strays: Mutex<Vec<(u64, StoredPair)>>,
     /// Single-flight gate: `true` while a thread is in the slow path.
     busy: Mutex<bool>,
     idle: Condvar,
@@ -138,6 +147,33 @@ fn deadline_after(wait: Duration) -> std::time::Instant {
     let now = std::time::Instant::now();
     now.checked_add(wait)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
+}
+
+/// Who left an in-flight marker, for messages.
+fn holder_name(marker: &InFlight) -> String {
+    crate::log::printable(marker.holder.as_deref().unwrap_or("another holder"))
+}
+
+/// Unix seconds as a UTC time, `2026-12-02T15:37:35Z`.
+fn utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
 }
 
 /// A random number from this process's hash keys (no extra crate needed).
@@ -188,6 +224,7 @@ impl Rotator {
             cache: RwLock::new(None),
             unsaved: Mutex::new(None),
             has_unsaved: AtomicBool::new(false),
+            strays: Mutex::new(Vec::new()),
             busy: Mutex::new(false),
             idle: Condvar::new(),
         }
@@ -379,22 +416,25 @@ impl Rotator {
         })()
     }
 
-    fn rotate_under_lease(&self, force: bool, seen: Option<u64>) -> Result<AccessToken> {
-        let lease = self.store.acquire_lease()?;
-        // Re-read: another process may have rotated while we waited for the lock.
-        let stored = self.load_pair()?;
-        if let Some(pending) = self.take_unsaved() {
-            // A previous rotation succeeded at Slack but its save failed: save it now.
-            let pending = StoredPair {
-                generation: stored.generation + 1,
-                ..pending
-            };
-            if let Err(e) = self.persist(&mut Reservation::none(), stored.generation, &pending) {
-                self.keep_unsaved(pending);
-                return Err(e);
-            }
-            return Ok(self.adopt(pending));
+    /// What this rotator asks of a store's lease.
+    fn terms(&self) -> LeaseTerms {
+        LeaseTerms {
+            call: self.options.call_timeout.unwrap_or(self.client.options().timeout),
+            wait: self.options.wait_timeout,
+            margin: self.options.lease_margin,
         }
+    }
+
+    fn rotate_under_lease(&self, force: bool, seen: Option<u64>) -> Result<AccessToken> {
+        if let Some(pending) = self.take_unsaved() {
+            // A previous rotation succeeded at Slack but its save failed: save it
+            // first (compare-and-swap needs no lease).
+            return self.save_pending(pending);
+        }
+        let terms = self.terms();
+        let mut lease = self.store.acquire_lease(&terms)?;
+        // Re-read: another process may have rotated while we waited for the lock.
+        let mut stored = self.load_pair()?;
         let someone_rotated = seen.is_some_and(|g| stored.generation != g);
         let token = self.adopt(stored.clone());
         if (!force || someone_rotated) && self.fresh_cached(unix_now()).is_some() {
@@ -408,6 +448,41 @@ impl Rotator {
             }
             return Ok(token);
         }
+        let abandoned = self.store.in_flight()?.filter(|m| m.generation == stored.generation);
+        if let Some(marker) = &abandoned {
+            // A holder that paused or died mid-rotation may have spent this refresh
+            // token: wait out its deadline, then use what it saved or left aside.
+            if !marker.left.is_zero() {
+                xlog!(
+                    Warn,
+                    "{}: {} started rotating generation {} and has not saved; waiting {} ms for its deadline",
+                    self.store.describe(),
+                    holder_name(marker),
+                    marker.generation,
+                    marker.left.as_millis()
+                );
+                std::thread::sleep(marker.left);
+                lease.renew()?;
+                stored = self.load_pair()?;
+                if stored.generation != marker.generation {
+                    xlog!(
+                        Info,
+                        "{} saved generation {} meanwhile: using it",
+                        holder_name(marker),
+                        stored.generation
+                    );
+                    return Ok(self.adopt(stored));
+                }
+            }
+            xlog!(
+                Warn,
+                "{}: the rotation {} started at {} never saved; rotating generation {} anyway",
+                self.store.describe(),
+                holder_name(marker),
+                utc(marker.since),
+                stored.generation
+            );
+        }
         xlog!(
             Info,
             "rotating the {:?} chain in {} (generation {})",
@@ -415,16 +490,40 @@ impl Rotator {
             self.store.describe(),
             stored.generation
         );
-        // Nothing is spent that could not be saved: the save is prepared first.
+        self.rotate_from(&mut lease, &terms, &stored, abandoned.as_ref(), &mut Vec::new())
+    }
+
+    /// Spends `stored`'s refresh token and saves the result; `abandoned` is the
+    /// marker of a rotation another holder started and never saved; `tried` lists
+    /// the refresh tokens already rejected in this attempt (orphans are tried once).
+    fn rotate_from(
+        &self,
+        lease: &mut Lease,
+        terms: &LeaseTerms,
+        stored: &StoredPair,
+        abandoned: Option<&InFlight>,
+        tried: &mut Vec<crate::secret::Secret>,
+    ) -> Result<AccessToken> {
+        // Nothing is spent that could not be saved: the save is prepared first,
+        // and the intent is recorded with enough of the lease left for the call.
         let mut reservation = self.store.reserve()?;
-        self.store.mark_in_flight(&lease, stored.generation)?;
+        lease.renew()?;
+        self.store.mark_in_flight(lease, stored.generation, terms)?;
         xlog!(Debug, "spending refresh token {}", stored.refresh_token.redacted());
         let sent_at = unix_now();
-        let next = match self.rotate_once(&stored) {
+        let next = match self.rotate_once(stored) {
             Ok(next) => next,
-            Err(e) if e.status == Status::InvalidRefreshToken => return self.after_rejection(&stored, e),
+            Err(e) if e.status == Status::InvalidRefreshToken => {
+                self.clear_in_flight(lease, stored.generation);
+                tried.push(stored.refresh_token.clone());
+                return self.after_rejection(lease, terms, stored, e, abandoned, tried);
+            }
             // OutcomeUnknown and everything else: keep the old pair, report, never retry.
             Err(e) => {
+                if e.status != Status::OutcomeUnknown {
+                    // Slack answered, or nothing left: the refresh token is unspent.
+                    self.clear_in_flight(lease, stored.generation);
+                }
                 xlog!(
                     Warn,
                     "rotation failed ({}); {} keeps generation {}",
@@ -438,19 +537,25 @@ impl Rotator {
         let pair = StoredPair {
             generation: stored.generation + 1,
             expires_at: sent_at.saturating_add(next.lifetime),
+            rotated_at: sent_at,
+            rotated_by: Some(crate::store::fleet::holder_id().to_string()),
             extra: stored.extra.clone(),
             ..next
         };
-        if let Err(e) = self.persist(&mut reservation, stored.generation, &pair) {
-            xlog!(
-                Error,
-                "rotated, but saving to {} failed ({}): this process holds the new pair in memory and \
-                 saves it before its next token; if it exits first, only what the message above says survives",
-                self.store.describe(),
-                e.message
-            );
-            self.keep_unsaved(pair);
-            return Err(e);
+        match self.persist(&mut reservation, stored.generation, &pair) {
+            Ok(None) => {}
+            Ok(Some(theirs)) => return self.adopt_fresh(theirs),
+            Err(e) => {
+                xlog!(
+                    Error,
+                    "rotated, but saving to {} failed ({}): this process holds the new pair in memory and \
+                     saves it before its next token; if it exits first, only what the message above says survives",
+                    self.store.describe(),
+                    e.message
+                );
+                self.keep_unsaved(pair);
+                return Err(e);
+            }
         }
         xlog!(
             Info,
@@ -461,6 +566,51 @@ impl Rotator {
         );
         xlog!(Debug, "saved access token {}", pair.access_token.redacted());
         Ok(self.adopt(pair))
+    }
+
+    fn clear_in_flight(&self, lease: &Lease, generation: u64) {
+        if let Err(e) = self.store.clear_in_flight(lease, generation) {
+            xlog!(Warn, "clearing the in-flight marker failed: {}", e.message);
+        }
+    }
+
+    /// Saves a rotated pair whose earlier save failed, on top of the generation it
+    /// was rotated from.
+    fn save_pending(&self, pending: StoredPair) -> Result<AccessToken> {
+        let base = pending.generation.saturating_sub(1);
+        match self.persist(&mut Reservation::none(), base, &pending) {
+            Ok(None) => {
+                xlog!(
+                    Info,
+                    "saved the pending rotated pair: {} holds generation {}",
+                    self.store.describe(),
+                    pending.generation
+                );
+                Ok(self.adopt(pending))
+            }
+            Ok(Some(theirs)) => self.adopt_fresh(theirs),
+            Err(e) => {
+                self.keep_unsaved(pending);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the stored pair another holder saved the one in memory; its token, if
+    /// it may be handed out.
+    fn adopt_fresh(&self, theirs: StoredPair) -> Result<AccessToken> {
+        let generation = theirs.generation;
+        let token = self.adopt(theirs);
+        if self.fresh_cached(unix_now()).is_some() {
+            return Ok(token);
+        }
+        Err(Error::new(
+            Status::StoreConflict,
+            format!(
+                "{} holds generation {generation} from another holder, and it is already due for rotation",
+                self.store.describe()
+            ),
+        ))
     }
 
     fn take_unsaved(&self) -> Option<StoredPair> {
@@ -474,32 +624,80 @@ impl Rotator {
         self.has_unsaved.store(true, Ordering::Release);
     }
 
-    /// Saves a freshly rotated pair. It is now the only valid one at Slack, so a lost
-    /// compare-and-swap (a store without a lock, written meanwhile) is retried once
-    /// on top of whatever is there rather than dropping the new pair.
-    fn persist(&self, reservation: &mut Reservation, expected: u64, pair: &StoredPair) -> Result<()> {
-        match self.store.save_reserved(reservation, Some(expected), pair)? {
-            Saved::Stored => Ok(()),
-            Saved::Conflict(current) => {
-                let generation = current.as_ref().map(|p| p.generation);
-                let retry = StoredPair {
-                    generation: generation.map_or(0, |g| g + 1).max(pair.generation),
-                    ..pair.clone()
-                };
-                match self.store.save_reserved(reservation, generation, &retry)? {
-                    Saved::Stored => Ok(()),
-                    Saved::Conflict(_) => Err(Error::new(
-                        Status::StoreConflict,
-                        format!("{} kept changing while saving a rotated pair", self.store.describe()),
-                    )),
-                }
+    /// Saves a freshly rotated pair with compare-and-swap on `expected`, the
+    /// generation it was rotated from. `Ok(None)`: saved. A lost swap never
+    /// overwrites: the pair that won stays (a refresh token spent twice within
+    /// Slack's grace period yields two pairs, and either may be the valid one), ours
+    /// is parked as an orphan, and `Ok(Some(theirs))` is what the store holds.
+    fn persist(&self, reservation: &mut Reservation, expected: u64, pair: &StoredPair) -> Result<Option<StoredPair>> {
+        let current = match self.store.save_reserved(reservation, Some(expected), pair)? {
+            Saved::Stored => return Ok(None),
+            Saved::Conflict(current) => current,
+        };
+        if current.as_ref().is_some_and(|c| c.refresh_token == pair.refresh_token) {
+            return Ok(None); // our own save, whose answer was lost before a retry
+        }
+        let parked = match self.store.park_orphan(expected, pair) {
+            Ok(parked) => parked,
+            Err(e) => {
+                xlog!(Warn, "parking the pair whose save lost failed: {}", e.message);
+                false
+            }
+        };
+        if !parked {
+            self.strays
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((expected, pair.clone()));
+        }
+        let Some(current) = current else {
+            return Err(Error::new(
+                Status::StoreConflict,
+                format!(
+                    "{} was emptied while a rotated pair was being saved",
+                    self.store.describe()
+                ),
+            ));
+        };
+        xlog!(
+            Warn,
+            "{}: another holder saved generation {} first; this rotation's pair is kept aside as an orphan{} \
+             and the stored pair is used",
+            self.store.describe(),
+            current.generation,
+            if parked { " in the store" } else { " in this process" }
+        );
+        Ok(Some(current))
+    }
+
+    /// Pairs that may continue the chain when `latest` is rejected: successors a
+    /// crashed save left, then siblings whose save lost (either of two pairs
+    /// rotated from one refresh token may be the valid one), newest first.
+    fn candidates(&self, latest: &StoredPair) -> Result<Vec<StoredPair>> {
+        let mut found = self.store.orphans(latest.generation)?;
+        if let Some(parent) = latest.generation.checked_sub(1) {
+            found.extend(self.store.orphans(parent)?);
+        }
+        let strays = self.strays.lock().unwrap_or_else(|e| e.into_inner());
+        for (from, pair) in strays.iter().rev() {
+            if *from == latest.generation || Some(*from) == latest.generation.checked_sub(1) {
+                found.push(pair.clone());
             }
         }
+        Ok(found)
     }
 
     /// `invalid_refresh_token`: if the store now holds a newer pair (another process
-    /// rotated), use it; otherwise the chain is dead.
-    fn after_rejection(&self, used: &StoredPair, rejection: Error) -> Result<AccessToken> {
+    /// rotated), use it; else try the orphans; otherwise the chain is dead.
+    fn after_rejection(
+        &self,
+        lease: &mut Lease,
+        terms: &LeaseTerms,
+        used: &StoredPair,
+        rejection: Error,
+        abandoned: Option<&InFlight>,
+        tried: &mut Vec<crate::secret::Secret>,
+    ) -> Result<AccessToken> {
         let mut latest = self.load_pair()?;
         if !self.store.has_lease() {
             // Without a lock another writer may have rotated and not saved yet: give
@@ -512,7 +710,7 @@ impl Rotator {
                 latest = self.load_pair()?;
             }
         }
-        if latest.refresh_token != used.refresh_token {
+        if latest.refresh_token != used.refresh_token && !tried.contains(&latest.refresh_token) {
             xlog!(
                 Info,
                 "refresh token rejected, but {} holds a newer pair (generation {}): using it",
@@ -521,32 +719,63 @@ impl Rotator {
             );
             return Ok(self.adopt(latest));
         }
-        // A save that crashed after Slack answered may have left the pair aside.
-        for orphan in self.store.orphans(latest.generation)? {
-            if orphan.kind != self.kind() || orphan.refresh_token == used.refresh_token {
+        for candidate in self.candidates(&latest)? {
+            if candidate.kind != self.kind() || tried.contains(&candidate.refresh_token) {
                 continue;
             }
-            if let Saved::Stored = self.store.compare_and_swap(Some(latest.generation), &orphan)? {
-                xlog!(
-                    Warn,
-                    "refresh token rejected, but a save that did not finish left generation {} beside {}: recovered it",
-                    orphan.generation,
-                    self.store.describe()
-                );
-                return Ok(self.adopt(orphan));
+            let candidate = StoredPair {
+                generation: latest.generation + 1,
+                ..candidate
+            };
+            match self.store.compare_and_swap(Some(latest.generation), &candidate)? {
+                Saved::Stored => {}
+                Saved::Conflict(Some(theirs)) => return self.adopt_fresh(theirs),
+                Saved::Conflict(None) => break,
             }
+            xlog!(
+                Warn,
+                "refresh token rejected, but a pair set aside beside {} (generation {}) may be the one Slack kept: \
+                 trying it",
+                self.store.describe(),
+                candidate.generation
+            );
+            let token = self.adopt(candidate.clone());
+            if self.fresh_cached(unix_now()).is_some() {
+                return Ok(token);
+            }
+            return self.rotate_from(lease, terms, &candidate, abandoned, tried);
         }
+        self.chain_dead(&latest, rejection, abandoned)
+    }
+
+    fn chain_dead(&self, latest: &StoredPair, rejection: Error, abandoned: Option<&InFlight>) -> Result<AccessToken> {
+        let last = match (&latest.rotated_by, latest.rotated_at) {
+            (Some(by), at) if at > 0 => {
+                format!("; it was last rotated at {} by {}", utc(at), crate::log::printable(by))
+            }
+            (None, at) if at > 0 => format!("; it was last rotated at {}", utc(at)),
+            _ => String::new(),
+        };
+        let marker = abandoned.map_or(String::new(), |m| {
+            format!(
+                "; a rotation by {} started at {} never saved its result",
+                holder_name(m),
+                utc(m.since)
+            )
+        });
         xlog!(
             Error,
-            "the chain in {} is dead: Slack rejected its refresh token and nothing newer is stored",
-            self.store.describe()
+            "the chain in {} is dead: Slack rejected its refresh token (generation {}) and nothing newer is stored{last}{marker}",
+            self.store.describe(),
+            latest.generation
         );
         let mut dead = Error::new(
             Status::ChainDead,
             format!(
-                "Slack rejected the refresh token in {} (invalid_refresh_token) and the store holds nothing newer: \
-                 the chain is dead; issue a new token and initialise the store again",
-                self.store.describe()
+                "Slack rejected the refresh token in {} (invalid_refresh_token, generation {}) and the store holds \
+                 nothing newer{last}{marker}: the chain is dead; issue a new token and initialise the store again",
+                self.store.describe(),
+                latest.generation
             ),
         );
         dead.cause = rejection.status;

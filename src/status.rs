@@ -30,6 +30,9 @@ pub enum Status {
     Panic = 5,
     /// A file the caller named (e.g. a CA bundle) could not be read or parsed.
     FileUnreadable = 6,
+    /// This build of xoxe leaves the feature out (e.g. a PostgreSQL or Redis store
+    /// in a build without the `postgres` or `redis` cargo feature).
+    Unsupported = 7,
 
     // --- transport and response problems (100..=199) ---
     /// The connection failed before a complete answer arrived (DNS, refused, reset,
@@ -193,6 +196,7 @@ const NAMES: &[(Status, &CStr)] = &[
     (Status::InsecureUrl, c"insecure_url"),
     (Status::Panic, c"panic"),
     (Status::FileUnreadable, c"file_unreadable"),
+    (Status::Unsupported, c"unsupported"),
     (Status::Network, c"network"),
     (Status::Timeout, c"timeout"),
     (Status::Tls, c"tls"),

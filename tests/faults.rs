@@ -490,3 +490,133 @@ fn a_call_timeout_that_fires_while_connecting_is_not_an_unknown_outcome() {
     // SAFETY: closing the descriptor opened above.
     unsafe { libc::close(fd) };
 }
+
+/// The three token-spending calls, each with fresh credentials, under one fault.
+/// Returns, per call, the error and the secrets the server issued while answering it.
+fn spend_under(kind: &FaultKind) -> Vec<(&'static str, xoxe::Error, Vec<String>)> {
+    let slack = server();
+    let xoxe = client(&slack);
+    let app = slack.new_app(true);
+    let legacy = slack.new_legacy_token(&app.client_id, fake_slack::TokenKind::User);
+    let to_refresh = slack.new_legacy_token(&app.client_id, fake_slack::TokenKind::Bot);
+    let pair = xoxe
+        .oauth_v2_exchange(&app.client_id, &app.client_secret, &to_refresh, None)
+        .unwrap();
+    let seed = slack.new_config_token(None);
+    let mut out = Vec::new();
+    let calls: [(&'static str, &dyn Fn() -> xoxe::Error); 3] = [
+        (ROTATE, &|| {
+            xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err()
+        }),
+        ("oauth.v2.exchange", &|| {
+            xoxe.oauth_v2_exchange(&app.client_id, &app.client_secret, &legacy, None)
+                .unwrap_err()
+        }),
+        ("oauth.v2.access", &|| {
+            xoxe.oauth_v2_refresh(&app.client_id, &app.client_secret, pair.refresh_token.expose(), None)
+                .unwrap_err()
+        }),
+    ];
+    for (method, call) in calls {
+        let before = slack.issued_secrets().len();
+        slack.inject(Fault::new(method, kind.clone()));
+        let err = call();
+        out.push((method, err, slack.issued_secrets()[before..].to_vec()));
+    }
+    out
+}
+
+#[test]
+fn an_undecodable_answer_to_a_spending_call_keeps_its_raw_body_and_with_it_the_new_tokens() {
+    // Each fault applies: Slack issued a new pair, then the answer came back broken.
+    // The issued secrets are [access token, refresh token], in that order.
+    for kind in [
+        FaultKind::MalformedJson { apply: true },
+        FaultKind::TruncatedJson { apply: true },
+        FaultKind::WrongShape { apply: true },
+    ] {
+        for (method, err, issued) in spend_under(&kind) {
+            let label = format!("{kind:?} on {method}");
+            assert_eq!(
+                (err.status, err.cause),
+                (Status::OutcomeUnknown, Status::BadResponse),
+                "{label}"
+            );
+            assert_eq!(issued.len(), 2, "{label}: the call applied");
+            let (access, refresh) = (&issued[0], &issued[1]);
+            let raw = err
+                .response_json
+                .as_deref()
+                .unwrap_or_else(|| panic!("{label}: no raw body"));
+            assert!(raw.starts_with("{\"ok\":true,"), "{label}");
+            match kind {
+                FaultKind::MalformedJson { .. } => {
+                    assert!(serde_json::from_str::<serde_json::Value>(raw).is_err(), "{label}");
+                    assert!(
+                        raw.contains(refresh.as_str()) && raw.contains(access.as_str()),
+                        "{label}"
+                    );
+                }
+                FaultKind::WrongShape { .. } => {
+                    let v: serde_json::Value = serde_json::from_str(raw).unwrap();
+                    assert_eq!(v["refresh_token"].as_str(), Some(refresh.as_str()), "{label}");
+                }
+                _ => {
+                    // Cut in half: the fake's keys are sorted, so a rotation's refresh
+                    // token (`refresh_token` before `token`) and a grant's access token
+                    // (`access_token` first) are in the half that came.
+                    assert!(serde_json::from_str::<serde_json::Value>(raw).is_err(), "{label}");
+                    let kept = if method == ROTATE { refresh } else { access };
+                    assert!(raw.contains(kept.as_str()), "{label}");
+                }
+            }
+            // The message says where the body is, and holds no secret; Debug and
+            // Display show neither the body nor a token from it.
+            assert!(
+                err.message.contains("kept in response_json"),
+                "{label}: {}",
+                err.message
+            );
+            let printed = format!("{err:?} {err}");
+            assert!(printed.contains("bytes withheld"), "{label}: {printed}");
+            for secret in &issued {
+                assert!(!printed.contains(secret.as_str()), "{label}: a new token was printed");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_raw_body_is_kept_only_where_a_spent_token_may_hide_in_it() {
+    // An empty answer has nothing to keep.
+    for (method, err, _) in spend_under(&FaultKind::EmptyBody { apply: true }) {
+        assert_eq!(err.status, Status::OutcomeUnknown, "{method}");
+        assert_eq!(err.response_json, None, "{method}");
+    }
+    // An answer that applied nothing is kept all the same: xoxe cannot know.
+    let (err, _) = rotate_under(FaultKind::MalformedJson { apply: false }, None);
+    assert_eq!(err.status, Status::OutcomeUnknown);
+    assert!(err.response_json.is_some());
+    // A 5xx HTML page on a rotation: outcome unknown, the page is kept.
+    let (err, _) = rotate_under(
+        FaultKind::HttpStatus {
+            status: 502,
+            apply: true,
+        },
+        None,
+    );
+    assert_eq!(err.status, Status::OutcomeUnknown);
+    assert!(err.response_json.as_deref().is_some_and(|b| b.contains("<html>")));
+    // A call that spends nothing keeps nothing.
+    let slack = server();
+    let xoxe = client(&slack);
+    let token = slack.new_config_token(None).token;
+    for kind in [
+        FaultKind::MalformedJson { apply: true },
+        FaultKind::TruncatedJson { apply: true },
+    ] {
+        slack.inject(Fault::new("auth.test", kind));
+        let err = xoxe.auth_test(&token, None).unwrap_err();
+        assert_eq!((err.status, err.response_json), (Status::BadResponse, None));
+    }
+}

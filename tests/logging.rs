@@ -113,3 +113,52 @@ fn a_requests_logged_duration_is_its_own_in_milliseconds() {
         "{ms} ms logged, {elapsed_ms} ms measured"
     );
 }
+
+#[test]
+fn an_undecodable_answer_is_logged_by_size_never_by_content() {
+    static KEPT: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let slack = server();
+    let xoxe = client(&slack);
+    xoxe::set_logger(
+        Some(Box::new(|level, line| {
+            KEPT.lock().unwrap().push((level as u32, line.to_string()))
+        })),
+        Some(LogLevel::Debug),
+    );
+    let mut bodies = Vec::new();
+    for kind in [
+        FaultKind::MalformedJson { apply: true },
+        FaultKind::TruncatedJson { apply: true },
+        FaultKind::WrongShape { apply: true },
+    ] {
+        let seed = slack.new_config_token(None);
+        slack.inject(Fault::new("tooling.tokens.rotate", kind));
+        let err = xoxe.tooling_tokens_rotate(&seed.refresh_token, None).unwrap_err();
+        bodies.push(err.response_json.expect("the raw body is kept"));
+    }
+    xoxe::set_logger(None, None);
+    let lines = KEPT.lock().unwrap().clone();
+    for body in &bodies {
+        let line = format!(
+            "tooling.tokens.rotate: the answer could not be decoded; its raw body ({} bytes, may hold the new tokens) is on the error",
+            body.len()
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(l, t)| *l == LogLevel::Warn as u32 && t.starts_with(&line)),
+            "{lines:#?}"
+        );
+    }
+    for secret in slack.issued_secrets() {
+        assert!(
+            !lines.iter().any(|(_, t)| t.contains(&secret)),
+            "a log line holds a secret"
+        );
+    }
+    assert!(
+        !lines.iter().any(|(_, t)| t.contains("\"ok\":true")),
+        "no line quotes a body: {lines:#?}"
+    );
+}

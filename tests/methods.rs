@@ -3,7 +3,7 @@
 mod common;
 
 use common::{client, requests, server};
-use fake_slack::TokenKind;
+use fake_slack::{Fault, FaultKind, TokenKind};
 use xoxe::{Status, StatusFamily};
 
 #[test]
@@ -72,6 +72,51 @@ fn exchange_then_refresh_chain_then_auth_test() {
             .unwrap_err();
         assert_eq!(twice.status, Status::TokenAlreadyExchanged);
     }
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+#[test]
+fn a_user_token_nested_in_authed_user_is_decoded() {
+    let slack = server();
+    let xoxe = client(&slack);
+    let app = slack.new_app(true);
+    let legacy = slack.new_legacy_token(&app.client_id, TokenKind::User);
+    // oauth.v2.exchange answers {ok, app_id, authed_user: {id, scope, access_token,
+    // token_type, refresh_token, expires_in}, team, enterprise, …}.
+    slack.inject(Fault::new("oauth.v2.exchange", FaultKind::NestedUserToken));
+    let pair = xoxe
+        .oauth_v2_exchange(&app.client_id, &app.client_secret, &legacy, None)
+        .unwrap();
+    let issued = slack.issued_secrets();
+    assert_eq!(
+        issued[issued.len() - 2..],
+        [pair.access_token.expose(), pair.refresh_token.expose()]
+    );
+    assert!(pair.access_token.expose().starts_with("xoxe.xoxp-"));
+    assert_eq!((pair.token_type.as_str(), pair.expires_in), ("user", 43200));
+    assert!(pair.scope.contains("identify"), "{}", pair.scope);
+    assert!(pair.user_id.as_deref().is_some_and(|u| u.starts_with('U')));
+    assert_eq!(pair.bot_user_id, None);
+    assert_eq!(pair.app_id, app.app_id);
+    assert!(pair.team_id.is_some());
+    assert_eq!(slack.faults(), [], "the fault fired");
+    let who = xoxe.auth_test(pair.access_token.expose(), None).unwrap();
+    assert_eq!(Some(who.user_id), pair.user_id);
+    // The refresh grant in the same shape, then a flat one: the nested refresh token
+    // was the real one.
+    slack.inject(Fault::new("oauth.v2.access", FaultKind::NestedUserToken));
+    let next = xoxe
+        .oauth_v2_refresh(&app.client_id, &app.client_secret, pair.refresh_token.expose(), None)
+        .unwrap();
+    assert_ne!(next.refresh_token, pair.refresh_token);
+    assert_eq!(
+        (next.token_type.as_str(), next.user_id.clone()),
+        ("user", pair.user_id.clone())
+    );
+    let flat = xoxe
+        .oauth_v2_refresh(&app.client_id, &app.client_secret, next.refresh_token.expose(), None)
+        .unwrap();
+    assert_eq!(flat.token_type, "user");
     assert_eq!(slack.stats().refresh_token_reuses, 0);
 }
 

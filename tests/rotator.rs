@@ -3,6 +3,13 @@
 
 mod common;
 
+/// Lease terms for calling a store's lease directly.
+const TERMS: xoxe::store::LeaseTerms = xoxe::store::LeaseTerms {
+    call: Duration::from_secs(30),
+    wait: Duration::from_secs(120),
+    margin: Duration::from_secs(30),
+};
+
 use common::{client, requests, server};
 use fake_slack::{Fault, FaultKind, TokenKind};
 use std::os::unix::fs::PermissionsExt;
@@ -420,8 +427,8 @@ impl Store for FailingSave {
         }
         self.inner.compare_and_swap(expected, new)
     }
-    fn acquire_lease(&self) -> xoxe::Result<xoxe::Lease> {
-        self.inner.acquire_lease()
+    fn acquire_lease(&self, terms: &xoxe::store::LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease(terms)
     }
     fn has_lease(&self) -> bool {
         true
@@ -457,22 +464,49 @@ fn a_rotated_pair_whose_save_failed_is_never_handed_out_and_is_saved_first() {
         "current() keeps the old, valid token"
     );
     assert_eq!(store.load().unwrap().unwrap().access_token, first.token);
-    // Meanwhile an unrelated write bumps the stored generation (1 -> 2).
-    let current = store.load().unwrap().unwrap();
-    let bumped = StoredPair {
-        generation: 2,
-        ..current
-    };
-    assert_eq!(store.inner.compare_and_swap(Some(1), &bumped).unwrap(), Saved::Stored);
-
     let second = rotator.get().unwrap();
     assert_ne!(second.token, first.token, "the pending pair, not the old one");
     assert_eq!(slack.stats().rotations, 2, "saved, not rotated again");
     let saved = store.load().unwrap().unwrap();
     assert_eq!(saved.access_token, second.token, "saved before handed out");
-    assert_eq!(saved.generation, 3, "saved on top of what the store held");
+    assert_eq!(saved.generation, 2, "on top of the generation it was rotated from");
     xoxe.auth_test(second.token.expose(), None).unwrap();
     assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+#[test]
+fn a_pending_pair_whose_generation_was_taken_meanwhile_is_kept_aside_not_written_over() {
+    let slack = server();
+    let xoxe = Arc::new(client(&slack));
+    let store = Arc::new(FailingSave {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        fail_next: false.into(),
+    });
+    let rotator = Rotator::config(xoxe.clone(), store.clone(), RotatorOptions::default());
+    let first = rotator.get().unwrap();
+    store.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(rotator.force_rotate().unwrap_err().status, Status::StoreIo);
+    // Meanwhile another writer saves generation 2 (here: the old pair again, whose
+    // refresh token is spent).
+    let current = store.load().unwrap().unwrap();
+    let theirs = StoredPair {
+        generation: 2,
+        ..current
+    };
+    assert_eq!(store.inner.compare_and_swap(Some(1), &theirs).unwrap(), Saved::Stored);
+
+    // The stored pair wins and is used; the pending pair is not written over it.
+    assert_eq!(rotator.get().unwrap().token, first.token);
+    assert_eq!(store.load().unwrap().unwrap().generation, 2);
+    // When Slack rejects the stored pair's refresh token, the pair kept aside is tried.
+    let recovered = rotator.force_rotate().unwrap();
+    assert_ne!(recovered.token, first.token);
+    let saved = store.load().unwrap().unwrap();
+    assert_eq!(saved.access_token, recovered.token, "saved before handed out");
+    assert_eq!(saved.generation, 3);
+    xoxe.auth_test(recovered.token.expose(), None).unwrap();
+    assert_eq!(slack.stats().rotations, 2, "the kept pair was fresh: no rotation");
+    assert_eq!(slack.stats().refresh_token_reuses, 1, "only the stored, spent token");
 }
 
 #[test]
@@ -516,7 +550,7 @@ fn a_file_store_waits_for_another_processes_flock() {
         unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_EX) },
         0
     );
-    let err = store.acquire_lease().err().expect("the lock is held elsewhere");
+    let err = store.acquire_lease(&TERMS).err().expect("the lock is held elsewhere");
     assert_eq!(err.status, Status::LockTimeout);
     let err = store
         .compare_and_swap(Some(0), &seed_config("xoxe-1-next"))
@@ -525,12 +559,16 @@ fn a_file_store_waits_for_another_processes_flock() {
     // A patient store waits for the holder to let go (60 s allowed).
     let patient = FileStore::new(&path, Duration::from_secs(60)).unwrap();
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| patient.acquire_lease().map(drop).map_err(|e| e.status));
+        let waiter = s.spawn(|| patient.acquire_lease(&TERMS).map(drop).map_err(|e| e.status));
         std::thread::sleep(Duration::from_millis(100)); // the holder keeps it a while
         drop(other);
         assert_eq!(waiter.join().unwrap(), Ok(()));
     });
-    drop(store.acquire_lease().expect("free once the other holder closed it"));
+    drop(
+        store
+            .acquire_lease(&TERMS)
+            .expect("free once the other holder closed it"),
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -598,20 +636,24 @@ impl Store for ConflictOnce {
 }
 
 #[test]
-fn a_rotated_pair_that_loses_the_compare_and_swap_is_saved_on_top() {
+fn a_rotated_pair_that_loses_the_compare_and_swap_is_kept_aside_and_tried_when_the_stored_one_fails() {
     let slack = server();
     let store = Arc::new(ConflictOnce {
         inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
         conflicted: false.into(),
     });
     let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
+    // The other writer's generation 1 is kept (never written over); it has no
+    // access token yet, so there is nothing to hand out.
+    assert_eq!(rotator.get().unwrap_err().status, Status::StoreConflict);
+    assert_eq!(store.load().unwrap().unwrap().generation, 1);
+    // Its refresh token is spent: Slack rejects it, and our pair kept aside wins.
     let token = rotator.get().unwrap();
     let saved = store.load().unwrap().unwrap();
-    assert_eq!(saved.access_token, token.token, "the only valid pair is not dropped");
-    assert_eq!(
-        saved.generation, 2,
-        "generation 0, bumped to 1 by the other writer, then 2"
-    );
+    assert_eq!(saved.access_token, token.token, "the only valid pair is not lost");
+    assert_eq!(saved.generation, 2);
+    assert_eq!(slack.stats().rotations, 1);
+    client(&slack).auth_test(token.token.expose(), None).unwrap();
 }
 
 /// A memory store whose saves wait for the test's go-ahead once `hold` is set.
@@ -834,10 +876,10 @@ fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
 fn a_file_store_lock_waits_for_a_holder_in_this_process() {
     let dir = temp_dir("lock-wait");
     let store = Arc::new(FileStore::new(dir.join("pair.json"), Duration::from_secs(60)).unwrap());
-    let held = store.acquire_lease().unwrap();
+    let held = store.acquire_lease(&TERMS).unwrap();
     let waiter = {
         let store = store.clone();
-        std::thread::spawn(move || store.acquire_lease().map(drop).map_err(|e| e.status))
+        std::thread::spawn(move || store.acquire_lease(&TERMS).map(drop).map_err(|e| e.status))
     };
     // The holder keeps the lock a while; the waiter waits (60 s allowed), then gets it.
     std::thread::sleep(Duration::from_millis(100));
@@ -884,13 +926,18 @@ impl Store for MarkingStore {
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
         self.inner.compare_and_swap(expected, new)
     }
-    fn acquire_lease(&self) -> xoxe::Result<xoxe::Lease> {
-        self.inner.acquire_lease()
+    fn acquire_lease(&self, terms: &xoxe::store::LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease(terms)
     }
     fn has_lease(&self) -> bool {
         true
     }
-    fn mark_in_flight(&self, _lease: &xoxe::Lease, generation: u64) -> xoxe::Result<()> {
+    fn mark_in_flight(
+        &self,
+        _lease: &xoxe::Lease,
+        generation: u64,
+        _terms: &xoxe::store::LeaseTerms,
+    ) -> xoxe::Result<()> {
         if self.refuse.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(xoxe::Error::new(
                 Status::StoreIo,
@@ -958,7 +1005,12 @@ fn a_pair_a_crashed_save_left_beside_the_store_is_recovered_not_declared_dead() 
     let orphan = StoredPair {
         generation: stored.generation + 1,
         lifetime: t.exp - t.iat,
-        ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token.clone()), 0)
+        ..StoredPair::seed(
+            ChainKind::Config,
+            t.refresh_token,
+            Some(t.token.clone()),
+            now() + t.exp - t.iat,
+        )
     };
     let left = dir.join(".xoxe-store-crashed");
     std::fs::write(&left, orphan.to_json(true).unwrap().as_slice()).unwrap();

@@ -13,7 +13,8 @@ import (
 // before calling it (a NUL byte in a string, a closed client, an out-of-range
 // option). Use [errors.Is] with the sentinels ([ErrInvalidRefreshToken],
 // [ErrOutcomeUnknown], [ErrUsage], …) to classify it and [errors.As] to read the
-// details. No field ever holds a secret.
+// details. Message never holds a secret; SlackError and ResponseJSON are the
+// server's own words, and ResponseJSON may hold new tokens (see there).
 type Error struct {
 	Code Status // what went wrong
 	// Cause is, for StatusOutcomeUnknown, the underlying reason (e.g.
@@ -26,10 +27,15 @@ type Error struct {
 	Message    string // a human-readable detail, never containing a secret or a control character
 	// RetryAfter is how long Slack asked to wait (Retry-After) before retrying;
 	// negative (-1) when Slack sent no Retry-After. Zero is a real "retry now".
-	RetryAfter   time.Duration
-	Warnings     []string // warnings Slack attached (nil when none)
-	HTTPStatus   int      // the HTTP status of the response, or 0 when none arrived
-	ResponseJSON string   // the raw JSON body of a Slack error response (server-controlled), or ""
+	RetryAfter time.Duration
+	Warnings   []string // warnings Slack attached (nil when none)
+	HTTPStatus int      // the HTTP status of the response, or 0 when none arrived
+	// ResponseJSON is the raw body of the response, or "": for a Slack error
+	// response its JSON (server-controlled); for StatusOutcomeUnknown from a
+	// token-spending call whose answer could not be decoded (malformed,
+	// truncated or wrong-shaped JSON, even with ok:true), the raw body, which may
+	// hold the new tokens: a secret. Error() never shows it; never log it.
+	ResponseJSON string
 
 	op     string    // the Go method that failed, for Error()
 	match  matchKind // how a sentinel compares (sentinels only)

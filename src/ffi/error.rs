@@ -30,8 +30,17 @@ pub struct xoxe_error_info {
     pub warnings: *const *const c_char,
     /// Number of entries in `warnings`.
     pub warnings_len: usize,
-    /// Raw JSON body of a Slack error response (e.g. `invalid_manifest` details), or
-    /// NULL. Server-controlled, like `slack_error`.
+    /// The raw body of the response, or NULL:
+    /// - for a Slack error (`ok: false`), its JSON (e.g. `invalid_manifest` details);
+    ///   server-controlled, like `slack_error`;
+    /// - for `XOXE_STATUS_OUTCOME_UNKNOWN` from a token-spending call
+    ///   (`tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access`) whose answer
+    ///   arrived but could not be decoded (malformed, truncated or wrong-shaped JSON,
+    ///   even with `ok: true`), the raw body: it may hold the new tokens Slack issued, so
+    ///   it is a SECRET — never log or print it (it is zeroed by `xoxe_error_free`).
+    ///
+    /// Invalid UTF-8 and NUL bytes are replaced by U+FFFD; at most the client's
+    /// response-size limit.
     pub response_json: *const c_char,
 }
 
@@ -43,7 +52,7 @@ pub struct xoxe_error {
 }
 
 impl xoxe_error {
-    pub(crate) fn new(err: Error) -> xoxe_error {
+    pub(crate) fn new(mut err: Error) -> xoxe_error {
         let mut strings = CStrings::default();
         let (warnings, warnings_len) = strings.add_list(&err.warnings);
         let info = xoxe_error_info {
@@ -57,6 +66,11 @@ impl xoxe_error {
             warnings_len,
             response_json: strings.add_opt(err.response_json.as_deref()),
         };
+        // The copy above is zeroed when the handle is freed; wipe this one now (an
+        // undecoded answer may hold new tokens).
+        if let Some(json) = err.response_json.as_mut() {
+            zeroize::Zeroize::zeroize(json);
+        }
         xoxe_error {
             info,
             _strings: strings,

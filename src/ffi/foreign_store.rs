@@ -10,7 +10,7 @@ use super::error::xoxe_error;
 use super::store::xoxe_store;
 use crate::error::{Error, Result};
 use crate::status::Status;
-use crate::store::{Lease, Saved, Store, StoredPair};
+use crate::store::{Lease, LeaseTerms, Saved, Store, StoredPair};
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -159,7 +159,7 @@ impl Store for ForeignStore {
         }
     }
 
-    fn acquire_lease(&self) -> Result<Lease> {
+    fn acquire_lease(&self, _terms: &LeaseTerms) -> Result<Lease> {
         let (Some(lock), Some(unlock)) = (self.callbacks.lock, self.callbacks.unlock) else {
             return Ok(Lease::none());
         };

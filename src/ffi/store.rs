@@ -5,7 +5,7 @@ use super::error::xoxe_error;
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::status::Status;
-use crate::store::{ChainKind, FileStore, MemoryStore, Store, StoredPair, DEFAULT_LOCK_TIMEOUT};
+use crate::store::{fleet, ChainKind, FileStore, MemoryStore, Store, StoredPair, DEFAULT_LOCK_TIMEOUT};
 use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +37,75 @@ pub unsafe extern "C" fn xoxe_store_memory_new(out: *mut *mut xoxe_store, error_
             out,
             xoxe_store {
                 inner: Arc::new(MemoryStore::new(None)),
+            },
+        );
+        Ok(())
+    })
+}
+
+/// Creates a store for chain `chain` (NULL: `"default"`) in a PostgreSQL database,
+/// shared by every process and machine that uses it: `url` is
+/// `postgresql://user:password@host:port/database` (or `postgres://`), with
+/// libpq's `sslmode=disable|prefer|require` and `sslrootcert=PATH` (PEM
+/// certificates trusted besides the built-in roots; TLS is rustls). The tables
+/// (`xoxe_schema`, `xoxe_chain`, `xoxe_orphan`) are created if missing. Every save
+/// is a compare-and-swap on the chain's generation; rotations are serialised by a
+/// lease timed by the database's clock, with a durable in-flight marker and an
+/// orphan table (see the README's fleet section). Chain names are 1 to 200
+/// characters of letters, digits and `. _ - : @`. The URL's password never appears
+/// in messages. Fails with `XOXE_STATUS_STORE_IO` (naming the redacted URL) when
+/// the database cannot be reached, and with `XOXE_STATUS_UNSUPPORTED` in a build
+/// without the `postgres` feature.
+///
+/// # Safety
+/// `url` is NUL-terminated; `chain` is NUL-terminated or NULL; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_postgres_new(
+    url: *const c_char,
+    chain: *const c_char,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        let url = str_arg(url, "url")?;
+        let chain = opt_str_arg(chain, "chain")?.unwrap_or(fleet::DEFAULT_CHAIN);
+        let out = out_arg(out, "out")?;
+        give(
+            out,
+            xoxe_store {
+                inner: fleet::postgres(url, chain)?,
+            },
+        );
+        Ok(())
+    })
+}
+
+/// Creates a store for chain `chain` (NULL: `"default"`) in Redis, shared by every
+/// process and machine that uses it: `url` is `redis://[user]:password@host:port/db`,
+/// `rediss://…` (TLS, rustls, with `sslrootcert=PATH` as for PostgreSQL) or
+/// `redis+unix:///path/to/socket?pass=password`. One chain's keys share one Cluster
+/// hash slot (`xoxe:{CHAIN}:…`). The server must be a single primary with
+/// `appendonly yes` and `appendfsync always` (a warning is logged otherwise).
+/// Otherwise as `xoxe_store_postgres_new` (`XOXE_STATUS_UNSUPPORTED` without the
+/// `redis` feature).
+///
+/// # Safety
+/// `url` is NUL-terminated; `chain` is NUL-terminated or NULL; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_redis_new(
+    url: *const c_char,
+    chain: *const c_char,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        let url = str_arg(url, "url")?;
+        let chain = opt_str_arg(chain, "chain")?.unwrap_or(fleet::DEFAULT_CHAIN);
+        let out = out_arg(out, "out")?;
+        give(
+            out,
+            xoxe_store {
+                inner: fleet::redis(url, chain)?,
             },
         );
         Ok(())

@@ -12,8 +12,10 @@ pub use tooling::ConfigToken;
 
 use crate::client::{Call, Client};
 use crate::error::{Error, Result};
+use crate::outcome::keep_raw_body;
 use crate::status::Status;
 use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
 
 /// Longest token, id or secret xoxe accepts or hands out: a buffer of this many
 /// bytes plus one holds any token with its NUL.
@@ -62,43 +64,56 @@ pub(crate) struct Decoded<T> {
     pub value: T,
     pub warnings: Vec<String>,
     http_status: u16,
+    /// The raw body (zeroed on drop), for an error that rejects the payload.
+    body: Zeroizing<Vec<u8>>,
+    /// The client's response-size limit.
+    limit: u64,
 }
 
 impl<T> Decoded<T> {
-    /// The error for a payload that decoded but makes no sense (empty token…).
+    /// The error for a payload that decoded but makes no sense (empty token…); for a
+    /// token-spending call it carries the raw body (see [`keep_raw_body`]).
     pub fn reject(&self, call: &Call<'_>, why: &str) -> Error {
-        invalid_payload(call, self.http_status, why)
+        invalid_payload(call, self.http_status, why, &self.body, self.limit)
     }
 }
 
 /// Sends a call and decodes an `ok: true` payload into `T`. A payload that does not
 /// decode is `BadResponse` (settled like every failure: `OutcomeUnknown` for a
-/// token-spending call, since Slack did act on it).
+/// token-spending call, since Slack did act on it, with the raw body kept in
+/// `response_json`).
 pub(crate) fn typed<T: DeserializeOwned>(client: &Client, call: &Call<'_>) -> Result<Decoded<T>> {
     let reply = client.send(call)?;
+    let limit = client.options().max_response_bytes;
     if crate::response::has_nul_escape(&reply.body) {
         return Err(invalid_payload(
             call,
             reply.http_status,
             "a string contains a NUL character",
+            &reply.body,
+            limit,
         ));
     }
-    let value: T = crate::response::parse(&reply.body).map_err(|why| invalid_payload(call, reply.http_status, &why))?;
+    let value: T = crate::response::parse(&reply.body)
+        .map_err(|why| invalid_payload(call, reply.http_status, &why, &reply.body, limit))?;
     Ok(Decoded {
         value,
         warnings: reply.warnings,
         http_status: reply.http_status,
+        body: reply.body,
+        limit,
     })
 }
 
-fn invalid_payload(call: &Call<'_>, http_status: u16, why: &str) -> Error {
+fn invalid_payload(call: &Call<'_>, http_status: u16, why: &str, body: &[u8], limit: u64) -> Error {
     let err = Error::new(
         Status::BadResponse,
         format!("{}: unexpected response: {why}", call.method),
     )
     .with_http_status(http_status);
     // The payload came with `ok: true`: Slack did act on the call.
-    crate::outcome::settle(call, err, crate::outcome::Reach::Unexplained { http_status })
+    let err = crate::outcome::settle(call, err, crate::outcome::Reach::Unexplained { http_status });
+    keep_raw_body(call, err, body, limit)
 }
 
 #[cfg(test)]

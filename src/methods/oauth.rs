@@ -41,11 +41,19 @@ pub struct OAuthToken {
     pub warnings: Vec<String>,
 }
 
+/// The answer of `oauth.v2.exchange` / `oauth.v2.access`. A bot token (and Slack's
+/// documented flat answer) has the token at the top level; a user token may come
+/// nested in `authed_user` instead, as Slack answers a user-scope install and as
+/// Java's and Node's SDKs model it (`authed_user.{id, scope, token_type, access_token,
+/// refresh_token, expires_in}`).
 #[derive(Deserialize)]
 pub(crate) struct Wire {
-    access_token: Secret,
-    refresh_token: Secret,
-    expires_in: i64,
+    #[serde(default)]
+    access_token: Option<Secret>,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+    #[serde(default)]
+    expires_in: Option<i64>,
     #[serde(default)]
     token_type: String,
     #[serde(default)]
@@ -62,6 +70,54 @@ pub(crate) struct Wire {
     enterprise: Option<Named>,
     #[serde(default)]
     is_enterprise_install: bool,
+    #[serde(default)]
+    authed_user: Option<AuthedUser>,
+}
+
+/// `authed_user`: the installing user, and their token when it is a user token.
+#[derive(Deserialize)]
+struct AuthedUser {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    access_token: Option<Secret>,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+}
+
+impl Wire {
+    /// When the top level carries no `access_token` but `authed_user` does, the token
+    /// is a user token nested there: lift its fields (and `authed_user.id` as
+    /// `user_id`) to the top level, where the rest of the decoding reads them.
+    fn lift_authed_user(mut self) -> Wire {
+        if self.access_token.is_some() {
+            return self;
+        }
+        let Some(user) = self.authed_user.take() else {
+            return self;
+        };
+        if user.access_token.is_none() {
+            self.authed_user = Some(user);
+            return self;
+        }
+        self.access_token = user.access_token;
+        self.refresh_token = user.refresh_token;
+        self.expires_in = user.expires_in;
+        self.token_type = user.token_type.unwrap_or_else(|| "user".to_string());
+        if let Some(scope) = user.scope {
+            self.scope = scope;
+        }
+        if user.id.is_some() {
+            self.user_id = user.id;
+        }
+        self
+    }
 }
 
 #[derive(Deserialize)]
@@ -129,25 +185,34 @@ impl Client {
 }
 
 fn oauth_token(client: &Client, call: &Call<'_>) -> Result<OAuthToken> {
-    let decoded = typed::<Wire>(client, call)?;
-    let wire = &decoded.value;
-    if check_credential("access_token", wire.access_token.expose()).is_err()
-        || check_credential("refresh_token", wire.refresh_token.expose()).is_err()
-    {
-        return Err(decoded.reject(call, "access_token or refresh_token is empty or malformed"));
-    }
-    if wire.expires_in <= 0 {
-        return Err(decoded.reject(call, "expires_in is not positive"));
-    }
     let Decoded {
-        value: wire, warnings, ..
-    } = decoded;
+        value: wire,
+        warnings,
+        http_status,
+        body,
+        limit,
+    } = typed::<Wire>(client, call)?;
+    let reject = |why: &str| super::invalid_payload(call, http_status, why, &body, limit);
+    let wire = wire.lift_authed_user();
+    let (Some(access_token), Some(refresh_token), Some(expires_in)) =
+        (wire.access_token, wire.refresh_token, wire.expires_in)
+    else {
+        return Err(reject("access_token, refresh_token or expires_in is missing"));
+    };
+    if check_credential("access_token", access_token.expose()).is_err()
+        || check_credential("refresh_token", refresh_token.expose()).is_err()
+    {
+        return Err(reject("access_token or refresh_token is empty or malformed"));
+    }
+    if expires_in <= 0 {
+        return Err(reject("expires_in is not positive"));
+    }
     let (team_id, team_name) = wire.team.map(|t| (t.id, t.name)).unwrap_or_default();
     let (enterprise_id, enterprise_name) = wire.enterprise.map(|e| (e.id, e.name)).unwrap_or_default();
     Ok(OAuthToken {
-        access_token: wire.access_token,
-        refresh_token: wire.refresh_token,
-        expires_in: wire.expires_in.min(super::MAX_TOKEN_LIFETIME_SECS),
+        access_token,
+        refresh_token,
+        expires_in: expires_in.min(super::MAX_TOKEN_LIFETIME_SECS),
         token_type: wire.token_type,
         scope: wire.scope,
         app_id: wire.app_id,
@@ -160,4 +225,47 @@ fn oauth_token(client: &Client, call: &Call<'_>) -> Result<OAuthToken> {
         is_enterprise_install: wire.is_enterprise_install,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lifted(body: &str) -> Wire {
+        crate::response::parse::<Wire>(body.as_bytes())
+            .unwrap()
+            .lift_authed_user()
+    }
+
+    #[test]
+    fn a_top_level_token_wins_over_authed_user() {
+        let w = lifted(
+            r#"{"ok":true,"access_token":"xoxe.xoxb-1-a","refresh_token":"xoxe-1-b","expires_in":5,
+                "token_type":"bot","authed_user":{"id":"U1","access_token":"xoxe.xoxp-1-c",
+                "refresh_token":"xoxe-1-d","expires_in":7}}"#,
+        );
+        assert_eq!(w.access_token.unwrap().expose(), "xoxe.xoxb-1-a");
+        assert_eq!((w.expires_in, w.token_type.as_str(), w.user_id), (Some(5), "bot", None));
+    }
+
+    #[test]
+    fn a_nested_user_token_is_lifted_with_its_user() {
+        let w = lifted(
+            r#"{"ok":true,"app_id":"A1","scope":"","authed_user":{"id":"U1","scope":"identify",
+                "access_token":"xoxe.xoxp-1-c","refresh_token":"xoxe-1-d","expires_in":7}}"#,
+        );
+        assert_eq!(w.access_token.unwrap().expose(), "xoxe.xoxp-1-c");
+        assert_eq!(w.refresh_token.unwrap().expose(), "xoxe-1-d");
+        assert_eq!((w.expires_in, w.token_type.as_str()), (Some(7), "user"));
+        assert_eq!((w.scope.as_str(), w.user_id.as_deref()), ("identify", Some("U1")));
+    }
+
+    #[test]
+    fn an_authed_user_without_a_token_lifts_nothing() {
+        let w = lifted(r#"{"ok":true,"authed_user":{"id":"U1"}}"#);
+        assert!(w.access_token.is_none() && w.refresh_token.is_none() && w.user_id.is_none());
+        // Missing fields are rejected after lifting, not by serde: `null` is absent too.
+        let w = lifted(r#"{"ok":true,"access_token":null,"authed_user":{"access_token":"xoxe.xoxp-1-c"}}"#);
+        assert!(w.access_token.is_some() && w.refresh_token.is_none() && w.expires_in.is_none());
+    }
 }

@@ -9,7 +9,7 @@
 //! recoverable orphan ([`Store::orphans`]).
 
 use super::file_open::{check_directory, open_lock_file, open_store_for_read, read_limited, resolve_store_path};
-use super::{Lease, Reservation, Saved, Store, StoredPair};
+use super::{Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::status::Status;
 use std::fs::File;
@@ -238,11 +238,7 @@ impl Store for FileStore {
     }
 
     fn save_reserved(&self, reservation: &mut Reservation, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
-        let _guard = if self.held_by_me() {
-            None
-        } else {
-            Some(self.acquire_lease()?)
-        };
+        let _guard = if self.held_by_me() { None } else { Some(self.lock()?) };
         let current = self.load()?;
         if current.as_ref().map(|p| p.generation) != expected {
             return Ok(Saved::Conflict(current));
@@ -253,6 +249,21 @@ impl Store for FileStore {
         };
         self.commit(reserved, new)?;
         Ok(Saved::Stored)
+    }
+
+    /// Keeps the pair in a private file beside the store, where
+    /// [`orphans`](Store::orphans) finds it (like the file a crashed save leaves).
+    fn park_orphan(&self, _from_generation: u64, pair: &StoredPair) -> Result<bool> {
+        let io = |e: std::io::Error| self.err(Status::StoreIo, format_args!("parking an orphan: {e}"));
+        let mut json = pair.to_json(true)?;
+        json.push(b'\n');
+        let ReservedFile(mut tmp) = self.reserve_file()?;
+        tmp.write_all(&json).map_err(io)?;
+        tmp.as_file().set_len(json.len() as u64).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.keep().map_err(|e| io(e.error))?;
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        Ok(true)
     }
 
     fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {
@@ -266,7 +277,22 @@ impl Store for FileStore {
         Ok(found.into_iter().map(|(_, p)| p).collect())
     }
 
-    fn acquire_lease(&self) -> Result<Lease> {
+    fn acquire_lease(&self, _terms: &LeaseTerms) -> Result<Lease> {
+        self.lock()
+    }
+
+    fn has_lease(&self) -> bool {
+        true
+    }
+
+    fn describe(&self) -> String {
+        format!("token store {}", self.path.display())
+    }
+}
+
+impl FileStore {
+    /// Takes the store's lock: this process's threads first, then `flock`.
+    fn lock(&self) -> Result<Lease> {
         let now = Instant::now();
         let deadline = now
             .checked_add(self.lock_timeout)
@@ -336,13 +362,5 @@ impl Store for FileStore {
             drop(file); // closing the descriptor releases the flock
             release_slot(&holder);
         }))
-    }
-
-    fn has_lease(&self) -> bool {
-        true
-    }
-
-    fn describe(&self) -> String {
-        format!("token store {}", self.path.display())
     }
 }

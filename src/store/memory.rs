@@ -1,6 +1,6 @@
 //! A store in this process's memory (lost at exit: for tests and short-lived tools).
 
-use super::{Lease, Saved, Store, StoredPair};
+use super::{Lease, LeaseTerms, Saved, Store, StoredPair};
 use crate::error::Result;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -9,6 +9,8 @@ use std::sync::{Arc, Condvar, Mutex};
 #[derive(Default)]
 pub struct MemoryStore {
     pair: Mutex<Option<StoredPair>>,
+    /// Parked pairs, `(from_generation, pair)`, oldest first.
+    orphans: Mutex<Vec<(u64, StoredPair)>>,
     locked: Arc<(Mutex<bool>, Condvar)>,
 }
 
@@ -17,6 +19,7 @@ impl MemoryStore {
     pub fn new(initial: Option<StoredPair>) -> MemoryStore {
         MemoryStore {
             pair: Mutex::new(initial),
+            orphans: Mutex::default(),
             locked: Arc::default(),
         }
     }
@@ -36,7 +39,7 @@ impl Store for MemoryStore {
         Ok(Saved::Stored)
     }
 
-    fn acquire_lease(&self) -> Result<Lease> {
+    fn acquire_lease(&self, _terms: &LeaseTerms) -> Result<Lease> {
         let (flag, freed) = &*self.locked;
         let mut held = flag.lock().unwrap_or_else(|e| e.into_inner());
         while *held {
@@ -48,6 +51,24 @@ impl Store for MemoryStore {
             *locked.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
             locked.1.notify_one();
         }))
+    }
+
+    fn park_orphan(&self, from_generation: u64, pair: &StoredPair) -> Result<bool> {
+        let mut orphans = self.orphans.lock().unwrap_or_else(|e| e.into_inner());
+        orphans.push((from_generation, pair.clone()));
+        let excess = orphans.len().saturating_sub(16);
+        orphans.drain(..excess);
+        Ok(true)
+    }
+
+    fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {
+        let orphans = self.orphans.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(orphans
+            .iter()
+            .rev()
+            .filter(|(from, _)| *from == from_generation)
+            .map(|(_, pair)| pair.clone())
+            .collect())
     }
 
     fn has_lease(&self) -> bool {

@@ -1,18 +1,28 @@
 //! Where token pairs live between rotations: the [`Store`] contract, and the stores
-//! of the core — memory and a file (atomic and locked). The host's own storage
-//! plugs in through the C ABI (`src/ffi/foreign_store.rs`), which implements the
-//! same trait, exchanging the pair as JSON ([`StoredPair::to_json`]).
+//! of the core — memory, a file (atomic and locked), and the fleet stores on
+//! PostgreSQL and Redis (cargo features `postgres` and `redis`). The host's own
+//! storage plugs in through the C ABI (`src/ffi/foreign_store.rs`), which
+//! implements the same trait, exchanging the pair as JSON ([`StoredPair::to_json`]).
 //!
 //! A store holds one [`StoredPair`]. Saving is compare-and-swap on the pair's
 //! `generation`, so two writers can never both believe they saved the live pair;
-//! an optional lease serialises whole rotations across processes.
+//! an optional lease serialises whole rotations across processes and machines.
 
 mod file;
 mod file_open;
+pub mod fleet;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
 
 pub use file::{FileStore, DEFAULT_LOCK_TIMEOUT};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -61,6 +71,13 @@ pub struct StoredPair {
     /// User id, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// When this pair was rotated, Unix seconds on the rotating machine's clock
+    /// (0: not by a rotation, e.g. a seed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rotated_at: i64,
+    /// Who rotated it (`host/pid`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_by: Option<String>,
     /// Fields this version does not know (a later version's), kept as they are.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -71,6 +88,10 @@ const FORMAT: u32 = 1;
 
 fn format_version() -> u32 {
     FORMAT
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 fn empty_secret() -> Secret {
@@ -95,6 +116,8 @@ impl StoredPair {
             lifetime: 0,
             team_id: None,
             user_id: None,
+            rotated_at: 0,
+            rotated_by: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -188,7 +211,7 @@ pub trait Store: Send + Sync {
     /// save and released when the returned [`Lease`] is dropped. Stores without one
     /// return [`Lease::none`]; compare-and-swap still keeps them correct, at the cost
     /// of a rare wasted rotation.
-    fn acquire_lease(&self) -> Result<Lease> {
+    fn acquire_lease(&self, _terms: &LeaseTerms) -> Result<Lease> {
         Ok(Lease::none())
     }
 
@@ -202,8 +225,17 @@ pub trait Store: Send + Sync {
 
     /// Records durably, before the request is sent, that the holder of `lease` is
     /// about to spend the refresh token of generation `generation`: a holder that
-    /// dies mid-rotation then leaves a trace for the next one. Default: no marker.
-    fn mark_in_flight(&self, _lease: &Lease, _generation: u64) -> Result<()> {
+    /// dies mid-rotation then leaves a trace for the next one. A store whose lease
+    /// expires refuses (and nothing is sent) unless the lease is still its holder's
+    /// with [`LeaseTerms::send_margin`] left on the store's clock. Default: no marker.
+    fn mark_in_flight(&self, _lease: &Lease, _generation: u64, _terms: &LeaseTerms) -> Result<()> {
+        Ok(())
+    }
+
+    /// Removes the marker the holder of `lease` wrote for `generation`, when its
+    /// request was refused or never left (the refresh token is unspent). Default:
+    /// no marker.
+    fn clear_in_flight(&self, _lease: &Lease, _generation: u64) -> Result<()> {
         Ok(())
     }
 
@@ -262,8 +294,36 @@ pub struct InFlight {
     pub generation: u64,
     /// When the marker was written, Unix seconds on the store's clock.
     pub since: i64,
+    /// How long, on the store's clock, until the writer's call deadline has
+    /// passed (zero once it has: its rotation can no longer be answered).
+    pub left: std::time::Duration,
     /// Who wrote it (a host or process name), when the store records that.
     pub holder: Option<String>,
+}
+
+/// How long a rotation may take, which a store with an expiring lease turns into
+/// the lease's length and the time that must remain before sending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaseTerms {
+    /// The rotation call's whole deadline, rate-limit waits included.
+    pub call: std::time::Duration,
+    /// Longest wait for another holder's lease.
+    pub wait: std::time::Duration,
+    /// How much longer than `call` a lease lasts (default 30 s).
+    pub margin: std::time::Duration,
+}
+
+impl LeaseTerms {
+    /// How long the lease lasts: the call's deadline plus the margin.
+    pub fn lease(&self) -> std::time::Duration {
+        self.call.saturating_add(self.margin)
+    }
+
+    /// What must remain of the lease, on the store's clock, for a rotation to be
+    /// sent: the call's whole deadline plus a sixth of the margin (5 s by default).
+    pub fn send_margin(&self) -> std::time::Duration {
+        self.call.saturating_add(self.margin / 6)
+    }
 }
 
 /// What a store's lease does while it is held.
@@ -428,9 +488,32 @@ mod tests {
 
     #[test]
     fn stores_without_a_marker_or_orphan_slot_record_nothing() {
-        let store = MemoryStore::new(None);
+        struct Bare(MemoryStore);
+        impl Store for Bare {
+            fn load(&self) -> Result<Option<StoredPair>> {
+                self.0.load()
+            }
+            fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+                self.0.compare_and_swap(expected, new)
+            }
+            fn describe(&self) -> String {
+                "bare".into()
+            }
+        }
+        let store = Bare(MemoryStore::new(None));
         let pair = StoredPair::seed(ChainKind::Config, Secret::new("xoxe-1-r"), None, 0);
-        store.mark_in_flight(&Lease::none(), 0).unwrap();
+        store
+            .mark_in_flight(
+                &Lease::none(),
+                0,
+                &LeaseTerms {
+                    call: std::time::Duration::from_secs(1),
+                    wait: std::time::Duration::from_secs(1),
+                    margin: std::time::Duration::from_secs(1),
+                },
+            )
+            .unwrap();
+        store.clear_in_flight(&Lease::none(), 0).unwrap();
         assert_eq!(store.in_flight().unwrap(), None);
         assert!(!store.park_orphan(0, &pair).unwrap());
         assert!(store.orphans(0).unwrap().is_empty());

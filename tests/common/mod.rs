@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod db;
+
 use fake_slack::{Config, FakeSlack};
 use std::time::Duration;
 use xoxe::{Client, ClientOptions};

@@ -3,7 +3,7 @@
 use crate::faults::{Fault, RateLimit};
 use crate::http::{Reply, Request};
 use crate::server::Shared;
-use crate::state::TokenKind;
+use crate::state::{GraceKeep, TokenKind};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -62,6 +62,14 @@ struct Clock {
     offset_secs: i64,
 }
 
+/// `POST refresh_grace`: either field may be left out (it keeps its value).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshGrace {
+    grace_ms: Option<u64>,
+    keep: Option<GraceKeep>,
+}
+
 /// Handle `/_control/<rest>`.
 pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
     let m = req.method.to_ascii_uppercase();
@@ -85,6 +93,21 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             shared.lock().clock_offset = c.offset_secs;
             ok()
         }),
+        ("POST", "refresh_grace") => body::<RefreshGrace>(req).map(|g| {
+            let mut st = shared.lock();
+            if let Some(ms) = g.grace_ms {
+                st.refresh_grace = std::time::Duration::from_millis(ms);
+            }
+            if let Some(keep) = g.keep {
+                st.grace_keep = keep;
+            }
+            ok()
+        }),
+        ("GET", "refresh_grace") => {
+            let st = shared.lock();
+            let ms = u64::try_from(st.refresh_grace.as_millis()).unwrap_or(u64::MAX);
+            Ok(to_reply(&json!({"grace_ms": ms, "keep": st.grace_keep})))
+        }
         ("POST", "faults") => body::<Fault>(req).map(|f| {
             shared.lock().push_fault(f);
             ok()
@@ -109,14 +132,15 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             st.clear_rate_limits();
             st.reset_stats();
             st.clock_offset = 0;
+            (st.refresh_grace, st.grace_keep) = st.grace_at_start;
             Ok(ok())
         }
         ("GET", "seeds") => Ok(Reply::json(200, shared.seeds_json.clone())),
         ("POST", "shutdown") => Ok(Reply::ShutdownAfter(br#"{"ok":true}"#.to_vec())),
         (
             _,
-            "apps" | "legacy_tokens" | "config_tokens" | "ttl" | "clock" | "faults" | "rate_limits" | "stats" | "reset"
-            | "seeds" | "shutdown",
+            "apps" | "legacy_tokens" | "config_tokens" | "ttl" | "clock" | "refresh_grace" | "faults" | "rate_limits"
+            | "stats" | "reset" | "seeds" | "shutdown",
         ) => Err(bad(405, "method_not_allowed")),
         _ => Err(bad(404, "unknown_control_endpoint")),
     };

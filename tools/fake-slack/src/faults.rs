@@ -155,9 +155,11 @@ pub enum FaultKind {
         #[serde(default)]
         apply: bool,
     },
-    /// HTTP 200 with syntactically broken JSON (`{"ok":true,,…`).
+    /// HTTP 200 with syntactically broken JSON (`{"ok":true,,…`). Without `apply` a fixed
+    /// text that names no real token; with `apply` the real answer with its first `,`
+    /// doubled, so the new tokens are in it (a mangled answer a client could still read).
     MalformedJson {
-        /// Apply the method first.
+        /// Apply the method first (the broken text is then made from the real response).
         #[serde(default)]
         apply: bool,
     },
@@ -174,9 +176,12 @@ pub enum FaultKind {
         #[serde(default)]
         apply: bool,
     },
-    /// `{"ok":true,"token":123,"refresh_token":null,"exp":"soon"}`: valid JSON, wrong types.
+    /// Valid JSON, wrong types. Without `apply`:
+    /// `{"ok":true,"token":123,"refresh_token":null,"exp":"soon"}`. With `apply`: the real
+    /// answer with its `iat`, `exp` and `expires_in` set to `"soon"` (its tokens intact),
+    /// or that fixed text when the answer has none of those fields.
     WrongShape {
-        /// Apply the method first.
+        /// Apply the method first (the text is then made from the real response).
         #[serde(default)]
         apply: bool,
     },
@@ -212,6 +217,13 @@ pub enum FaultKind {
         /// Delay in milliseconds.
         delay_ms: u64,
     },
+    /// Run the method and answer normally, except that a successful `oauth.v2.exchange`
+    /// or `oauth.v2.access` answer for a *user* token carries the token the way Slack
+    /// answers a user-scope install (and Java's and Node's SDKs model it): `access_token`,
+    /// `refresh_token`, `expires_in`, `token_type` and `scope` move from the top level
+    /// into `authed_user`, with `user_id` as `authed_user.id`. Every other answer (bot
+    /// tokens, errors, other methods) is unchanged. Always applies.
+    NestedUserToken,
 }
 
 /// A fixed-window rate limit: after `limit` calls to `method` within `window_secs`, further

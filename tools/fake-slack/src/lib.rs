@@ -6,7 +6,10 @@
 //! access tokens expire on time, content types and charsets are checked as Slack checks
 //! them, rate limits answer 429 with `Retry-After`, and faults (errors, HTML 5xx, broken or
 //! truncated JSON, slow and dropped responses, "rotation applied but response lost") can be
-//! injected in-process ([`FakeSlack::inject`]) or over HTTP (`/_control/…`).
+//! injected in-process ([`FakeSlack::inject`]) or over HTTP (`/_control/…`). Slack's
+//! refresh-token grace period can be switched on ([`Config::refresh_grace_ms`]): a spent
+//! refresh token presented again within it gets a second successor pair, of which only
+//! one stays valid ([`GraceKeep`]).
 //!
 //! ```no_run
 //! let server = fake_slack::FakeSlack::start(fake_slack::Config::default()).unwrap();
@@ -30,7 +33,7 @@ mod tls;
 
 pub use faults::{Echo, Fault, FaultKind, RateLimit};
 pub use methods::METHODS;
-pub use state::{App, ConfigTokenPair, Seeds, Stats, TokenKind};
+pub use state::{App, ConfigTokenPair, GraceKeep, Seeds, Stats, TokenKind};
 
 use serde::{Deserialize, Serialize};
 use server::Shared;
@@ -56,6 +59,16 @@ pub struct Config {
     /// Seconds the server's clock runs ahead of the machine's (negative: behind), so
     /// tests can check that a client never trusts Slack's `iat`/`exp` for its expiry.
     pub clock_offset_secs: i64,
+    /// Slack's refresh-token grace period, in milliseconds (default 0: none). A spent
+    /// refresh token presented again within this long of its first spend
+    /// (`tooling.tokens.rotate` or an `oauth.v2.access` refresh grant) is answered with a
+    /// new pair instead of `invalid_refresh_token`; only one of the two successor pairs
+    /// stays valid ([`Config::grace_keep`]). Counted in [`Stats::grace_reissues`].
+    pub refresh_grace_ms: u64,
+    /// Which successor pair survives a grace reissue (default [`GraceKeep::First`]). The
+    /// other pair is revoked: its access token fails `auth.test` with `token_revoked`,
+    /// its refresh token answers `invalid_refresh_token`.
+    pub grace_keep: GraceKeep,
     /// Append every secret issued or seeded to this file, one per line (mode 0600).
     pub issued_tokens_file: Option<PathBuf>,
     /// Seeded app's client id (random if `None`).
@@ -86,6 +99,8 @@ impl Default for Config {
             port: 0,
             token_ttl_secs: 43200,
             clock_offset_secs: 0,
+            refresh_grace_ms: 0,
+            grace_keep: GraceKeep::First,
             issued_tokens_file: None,
             app_client_id: None,
             app_client_secret: None,
@@ -150,6 +165,9 @@ impl FakeSlack {
         let mut st = State::new(config.token_ttl_secs, issued_file);
         st.bench_refresh_token = config.bench_refresh_token.clone();
         st.clock_offset = config.clock_offset_secs;
+        st.refresh_grace = Duration::from_millis(config.refresh_grace_ms);
+        st.grace_keep = config.grace_keep;
+        st.grace_at_start = (st.refresh_grace, st.grace_keep);
         let app = st.new_app(true, config.app_client_id.clone(), config.app_client_secret.clone());
         let config_token = st.new_config_pair(None, config.config_refresh_token.clone());
         let legacy_bot_token = st.new_legacy(&app.client_id, TokenKind::Bot, config.legacy_bot_token.clone());
@@ -258,6 +276,15 @@ impl FakeSlack {
     /// Skew the server's clock by `secs` from the machine's (negative: behind).
     pub fn set_clock_offset(&self, secs: i64) {
         self.shared.lock().clock_offset = secs;
+    }
+
+    /// Set the refresh-token grace period (milliseconds; 0 turns it off) and which
+    /// successor pair survives a grace reissue. Applies to every spent token from now
+    /// on, measured from its first spend (see [`Config::refresh_grace_ms`]).
+    pub fn set_refresh_grace(&self, grace_ms: u64, keep: GraceKeep) {
+        let mut st = self.shared.lock();
+        st.refresh_grace = Duration::from_millis(grace_ms);
+        st.grace_keep = keep;
     }
 
     /// Append a fault to the FIFO fault list (a fault with `count == 0` is ignored).

@@ -1,7 +1,7 @@
 //! `fake-slack`: run the fake Slack server as a process (for C/Python/Go tests, the demo
 //! and benchmarks). See `--help`. Never prints a secret.
 
-use fake_slack::{Config, FakeSlack};
+use fake_slack::{Config, FakeSlack, GraceKeep};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,8 @@ use std::time::Duration;
 const USAGE: &str = "usage: fake-slack [--port N] [--token-ttl SECS] [--ready-file PATH] \
 [--issued-tokens-file PATH] [--app-client-id X --app-client-secret Y] \
 [--config-refresh-token T] [--legacy-bot-token T] [--legacy-user-token T] [--request-timeout-ms MS] \
-[--bench-refresh-token T] [--tls-ca-file PATH] [--clock-offset SECS]";
+[--bench-refresh-token T] [--tls-ca-file PATH] [--clock-offset SECS] [--refresh-grace-ms MS] \
+[--grace-keep first|second]";
 
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
@@ -59,6 +60,8 @@ fn parse_args() -> Cli {
             "--bench-refresh-token",
             "--tls-ca-file",
             "--clock-offset",
+            "--refresh-grace-ms",
+            "--grace-keep",
         ];
         if !known.contains(&name.as_str()) {
             fail("unknown argument");
@@ -75,6 +78,11 @@ fn parse_args() -> Cli {
                 config.clock_offset_secs = value
                     .parse()
                     .unwrap_or_else(|_| fail("--clock-offset needs a whole number of seconds"))
+            }
+            "--refresh-grace-ms" => config.refresh_grace_ms = num(&value),
+            "--grace-keep" => {
+                config.grace_keep =
+                    GraceKeep::parse(&value).unwrap_or_else(|| fail("--grace-keep needs first or second"))
             }
             "--ready-file" => ready_file = Some(PathBuf::from(value)),
             "--issued-tokens-file" => config.issued_tokens_file = Some(PathBuf::from(value)),

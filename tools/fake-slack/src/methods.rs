@@ -115,13 +115,12 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
             Reply::json(200, Vec::new())
         }
         FaultKind::MalformedJson { apply } => {
-            if apply {
-                exec();
-            }
-            Reply::json(
-                200,
-                b"{\"ok\":true,,\"token\":\"xoxe.xoxp-1-\"refresh_token\":}".to_vec(),
-            )
+            let body = if apply {
+                break_syntax(exec())
+            } else {
+                b"{\"ok\":true,,\"token\":\"xoxe.xoxp-1-\"refresh_token\":}".to_vec()
+            };
+            Reply::json(200, body)
         }
         FaultKind::TruncatedJson { apply } => {
             let mut body = if apply { exec() } else { placeholder() };
@@ -130,13 +129,13 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
         }
         FaultKind::TruncatedBody { apply } => Reply::TruncatedBody(if apply { exec() } else { placeholder() }),
         FaultKind::WrongShape { apply } => {
-            if apply {
-                exec();
-            }
-            Reply::json(
-                200,
-                b"{\"ok\":true,\"token\":123,\"refresh_token\":null,\"exp\":\"soon\"}".to_vec(),
-            )
+            const FIXED: &[u8] = b"{\"ok\":true,\"token\":123,\"refresh_token\":null,\"exp\":\"soon\"}";
+            let body = if apply {
+                mistype_numbers(exec()).unwrap_or_else(|| FIXED.to_vec())
+            } else {
+                FIXED.to_vec()
+            };
+            Reply::json(200, body)
         }
         FaultKind::HugeBody { bytes } => Reply::Huge(bytes),
         FaultKind::SlowHeaders { delay_ms, apply } => {
@@ -163,7 +162,61 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
             sleep(delay_ms);
             Reply::json(200, exec())
         }
+        FaultKind::NestedUserToken => Reply::json(200, nest_user_token(exec())),
     }
+}
+
+/// The real answer with its first `,` doubled (`{"ok":true,,…`), or a `,` before its
+/// closing brace when it has none: broken JSON that still holds what was issued.
+fn break_syntax(mut body: Vec<u8>) -> Vec<u8> {
+    let at = body
+        .iter()
+        .position(|&b| b == b',')
+        .unwrap_or(body.len().saturating_sub(1));
+    body.insert(at, b',');
+    body
+}
+
+/// The real answer with its `iat`, `exp` and `expires_in` as strings (`"soon"`): valid
+/// JSON of the wrong shape, its tokens intact. `None` when it has none of those fields
+/// (an error, `auth.test`, …).
+fn mistype_numbers(body: Vec<u8>) -> Option<Vec<u8>> {
+    let Ok(Value::Object(mut top)) = serde_json::from_slice::<Value>(&body) else {
+        return None;
+    };
+    let mut changed = false;
+    for key in ["iat", "exp", "expires_in"] {
+        if let Some(v) = top.get_mut(key) {
+            *v = Value::String("soon".into());
+            changed = true;
+        }
+    }
+    changed.then(|| to_body(Value::Object(top), &[]))
+}
+
+/// A successful user-token grant with its token fields moved into `authed_user` (see
+/// [`FaultKind::NestedUserToken`]); any other body unchanged.
+fn nest_user_token(body: Vec<u8>) -> Vec<u8> {
+    let Ok(Value::Object(mut top)) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    let user_grant = top.get("ok") == Some(&Value::Bool(true))
+        && top.get("token_type").and_then(Value::as_str) == Some("user")
+        && top.contains_key("access_token");
+    if !user_grant {
+        return body;
+    }
+    let mut authed_user = serde_json::Map::new();
+    if let Some(id) = top.remove("user_id") {
+        authed_user.insert("id".into(), id);
+    }
+    for key in ["scope", "access_token", "token_type", "refresh_token", "expires_in"] {
+        if let Some(v) = top.remove(key) {
+            authed_user.insert(key.into(), v);
+        }
+    }
+    top.insert("authed_user".into(), Value::Object(authed_user));
+    to_body(Value::Object(top), &[])
 }
 
 /// The `error` of an `echo_error` fault, built from what `req` carried.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Team name reported by `auth.test` and OAuth responses.
 pub const TEAM_NAME: &str = "Fake Team";
@@ -21,6 +21,32 @@ pub enum TokenKind {
     Bot,
     /// `xoxp-` / `xoxe.xoxp-` tokens.
     User,
+}
+
+/// Which of two successor pairs survives when a spent refresh token is presented again
+/// within the refresh grace window (see [`Config::refresh_grace_ms`](crate::Config)).
+/// JSON and flag values: `"first"`, `"second"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GraceKeep {
+    /// The pair issued when the token was first spent stays valid; every reissued pair
+    /// is revoked as it is issued.
+    #[default]
+    First,
+    /// The newest reissued pair stays valid; the pair it replaces (and anything already
+    /// rotated from it) is revoked.
+    Second,
+}
+
+impl GraceKeep {
+    /// `"first"` or `"second"`.
+    pub fn parse(s: &str) -> Option<GraceKeep> {
+        match s {
+            "first" => Some(GraceKeep::First),
+            "second" => Some(GraceKeep::Second),
+            _ => None,
+        }
+    }
 }
 
 /// An app's credentials.
@@ -70,14 +96,26 @@ pub struct Stats {
     /// Requests per method name that reached method dispatch (faulted, rate-limited and
     /// unknown methods included; control requests not).
     pub requests: BTreeMap<String, u64>,
-    /// Successful `tooling.tokens.rotate` state changes (including fault-applied ones).
+    /// Successful `tooling.tokens.rotate` state changes (including fault-applied ones;
+    /// grace reissues are counted in `grace_reissues` only).
     pub rotations: u64,
     /// Successful `oauth.v2.exchange` state changes.
     pub exchanges: u64,
-    /// Successful `oauth.v2.access` refresh grants.
+    /// Successful `oauth.v2.access` refresh grants (grace reissues: `grace_reissues` only).
     pub refreshes: u64,
-    /// Attempts to use an already spent refresh token.
+    /// Attempts to use an already spent refresh token, answered `invalid_refresh_token`
+    /// (outside the grace window). Grace reissues are not counted here.
     pub refresh_token_reuses: u64,
+    /// Spent refresh tokens presented again *within* the refresh grace window and
+    /// answered with a new pair (a double spend Slack tolerates; see
+    /// `--refresh-grace-ms`). Counted here only: not in `refresh_token_reuses`, nor in
+    /// `rotations`/`refreshes` (which count first spends).
+    #[serde(default)]
+    pub grace_reissues: u64,
+    /// Refresh tokens presented after a grace reissue revoked them (the pair that lost,
+    /// see `--grace-keep`), answered `invalid_refresh_token`. Not in `refresh_token_reuses`.
+    #[serde(default)]
+    pub revoked_refresh_token_uses: u64,
     /// Accepted TCP connections (control connections included).
     pub connections: u64,
     /// Faults that fired.
@@ -145,6 +183,8 @@ pub(crate) struct AccessRec {
     pub family: AccessFamily,
     /// `None`: never expires.
     pub exp: Option<u64>,
+    /// Revoked by a grace reissue: `auth.test` answers `token_revoked`.
+    pub revoked: bool,
 }
 
 /// Who a refresh token belongs to.
@@ -158,8 +198,40 @@ pub(crate) enum RefreshFamily {
 struct RefreshRec {
     family: RefreshFamily,
     used: bool,
-    /// The refresh token issued when this one was spent.
+    /// When it was first spent (the grace window runs from here).
+    spent_at: Option<Instant>,
+    /// Revoked by a grace reissue: answers `invalid_refresh_token`.
+    revoked: bool,
+    /// The access token issued with it (revoked with it).
+    access: Option<String>,
+    /// The live refresh token issued when this one was spent.
     successor: Option<String>,
+    /// Successors issued when this one was spent again within the grace window, and
+    /// revoked (the pairs that lost).
+    revoked_successors: Vec<String>,
+}
+
+impl RefreshRec {
+    fn new(family: RefreshFamily, access: &str) -> RefreshRec {
+        RefreshRec {
+            family,
+            used: false,
+            spent_at: None,
+            revoked: false,
+            access: Some(access.to_string()),
+            successor: None,
+            revoked_successors: Vec::new(),
+        }
+    }
+}
+
+/// How a refresh token was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spend {
+    /// Its first (and normally only) use.
+    First,
+    /// Already spent, presented again within the grace window.
+    Grace,
 }
 
 #[derive(Debug)]
@@ -208,6 +280,13 @@ pub(crate) struct State {
     /// Seconds this server's clock runs ahead of the machine's (negative: behind).
     /// Slack's clock is not the client's: `iat`, `exp` and expiry checks use this one.
     pub clock_offset: i64,
+    /// How long after its first spend a refresh token is answered with a new pair
+    /// again (zero: never, every reuse is `invalid_refresh_token`).
+    pub refresh_grace: Duration,
+    /// Which pair survives a grace reissue.
+    pub grace_keep: GraceKeep,
+    /// The grace settings the server started with (`POST /_control/reset` restores them).
+    pub grace_at_start: (Duration, GraceKeep),
     apps: HashMap<String, AppRec>,
     access: HashMap<String, AccessRec>,
     refresh: HashMap<String, RefreshRec>,
@@ -229,6 +308,9 @@ impl State {
             user_id: rand_id('U'),
             ttl,
             clock_offset: 0,
+            refresh_grace: Duration::ZERO,
+            grace_keep: GraceKeep::First,
+            grace_at_start: (Duration::ZERO, GraceKeep::First),
             apps: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
@@ -311,6 +393,7 @@ impl State {
                     kind,
                 },
                 exp: None,
+                revoked: false,
             },
         );
         token
@@ -327,16 +410,11 @@ impl State {
             AccessRec {
                 family: AccessFamily::Config,
                 exp: Some(exp),
+                revoked: false,
             },
         );
-        self.refresh.insert(
-            refresh_token.clone(),
-            RefreshRec {
-                family: RefreshFamily::Config,
-                used: false,
-                successor: None,
-            },
-        );
+        self.refresh
+            .insert(refresh_token.clone(), RefreshRec::new(RefreshFamily::Config, &token));
         ConfigTokenPair {
             token,
             refresh_token,
@@ -384,18 +462,18 @@ impl State {
                     kind,
                 },
                 exp: Some(self.now().saturating_add(ttl)),
+                revoked: false,
             },
         );
         self.refresh.insert(
             refresh_token.clone(),
-            RefreshRec {
-                family: RefreshFamily::App {
+            RefreshRec::new(
+                RefreshFamily::App {
                     client_id: client_id.to_string(),
                     kind,
                 },
-                used: false,
-                successor: None,
-            },
+                &access_token,
+            ),
         );
         Grant {
             app_id,
@@ -415,25 +493,78 @@ impl State {
         if self.bench_refresh_token.as_deref() == Some(refresh_token) {
             return Ok(self.bench_pair());
         }
-        match self.refresh.get_mut(refresh_token) {
-            Some(r) if r.family == RefreshFamily::Config => {
-                if r.used {
-                    self.stats.refresh_token_reuses += 1;
-                    return Err("invalid_refresh_token");
-                }
-                r.used = true;
-            }
+        match self.refresh.get(refresh_token) {
+            Some(r) if r.family == RefreshFamily::Config => {}
             _ => return Err("invalid_refresh_token"),
         }
-        self.stats.rotations += 1;
+        let spend = self.spend(refresh_token)?;
+        if spend == Spend::First {
+            self.stats.rotations += 1;
+        }
         let pair = self.new_config_pair(None, None);
-        self.link(refresh_token, &pair.refresh_token);
+        self.link(refresh_token, &pair.refresh_token, spend);
         Ok(pair)
     }
 
-    fn link(&mut self, spent: &str, successor: &str) {
-        if let Some(r) = self.refresh.get_mut(spent) {
-            r.successor = Some(successor.to_string());
+    /// Spend a known refresh token of the right family: its first use, a reuse within
+    /// the grace window (answered with a new pair), or `invalid_refresh_token`.
+    fn spend(&mut self, refresh_token: &str) -> Result<Spend, &'static str> {
+        let grace = self.refresh_grace;
+        let r = self.refresh.get_mut(refresh_token).ok_or("invalid_refresh_token")?;
+        if r.revoked {
+            self.stats.revoked_refresh_token_uses += 1;
+            return Err("invalid_refresh_token");
+        }
+        if !r.used {
+            r.used = true;
+            r.spent_at = Some(Instant::now());
+            return Ok(Spend::First);
+        }
+        if r.spent_at.is_some_and(|at| at.elapsed() < grace) {
+            self.stats.grace_reissues += 1;
+            return Ok(Spend::Grace);
+        }
+        self.stats.refresh_token_reuses += 1;
+        Err("invalid_refresh_token")
+    }
+
+    /// Record `successor` as issued for `spent`. After a grace reissue only one of the
+    /// two successors stays valid (`grace_keep`); the other pair is revoked.
+    fn link(&mut self, spent: &str, successor: &str, spend: Spend) {
+        let keep = self.grace_keep;
+        let Some(r) = self.refresh.get_mut(spent) else {
+            return;
+        };
+        let loser = match (spend, keep) {
+            (Spend::First, _) => {
+                r.successor = Some(successor.to_string());
+                None
+            }
+            (Spend::Grace, GraceKeep::First) => Some(successor.to_string()),
+            (Spend::Grace, GraceKeep::Second) => r.successor.replace(successor.to_string()),
+        };
+        if let Some(loser) = loser {
+            r.revoked_successors.push(loser.clone());
+            self.revoke_branch(&loser);
+        }
+    }
+
+    /// Revoke a refresh token, its access token, and everything rotated from it.
+    fn revoke_branch(&mut self, refresh_token: &str) {
+        let mut todo = vec![refresh_token.to_string()];
+        while let Some(rt) = todo.pop() {
+            let Some(r) = self.refresh.get_mut(&rt) else {
+                continue;
+            };
+            if r.revoked {
+                continue;
+            }
+            r.revoked = true;
+            todo.extend(r.successor.iter().cloned());
+            todo.extend(r.revoked_successors.iter().cloned());
+            if let Some(a) = r.access.as_deref().and_then(|a| self.access.get_mut(a)) {
+                a.revoked = true;
+            }
         }
     }
 
@@ -446,7 +577,7 @@ impl State {
             age += 1;
             rec = self.refresh.get(next)?;
         }
-        if rec.used {
+        if rec.used || rec.revoked {
             None
         } else {
             Some(age)
@@ -483,25 +614,26 @@ impl State {
 
     /// `oauth.v2.access` with `grant_type=refresh_token` (client already checked).
     pub fn refresh_grant(&mut self, client_id: &str, refresh_token: &str) -> Result<Grant, &'static str> {
-        let r = self.refresh.get_mut(refresh_token).ok_or("invalid_refresh_token")?;
+        let r = self.refresh.get(refresh_token).ok_or("invalid_refresh_token")?;
         let kind = match &r.family {
             RefreshFamily::App { client_id: c, kind } if c == client_id => *kind,
             _ => return Err("invalid_refresh_token"),
         };
-        if r.used {
-            self.stats.refresh_token_reuses += 1;
-            return Err("invalid_refresh_token");
+        let spend = self.spend(refresh_token)?;
+        if spend == Spend::First {
+            self.stats.refreshes += 1;
         }
-        r.used = true;
-        self.stats.refreshes += 1;
         let grant = self.new_rotated_pair(client_id, kind);
-        self.link(refresh_token, &grant.refresh_token);
+        self.link(refresh_token, &grant.refresh_token, spend);
         Ok(grant)
     }
 
     /// Authenticate an access token (`not_authed` is the caller's job).
     pub fn auth(&self, token: &str) -> Result<AuthInfo, &'static str> {
         let rec = self.access.get(token).ok_or("invalid_auth")?;
+        if rec.revoked {
+            return Err("token_revoked");
+        }
         if let Some(exp) = rec.exp {
             if self.now() >= exp {
                 return Err("token_expired");

@@ -135,3 +135,44 @@ fn binary_rejects_bad_flags_without_echoing_values() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("xoxb-secret-value"));
 }
+
+#[test]
+fn binary_takes_the_refresh_grace_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fake-slack"))
+        .args(["--grace-keep", "third"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--grace-keep needs first or second"));
+    let out = Command::new(env!("CARGO_BIN_EXE_fake-slack"))
+        .args(["--refresh-grace-ms", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-slack"))
+        .args(["--port", "0", "--refresh-grace-ms=2500", "--grace-keep", "second"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line
+        .trim()
+        .trim_end_matches("/api/")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /_control/refresh_grace HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let v: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(v, serde_json::json!({"grace_ms": 2500, "keep": "second"}));
+    assert!(post(port, "/_control/shutdown", "", "application/json").contains("\"ok\":true"));
+    assert!(wait_exit(&mut child).success());
+}

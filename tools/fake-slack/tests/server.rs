@@ -1,6 +1,6 @@
 //! Real-socket tests of the fake Slack server, with a tiny raw HTTP/1.1 client.
 
-use fake_slack::{Config, Echo, FakeSlack, Fault, FaultKind, RateLimit, TokenKind};
+use fake_slack::{Config, Echo, FakeSlack, Fault, FaultKind, GraceKeep, RateLimit, TokenKind};
 use serde_json::{json, Value};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -1190,4 +1190,308 @@ fn the_bench_refresh_token_rotates_without_being_spent() {
     }
     assert_eq!(slack.stats().rotations, 3);
     assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+/// Rotate a config refresh token over HTTP: the whole answer.
+fn rotate(c: &mut Client, rt: &str) -> Value {
+    c.form("tooling.tokens.rotate", &[("refresh_token", rt)]).json()
+}
+
+/// `(access token, refresh token)` of a successful rotation or grant.
+fn pair_of(v: &Value, access_key: &str) -> (String, String) {
+    assert_eq!(v["ok"], true, "{v}");
+    (
+        v[access_key].as_str().unwrap().to_string(),
+        v["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn refresh_grace_period_on_config_chains() {
+    let s = FakeSlack::start(Config {
+        refresh_grace_ms: 60_000,
+        ..Config::default()
+    })
+    .unwrap();
+    let mut c = Client::connect(s.port());
+    assert_eq!(
+        c.control("GET", "refresh_grace", Value::Null).json(),
+        json!({"grace_ms": 60000, "keep": "first"})
+    );
+
+    // keep first: the second pair is revoked as it is issued.
+    let rt = s.seeds().config_token.refresh_token.clone();
+    let (t1, r1) = pair_of(&rotate(&mut c, &rt), "token");
+    let (t2, r2) = pair_of(&rotate(&mut c, &rt), "token");
+    assert!(t1 != t2 && r1 != r2, "a second, different pair");
+    assert_eq!(auth_test(&mut c, &t2)["error"], "token_revoked");
+    assert_eq!(auth_test(&mut c, &t1)["ok"], true);
+    assert_eq!(s.refresh_token_age(&r2), None, "the second refresh token is dead");
+    assert_eq!(s.refresh_token_age(&rt), Some(1), "the chain goes on through the first");
+    assert_eq!(rotate(&mut c, &r2)["error"], "invalid_refresh_token");
+    let (_, r1b) = pair_of(&rotate(&mut c, &r1), "token");
+    let st = s.stats();
+    assert_eq!(
+        (
+            st.rotations,
+            st.grace_reissues,
+            st.refresh_token_reuses,
+            st.revoked_refresh_token_uses
+        ),
+        (2, 1, 0, 1)
+    );
+    let issued = s.issued_secrets();
+    assert!(
+        issued.contains(&t2) && issued.contains(&r2),
+        "reissued secrets are recorded"
+    );
+
+    // keep second, set over the control interface: the first pair is revoked, and so
+    // is everything already rotated from it.
+    let r = c.control("POST", "refresh_grace", json!({"keep": "second"}));
+    assert_eq!(r.json()["ok"], true);
+    let (t3, r3) = pair_of(&rotate(&mut c, &r1b), "token");
+    let (_, r3b) = pair_of(&rotate(&mut c, &r3), "token");
+    let (t4, r4) = pair_of(&rotate(&mut c, &r1b), "token");
+    assert_eq!(auth_test(&mut c, &t3)["error"], "token_revoked");
+    assert_eq!(auth_test(&mut c, &t4)["ok"], true);
+    assert_eq!(
+        rotate(&mut c, &r3b)["error"],
+        "invalid_refresh_token",
+        "rotated from the loser"
+    );
+    assert_eq!(
+        s.refresh_token_age(&r1b),
+        Some(1),
+        "the chain goes on through the second"
+    );
+    let (_, r5) = pair_of(&rotate(&mut c, &r4), "token");
+    assert_eq!(rotate(&mut c, &r3)["error"], "invalid_refresh_token");
+    let st = s.stats();
+    assert_eq!(
+        (
+            st.rotations,
+            st.grace_reissues,
+            st.refresh_token_reuses,
+            st.revoked_refresh_token_uses
+        ),
+        (5, 2, 0, 3)
+    );
+
+    // After the window: invalid_refresh_token, a reuse, as without a grace period.
+    let r = c.control("POST", "refresh_grace", json!({"grace_ms": 50}));
+    assert_eq!(r.json()["ok"], true);
+    let (_, r6) = pair_of(&rotate(&mut c, &r5), "token");
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(rotate(&mut c, &r5)["error"], "invalid_refresh_token");
+    assert_eq!(s.refresh_token_age(&r6), Some(0));
+    let st = s.stats();
+    assert_eq!((st.grace_reissues, st.refresh_token_reuses), (2, 1));
+    let stats = c.control("GET", "stats", Value::Null).json();
+    assert_eq!(
+        (
+            &stats["grace_reissues"],
+            &stats["refresh_token_reuses"],
+            &stats["revoked_refresh_token_uses"]
+        ),
+        (&json!(2), &json!(1), &json!(3))
+    );
+    // Bad bodies are refused; reset restores the settings the server started with.
+    assert_eq!(c.control("POST", "refresh_grace", json!({"keep": "third"})).status, 400);
+    assert_eq!(c.control("POST", "refresh_grace", json!({"grace": 5})).status, 400);
+    assert_eq!(c.control("DELETE", "refresh_grace", Value::Null).status, 405);
+    assert_eq!(
+        c.control("GET", "refresh_grace", Value::Null).json(),
+        json!({"grace_ms": 50, "keep": "second"})
+    );
+    assert_eq!(c.control("POST", "reset", Value::Null).json()["ok"], true);
+    assert_eq!(
+        c.control("GET", "refresh_grace", Value::Null).json(),
+        json!({"grace_ms": 60000, "keep": "first"})
+    );
+}
+
+#[test]
+fn refresh_grace_period_on_oauth_refresh_grants() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let app = s.seeds().app.clone();
+    let auth = basic(&app.client_id, &app.client_secret);
+    let refresh = |c: &mut Client, rt: &str| {
+        c.form_with(
+            "oauth.v2.access",
+            "application/x-www-form-urlencoded",
+            &[("Authorization", &auth)],
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .json()
+    };
+    let v = c
+        .form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("token", &s.seeds().legacy_bot_token),
+            ],
+        )
+        .json();
+    let (_, rt) = pair_of(&v, "access_token");
+    // No grace period by default: a reuse is refused at once.
+    let (_, rt) = pair_of(&refresh(&mut c, &rt), "access_token");
+    let (_, rt_next) = pair_of(&refresh(&mut c, &rt), "access_token");
+    assert_eq!(refresh(&mut c, &rt)["error"], "invalid_refresh_token");
+    assert_eq!((s.stats().refresh_token_reuses, s.stats().grace_reissues), (1, 0));
+
+    // keep first.
+    s.set_refresh_grace(60_000, GraceKeep::First);
+    let (a1, r1) = pair_of(&refresh(&mut c, &rt_next), "access_token");
+    let (a2, r2) = pair_of(&refresh(&mut c, &rt_next), "access_token");
+    assert!(a1 != a2 && r1 != r2);
+    assert!(a2.starts_with("xoxe.xoxb-1-"));
+    assert_eq!(auth_test(&mut c, &a2)["error"], "token_revoked");
+    assert_eq!(auth_test(&mut c, &a1)["ok"], true);
+    assert_eq!(refresh(&mut c, &r2)["error"], "invalid_refresh_token");
+    let (_, r1b) = pair_of(&refresh(&mut c, &r1), "access_token");
+
+    // keep second.
+    s.set_refresh_grace(60_000, GraceKeep::Second);
+    let (a3, r3) = pair_of(&refresh(&mut c, &r1b), "access_token");
+    let (a4, r4) = pair_of(&refresh(&mut c, &r1b), "access_token");
+    assert_eq!(auth_test(&mut c, &a3)["error"], "token_revoked");
+    assert_eq!(auth_test(&mut c, &a4)["ok"], true);
+    assert_eq!(refresh(&mut c, &r3)["error"], "invalid_refresh_token");
+    let (_, r5) = pair_of(&refresh(&mut c, &r4), "access_token");
+
+    // After the window.
+    s.set_refresh_grace(50, GraceKeep::Second);
+    pair_of(&refresh(&mut c, &r5), "access_token");
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(refresh(&mut c, &r5)["error"], "invalid_refresh_token");
+    let st = s.stats();
+    assert_eq!(
+        (
+            st.refreshes,
+            st.grace_reissues,
+            st.refresh_token_reuses,
+            st.revoked_refresh_token_uses
+        ),
+        (7, 2, 2, 2)
+    );
+}
+
+#[test]
+fn nested_user_token_moves_a_user_grant_into_authed_user() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let app = s.seeds().app.clone();
+    let exchange = |c: &mut Client, token: &str| {
+        c.form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("token", token),
+            ],
+        )
+    };
+    s.inject(Fault::new("oauth.v2.exchange", FaultKind::NestedUserToken));
+    let r = exchange(&mut c, &s.seeds().legacy_user_token);
+    assert!(r.body.starts_with(b"{\"ok\":true,"));
+    let v = r.json();
+    for gone in [
+        "access_token",
+        "refresh_token",
+        "expires_in",
+        "token_type",
+        "scope",
+        "user_id",
+    ] {
+        assert!(v.get(gone).is_none(), "{gone} left at the top level");
+    }
+    let user = &v["authed_user"];
+    assert!(user["id"].as_str().unwrap().starts_with('U'));
+    assert_eq!(
+        (&user["token_type"], &user["expires_in"]),
+        (&json!("user"), &json!(43200))
+    );
+    let access = user["access_token"].as_str().unwrap();
+    assert!(access.starts_with("xoxe.xoxp-1-"));
+    assert_eq!(auth_test(&mut c, access)["ok"], true);
+    assert_eq!(v["app_id"], json!(app.app_id));
+    assert_eq!(v["team"]["name"], "Fake Team");
+    // The refresh grant too.
+    s.inject(Fault::new("oauth.v2.access", FaultKind::NestedUserToken));
+    let rt = user["refresh_token"].as_str().unwrap();
+    let v = c
+        .form(
+            "oauth.v2.access",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt),
+            ],
+        )
+        .json();
+    assert!(v["authed_user"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("xoxe-1-"));
+    assert!(v.get("refresh_token").is_none());
+    // Bot grants and errors are answered as usual.
+    s.inject(Fault::new("oauth.v2.exchange", FaultKind::NestedUserToken).times(2));
+    let v = exchange(&mut c, &s.seeds().legacy_bot_token).json();
+    assert!(v["access_token"].is_string() && v.get("authed_user").is_none(), "{v}");
+    let v = exchange(&mut c, &s.seeds().legacy_bot_token).json();
+    assert_eq!(v, json!({"ok": false, "error": "token_already_exchanged"}));
+    let f: Fault = serde_json::from_value(json!({"kind": "nested_user_token"})).unwrap();
+    assert_eq!(f, Fault::new("*", FaultKind::NestedUserToken));
+}
+
+#[test]
+fn applied_body_faults_carry_the_real_answer() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let newest = |s: &FakeSlack| s.issued_secrets().last().cloned().unwrap();
+    // malformed_json: broken, but the new refresh token is in it.
+    let rt = s.new_config_token(None).refresh_token;
+    s.inject(Fault::new(
+        "tooling.tokens.rotate",
+        FaultKind::MalformedJson { apply: true },
+    ));
+    let r = c.form("tooling.tokens.rotate", &[("refresh_token", &rt)]);
+    assert!(r.body.starts_with(b"{\"ok\":true,,"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+    assert!(String::from_utf8_lossy(&r.body).contains(&newest(&s)));
+    assert_eq!(s.refresh_token_age(&rt), Some(1), "applied");
+    // wrong_shape: valid JSON, numbers as strings, tokens intact.
+    let rt = s.new_config_token(None).refresh_token;
+    s.inject(Fault::new(
+        "tooling.tokens.rotate",
+        FaultKind::WrongShape { apply: true },
+    ));
+    let v = c.form("tooling.tokens.rotate", &[("refresh_token", &rt)]).json();
+    assert_eq!(
+        (&v["ok"], &v["exp"], &v["iat"]),
+        (&json!(true), &json!("soon"), &json!("soon"))
+    );
+    assert_eq!(v["refresh_token"], json!(newest(&s)));
+    let app = s.seeds().app.clone();
+    s.inject(Fault::new("oauth.v2.exchange", FaultKind::WrongShape { apply: true }));
+    let v = c
+        .form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("token", &s.seeds().legacy_bot_token),
+            ],
+        )
+        .json();
+    assert_eq!(v["expires_in"], "soon");
+    assert_eq!(v["refresh_token"], json!(newest(&s)));
+    // An answer without those numbers gets the fixed text.
+    s.inject(Fault::new("auth.test", FaultKind::WrongShape { apply: true }));
+    assert_eq!(auth_test(&mut c, &s.seeds().legacy_bot_token)["token"], 123);
 }

@@ -50,7 +50,11 @@ class XoxeError(Exception):
         http_status: HTTP status of the response, or ``None`` when none arrived.
         warnings: warnings Slack attached.
         cause: for ``OUTCOME_UNKNOWN``, the underlying reason; otherwise equal to ``code``.
-        response_json: raw JSON body of a Slack error response, or ``None`` (server-controlled).
+        response_json: the raw body of the response, or ``None``: for a Slack error
+            response, its JSON (server-controlled); for ``OUTCOME_UNKNOWN`` from a
+            token-spending call whose answer could not be decoded (malformed, truncated or
+            wrong-shaped JSON, even with ``ok: true``), the raw body, which may hold the new
+            tokens: a secret. ``str(e)`` and ``repr(e)`` never show it; never log it.
     """
 
     def __init__(

@@ -1,0 +1,336 @@
+//! What the fleet stores (PostgreSQL, Redis) share: database URLs and their
+//! redaction, chain names, the holder's name, polling, and the constructors that
+//! exist in every build (a build without the cargo feature answers `Unsupported`).
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::status::Status;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Longest chain name, in bytes.
+pub const MAX_CHAIN_NAME_LEN: usize = 200;
+
+/// The chain name used when none is given.
+pub const DEFAULT_CHAIN: &str = "default";
+
+/// Limit for connecting to the database and for each statement.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Checks a chain name: 1 to [`MAX_CHAIN_NAME_LEN`] bytes of ASCII letters,
+/// digits and `.`, `_`, `-`, `:`, `@` (so it can be a Redis hash tag, a file
+/// name and a log word as it is).
+pub fn check_chain_name(chain: &str) -> Result<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@');
+    if chain.is_empty() || chain.len() > MAX_CHAIN_NAME_LEN || !chain.chars().all(allowed) {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            format!(
+                "chain names are 1 to {MAX_CHAIN_NAME_LEN} characters of letters, digits and . _ - : @ \
+                 ({} bytes given)",
+                chain.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Query parameters whose values are secrets in a database URL.
+const SECRET_PARAMS: &[&str] = &["password", "pass", "passwd", "sslpassword", "token", "auth"];
+
+/// A database URL split into what may be shown and what may not.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    /// The URL as given, minus xoxe's own parameters (a secret: it may hold a password).
+    url: String,
+    /// The URL with every password replaced by `***` (safe to print).
+    redacted: String,
+    /// Every secret the URL holds, raw and percent-decoded, to scrub from driver errors.
+    secrets: Vec<String>,
+    /// `sslrootcert=PATH`: extra CA certificates to trust (PEM), like the client's CA bundle.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+/// Whether `spec` names a database rather than a file.
+pub fn is_database_url(spec: &str) -> bool {
+    [
+        "postgresql://",
+        "postgres://",
+        "redis://",
+        "rediss://",
+        "redis+unix://",
+        "unix://",
+    ]
+    .iter()
+    .any(|scheme| spec.starts_with(scheme))
+}
+
+impl DatabaseUrl {
+    /// Splits `url`; `schemes` are the ones the store accepts.
+    pub fn parse(url: &str, schemes: &[&str]) -> Result<DatabaseUrl> {
+        let invalid = |why: &str| Error::new(Status::InvalidArgument, format!("database URL: {why}"));
+        if url.len() > 4096 {
+            return Err(invalid("longer than 4096 bytes"));
+        }
+        if url.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(invalid("contains spaces or control characters"));
+        }
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err(invalid("not a URL (expected scheme://…)"));
+        };
+        if !schemes.contains(&scheme) {
+            return Err(invalid(&format!(
+                "the scheme must be one of {} (got {:?})",
+                schemes.join(", "),
+                crate::log::printable(&scheme.chars().take(20).collect::<String>())
+            )));
+        }
+        let (before_query, query) = match rest.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (rest, None),
+        };
+        let authority_end = before_query.find('/').unwrap_or(before_query.len());
+        let (authority, path) = before_query.split_at(authority_end);
+        let mut secrets = Vec::new();
+        let shown_authority = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, password)) => {
+                    secrets.push(password.to_string());
+                    format!("{user}:***@{host}")
+                }
+                None => format!("{userinfo}@{host}"),
+            },
+            None => authority.to_string(),
+        };
+        let mut kept = Vec::new();
+        let mut shown = Vec::new();
+        let mut ca_bundle = None;
+        for param in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = param.split_once('=').unwrap_or((param, ""));
+            if key == "sslrootcert" {
+                ca_bundle = Some(PathBuf::from(decode(value)));
+                shown.push(param.to_string());
+                continue;
+            }
+            if SECRET_PARAMS.contains(&key.to_ascii_lowercase().as_str()) {
+                secrets.push(value.to_string());
+                shown.push(format!("{key}=***"));
+            } else {
+                shown.push(param.to_string());
+            }
+            kept.push(param);
+        }
+        for secret in secrets.clone() {
+            let decoded = decode(&secret);
+            if decoded != secret {
+                secrets.push(decoded);
+            }
+        }
+        secrets.retain(|s| !s.is_empty());
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let with_query = |params: &[String]| {
+            if params.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", params.join("&"))
+            }
+        };
+        let kept: Vec<String> = kept.into_iter().map(str::to_string).collect();
+        Ok(DatabaseUrl {
+            url: format!("{scheme}://{authority}{path}{}", with_query(&kept)),
+            redacted: format!("{scheme}://{shown_authority}{path}{}", with_query(&shown)),
+            secrets,
+            ca_bundle,
+        })
+    }
+
+    /// The URL to connect with (a secret).
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL with its passwords replaced by `***`.
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// `text` (a driver's error message) with this URL's secrets replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in &self.secrets {
+            text = text.replace(secret.as_str(), "***");
+        }
+        text
+    }
+}
+
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// This process, as a lease holder and rotator: `host/pid`.
+pub fn holder_id() -> &'static str {
+    static ID: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| {
+        let mut buf = [0u8; 256];
+        // SAFETY: gethostname writes at most buf.len() bytes into buf.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        let host = if rc == 0 {
+            String::from_utf8_lossy(&buf[..end]).into_owned()
+        } else {
+            "unknown-host".into()
+        };
+        let host: String = host
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .take(64)
+            .collect();
+        format!("{host}/{}", std::process::id())
+    });
+    &ID
+}
+
+/// Waits between polls for a lease: 50 ms, doubling to 1 s, never past `deadline`.
+pub(crate) struct Backoff {
+    pause: Duration,
+    deadline: Instant,
+}
+
+impl Backoff {
+    pub(crate) fn until(wait: Duration) -> Backoff {
+        let now = Instant::now();
+        Backoff {
+            pause: Duration::from_millis(50),
+            deadline: now.checked_add(wait).unwrap_or(now + Duration::from_secs(86_400)),
+        }
+    }
+
+    /// Sleeps before the next poll; `false` once the deadline has passed.
+    pub(crate) fn wait(&mut self) -> bool {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(self.pause.min(left));
+        self.pause = (self.pause * 2).min(Duration::from_secs(1));
+        true
+    }
+}
+
+/// The error for a store this build leaves out.
+#[allow(dead_code)] // unused when every feature is on
+fn unsupported(what: &str, feature: &str) -> Error {
+    Error::new(
+        Status::Unsupported,
+        format!("this build of xoxe has no {what} store (built without the cargo feature `{feature}`)"),
+    )
+}
+
+/// A PostgreSQL store for `chain` at `url` (`postgresql://` or `postgres://`);
+/// `Unsupported` in a build without the `postgres` feature.
+pub fn postgres(url: &str, chain: &str) -> Result<Arc<dyn Store>> {
+    #[cfg(feature = "postgres")]
+    {
+        Ok(Arc::new(super::PostgresStore::connect(url, chain)?))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (url, chain);
+        Err(unsupported("PostgreSQL", "postgres"))
+    }
+}
+
+/// A Redis store for `chain` at `url` (`redis://`, `rediss://`, `redis+unix://`);
+/// `Unsupported` in a build without the `redis` feature.
+pub fn redis(url: &str, chain: &str) -> Result<Arc<dyn Store>> {
+    #[cfg(feature = "redis")]
+    {
+        Ok(Arc::new(super::RedisStore::connect(url, chain)?))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (url, chain);
+        Err(unsupported("Redis", "redis"))
+    }
+}
+
+/// The store a command line names: a database URL (with `chain`), or a file path
+/// (whose chain is the file itself: `chain` must be the default).
+pub fn open(spec: &str, chain: &str, lock_timeout: Duration) -> Result<Arc<dyn Store>> {
+    check_chain_name(chain)?;
+    if spec.starts_with("postgresql://") || spec.starts_with("postgres://") {
+        return postgres(spec, chain);
+    }
+    if is_database_url(spec) {
+        return redis(spec, chain);
+    }
+    if chain != DEFAULT_CHAIN {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            "a file store holds one chain: --chain applies to database stores",
+        ));
+    }
+    Ok(Arc::new(super::FileStore::new(spec, lock_timeout)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_and_scrubbed() {
+        let url = DatabaseUrl::parse(
+            "postgresql://xoxe:s%3Acret@127.0.0.1:5432/db?sslmode=require&password=other&sslrootcert=/tmp/ca.pem",
+            &["postgresql"],
+        )
+        .unwrap();
+        assert_eq!(
+            url.redacted(),
+            "postgresql://xoxe:***@127.0.0.1:5432/db?sslmode=require&password=***&sslrootcert=/tmp/ca.pem"
+        );
+        assert_eq!(
+            url.expose(),
+            "postgresql://xoxe:s%3Acret@127.0.0.1:5432/db?sslmode=require&password=other"
+        );
+        assert_eq!(url.ca_bundle, Some(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(
+            url.scrub("bad s:cret and s%3Acret and other"),
+            "bad *** and *** and ***"
+        );
+        assert_eq!(format!("{url:?}"), url.redacted());
+
+        let unix = DatabaseUrl::parse("redis+unix:///run/r.sock?pass=tok3n&db=2", &["redis+unix"]).unwrap();
+        assert_eq!(unix.redacted(), "redis+unix:///run/r.sock?pass=***&db=2");
+        let user_only = DatabaseUrl::parse("redis://alice@h:1/0", &["redis"]).unwrap();
+        assert_eq!(user_only.redacted(), "redis://alice@h:1/0");
+    }
+
+    #[test]
+    fn bad_urls_and_chain_names_are_refused() {
+        for bad in ["", "nothing", "http://h/", "postgresql://h /x", "postgresql://h/\n"] {
+            let e = DatabaseUrl::parse(bad, &["postgresql"]).unwrap_err();
+            assert_eq!(e.status, Status::InvalidArgument, "{bad:?}");
+        }
+        for bad in ["", "a b", "x{y}", "é", &"a".repeat(201)] {
+            assert_eq!(check_chain_name(bad).unwrap_err().status, Status::InvalidArgument);
+        }
+        for good in ["default", "E1:T2:B3", "a.b-c_d@e", &"a".repeat(200)] {
+            check_chain_name(good).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_holder_is_host_and_pid() {
+        assert!(holder_id().ends_with(&format!("/{}", std::process::id())));
+    }
+}

@@ -1,0 +1,471 @@
+//! A chain kept in PostgreSQL, shared by every process and machine that uses the
+//! same database: one row per chain, compare-and-swap on its `generation`, a lease
+//! timed by the database's clock (`clock_timestamp()`), a durable in-flight marker
+//! and an orphan table. No session advisory locks and no transaction held across
+//! the Slack call: every statement is a single autocommit statement, so a holder
+//! that vanishes leaves nothing locked but a lease that expires.
+
+use super::fleet::{check_chain_name, holder_id, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
+use crate::error::{Error, Result};
+use crate::log::xlog;
+use crate::status::Status;
+use postgres::{Client, Row};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The schema version this build writes; a database with a newer one is refused.
+const SCHEMA_VERSION: i32 = 1;
+
+/// Orphans kept per chain (the newest).
+const ORPHANS_KEPT: i64 = 16;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS xoxe_schema (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS xoxe_chain (
+    chain text PRIMARY KEY,
+    generation bigint NOT NULL,
+    document text NOT NULL,
+    lease_epoch bigint NOT NULL DEFAULT 0,
+    lease_holder text,
+    lease_until timestamptz,
+    in_flight_generation bigint,
+    in_flight_holder text,
+    in_flight_at timestamptz,
+    in_flight_until timestamptz
+);
+CREATE TABLE IF NOT EXISTS xoxe_orphan (
+    id bigserial PRIMARY KEY,
+    chain text NOT NULL,
+    from_generation bigint NOT NULL,
+    document text NOT NULL,
+    holder text,
+    parked_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS xoxe_orphan_chain ON xoxe_orphan (chain, from_generation);
+";
+
+/// A PostgreSQL store for one chain (see the module docs). Thread-safe: one
+/// connection, used a statement at a time, reconnected when it breaks.
+pub struct PostgresStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: DatabaseUrl,
+    config: postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    chain: String,
+    connection: Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn generation_column(generation: u64) -> Result<i64> {
+    i64::try_from(generation).map_err(|_| Error::new(Status::StoreCorrupt, "the generation counter is exhausted"))
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgresql://user:password@host:port/db?sslmode=…`;
+    /// `sslrootcert=PATH` adds CA certificates to the built-in roots) for chain
+    /// `chain`, creating the tables if missing. TLS is rustls; `sslmode=require`
+    /// insists on it. Fails with `StoreIo` naming the redacted URL when the
+    /// database cannot be reached.
+    pub fn connect(url: &str, chain: &str) -> Result<PostgresStore> {
+        check_chain_name(chain)?;
+        let url = DatabaseUrl::parse(url, &["postgresql", "postgres"])?;
+        let mut config = postgres::Config::from_str(url.expose()).map_err(|e| {
+            Error::new(
+                Status::InvalidArgument,
+                format!("database URL {}: {}", url.redacted(), url.scrub(&e.to_string())),
+            )
+        })?;
+        config
+            .connect_timeout(STATEMENT_TIMEOUT)
+            .keepalives_idle(Duration::from_secs(30))
+            .tcp_user_timeout(Duration::from_secs(15))
+            .application_name(&format!("xoxe {}", holder_id()))
+            .options(&format!(
+                "-c statement_timeout={0} -c lock_timeout={0} -c idle_in_transaction_session_timeout={0}",
+                ms(STATEMENT_TIMEOUT)
+            ));
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(crate::tls::rustls_config(url.ca_bundle.as_deref())?);
+        let store = PostgresStore {
+            shared: Arc::new(Shared {
+                url,
+                config,
+                tls,
+                chain: chain.to_string(),
+                connection: Mutex::new(None),
+            }),
+        };
+        store.shared.with(create_schema)?;
+        Ok(store)
+    }
+}
+
+fn create_schema(c: &mut Client) -> std::result::Result<(), postgres::Error> {
+    let mut tx = c.transaction()?;
+    // Two processes creating the tables at once would collide on the catalog:
+    // this transaction-scoped lock orders them (it ends with the transaction).
+    tx.execute("SELECT pg_advisory_xact_lock(7867996150)", &[])?;
+    tx.batch_execute(SCHEMA)?;
+    let version: Option<i32> = tx.query_one("SELECT max(version) FROM xoxe_schema", &[])?.get(0);
+    if version.is_none() {
+        tx.execute("INSERT INTO xoxe_schema (version) VALUES ($1)", &[&SCHEMA_VERSION])?;
+    }
+    tx.commit()
+}
+
+impl Shared {
+    fn describe(&self) -> String {
+        format!("PostgreSQL store {} (chain {})", self.url.redacted(), self.chain)
+    }
+
+    fn error(&self, doing: &str, e: &postgres::Error) -> Error {
+        let status = match e.code() {
+            Some(code) if code == &postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => Status::StorePermissions,
+            _ => Status::StoreIo,
+        };
+        Error::new(
+            status,
+            format!("{}: {doing}: {}", self.describe(), self.url.scrub(&e.to_string())),
+        )
+    }
+
+    fn open(&self) -> Result<Client> {
+        let mut client = self
+            .config
+            .connect(self.tls.clone())
+            .map_err(|e| self.error("connecting", &e))?;
+        let version: Option<i32> = match client.query_opt(
+            "SELECT max(version) FROM xoxe_schema WHERE to_regclass('xoxe_chain') IS NOT NULL",
+            &[],
+        ) {
+            Ok(row) => row.and_then(|r| r.get(0)),
+            // No schema yet: `connect` creates it next.
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
+            Err(e) => return Err(self.error("reading the schema version", &e)),
+        };
+        if version.is_some_and(|v| v > SCHEMA_VERSION) {
+            return Err(Error::new(
+                Status::StoreCorrupt,
+                format!(
+                    "{}: the tables have schema version {} (this xoxe knows {SCHEMA_VERSION}): upgrade xoxe",
+                    self.describe(),
+                    version.unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(client)
+    }
+
+    /// Runs `f` on the connection, opening it first if needed. A broken connection
+    /// (killed backend, restarted server) is replaced and `f` tried once more: every
+    /// statement here is safe to repeat (a compare-and-swap that did commit then
+    /// reports a conflict holding the same pair, which the rotator accepts).
+    fn with<T>(&self, mut f: impl FnMut(&mut Client) -> std::result::Result<T, postgres::Error>) -> Result<T> {
+        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let mut retried = false;
+        loop {
+            let client = match slot.as_mut() {
+                Some(c) if !c.is_closed() => c,
+                _ => slot.insert(self.open()?),
+            };
+            match f(client) {
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    let broken = client.is_closed()
+                        || e.is_closed()
+                        || e.code()
+                            .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
+                    if broken {
+                        *slot = None;
+                    }
+                    if broken && !retried {
+                        retried = true;
+                        xlog!(Warn, "{}: connection lost; reconnecting", self.describe());
+                        continue;
+                    }
+                    return Err(self.error("a statement failed", &e));
+                }
+            }
+        }
+    }
+
+    fn pair_from(&self, row: &Row) -> Result<StoredPair> {
+        let generation: i64 = row.get("generation");
+        let document: String = row.get("document");
+        let document = zeroize::Zeroizing::new(document);
+        let mut pair = StoredPair::from_json(document.as_bytes(), &self.describe())?;
+        pair.generation = u64::try_from(generation).map_err(|_| {
+            Error::new(
+                Status::StoreCorrupt,
+                format!("{}: a negative generation", self.describe()),
+            )
+        })?;
+        Ok(pair)
+    }
+}
+
+/// A lease row held by this store: `lease_epoch` is ours until it lapses.
+struct PostgresLease {
+    shared: Arc<Shared>,
+    epoch: i64,
+    length: Duration,
+}
+
+impl HeldLease for PostgresLease {
+    fn renew(&mut self) -> Result<()> {
+        let n = self.shared.with(|c| {
+            c.execute(
+                "UPDATE xoxe_chain SET lease_until = clock_timestamp() + $3 * interval '1 millisecond' \
+                 WHERE chain = $1 AND lease_epoch = $2 AND lease_until > clock_timestamp()",
+                &[&self.shared.chain, &self.epoch, &(ms(self.length) as f64)],
+            )
+        })?;
+        if n == 0 {
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!(
+                    "{}: the lease lapsed and may be another holder's now",
+                    self.shared.describe()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn epoch(&self) -> Option<u64> {
+        u64::try_from(self.epoch).ok()
+    }
+
+    fn release(self: Box<Self>) -> Result<()> {
+        self.shared.with(|c| {
+            c.execute(
+                "UPDATE xoxe_chain SET lease_until = NULL, lease_holder = NULL WHERE chain = $1 AND lease_epoch = $2",
+                &[&self.shared.chain, &self.epoch],
+            )
+        })?;
+        Ok(())
+    }
+}
+
+impl Store for PostgresStore {
+    fn load(&self) -> Result<Option<StoredPair>> {
+        let s = &self.shared;
+        let row = s.with(|c| {
+            c.query_opt(
+                "SELECT generation, document FROM xoxe_chain WHERE chain = $1",
+                &[&s.chain],
+            )
+        })?;
+        row.map(|row| s.pair_from(&row)).transpose()
+    }
+
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+        let s = &self.shared;
+        let document = new.to_json(false)?;
+        let document =
+            std::str::from_utf8(&document).map_err(|_| Error::new(Status::StoreIo, "the token pair is not UTF-8"))?;
+        let generation = generation_column(new.generation)?;
+        let saved = match expected {
+            Some(expected) => {
+                let expected = generation_column(expected)?;
+                s.with(|c| {
+                    c.execute(
+                        "UPDATE xoxe_chain SET document = $3, generation = $4, in_flight_generation = NULL, \
+                         in_flight_holder = NULL, in_flight_at = NULL, in_flight_until = NULL \
+                         WHERE chain = $1 AND generation = $2",
+                        &[&s.chain, &expected, &document, &generation],
+                    )
+                })?
+            }
+            None => s.with(|c| {
+                c.execute(
+                    "INSERT INTO xoxe_chain (chain, generation, document) VALUES ($1, $2, $3) \
+                     ON CONFLICT (chain) DO NOTHING",
+                    &[&s.chain, &generation, &document],
+                )
+            })?,
+        };
+        if saved == 1 {
+            return Ok(Saved::Stored);
+        }
+        Ok(Saved::Conflict(self.load()?))
+    }
+
+    fn acquire_lease(&self, terms: &LeaseTerms) -> Result<Lease> {
+        let s = &self.shared;
+        let length = terms.lease();
+        let mut backoff = Backoff::until(terms.wait);
+        loop {
+            let row = s.with(|c| {
+                c.query_opt(
+                    "UPDATE xoxe_chain SET lease_epoch = lease_epoch + 1, lease_holder = $2, \
+                     lease_until = clock_timestamp() + $3 * interval '1 millisecond' \
+                     WHERE chain = $1 AND (lease_until IS NULL OR lease_until < clock_timestamp()) \
+                     RETURNING lease_epoch",
+                    &[&s.chain, &holder_id(), &(ms(length) as f64)],
+                )
+            })?;
+            if let Some(row) = row {
+                return Ok(Lease::held(PostgresLease {
+                    shared: Arc::clone(s),
+                    epoch: row.get(0),
+                    length,
+                }));
+            }
+            let holder =
+                s.with(|c| c.query_opt("SELECT lease_holder FROM xoxe_chain WHERE chain = $1", &[&s.chain]))?;
+            let Some(holder) = holder else {
+                return Ok(Lease::none()); // nothing stored: nothing to rotate
+            };
+            if !backoff.wait() {
+                let holder: Option<String> = holder.get(0);
+                return Err(Error::new(
+                    Status::LockTimeout,
+                    format!(
+                        "{}: the lease was not free within {:?} (held by {})",
+                        s.describe(),
+                        terms.wait,
+                        crate::log::printable(holder.as_deref().unwrap_or("nobody now"))
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn has_lease(&self) -> bool {
+        true
+    }
+
+    fn mark_in_flight(&self, lease: &Lease, generation: u64, terms: &LeaseTerms) -> Result<()> {
+        let s = &self.shared;
+        let Some(epoch) = lease.epoch().and_then(|e| i64::try_from(e).ok()) else {
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!("{}: no lease is held: nothing was sent", s.describe()),
+            ));
+        };
+        let generation = generation_column(generation)?;
+        let n = s.with(|c| {
+            c.execute(
+                "UPDATE xoxe_chain SET in_flight_generation = $3, in_flight_holder = $4, \
+                 in_flight_at = clock_timestamp(), \
+                 in_flight_until = clock_timestamp() + $5 * interval '1 millisecond' \
+                 WHERE chain = $1 AND lease_epoch = $2 AND generation = $3 \
+                 AND lease_until > clock_timestamp() + $6 * interval '1 millisecond'",
+                &[
+                    &s.chain,
+                    &epoch,
+                    &generation,
+                    &holder_id(),
+                    &(ms(terms.call) as f64),
+                    &(ms(terms.send_margin()) as f64),
+                ],
+            )
+        })?;
+        if n == 0 {
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!(
+                    "{}: the lease has less than {:?} left (or was lost): nothing was sent",
+                    s.describe(),
+                    terms.send_margin()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn clear_in_flight(&self, lease: &Lease, generation: u64) -> Result<()> {
+        let s = &self.shared;
+        let (Some(epoch), Ok(generation)) = (
+            lease.epoch().and_then(|e| i64::try_from(e).ok()),
+            generation_column(generation),
+        ) else {
+            return Ok(());
+        };
+        s.with(|c| {
+            c.execute(
+                "UPDATE xoxe_chain SET in_flight_generation = NULL, in_flight_holder = NULL, in_flight_at = NULL, \
+                 in_flight_until = NULL WHERE chain = $1 AND lease_epoch = $2 AND in_flight_generation = $3",
+                &[&s.chain, &epoch, &generation],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn in_flight(&self) -> Result<Option<InFlight>> {
+        let s = &self.shared;
+        let row = s.with(|c| {
+            c.query_opt(
+                "SELECT in_flight_generation, \
+                 extract(epoch FROM in_flight_at)::bigint AS since, \
+                 greatest(0, extract(epoch FROM in_flight_until - clock_timestamp()) * 1000)::bigint AS left_ms, \
+                 in_flight_holder FROM xoxe_chain WHERE chain = $1 AND in_flight_generation IS NOT NULL",
+                &[&s.chain],
+            )
+        })?;
+        Ok(row.map(|row| InFlight {
+            generation: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
+            since: row.get(1),
+            left: Duration::from_millis(u64::try_from(row.get::<_, i64>(2)).unwrap_or(0)),
+            holder: row.get(3),
+        }))
+    }
+
+    fn park_orphan(&self, from_generation: u64, pair: &StoredPair) -> Result<bool> {
+        let s = &self.shared;
+        let document = pair.to_json(false)?;
+        let document =
+            std::str::from_utf8(&document).map_err(|_| Error::new(Status::StoreIo, "the token pair is not UTF-8"))?;
+        let from = generation_column(from_generation)?;
+        s.with(|c| {
+            c.execute(
+                "INSERT INTO xoxe_orphan (chain, from_generation, document, holder) VALUES ($1, $2, $3, $4)",
+                &[&s.chain, &from, &document, &holder_id()],
+            )?;
+            c.execute(
+                "DELETE FROM xoxe_orphan WHERE chain = $1 AND id NOT IN \
+                 (SELECT id FROM xoxe_orphan WHERE chain = $1 ORDER BY id DESC LIMIT $2)",
+                &[&s.chain, &ORPHANS_KEPT],
+            )
+        })?;
+        Ok(true)
+    }
+
+    fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {
+        let s = &self.shared;
+        let from = generation_column(from_generation)?;
+        let rows = s.with(|c| {
+            c.query(
+                "SELECT document FROM xoxe_orphan WHERE chain = $1 AND from_generation = $2 ORDER BY id DESC",
+                &[&s.chain, &from],
+            )
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let document = zeroize::Zeroizing::new(row.get::<_, String>(0));
+            match StoredPair::from_json(document.as_bytes(), &s.describe()) {
+                Ok(pair) => found.push(pair),
+                Err(e) => xlog!(Warn, "skipping an unreadable orphan: {}", e.message),
+            }
+        }
+        Ok(found)
+    }
+
+    fn describe(&self) -> String {
+        self.shared.describe()
+    }
+}

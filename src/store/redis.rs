@@ -1,0 +1,540 @@
+//! A chain kept in Redis, shared by every process and machine that uses the same
+//! server. Keys `xoxe:{CHAIN}:pair` (a hash: `gen`, `doc`, the in-flight fields),
+//! `…:lease` (`EPOCH:HOLDER`, expiring), `…:epoch` (the lease counter) and
+//! `…:orphans` (a list, newest first): the braces put one chain's keys in one
+//! Cluster hash slot. Every step is one Lua script (atomic, one round trip); the
+//! lease is timed by the server's clock (`PX`, `PTTL`, `TIME`).
+//!
+//! Preconditions, stated in the README: one primary, `appendonly yes` with
+//! `appendfsync always` (the store warns otherwise); a failover to a replica that
+//! missed the last write can hand out a stale pair.
+
+use super::fleet::{check_chain_name, holder_id, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
+use crate::error::{Error, Result};
+use crate::log::xlog;
+use crate::status::Status;
+use redis::{Connection, ConnectionLike, RedisError, Script};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Orphans kept per chain (the newest).
+const ORPHANS_KEPT: i64 = 16;
+
+/// The hash fields of the in-flight marker.
+const IN_FLIGHT_FIELDS: &str = "'inflight_gen', 'inflight_at', 'inflight_until', 'inflight_holder'";
+
+/// A Redis store for one chain (see the module docs). Thread-safe: one
+/// connection, used a command at a time, reconnected when it breaks.
+pub struct RedisStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: DatabaseUrl,
+    client: redis::Client,
+    chain: String,
+    keys: Keys,
+    scripts: Scripts,
+    connection: Mutex<Option<Connection>>,
+}
+
+struct Keys {
+    pair: String,
+    lease: String,
+    epoch: String,
+    orphans: String,
+}
+
+struct Scripts {
+    acquire: Script,
+    renew: Script,
+    release: Script,
+    intent: Script,
+    clear: Script,
+    in_flight: Script,
+    save: Script,
+}
+
+impl Scripts {
+    fn new() -> Scripts {
+        Scripts {
+            // KEYS: lease, epoch, pair. ARGV: holder, lease ms. -1: no chain; 0: held.
+            acquire: Script::new(
+                "if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+                 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+                 local e = redis.call('INCR', KEYS[2])
+                 redis.call('SET', KEYS[1], e .. ':' .. ARGV[1], 'PX', ARGV[2])
+                 return e",
+            ),
+            // KEYS: lease. ARGV: value, lease ms.
+            renew: Script::new(
+                "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+                 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+                 return 1",
+            ),
+            // KEYS: lease. ARGV: value. Compare and delete.
+            release: Script::new(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+                 return 0",
+            ),
+            // KEYS: lease, pair. ARGV: value, generation, ms that must remain, holder, call ms.
+            intent: Script::new(
+                "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+                 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then return 0 end
+                 if redis.call('HGET', KEYS[2], 'gen') ~= ARGV[2] then return 0 end
+                 local t = redis.call('TIME')
+                 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+                 redis.call('HSET', KEYS[2], 'inflight_gen', ARGV[2], 'inflight_at', now,
+                     'inflight_until', now + tonumber(ARGV[5]), 'inflight_holder', ARGV[4])
+                 return 1"
+            ),
+            // KEYS: lease, pair. ARGV: value, generation.
+            clear: Script::new(&format!(
+                "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+                 if redis.call('HGET', KEYS[2], 'inflight_gen') ~= ARGV[2] then return 0 end
+                 return redis.call('HDEL', KEYS[2], {IN_FLIGHT_FIELDS})"
+            )),
+            // KEYS: pair. Returns {} or {gen, at ms, ms left, holder}.
+            in_flight: Script::new(
+                "local f = redis.call('HMGET', KEYS[1], 'inflight_gen', 'inflight_at', 'inflight_until', 'inflight_holder')
+                 if not f[1] then return {} end
+                 local t = redis.call('TIME')
+                 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+                 local left = tonumber(f[3]) - now
+                 if left < 0 then left = 0 end
+                 return {f[1], f[2], tostring(left), f[4] or ''}",
+            ),
+            // KEYS: pair. ARGV: expected generation ('' = none stored), new generation, document.
+            // {1}: stored; {0, gen, doc} or {0}: conflict.
+            save: Script::new(&format!(
+                "local g = redis.call('HGET', KEYS[1], 'gen')
+                 if (g == false and ARGV[1] == '') or g == ARGV[1] then
+                     redis.call('HSET', KEYS[1], 'gen', ARGV[2], 'doc', ARGV[3])
+                     redis.call('HDEL', KEYS[1], {IN_FLIGHT_FIELDS})
+                     return {{1}}
+                 end
+                 if g == false then return {{0}} end
+                 return {{0, g, redis.call('HGET', KEYS[1], 'doc')}}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// PEM text for DER certificates (redis-rs takes its roots as PEM).
+fn pem(certificates: &[rustls::pki_types::CertificateDer<'_>]) -> Vec<u8> {
+    use base64::Engine;
+    let mut out = String::new();
+    for der in certificates {
+        out.push_str("-----BEGIN CERTIFICATE-----\n");
+        let text = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        for line in text.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(line).unwrap_or(""));
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
+    }
+    out.into_bytes()
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://[user]:password@host:port/db`, `rediss://…` for
+    /// TLS, `redis+unix:///path?pass=…`; `sslrootcert=PATH` adds CA certificates to
+    /// the built-in roots) for chain `chain`. Warns unless the server fsyncs every
+    /// write (`appendfsync always`). Fails with `StoreIo` naming the redacted URL
+    /// when the server cannot be reached.
+    pub fn connect(url: &str, chain: &str) -> Result<RedisStore> {
+        check_chain_name(chain)?;
+        let url = DatabaseUrl::parse(url, &["redis", "rediss", "redis+unix", "unix"])?;
+        let invalid = |e: RedisError| {
+            Error::new(
+                Status::InvalidArgument,
+                format!("database URL {}: {}", url.redacted(), url.scrub(&e.to_string())),
+            )
+        };
+        let client = if url.expose().starts_with("rediss://") {
+            // The HTTP client's roots: Mozilla's plus the bundle (not the system store).
+            let mut roots: Vec<_> = webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec();
+            roots.extend(crate::tls::bundle_certificates(url.ca_bundle.as_deref())?);
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            redis::Client::build_with_tls(
+                url.expose(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem(&roots)),
+                },
+            )
+            .map_err(invalid)?
+        } else {
+            redis::Client::open(url.expose()).map_err(invalid)?
+        };
+        let tag = format!("xoxe:{{{chain}}}");
+        let store = RedisStore {
+            shared: Arc::new(Shared {
+                url,
+                client,
+                chain: chain.to_string(),
+                keys: Keys {
+                    pair: format!("{tag}:pair"),
+                    lease: format!("{tag}:lease"),
+                    epoch: format!("{tag}:epoch"),
+                    orphans: format!("{tag}:orphans"),
+                },
+                scripts: Scripts::new(),
+                connection: Mutex::new(None),
+            }),
+        };
+        store.shared.with(|c| redis::cmd("PING").query::<String>(c))?;
+        store.shared.warn_unless_durable();
+        Ok(store)
+    }
+}
+
+impl Shared {
+    fn describe(&self) -> String {
+        format!("Redis store {} (chain {})", self.url.redacted(), self.chain)
+    }
+
+    fn error(&self, doing: &str, e: &RedisError) -> Error {
+        Error::new(
+            Status::StoreIo,
+            format!("{}: {doing}: {}", self.describe(), self.url.scrub(&e.to_string())),
+        )
+    }
+
+    fn open(&self) -> Result<Connection> {
+        let connection = self
+            .client
+            .get_connection_with_timeout(STATEMENT_TIMEOUT)
+            .map_err(|e| self.error("connecting", &e))?;
+        connection
+            .set_read_timeout(Some(STATEMENT_TIMEOUT))
+            .and_then(|()| connection.set_write_timeout(Some(STATEMENT_TIMEOUT)))
+            .map_err(|e| self.error("setting timeouts", &e))?;
+        Ok(connection)
+    }
+
+    /// Runs `f` on the connection, opening it first if needed; a dropped
+    /// connection is replaced and `f` tried once more (every script here is safe
+    /// to repeat: a save that did happen then reports a conflict holding the same
+    /// pair, which the rotator accepts).
+    fn with<T>(&self, mut f: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
+        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let mut retried = false;
+        loop {
+            let connection = match slot.as_mut() {
+                Some(c) if c.is_open() => c,
+                _ => slot.insert(self.open()?),
+            };
+            match f(connection) {
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    let broken = e.is_connection_dropped() || e.is_io_error() || e.is_unrecoverable_error();
+                    if broken {
+                        *slot = None;
+                    }
+                    if broken && !retried && !e.is_timeout() {
+                        retried = true;
+                        xlog!(Warn, "{}: connection lost; reconnecting", self.describe());
+                        continue;
+                    }
+                    return Err(self.error("a command failed", &e));
+                }
+            }
+        }
+    }
+
+    fn warn_unless_durable(&self) {
+        let setting: Option<(String, String)> = self
+            .with(|c| redis::cmd("CONFIG").arg("GET").arg("appendfsync").query(c))
+            .ok()
+            .flatten();
+        match setting {
+            Some((_, value)) if value == "always" => {}
+            Some((_, value)) => xlog!(
+                Warn,
+                "{}: the server's appendfsync is {:?}, not \"always\": a crash of the server can lose the newest pair",
+                self.describe(),
+                crate::log::printable(&value)
+            ),
+            None => xlog!(
+                Info,
+                "{}: cannot read the server's appendfsync setting; it must be \"always\"",
+                self.describe()
+            ),
+        }
+    }
+
+    fn pair_from(&self, generation: &str, document: &[u8]) -> Result<StoredPair> {
+        let mut pair = StoredPair::from_json(document, &self.describe())?;
+        pair.generation = generation.parse().map_err(|_| {
+            Error::new(
+                Status::StoreCorrupt,
+                format!("{}: the generation is not a number", self.describe()),
+            )
+        })?;
+        Ok(pair)
+    }
+}
+
+/// A lease key held by this store: its value is ours until it expires.
+struct RedisLease {
+    shared: Arc<Shared>,
+    value: String,
+    epoch: u64,
+    length: Duration,
+}
+
+impl HeldLease for RedisLease {
+    fn renew(&mut self) -> Result<()> {
+        let s = &self.shared;
+        let renewed: i64 = s.with(|c| {
+            s.scripts
+                .renew
+                .key(&s.keys.lease)
+                .arg(&self.value)
+                .arg(ms(self.length))
+                .invoke(c)
+        })?;
+        if renewed == 0 {
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!("{}: the lease lapsed and may be another holder's now", s.describe()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn epoch(&self) -> Option<u64> {
+        Some(self.epoch)
+    }
+
+    fn release(self: Box<Self>) -> Result<()> {
+        let s = &self.shared;
+        let _: i64 = s.with(|c| s.scripts.release.key(&s.keys.lease).arg(&self.value).invoke(c))?;
+        Ok(())
+    }
+}
+
+impl RedisStore {
+    /// The lease value of the holder of `lease`, if it is one of ours.
+    fn lease_value(lease: &Lease) -> Option<String> {
+        lease.epoch().map(|e| format!("{e}:{}", holder_id()))
+    }
+}
+
+impl Store for RedisStore {
+    fn load(&self) -> Result<Option<StoredPair>> {
+        let s = &self.shared;
+        let (generation, document): (Option<String>, Option<Vec<u8>>) =
+            s.with(|c| redis::cmd("HMGET").arg(&s.keys.pair).arg("gen").arg("doc").query(c))?;
+        match (generation, document) {
+            (Some(generation), Some(document)) => {
+                let document = zeroize::Zeroizing::new(document);
+                s.pair_from(&generation, &document).map(Some)
+            }
+            (None, None) => Ok(None),
+            _ => Err(Error::new(
+                Status::StoreCorrupt,
+                format!("{}: the pair hash lacks its generation or document", s.describe()),
+            )),
+        }
+    }
+
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
+        let s = &self.shared;
+        let document = new.to_json(false)?;
+        let expected = expected.map(|g| g.to_string()).unwrap_or_default();
+        let answer: Vec<redis::Value> = s.with(|c| {
+            s.scripts
+                .save
+                .key(&s.keys.pair)
+                .arg(&expected)
+                .arg(new.generation.to_string())
+                .arg(&document[..])
+                .invoke(c)
+        })?;
+        let field = |i: usize| match answer.get(i) {
+            Some(redis::Value::BulkString(bytes)) => Some(zeroize::Zeroizing::new(bytes.clone())),
+            Some(redis::Value::Int(n)) => Some(zeroize::Zeroizing::new(n.to_string().into_bytes())),
+            _ => None,
+        };
+        if field(0).as_deref().map(|v| &v[..]) == Some(b"1") {
+            return Ok(Saved::Stored);
+        }
+        match (field(1), field(2)) {
+            (Some(generation), Some(document)) => {
+                let generation = String::from_utf8_lossy(&generation).into_owned();
+                Ok(Saved::Conflict(Some(s.pair_from(&generation, &document)?)))
+            }
+            _ => Ok(Saved::Conflict(None)),
+        }
+    }
+
+    fn acquire_lease(&self, terms: &LeaseTerms) -> Result<Lease> {
+        let s = &self.shared;
+        let length = terms.lease();
+        let mut backoff = Backoff::until(terms.wait);
+        loop {
+            let epoch: i64 = s.with(|c| {
+                s.scripts
+                    .acquire
+                    .key(&s.keys.lease)
+                    .key(&s.keys.epoch)
+                    .key(&s.keys.pair)
+                    .arg(holder_id())
+                    .arg(ms(length))
+                    .invoke(c)
+            })?;
+            if epoch < 0 {
+                return Ok(Lease::none()); // nothing stored: nothing to rotate
+            }
+            if epoch > 0 {
+                let epoch = epoch as u64;
+                return Ok(Lease::held(RedisLease {
+                    shared: Arc::clone(s),
+                    value: format!("{epoch}:{}", holder_id()),
+                    epoch,
+                    length,
+                }));
+            }
+            if !backoff.wait() {
+                let holder: Option<String> = s.with(|c| redis::cmd("GET").arg(&s.keys.lease).query(c))?;
+                let holder = holder
+                    .as_deref()
+                    .and_then(|v| v.split_once(':'))
+                    .map(|(_, h)| h.to_string());
+                return Err(Error::new(
+                    Status::LockTimeout,
+                    format!(
+                        "{}: the lease was not free within {:?} (held by {})",
+                        s.describe(),
+                        terms.wait,
+                        crate::log::printable(holder.as_deref().unwrap_or("nobody now"))
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn has_lease(&self) -> bool {
+        true
+    }
+
+    fn mark_in_flight(&self, lease: &Lease, generation: u64, terms: &LeaseTerms) -> Result<()> {
+        let s = &self.shared;
+        let refused = |why: &str| {
+            Error::new(
+                Status::LockTimeout,
+                format!("{}: {why}: nothing was sent", s.describe()),
+            )
+        };
+        let Some(value) = RedisStore::lease_value(lease) else {
+            return Err(refused("no lease is held"));
+        };
+        let marked: i64 = s.with(|c| {
+            s.scripts
+                .intent
+                .key(&s.keys.lease)
+                .key(&s.keys.pair)
+                .arg(&value)
+                .arg(generation.to_string())
+                .arg(ms(terms.send_margin()))
+                .arg(holder_id())
+                .arg(ms(terms.call))
+                .invoke(c)
+        })?;
+        if marked == 0 {
+            return Err(refused(&format!(
+                "the lease has less than {:?} left (or was lost)",
+                terms.send_margin()
+            )));
+        }
+        Ok(())
+    }
+
+    fn clear_in_flight(&self, lease: &Lease, generation: u64) -> Result<()> {
+        let s = &self.shared;
+        let Some(value) = RedisStore::lease_value(lease) else {
+            return Ok(());
+        };
+        let _: i64 = s.with(|c| {
+            s.scripts
+                .clear
+                .key(&s.keys.lease)
+                .key(&s.keys.pair)
+                .arg(&value)
+                .arg(generation.to_string())
+                .invoke(c)
+        })?;
+        Ok(())
+    }
+
+    fn in_flight(&self) -> Result<Option<InFlight>> {
+        let s = &self.shared;
+        let fields: Vec<String> = s.with(|c| s.scripts.in_flight.key(&s.keys.pair).invoke(c))?;
+        let [generation, at, left, holder] = fields.as_slice() else {
+            return Ok(None);
+        };
+        let number = |text: &str| text.parse::<u64>().unwrap_or(0);
+        Ok(Some(InFlight {
+            generation: number(generation),
+            since: i64::try_from(number(at) / 1000).unwrap_or(0),
+            left: Duration::from_millis(number(left)),
+            holder: Some(holder.clone()).filter(|h| !h.is_empty()),
+        }))
+    }
+
+    fn park_orphan(&self, from_generation: u64, pair: &StoredPair) -> Result<bool> {
+        let s = &self.shared;
+        let mut entry = zeroize::Zeroizing::new(format!("{from_generation}\n").into_bytes());
+        entry.extend_from_slice(&pair.to_json(false)?);
+        s.with(|c| {
+            redis::pipe()
+                .atomic()
+                .cmd("LPUSH")
+                .arg(&s.keys.orphans)
+                .arg(&entry[..])
+                .ignore()
+                .cmd("LTRIM")
+                .arg(&s.keys.orphans)
+                .arg(0)
+                .arg(ORPHANS_KEPT - 1)
+                .ignore()
+                .query::<()>(c)
+        })?;
+        Ok(true)
+    }
+
+    fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {
+        let s = &self.shared;
+        let entries: Vec<Vec<u8>> = s.with(|c| redis::cmd("LRANGE").arg(&s.keys.orphans).arg(0).arg(-1).query(c))?;
+        let prefix = format!("{from_generation}\n");
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = zeroize::Zeroizing::new(entry);
+            let Some(document) = entry.strip_prefix(prefix.as_bytes()) else {
+                continue;
+            };
+            match StoredPair::from_json(document, &s.describe()) {
+                Ok(pair) => found.push(pair),
+                Err(e) => xlog!(Warn, "skipping an unreadable orphan: {}", e.message),
+            }
+        }
+        Ok(found)
+    }
+
+    fn describe(&self) -> String {
+        self.shared.describe()
+    }
+}

@@ -1,0 +1,898 @@
+//! The fleet stores (PostgreSQL, Redis over TCP and a unix socket) against real,
+//! throwaway servers: the store contract, rotators in one process sharing a chain
+//! through separate connections, a database that vanishes mid-rotation, and
+//! processes that race, pause (SIGSTOP) and die (SIGKILL) while holding a chain.
+//! Workers are this test binary re-run with `--ignored --exact worker`.
+
+mod common;
+
+use common::db::{databases, unique_chain, Database};
+use common::server;
+use fake_slack::{Fault, FaultKind};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use xoxe::store::{LeaseTerms, Saved};
+use xoxe::{ChainKind, Client, ClientOptions, Rotator, RotatorOptions, Secret, Status, Store, StoredPair};
+
+const ROTATE: &str = "tooling.tokens.rotate";
+
+fn seed(refresh: &str) -> StoredPair {
+    StoredPair::seed(ChainKind::Config, Secret::new(refresh), None, 0)
+}
+
+fn pair(generation: u64, refresh: &str) -> StoredPair {
+    StoredPair {
+        generation,
+        ..seed(refresh)
+    }
+}
+
+fn terms(call_ms: u64, margin_ms: u64, wait_ms: u64) -> LeaseTerms {
+    LeaseTerms {
+        call: Duration::from_millis(call_ms),
+        margin: Duration::from_millis(margin_ms),
+        wait: Duration::from_millis(wait_ms),
+    }
+}
+
+/// Short leases for tests: a 2 s call deadline and a 2 s margin (a 4 s lease).
+fn short_lease_options() -> RotatorOptions {
+    RotatorOptions {
+        call_timeout: Some(Duration::from_secs(2)),
+        lease_margin: Duration::from_secs(2),
+        wait_timeout: Duration::from_secs(60),
+        ..RotatorOptions::default()
+    }
+}
+
+fn client_for(base_url: &str) -> Arc<Client> {
+    Arc::new(
+        Client::new(ClientOptions {
+            base_url: base_url.to_string(),
+            ..ClientOptions::default()
+        })
+        .unwrap(),
+    )
+}
+
+#[test]
+fn every_fleet_store_keeps_the_store_contract() {
+    for db in databases() {
+        let chain = unique_chain("contract");
+        let store = db.store(&chain);
+        let other = db.store(&chain); // a second connection: another holder
+        let name = db.name;
+        assert!(store.load().unwrap().is_none(), "{name}: a new chain is empty");
+        assert!(store.has_lease());
+        // Compare-and-swap on the generation.
+        assert_eq!(
+            store.compare_and_swap(None, &pair(0, "xoxe-1-aaaaaaaaaaaa")).unwrap(),
+            Saved::Stored
+        );
+        match other.compare_and_swap(None, &pair(0, "xoxe-1-bbbbbbbbbbbb")).unwrap() {
+            Saved::Conflict(Some(p)) => assert_eq!(p.refresh_token.expose(), "xoxe-1-aaaaaaaaaaaa", "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(
+            other
+                .compare_and_swap(Some(0), &pair(1, "xoxe-1-cccccccccccc"))
+                .unwrap(),
+            Saved::Stored
+        );
+        match store
+            .compare_and_swap(Some(0), &pair(1, "xoxe-1-dddddddddddd"))
+            .unwrap()
+        {
+            Saved::Conflict(Some(p)) => assert_eq!(p.generation, 1, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        let loaded = store.load().unwrap().unwrap();
+        assert_eq!(
+            (loaded.generation, loaded.refresh_token.expose()),
+            (1, "xoxe-1-cccccccccccc")
+        );
+
+        // The lease excludes other holders, and expires on the store's clock.
+        let lease = store.acquire_lease(&terms(300, 300, 100)).unwrap();
+        let epoch = lease.epoch().expect("fleet leases are numbered");
+        let refused = other.acquire_lease(&terms(300, 300, 100)).err().expect("held");
+        assert_eq!(refused.status, Status::LockTimeout, "{name}");
+        assert!(
+            refused.message.contains(xoxe::store::fleet::holder_id()),
+            "{name}: names the holder"
+        );
+        // Enough left to send: marked. Too little: refused, nothing recorded.
+        store.mark_in_flight(&lease, 1, &terms(300, 300, 100)).unwrap();
+        let marker = other.in_flight().unwrap().expect("the marker is durable");
+        assert_eq!(marker.generation, 1);
+        assert!(marker.left <= Duration::from_millis(300), "{name}: {marker:?}");
+        assert_eq!(marker.holder.as_deref(), Some(xoxe::store::fleet::holder_id()));
+        let late = store.mark_in_flight(&lease, 1, &terms(10_000, 300, 100)).unwrap_err();
+        assert_eq!(late.status, Status::LockTimeout, "{name}: {}", late.message);
+        // The lease lapses: another holder takes it with a higher epoch, and the
+        // first holder can no longer renew it or mark a rotation.
+        let second = other.acquire_lease(&terms(60_000, 1_000, 10_000)).unwrap();
+        assert!(second.epoch().unwrap() > epoch, "{name}");
+        let mut lease = lease;
+        assert_eq!(lease.renew().unwrap_err().status, Status::LockTimeout, "{name}");
+        assert_eq!(
+            store.mark_in_flight(&lease, 1, &terms(10, 10, 10)).unwrap_err().status,
+            Status::LockTimeout
+        );
+        drop(lease); // releasing a lost lease leaves the new holder's alone
+        assert_eq!(
+            store.acquire_lease(&terms(300, 300, 50)).err().map(|e| e.status),
+            Some(Status::LockTimeout),
+            "{name}: still the second holder's"
+        );
+        // A save clears the marker; clearing needs the marker's generation.
+        other.mark_in_flight(&second, 1, &terms(1_000, 1_000, 10)).unwrap();
+        other.clear_in_flight(&second, 7).unwrap();
+        assert!(
+            other.in_flight().unwrap().is_some(),
+            "{name}: another generation's clear is a no-op"
+        );
+        assert_eq!(
+            other
+                .compare_and_swap(Some(1), &pair(2, "xoxe-1-eeeeeeeeeeee"))
+                .unwrap(),
+            Saved::Stored
+        );
+        assert!(store.in_flight().unwrap().is_none(), "{name}: saved, so not in flight");
+        second.release().unwrap();
+        drop(store.acquire_lease(&terms(300, 300, 100)).unwrap());
+
+        // Orphans: kept per source generation, newest first, bounded.
+        assert!(store.orphans(2).unwrap().is_empty());
+        for i in 0..20 {
+            assert!(store.park_orphan(2, &pair(3, &format!("xoxe-1-orphan{i:08}"))).unwrap());
+        }
+        assert!(store.park_orphan(1, &pair(2, "xoxe-1-otherfromone")).unwrap());
+        let orphans = other.orphans(2).unwrap();
+        assert_eq!(
+            orphans[0].refresh_token.expose(),
+            "xoxe-1-orphan00000019",
+            "{name}: newest first"
+        );
+        assert!((10..=16).contains(&orphans.len()), "{name}: bounded: {}", orphans.len());
+        assert_eq!(other.orphans(1).unwrap().len(), 1);
+
+        // Never the password: not in describe, Debug-free errors, or messages.
+        let password = db.password();
+        assert!(password.len() >= 8, "the test servers use real passwords");
+        assert!(!store.describe().contains(&password), "{name}");
+        assert!(store.describe().contains(&chain), "{name}");
+    }
+}
+
+#[test]
+fn a_database_that_is_down_or_refuses_the_password_gives_store_io_without_the_password() {
+    for db in databases() {
+        let password = db.password();
+        let wrong = db.url.replace(&password, "wrongwrongwrong");
+        let e = match db.name {
+            "postgres" => xoxe::store::fleet::postgres(&wrong, "default"),
+            _ => xoxe::store::fleet::redis(&wrong, "default"),
+        }
+        .err()
+        .expect("a wrong password is refused");
+        assert_eq!(e.status, Status::StoreIo, "{}: {}", db.name, e.message);
+        assert!(!e.message.contains("wrongwrongwrong"), "{}: {}", db.name, e.message);
+    }
+    // Nothing listens on port 9 (discard) here.
+    let password = "s3cretpassw0rd";
+    for url in [
+        format!("postgresql://xoxe:{password}@127.0.0.1:9/db"),
+        format!("redis://:{password}@127.0.0.1:9/0"),
+        format!("redis+unix:///nonexistent/redis.sock?pass={password}"),
+    ] {
+        let e = if url.starts_with("postgresql") {
+            xoxe::store::fleet::postgres(&url, "default")
+        } else {
+            xoxe::store::fleet::redis(&url, "default")
+        }
+        .err()
+        .expect("down");
+        assert_eq!(e.status, Status::StoreIo, "{}", e.message);
+        assert!(!e.message.contains(password), "{}", e.message);
+        assert!(e.message.contains("***"), "names the redacted URL: {}", e.message);
+    }
+    for bad in ["postgresql://h/db?frobnicate=1", "redis://h:99999999/"] {
+        let e = if bad.starts_with("postgresql") {
+            xoxe::store::fleet::postgres(bad, "default")
+        } else {
+            xoxe::store::fleet::redis(bad, "default")
+        }
+        .err()
+        .unwrap();
+        assert_eq!(e.status, Status::InvalidArgument, "{bad}: {}", e.message);
+    }
+    assert_eq!(
+        xoxe::store::fleet::postgres("postgresql://h/db", "bad chain")
+            .err()
+            .unwrap()
+            .status,
+        Status::InvalidArgument
+    );
+}
+
+#[test]
+fn rotators_on_separate_connections_share_one_chain_and_rotate_it_once() {
+    let slack = server();
+    for db in databases() {
+        let chain = unique_chain("share");
+        let first = db.store(&chain);
+        xoxe::store::init(first.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let before = slack.stats().rotations;
+        let a = Rotator::config(client_for(&slack.base_url()), first, RotatorOptions::default());
+        let b = Rotator::config(
+            client_for(&slack.base_url()),
+            db.store(&chain),
+            RotatorOptions::default(),
+        );
+        let (ta, tb) = std::thread::scope(|s| {
+            let ta = s.spawn(|| a.get().unwrap());
+            let tb = s.spawn(|| b.get().unwrap());
+            (ta.join().unwrap(), tb.join().unwrap())
+        });
+        assert_eq!(ta.token, tb.token, "{}: one rotation, one token", db.name);
+        assert_eq!(slack.stats().rotations - before, 1, "{}", db.name);
+        let stored = db.store(&chain).load().unwrap().unwrap();
+        assert_eq!(stored.generation, 1);
+        assert_eq!(stored.rotated_by.as_deref(), Some(xoxe::store::fleet::holder_id()));
+        assert!(db.store(&chain).in_flight().unwrap().is_none(), "saved: marker cleared");
+        client_for(&slack.base_url())
+            .auth_test(ta.token.expose(), None)
+            .unwrap();
+        // A forced rotation on one is seen by the other through the store.
+        let forced = a.force_rotate().unwrap();
+        assert_eq!(b.force_rotate().unwrap().token, forced.token.clone());
+        assert_ne!(forced.token, ta.token);
+    }
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+/// A store whose save first runs `before_save` once (then delegates).
+struct BeforeSave {
+    inner: Arc<dyn Store>,
+    before_save: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Store for BeforeSave {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        if let Some(f) = self.before_save.lock().unwrap().take() {
+            f();
+        }
+        self.inner.compare_and_swap(expected, new)
+    }
+    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease(terms)
+    }
+    fn has_lease(&self) -> bool {
+        true
+    }
+    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
+        self.inner.mark_in_flight(lease, generation, terms)
+    }
+    fn in_flight(&self) -> xoxe::Result<Option<xoxe::store::InFlight>> {
+        self.inner.in_flight()
+    }
+    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
+        self.inner.park_orphan(from, pair)
+    }
+    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
+        self.inner.orphans(from)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+#[test]
+fn a_connection_killed_between_rotation_and_save_is_replaced_and_the_pair_saved() {
+    let slack = server();
+    let dir = common::db::shared_dir();
+    for db in databases() {
+        let chain = unique_chain("cut");
+        let inner = db.store(&chain);
+        xoxe::store::init(inner.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let (dir, name) = (dir.clone(), db.name);
+        let cut: Box<dyn FnOnce() + Send> = Box::new(move || {
+            if name == "postgres" {
+                let killed = common::db::control(
+                    &dir,
+                    &[
+                        "psql",
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                         WHERE application_name LIKE 'xoxe %' AND pid <> pg_backend_pid()",
+                    ],
+                );
+                assert_ne!(killed.trim(), "0", "some xoxe backend was terminated");
+            } else {
+                let tcp = if name == "redis" { "--tcp" } else { "" };
+                let args: Vec<&str> = ["redis-cli", tcp, "CLIENT", "KILL", "TYPE", "normal"]
+                    .into_iter()
+                    .filter(|a| !a.is_empty())
+                    .collect();
+                let killed = common::db::control(&dir, &args);
+                assert_ne!(killed.trim(), "0", "some connection was killed");
+            }
+        });
+        let store = Arc::new(BeforeSave {
+            inner,
+            before_save: std::sync::Mutex::new(Some(cut)),
+        });
+        let rotator = Rotator::config(client_for(&slack.base_url()), store.clone(), RotatorOptions::default());
+        let token = rotator.get().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let stored = db.store(&chain).load().unwrap().unwrap();
+        assert_eq!(stored.access_token, token.token, "{name}: saved on a new connection");
+        assert_eq!(stored.generation, 1);
+    }
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+#[test]
+fn a_database_stopped_mid_rotation_keeps_the_pair_unsaved_and_saves_it_first_when_back() {
+    let slack = server();
+    // Own servers: this test stops them.
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("build/db-outage-{}", std::process::id()));
+    common::db::start(&dir);
+    struct Stop(std::path::PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            common::db::control(&self.0, &["stop"]);
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _stop = Stop(dir.clone());
+    for db in common::db::databases_in(&dir) {
+        let name = db.name;
+        let server_name = if name == "postgres" {
+            "postgres"
+        } else if name == "redis" {
+            "redis-tcp"
+        } else {
+            "redis-unix"
+        };
+        let chain = unique_chain("outage");
+        let inner = db.store(&chain);
+        xoxe::store::init(inner.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let rotator = Rotator::config(client_for(&slack.base_url()), inner.clone(), RotatorOptions::default());
+        let first = rotator.get().unwrap();
+        let stop_dir = dir.clone();
+        let store = Arc::new(BeforeSave {
+            inner: inner.clone(),
+            before_save: std::sync::Mutex::new(Some(Box::new(move || {
+                common::db::control(&stop_dir, &["stop-server", server_name]);
+            }))),
+        });
+        let rotator = Rotator::config(client_for(&slack.base_url()), store, RotatorOptions::default());
+        assert_eq!(rotator.get().unwrap().token, first.token);
+        let rotations = slack.stats().rotations;
+        let e = rotator.force_rotate().unwrap_err();
+        assert_eq!(e.status, Status::StoreIo, "{name}: {}", e.message);
+        assert!(!e.message.contains(&db.password()), "{name}: {}", e.message);
+        assert!(
+            e.message.contains("***"),
+            "{name}: names the redacted URL: {}",
+            e.message
+        );
+        assert_eq!(slack.stats().rotations, rotations + 1, "Slack rotated");
+        // Never handed out unsaved: every call fails while the database is down.
+        assert_eq!(rotator.get().unwrap_err().status, Status::StoreIo);
+        assert_eq!(
+            rotator.current().unwrap().token,
+            first.token,
+            "current() keeps the old token"
+        );
+        common::db::control(&dir, &["start-server", server_name]);
+        let saved = rotator.get().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_ne!(saved.token, first.token);
+        assert_eq!(
+            slack.stats().rotations,
+            rotations + 1,
+            "{name}: saved, not rotated again"
+        );
+        let stored = db.store(&chain).load().unwrap().unwrap();
+        assert_eq!(stored.access_token, saved.token, "{name}");
+        assert_eq!(stored.generation, 2);
+        client_for(&slack.base_url())
+            .auth_test(saved.token.expose(), None)
+            .unwrap();
+    }
+    assert_eq!(slack.stats().refresh_token_reuses, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+fn worker_command(mode: &str, db: &Database, chain: &str, base_url: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "worker",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env("XOXE_WORKER_MODE", mode)
+    .env("XOXE_WORKER_DB", db.name)
+    .env("XOXE_WORKER_URL", &db.url)
+    .env("XOXE_WORKER_CHAIN", chain)
+    .env("XOXE_WORKER_BASE_URL", base_url)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    cmd
+}
+
+/// A store that stops this process (SIGSTOP) once, at `reserve` (under the
+/// lease, before anything is sent) or at the save (after Slack answered).
+struct StopsItself {
+    inner: Arc<dyn Store>,
+    at: String,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl StopsItself {
+    fn stop_if(&self, point: &str) {
+        if self.at == point && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            println!("stopping at {point}");
+            // SAFETY: raise has no memory-safety preconditions.
+            unsafe { libc::raise(libc::SIGSTOP) };
+            println!("continued");
+        }
+    }
+}
+
+impl Store for StopsItself {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.stop_if("save");
+        self.inner.compare_and_swap(expected, new)
+    }
+    fn reserve(&self) -> xoxe::Result<xoxe::store::Reservation> {
+        self.stop_if("reserve");
+        self.inner.reserve()
+    }
+    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease(terms)
+    }
+    fn has_lease(&self) -> bool {
+        true
+    }
+    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
+        self.inner.mark_in_flight(lease, generation, terms)
+    }
+    fn clear_in_flight(&self, lease: &xoxe::Lease, generation: u64) -> xoxe::Result<()> {
+        self.inner.clear_in_flight(lease, generation)
+    }
+    fn in_flight(&self) -> xoxe::Result<Option<xoxe::store::InFlight>> {
+        self.inner.in_flight()
+    }
+    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
+        self.inner.park_orphan(from, pair)
+    }
+    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
+        self.inner.orphans(from)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// The worker process (run by the tests below, not on its own).
+#[test]
+#[ignore = "worker process for the multi-process tests; they start it"]
+fn worker() {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("run by the fleet tests ({k})"));
+    let mode = var("XOXE_WORKER_MODE");
+    let db = Database {
+        name: if var("XOXE_WORKER_DB") == "postgres" {
+            "postgres"
+        } else {
+            "redis"
+        },
+        url: var("XOXE_WORKER_URL"),
+    };
+    let chain = var("XOXE_WORKER_CHAIN");
+    let client = client_for(&var("XOXE_WORKER_BASE_URL"));
+    match mode.as_str() {
+        "race" => {
+            let store = db.store(&chain); // this process's own connection
+            let rotator = Rotator::config(client.clone(), store, RotatorOptions::default());
+            let deadline = Instant::now() + Duration::from_secs(var("XOXE_WORKER_SECONDS").parse().unwrap());
+            let (gets, failures) = (
+                std::sync::atomic::AtomicU64::new(0),
+                std::sync::atomic::AtomicU64::new(0),
+            );
+            std::thread::scope(|s| {
+                for _ in 0..4 {
+                    s.spawn(|| {
+                        while Instant::now() < deadline {
+                            match rotator.get().and_then(|t| client.auth_test(t.token.expose(), None)) {
+                                Ok(_) => gets.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                                Err(e) => {
+                                    eprintln!("worker: {e}");
+                                    failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                                }
+                            };
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                    });
+                }
+            });
+            println!("result gets={} failures={}", gets.into_inner(), failures.into_inner());
+        }
+        "stop-at-reserve" | "stop-at-save" => {
+            let store = Arc::new(StopsItself {
+                inner: db.store(&chain),
+                at: mode.trim_start_matches("stop-at-").to_string(),
+                done: false.into(),
+            });
+            let rotator = Rotator::config(client, store, short_lease_options());
+            match rotator.force_rotate() {
+                Ok(_) => println!("outcome ok"),
+                Err(e) => println!("outcome {}", e.status),
+            }
+        }
+        "once" => {
+            let rotator = Rotator::config(client, db.store(&chain), short_lease_options());
+            match rotator.get() {
+                Ok(_) => println!("outcome ok"),
+                Err(e) => println!("outcome {}", e.status),
+            }
+            std::thread::sleep(Duration::from_secs(3600)); // killed here
+        }
+        other => panic!("unknown worker mode {other}"),
+    }
+}
+
+fn outcome_of(child: std::process::Child) -> String {
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "worker failed");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("outcome "))
+        .unwrap_or_else(|| panic!("no outcome in {text:?}"))
+        .to_string()
+}
+
+/// Waits until `pid` is stopped (state `T` in /proc).
+fn wait_stopped(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T')) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the worker never stopped");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(pid as i32, sig) }, 0);
+}
+
+#[test]
+fn eight_processes_of_four_threads_share_a_chain_on_each_database_without_reusing_a_refresh_token() {
+    let seconds = 20;
+    for db in databases().into_iter().filter(|d| d.name != "redis-unix") {
+        let slack = server();
+        slack.set_token_ttl(3);
+        let chain = unique_chain("race");
+        let store = db.store(&chain);
+        xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                worker_command("race", &db, &chain, &slack.base_url())
+                    .env("XOXE_WORKER_SECONDS", seconds.to_string())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut total = 0;
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}: a worker failed", db.name);
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text.lines().find(|l| l.starts_with("result ")).expect("worker result");
+            let field = |name: &str| -> u64 {
+                line.split_whitespace()
+                    .find_map(|kv| kv.strip_prefix(name))
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            assert_eq!(
+                field("failures="),
+                0,
+                "{}: every token handed out passed auth.test",
+                db.name
+            );
+            total += field("gets=");
+        }
+        let stats = slack.stats();
+        let stored = store.load().unwrap().unwrap();
+        let orphans = store.orphans(stored.generation.saturating_sub(1)).unwrap().len();
+        println!(
+            "fleet race on {}: 8 processes x 4 threads, {seconds} s, 3 s tokens: {total} tokens handed out and \
+             verified, {} rotations, {} saved generations, {} reused refresh tokens, {orphans} orphans",
+            db.name, stats.rotations, stored.generation, stats.refresh_token_reuses
+        );
+        assert_eq!(stats.refresh_token_reuses, 0, "{}", db.name);
+        assert_eq!(
+            stats.rotations, stored.generation,
+            "{}: every rotation was saved",
+            db.name
+        );
+        assert!(stats.rotations >= seconds / 4, "{}: rotated many times", db.name);
+    }
+}
+
+#[test]
+fn a_holder_paused_past_its_lease_before_sending_sends_nothing_when_it_wakes() {
+    for db in databases().into_iter().filter(|d| d.name != "redis-unix") {
+        let slack = server();
+        let chain = unique_chain("paused");
+        let store = db.store(&chain);
+        xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let mut paused = worker_command("stop-at-reserve", &db, &chain, &slack.base_url())
+            .spawn()
+            .unwrap();
+        wait_stopped(paused.id());
+        // Another holder waits out the paused one's 4 s lease, then rotates.
+        let rotator = Rotator::config(client_for(&slack.base_url()), db.store(&chain), short_lease_options());
+        let token = rotator.get().unwrap();
+        assert_eq!(slack.stats().rotations, 1);
+        signal(paused.id(), libc::SIGCONT);
+        let outcome = {
+            let _ = paused.stdout.as_mut();
+            outcome_of(paused)
+        };
+        assert_eq!(outcome, "lock_timeout", "{}: the woken holder's lease is gone", db.name);
+        assert_eq!(slack.stats().refresh_token_reuses, 0, "{}", db.name);
+        assert_eq!(slack.stats().rotations, 1, "{}: it sent nothing", db.name);
+        assert_eq!(store.load().unwrap().unwrap().access_token, token.token);
+    }
+}
+
+#[test]
+fn a_holder_paused_after_slack_answered_loses_its_save_and_its_pair_becomes_an_orphan() {
+    for db in databases().into_iter().filter(|d| d.name != "redis-unix") {
+        let slack = server();
+        let chain = unique_chain("paused-save");
+        let store = db.store(&chain);
+        xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let mut paused = worker_command("stop-at-save", &db, &chain, &slack.base_url())
+            .spawn()
+            .unwrap();
+        wait_stopped(paused.id());
+        assert_eq!(slack.stats().rotations, 1, "the paused holder's rotation was applied");
+        // The next holder waits out the lease and the marker, rotates anyway, and
+        // (no grace period here) finds the refresh token spent: a dead chain,
+        // reported with who rotated last — never a loop.
+        let rotator = Rotator::config(client_for(&slack.base_url()), db.store(&chain), short_lease_options());
+        let dead = rotator.get().unwrap_err();
+        assert_eq!(dead.status, Status::ChainDead, "{}: {}", db.name, dead.message);
+        assert!(dead.message.contains("never saved"), "{}: {}", db.name, dead.message);
+        assert_eq!(slack.stats().refresh_token_reuses, 1, "one attempt, not a loop");
+        // The paused holder wakes: nobody saved meanwhile, so its save wins and the
+        // chain lives on with its pair (generation decides, not the lease).
+        signal(paused.id(), libc::SIGCONT);
+        let _ = paused.stdout.as_mut();
+        assert_eq!(outcome_of(paused), "ok", "{}", db.name);
+        let token = rotator.get().unwrap();
+        client_for(&slack.base_url())
+            .auth_test(token.token.expose(), None)
+            .unwrap();
+        assert_eq!(store.load().unwrap().unwrap().generation, 1);
+    }
+}
+
+#[test]
+fn a_holder_killed_after_slack_applied_leaves_a_marker_the_next_holder_waits_out_and_reports() {
+    for db in databases().into_iter().filter(|d| d.name != "redis-unix") {
+        let slack = server();
+        let chain = unique_chain("killed");
+        let store = db.store(&chain);
+        xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        slack.inject(Fault::new(ROTATE, FaultKind::DropAfterApply));
+        let mut child = worker_command("once", &db, &chain, &slack.base_url()).spawn().unwrap();
+        let line = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.as_mut().unwrap()))
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("outcome "));
+        assert_eq!(line.as_deref(), Some("outcome outcome_unknown"), "{}", db.name);
+        let marker = store
+            .in_flight()
+            .unwrap()
+            .expect("the marker stays after an unknown outcome");
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let started = Instant::now();
+        let rotator = Rotator::config(client_for(&slack.base_url()), db.store(&chain), short_lease_options());
+        let dead = rotator.get().unwrap_err();
+        assert!(
+            started.elapsed() + Duration::from_millis(100) >= marker.left,
+            "{}: waited out the marker",
+            db.name
+        );
+        assert_eq!(dead.status, Status::ChainDead, "{}: {}", db.name, dead.message);
+        let holder = marker.holder.unwrap();
+        assert!(
+            dead.message.contains(&holder),
+            "{}: names the holder: {}",
+            db.name,
+            dead.message
+        );
+        assert!(!dead.message.contains(&db.password()));
+        assert_eq!(slack.stats().refresh_token_reuses, 1, "{}: one attempt", db.name);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Slack's grace period: one refresh token spent twice gives two pairs
+
+/// A store whose first save waits for the test's go-ahead (the holder is then
+/// between Slack's answer and its save).
+struct HeldSave {
+    inner: Arc<dyn Store>,
+    hold: std::sync::atomic::AtomicBool,
+    entered: std::sync::mpsc::SyncSender<()>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Store for HeldSave {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.inner.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        if self.hold.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.entered.send(()).unwrap();
+            self.release.lock().unwrap().recv().unwrap();
+        }
+        self.inner.compare_and_swap(expected, new)
+    }
+    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        self.inner.acquire_lease(terms)
+    }
+    fn has_lease(&self) -> bool {
+        true
+    }
+    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
+        self.inner.mark_in_flight(lease, generation, terms)
+    }
+    fn in_flight(&self) -> xoxe::Result<Option<xoxe::store::InFlight>> {
+        self.inner.in_flight()
+    }
+    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
+        self.inner.park_orphan(from, pair)
+    }
+    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
+        self.inner.orphans(from)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// A writer that takes no lease (a store whose lock never expires can only be
+/// raced by one): it still saves with compare-and-swap.
+struct NoLease(Arc<dyn Store>);
+
+impl Store for NoLease {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.0.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        self.0.compare_and_swap(expected, new)
+    }
+    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
+        self.0.park_orphan(from, pair)
+    }
+    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
+        self.0.orphans(from)
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+}
+
+/// Two holders spend one refresh token within Slack's grace period: Slack answers
+/// both, and keeps only one pair valid (`keep`). Whichever pair is stored, the
+/// other is parked as an orphan, and the chain survives the next rotations.
+fn grace_double_pair(kind: &str, make: &dyn Fn() -> Arc<dyn Store>, expiring_lease: bool, keep: fake_slack::GraceKeep) {
+    let slack = server();
+    slack.set_refresh_grace(600_000, keep);
+    xoxe::store::init(make().as_ref(), seed(&slack.new_config_token(None).refresh_token), true).unwrap();
+    let (entered_tx, entered) = std::sync::mpsc::sync_channel(1);
+    let (release, release_rx) = std::sync::mpsc::sync_channel(1);
+    let first = Arc::new(HeldSave {
+        inner: make(),
+        hold: true.into(),
+        entered: entered_tx,
+        release: std::sync::Mutex::new(release_rx),
+    });
+    let second: Arc<dyn Store> = if expiring_lease {
+        make()
+    } else {
+        Arc::new(NoLease(make()))
+    };
+    let url = slack.base_url();
+    std::thread::scope(|s| {
+        let one = s.spawn(|| Rotator::config(client_for(&url), first.clone(), short_lease_options()).force_rotate());
+        entered.recv().unwrap(); // Slack answered the first holder; its save waits
+                                 // The second holder outlasts the first one's lease and marker (fleet
+                                 // stores) or takes no lease (file, memory), and spends the same token.
+        let two = s.spawn(|| Rotator::config(client_for(&url), second.clone(), short_lease_options()).force_rotate());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while slack.stats().grace_reissues == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "{kind}: the second holder never spent the token"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        release.send(()).unwrap();
+        let (one, two) = (one.join().unwrap(), two.join().unwrap());
+        assert!(one.is_ok() || two.is_ok(), "{kind}: {one:?} {two:?}");
+    });
+    let stored = make().load().unwrap().unwrap();
+    assert_eq!(stored.generation, 1, "{kind}: one save won");
+    assert_eq!(make().orphans(0).unwrap().len(), 1, "{kind}: the other pair is parked");
+    // A new holder rotates on: through the orphan if Slack kept the parked pair.
+    let next = Rotator::config(client_for(&url), make(), short_lease_options());
+    for round in 0..2 {
+        let token = next
+            .force_rotate()
+            .unwrap_or_else(|e| panic!("{kind} {keep:?} round {round}: {e}"));
+        client_for(&url).auth_test(token.token.expose(), None).unwrap();
+    }
+    let stats = slack.stats();
+    println!(
+        "grace double pair on {kind}, Slack keeps the {keep:?} pair: {} grace reissue, {} uses of the revoked \
+         refresh token, chain alive at generation {}",
+        stats.grace_reissues,
+        stats.revoked_refresh_token_uses,
+        make().load().unwrap().unwrap().generation
+    );
+    assert!(
+        stats.revoked_refresh_token_uses <= 1,
+        "{kind}: at most one try of the losing pair"
+    );
+    assert_eq!(stats.refresh_token_reuses, 0, "{kind}");
+}
+
+#[test]
+fn a_refresh_token_spent_twice_in_the_grace_period_never_kills_the_chain_in_any_store() {
+    let dir = std::env::temp_dir().join(format!("xoxe-fleet-grace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .unwrap();
+    for keep in [fake_slack::GraceKeep::First, fake_slack::GraceKeep::Second] {
+        let memory: Arc<dyn Store> = Arc::new(xoxe::MemoryStore::new(None));
+        grace_double_pair("memory", &|| memory.clone(), false, keep);
+        let path = dir.join(format!("{keep:?}.json"));
+        grace_double_pair(
+            "file",
+            &|| Arc::new(xoxe::FileStore::new(&path, Duration::from_secs(60)).unwrap()),
+            false,
+            keep,
+        );
+        for db in databases().into_iter().filter(|d| d.name != "redis-unix") {
+            let chain = unique_chain("grace");
+            grace_double_pair(db.name, &|| db.store(&chain), true, keep);
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
