@@ -4,10 +4,16 @@
 # Installs what it compares against: wrk and GNU time (Debian), slack_sdk (PyPI, pinned
 # in bench/python/requirements.txt, venv in $(BUILD)/bench/venv), @slack/web-api (npm,
 # pinned in bench/node/package-lock.json, installed into $(BUILD)/bench/node), slack-go
-# (Go module proxy, pinned in bench/go-slackgo/go.mod + go.sum). Then bench/run.py
-# starts the fake Slack and writes BENCHMARKS.md.
+# (Go module proxy, pinned in bench/go-slackgo/go.mod + go.sum), and PostgreSQL and
+# Redis for the store section (scripts/test-db.sh ensure: Debian's packages, when
+# missing). Then bench/run.py starts the fake Slack and writes BENCHMARKS.md; for the
+# section "Rotation through each store" it starts throwaway databases under
+# $(BUILD)/bench/db and stops them afterwards.
 #   make bench                      the whole run (~5 minutes on 2 cores)
 #   make bench BENCH_ARGS="--reps 3 --calls 1000"   a quicker one
+#   make bench-stores               that store section alone (printed, and written
+#                                   to $(BUILD)/bench/store-rotation.json; BENCHMARKS.md
+#                                   is left alone), e.g. BENCH_ARGS="--reps 3 --store-rotations 100"
 
 BENCH_BUILD := $(BUILD)/bench
 BENCH_GO ?= $(firstword $(shell command -v go 2>/dev/null) $(wildcard /usr/local/go/bin/go /usr/lib/go/bin/go))
@@ -15,13 +21,16 @@ BENCH_CC ?= cc
 BENCH_ARGS ?=
 BENCH_SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: bench-run bench-deps bench-apt bench-python bench-node bench-go bench-c bench-rust bench-example
+.PHONY: bench-run bench-stores bench-deps bench-apt bench-db bench-python bench-node bench-go bench-c bench-rust bench-example
 
 bench-apt:
 	@missing=(); command -v wrk >/dev/null || missing+=(wrk); [ -x /usr/bin/time ] || missing+=(time); \
 	  command -v curl >/dev/null || missing+=(curl); command -v node >/dev/null || missing+=(nodejs npm); \
 	  if [ $${#missing[@]} -gt 0 ]; then echo "installing: $${missing[*]}"; \
 	    $(BENCH_SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(BENCH_SUDO) apt-get install -y -qq "$${missing[@]}" >/dev/null; fi
+
+bench-db:
+	@$(ROOT)/scripts/test-db.sh ensure
 
 $(BENCH_BUILD)/venv/.ready: $(ROOT)/bench/python/requirements.txt
 	@rm -rf $(BENCH_BUILD)/venv; mkdir -p $(BENCH_BUILD)
@@ -51,14 +60,19 @@ bench-c: build
 	  -o $(BENCH_BUILD)/bench_load -ldl
 
 # Its own Cargo project (own [workspace]), built apart in target/bench. Not --locked:
-# its Cargo.lock follows whatever xoxe itself depends on.
+# its Cargo.lock follows whatever xoxe (and tools/fake-slack, which store_rotation
+# runs in process) depend on. Builds every bin in bench/rust/src/bin: rotate
+# (per-call figures) and store_rotation (the store section).
 bench-rust: build
 	cd $(ROOT)/bench/rust && CARGO_TARGET_DIR=$(ROOT)/target/bench $(CARGO) build --release
 
 bench-example: build
 	@$(MAKE) --no-print-directory -C $(ROOT)/examples/c BUILD=$(BUILD)/c RELEASE=$(RELEASE)
 
-bench-deps: bench-apt bench-python bench-node bench-go bench-c bench-rust bench-example
+bench-deps: bench-apt bench-db bench-python bench-node bench-go bench-c bench-rust bench-example
 
 bench-run: build bench-deps
 	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) $(BENCH_ARGS)
+
+bench-stores: bench-db bench-rust
+	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) --only stores $(BENCH_ARGS)

@@ -9,6 +9,13 @@ ratio to the floor, and checks the benchmark targets. Prints the table and write
 BENCHMARKS.md (plus build/bench/results.json). Everything it runs was built or
 installed by bench/bench.mk; paths come from the command line.
 
+Then, with throwaway PostgreSQL and Redis servers (scripts/test-db.sh start BUILD/db,
+stopped afterwards), it times a forced rotation through each store (memory, file,
+PostgreSQL, Redis over TCP and a unix socket) against a fake Slack doing real rotations
+(target/bench/release/store_rotation). `--only stores` runs just that section: it prints
+the table and the Markdown section and writes BUILD/store-rotation.json, never
+BENCHMARKS.md.
+
 Only stdlib: it runs on the system python3.
 """
 
@@ -42,6 +49,13 @@ ap.add_argument("--reps", type=int, default=5, help="repetitions (rounds)")
 ap.add_argument("--warmup", type=int, default=200)
 ap.add_argument("--floor-secs", type=int, default=2, help="wrk duration per round")
 ap.add_argument("--command", default="make bench")
+ap.add_argument(
+    "--only",
+    choices=["stores"],
+    help="run one section alone: print it, write BUILD/store-rotation.json, leave BENCHMARKS.md alone",
+)
+ap.add_argument("--store-rotations", type=int, default=200, help="timed forced rotations per store per round")
+ap.add_argument("--store-warmup", type=int, default=20, help="warm-up rotations per store")
 args = ap.parse_args()
 
 ROOT, RELEASE, BB = Path(args.root), Path(args.release), Path(args.build)
@@ -188,6 +202,165 @@ def us_of(r: dict) -> float:
     return v[0] if isinstance(v, list) else v
 
 
+# ---------------------------------------------------------------------------- stores
+
+STORES = [  # (key in store_rotation's JSON, row label, what the store does per rotation)
+    ("client", "no store (`Client::tooling_tokens_rotate`)", "the call alone: the floor of this table"),
+    ("memory", "memory store", "in-process lock; the pair saved in memory"),
+    ("file", "file store", "`flock`; temp file reserved (fallocate), written, fsynced, renamed; directory fsynced"),
+    (
+        "postgres",
+        "PostgreSQL (TCP)",
+        "7 statements: 5 committed UPDATEs (lease acquire and renew, in-flight marker, CAS save, lease release)"
+        " and 2 SELECTs (re-read, marker check)",
+    ),
+    (
+        "redis-tcp",
+        "Redis (TCP)",
+        "7 commands: 5 writing scripts (lease acquire and renew, in-flight marker, CAS save, lease release)"
+        " and 2 reads (re-read, marker check)",
+    ),
+    ("redis-unix", "Redis (unix socket)", "as Redis (TCP), over a unix socket (a server of its own)"),
+]
+
+
+def db_env(path: Path) -> dict[str, str]:
+    """The `export KEY='VALUE'` lines of scripts/test-db.sh's env file (URLs with passwords:
+    passed to the benchmark's environment, never printed)."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("export ") and "=" in line:
+            k, v = line[len("export ") :].split("=", 1)
+            out[k] = v.strip("'")
+    return out
+
+
+def db_versions(db: Path) -> str:
+    pg_bin = "?"
+    state = db / "state"
+    if state.exists():
+        for line in state.read_text().splitlines():
+            if line.startswith("PG_BIN="):
+                pg_bin = line.split("=", 1)[1]
+    pg = cmd_out([f"{pg_bin}/postgres", "--version"], r"(\d+(?:\.\d+)*)")
+    rd = cmd_out(["redis-server", "--version"], r"v=(\S+)")
+    return f"PostgreSQL {pg}, Redis {rd}"
+
+
+def store_rotation() -> dict:
+    """Starts throwaway databases under BUILD/db, runs store_rotation, stops them."""
+    db = BB / "db"
+    test_db = str(ROOT / "scripts/test-db.sh")
+    log(f"store rotation: starting throwaway PostgreSQL and Redis under {db}")
+    try:
+        p = subprocess.run([test_db, "start", str(db)], capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            raise RuntimeError(f"scripts/test-db.sh start failed: {p.stderr.strip()[-400:]}")
+        env = dict(ENV)
+        env.update(db_env(db / "env"))
+        n, w = args.store_rotations, args.store_warmup
+        cmd = [str(ROOT / "target/bench/release/store_rotation"), str(n), str(REPS), str(w), str(BB)]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"store_rotation failed ({p.returncode}): {p.stderr.strip()[-400:]}")
+        r = json.loads([ln for ln in p.stdout.splitlines() if ln.startswith("{")][-1])
+        r["db_versions"] = db_versions(db)
+        return r
+    finally:
+        subprocess.run([test_db, "stop", str(db)], capture_output=True, timeout=120)
+
+
+def store_rows(r: dict) -> list[tuple]:
+    st = r["stores"]
+    mem = st["memory"]["median_us"]
+    rows = []
+    for key, label, note in STORES:
+        if key not in st:
+            rows.append((label, "n/a", "", "", "", "not measured: no database URL"))
+            continue
+        v = st[key]["median_us"]
+        extra = "—" if key in ("client", "memory") else f"{med([a - b for a, b in zip(v, mem)]):+.0f}"
+        rows.append(
+            (label, f"{med(v):.0f}", spread(v, "{:.0f}"), f"{med(st[key]['p90_us']):.0f}", extra, note)
+        )
+    return rows
+
+
+H3 = ("store", "median µs/rotation", "spread (min–max)", "p90 µs", "µs over memory", "per rotation")
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def store_text(r: dict | None, err: str | None) -> str:
+    if r is None:
+        return f"## Rotation through each store\n\nNot measured this run: {err}\n"
+    return f"""## Rotation through each store
+
+A forced rotation (`Rotator::force_rotate`) through each store, against a fake Slack doing real
+rotations (in the benchmark's process: each refresh token is spent once and the store then holds the new
+one) on 127.0.0.1; the databases are `scripts/test-db.sh`'s throwaway servers on this machine
+({r["db_versions"]}; PostgreSQL with `fsync` and `synchronous_commit` on, Redis with `appendfsync always`),
+the file store is in `{rel(BB)}`. Each store is seeded with a fresh refresh token and warmed up with
+{r["warmup"]} rotations; then, {r["rounds"]} rounds, each store in turn does {r["rotations"]} rotations, each
+timed on its own (`target/bench/release/store_rotation`). The table gives the median over rounds of each
+round's median and p90, the spread of the round medians, and what the store adds over the memory store
+(median over rounds of the difference, same round). What a fleet store adds is mostly durable writes: five
+per rotation (lease acquire and renew, in-flight marker, compare-and-swap save, lease release), each a commit
+or an AOF fsync.
+
+{md_table(H3, store_rows(r))}
+"""
+
+
+def md_table(header, body):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
+    return "\n".join(out)
+
+
+def term_table(header, body):
+    widths = [max(len(str(x).replace("**", "")) for x in col) for col in zip(header, *body)]
+
+    def fmt(row):
+        return "  ".join(str(c).replace("**", "").ljust(w) for c, w in zip(row, widths))
+
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in body])
+
+
+def med(v):
+    return statistics.median(v)
+
+
+def spread(v, fmt="{:.1f}"):
+    return f"{fmt.format(min(v))}–{fmt.format(max(v))}"
+
+
+def cmd_out(cmd: list[str], pat: str = r"(.*)") -> str:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=ENV)
+        m = re.search(pat, (p.stdout + p.stderr).strip())
+        return m.group(1).strip() if m else "?"
+    except Exception:
+        return "?"
+
+
+if args.only == "stores":
+    t0 = time.time()
+    sr = store_rotation()
+    print()
+    print(term_table(H3, store_rows(sr)))
+    print()
+    print(store_text(sr, None))
+    BB.mkdir(parents=True, exist_ok=True)
+    (BB / "store-rotation.json").write_text(json.dumps(sr, indent=1))
+    print(f"wrote {BB / 'store-rotation.json'} ({time.time() - t0:.0f} s); BENCHMARKS.md left alone")
+    sys.exit(0)
+
 # ---------------------------------------------------------------------------- main
 
 srv_tmp = Path(tempfile.mkdtemp(prefix="xoxe-bench-cfg-"))
@@ -319,18 +492,18 @@ except Exception as e:  # reported, not fatal
     log(f"peak RSS of the C example: {e}")
 finally:
     tf.unlink(missing_ok=True)
+
+# Rotation through each store (throwaway databases); reported, not fatal.
+store_result, store_err = None, None
+try:
+    store_result = store_rotation()
+    log(f"store rotation: { {k: med(v['median_us']) for k, v in store_result['stores'].items()} }")
+except Exception as e:
+    store_err = str(e)
+    log(f"store rotation: {e}")
 elapsed = time.time() - t_begin
 
 # ---------------------------------------------------------------------------- versions
-
-
-def cmd_out(cmd: list[str], pat: str = r"(.*)") -> str:
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=ENV)
-        m = re.search(pat, (p.stdout + p.stderr).strip())
-        return m.group(1).strip() if m else "?"
-    except Exception:
-        return "?"
 
 
 slackgo = re.search(r"github.com/slack-go/slack (v\S+)", (ROOT / "bench/go-slackgo/go.mod").read_text())
@@ -355,14 +528,6 @@ mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 machine = f"{platform.system()} {platform.release()} {platform.machine()}, {cpu}, {NCPU} cores, {mem_gib:.0f} GiB"
 
 # ---------------------------------------------------------------------------- table
-
-
-def med(v):
-    return statistics.median(v)
-
-
-def spread(v, fmt="{:.1f}"):
-    return f"{fmt.format(min(v))}–{fmt.format(max(v))}"
 
 
 rows = []  # (what, median, spread, unit, ratio, note)
@@ -485,21 +650,6 @@ for lang, limit in (("C", 100), ("Go", 300), ("Python", 2000)):
 targets.append(("no RSS growth over 100 000 calls (≤ 64 KiB from 10k to 100k)", f"{growth:+d} KiB", pf(growth <= 64)))
 
 
-def md_table(header, body):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
-    return "\n".join(out)
-
-
-def term_table(header, body):
-    widths = [max(len(str(x).replace("**", "")) for x in col) for col in zip(header, *body)]
-
-    def fmt(row):
-        return "  ".join(str(c).replace("**", "").ljust(w) for c, w in zip(row, widths))
-
-    return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in body])
-
-
 H1 = ("what", "median", "spread (min–max)", "unit", "× floor", "notes")
 H2 = ("target", "measured", "result")
 print()
@@ -507,6 +657,9 @@ print(term_table(H1, rows))
 print()
 print(term_table(H2, targets))
 print()
+if store_result:
+    print(term_table(H3, store_rows(store_result)))
+    print()
 
 s = results["server"]
 server_text = (
@@ -555,7 +708,8 @@ Generated by `{args.command}` (bench/run.py) on {started.strftime("%Y-%m-%d %H:%
 ## Is the server the bottleneck?
 
 {server_text}
-"""
+
+{store_text(store_result, store_err)}"""
 if findings.exists():
     md += "\n" + findings.read_text()
 OUT.write_text(md)
@@ -568,6 +722,7 @@ results.update(
     loads=loads,
     rss=rss,
     peak_rss_kib=peak,
+    store_rotation=store_result or {"error": store_err},
     versions=versions,
     machine=machine,
     targets=targets,

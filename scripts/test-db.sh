@@ -39,7 +39,8 @@
 # As root, the PostgreSQL tools run as the postgres user (initdb refuses root):
 # their directory DIR/pg belongs to postgres, or, when postgres cannot reach DIR
 # (or its socket path would be too long), a mktemp directory under /tmp that
-# DIR/state records and stop removes (after copying its log to DIR).
+# DIR/state records and stop removes (after copying its log to DIR). Commands
+# that start or stop servers of one DIR take DIR/lock (flock) in turn.
 set -euo pipefail
 
 prog=${0##*/}
@@ -145,6 +146,14 @@ load_dir() {
   fi
 }
 
+# Serializes the commands that change DIR's servers (fd 9; the servers
+# themselves are started with it closed, so they do not hold the lock).
+lock_dir() {
+  mkdir -p "$DIR"
+  exec 9>>"$DIR/lock"
+  flock -w 300 9 || die "another $prog holds $DIR/lock"
+}
+
 save_state() {
   ( umask 077
     printf 'PG_DIR=%s\nPG_BIN=%s\nPG_PORT=%s\nREDIS_PORT=%s\nPG_TMP=%s\n' \
@@ -163,8 +172,12 @@ redis_password() { sed -n 2p "$SECRETS"; }
 
 random_secret() { od -An -tx1 -N20 /dev/urandom | tr -d ' \n'; }
 
+# A port nobody listens on now: bind 127.0.0.1:0 and let go of it (Debian's
+# python3 first: a version-manager shim costs a few tenths of a second).
 free_port() {
-  python3 -c 'import socket
+  local py=python3
+  [ ! -x /usr/bin/python3 ] || py=/usr/bin/python3
+  "$py" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
@@ -174,9 +187,9 @@ s.close()'
 # Runs a PostgreSQL tool as postgres (as root) from a directory it can enter.
 as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then
-    (cd / && runuser -u postgres -- "$@")
+    (cd / && runuser -u postgres -- "$@" 9>&-)
   else
-    "$@"
+    "$@" 9>&-
   fi
 }
 
@@ -375,6 +388,17 @@ redis_cli() { # KIND ARGS...
   fi
 }
 
+# One command with a deadline (something else on the port may never answer).
+redis_probe() { # KIND ARGS...
+  local kind=$1 pass; shift
+  pass=$(redis_password)
+  if [ "$kind" = unix ]; then
+    REDISCLI_AUTH=$pass timeout 3 redis-cli -s "$R_SOCK" "$@" 2>/dev/null
+  else
+    REDISCLI_AUTH=$pass timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@" 2>/dev/null
+  fi
+}
+
 redis_write_conf() {
   local kind=$1 d
   d=$(redis_dir "$kind")
@@ -409,15 +433,16 @@ redis_start_once() {
   : >> "$d/redis.log"
   local log_lines
   log_lines=$(wc -l < "$d/redis.log")
-  redis-server "$d/redis.conf" >/dev/null 2>&1 || true
+  # (daemonize: it returns once forked; a bad config fails here, on stderr)
+  redis-server "$d/redis.conf" >>"$d/redis.log" 2>&1 9>&- || return 1
   for ((i = 0; i < wait_steps; i++)); do
-    if [ "$(redis_cli "$kind" PING 2>/dev/null)" = PONG ]; then
-      return 0
-    fi
     # daemonized: the pid file appears, then the process may die on a bind error
     if tail -n +"$((log_lines + 1))" "$d/redis.log" | grep -q 'Address already in use\|Could not create server TCP listening socket'; then
       pid=$(redis_pid "$kind" 2>/dev/null) && pid_is "$pid" redis-server && kill "$pid" 2>/dev/null
       return 2
+    fi
+    if [ -S "${R_SOCK}" ] || [ "$kind" = tcp ]; then
+      [ "$(redis_probe "$kind" PING)" != PONG ] || return 0
     fi
     if [ -f "$d/redis.pid" ] && ! redis_running "$kind" && [ "$i" -gt 10 ]; then
       return 1
@@ -449,7 +474,7 @@ redis_stop() {
   d=$(redis_dir "$kind")
   pid=$(redis_pid "$kind" 2>/dev/null) || return 0
   if pid_is "$pid" redis-server; then
-    if [ -f "$SECRETS" ]; then redis_cli "$kind" SHUTDOWN NOSAVE >/dev/null 2>&1 || true; fi
+    if [ -f "$SECRETS" ]; then redis_probe "$kind" SHUTDOWN NOSAVE >/dev/null || true; fi
     if ! wait_gone "$pid"; then
       kill -TERM "$pid" 2>/dev/null || true
       if ! wait_gone "$pid"; then
@@ -468,7 +493,7 @@ redis_stop() {
 all_running() {
   [ -f "$ENV_FILE" ] && [ -f "$SECRETS" ] && [ -n "$PG_PORT" ] || return 1
   pg_running && pg_ready && redis_running unix && redis_running tcp || return 1
-  [ "$(redis_cli unix PING 2>/dev/null)" = PONG ] && [ "$(redis_cli tcp PING 2>/dev/null)" = PONG ]
+  [ "$(redis_probe unix PING)" = PONG ] && [ "$(redis_probe tcp PING)" = PONG ]
 }
 
 shell_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
@@ -496,6 +521,7 @@ write_env() {
 
 cmd_start() {
   load_dir "$@"
+  lock_dir
   if all_running; then
     echo "test servers already running in $DIR"
     return 0
@@ -548,6 +574,7 @@ stop_all() {
 cmd_stop() {
   load_dir "$@"
   [ -d "$DIR" ] || return 0
+  lock_dir
   stop_all || die "could not stop every server in $DIR"
   echo "test servers in $DIR stopped"
 }
@@ -564,22 +591,30 @@ server_kinds() {
 
 cmd_stop_server() {
   [ $# -eq 2 ] || die "usage: $prog stop-server DIR postgres|redis|redis-unix|redis-tcp"
+  local k kinds
+  kinds=$(server_kinds "$2") || exit 1
   load_dir "$1"
   need_state
-  local k
-  for k in $(server_kinds "$2"); do
+  lock_dir
+  for k in $kinds; do
     if [ "$k" = postgres ]; then pg_stop; else redis_stop "$k"; fi
   done
 }
 
 cmd_start_server() {
   [ $# -eq 2 ] || die "usage: $prog start-server DIR postgres|redis|redis-unix|redis-tcp"
+  local k kinds
+  kinds=$(server_kinds "$2") || exit 1
   load_dir "$1"
   need_state
-  [ -d "$PG_DIR/data" ] || die "$PG_DIR/data is gone (stop removed it?); run: $prog start $DIR"
-  local k
-  for k in $(server_kinds "$2"); do
-    if [ "$k" = postgres ]; then pg_start; else redis_start "$k"; fi
+  lock_dir
+  for k in $kinds; do
+    if [ "$k" = postgres ]; then
+      [ -d "$PG_DIR/data" ] || die "$PG_DIR/data is gone (stop removes the /tmp fallback); run: $prog start $DIR"
+      pg_start
+    else
+      redis_start "$k"
+    fi
   done
 }
 

@@ -630,10 +630,29 @@ impl Rotator {
     /// Slack's grace period yields two pairs, and either may be the valid one), ours
     /// is parked as an orphan, and `Ok(Some(theirs))` is what the store holds.
     fn persist(&self, reservation: &mut Reservation, expected: u64, pair: &StoredPair) -> Result<Option<StoredPair>> {
-        let current = match self.store.save_reserved(reservation, Some(expected), pair)? {
+        let mut current = match self.store.save_reserved(reservation, Some(expected), pair)? {
             Saved::Stored => return Ok(None),
             Saved::Conflict(current) => current,
         };
+        let unchanged = |c: &Option<StoredPair>| c.as_ref().is_some_and(|c| c.generation == expected);
+        if unchanged(&current) {
+            // A refusal that left the store as it was (a host store's spurious
+            // conflict): nobody else saved, so try once more, then keep the pair
+            // in memory (the caller does) and report.
+            current = match self.store.save_reserved(reservation, Some(expected), pair)? {
+                Saved::Stored => return Ok(None),
+                Saved::Conflict(current) => current,
+            };
+            if unchanged(&current) {
+                return Err(Error::new(
+                    Status::StoreConflict,
+                    format!(
+                        "{} refused the save twice although it still holds generation {expected}",
+                        self.store.describe()
+                    ),
+                ));
+            }
+        }
         if current.as_ref().is_some_and(|c| c.refresh_token == pair.refresh_token) {
             return Ok(None); // our own save, whose answer was lost before a retry
         }

@@ -34,7 +34,7 @@ pub(crate) fn tls_config(ca_bundle: Option<&Path>) -> Result<TlsConfig> {
 
 /// A rustls configuration for database connections, trusting the same roots as
 /// [`tls_config`]: Mozilla's, plus every certificate in `ca_bundle`.
-#[cfg(any(feature = "postgres", feature = "redis"))]
+#[cfg(feature = "postgres")]
 pub(crate) fn rustls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());

@@ -2,9 +2,9 @@
 // rotates app configuration tokens (tooling.tokens.rotate), exchanges legacy
 // bot/user tokens for expiring ones (oauth.v2.exchange), refreshes them
 // (oauth.v2.access), checks them (auth.test) and calls any Web API method.
-// A [Rotator] keeps a token chain fresh in a [Store] (memory, file, or one the
-// program keeps through [StoreBackend]); [SetLogger] receives the library's
-// log lines.
+// A [Rotator] keeps a token chain fresh in a [Store] (memory, a file, a
+// PostgreSQL or Redis database shared by a fleet, or one the program keeps
+// through [StoreBackend]); [SetLogger] receives the library's log lines.
 //
 // All the work happens in the Rust core through its C ABI (include/xoxe.h);
 // this package only converts arguments and results, checks them and frees

@@ -213,6 +213,7 @@ type stats struct {
 	Exchanges          int            `json:"exchanges"`
 	Refreshes          int            `json:"refreshes"`
 	RefreshTokenReuses int            `json:"refresh_token_reuses"`
+	GraceReissues      int            `json:"grace_reissues"` // double spends answered within the grace period
 	FaultsFired        int            `json:"faults_fired"`
 }
 

@@ -13,163 +13,171 @@ import (
 	xoxe "github.com/xoxe-dev/xoxe/bindings/go"
 )
 
-func TestConfigRotatorWithMemoryStore(t *testing.T) {
-	c := newClient(t)
-	store, err := xoxe.NewMemoryStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	seed := newConfigToken(t, 0)
-	if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
-		t.Fatal(err)
-	}
-	err = store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false)
-	if !errors.Is(err, xoxe.ErrStoreConflict) || !errors.Is(err, xoxe.ErrStore) {
-		t.Fatalf("second Init: %v", err)
-	}
-	r, err := xoxe.NewConfigRotator(c, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	before := getStats(t)
-	tok, exp, err := r.Get(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok.IsZero() || !exp.After(time.Now()) {
-		t.Fatalf("Get: empty token or expiry %v", exp)
-	}
-	if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
-		t.Fatal(err)
-	}
-	// A fresh token costs no rotation.
-	again, _, err := r.Get(ctx(t))
-	if err != nil || !again.Equal(tok) {
-		t.Fatalf("second Get: %v (same token: %v)", err, again.Equal(tok))
-	}
-	if n := getStats(t).Rotations - before.Rotations; n != 1 {
-		t.Fatalf("%d rotations for two Gets, want 1", n)
-	}
-	forced, _, err := r.ForceRotate(ctx(t))
-	if err != nil || forced.Equal(tok) {
-		t.Fatalf("ForceRotate: %v", err)
-	}
-	cur, curExp, err := r.Current()
-	if err != nil || !cur.Equal(forced) || curExp.IsZero() {
-		t.Fatalf("Current: %v", err)
-	}
-	// The rotator keeps its own reference to the store and the client.
-	store.Close()
-	if _, _, err := r.Get(ctx(t)); err != nil {
-		t.Fatalf("Get after closing the store handle: %v", err)
-	}
-	if err := store.Init(xoxe.ChainConfig, "xoxe-1-x", "", time.Time{}, true); !errors.Is(err, xoxe.ErrClosed) {
-		t.Fatalf("Init on a closed store: %v", err)
-	}
-	r.Close()
-	r.Close()
-	if _, _, err := r.Get(ctx(t)); !errors.Is(err, xoxe.ErrClosed) {
-		t.Fatalf("Get on a closed rotator: %v", err)
-	}
-	if _, _, err := r.Current(); !errors.Is(err, xoxe.ErrClosed) {
-		t.Fatalf("Current on a closed rotator: %v", err)
-	}
+// TestConfigRotatorOnEveryStore: a config chain in each kind of store is
+// rotated once for two Gets, forced on demand, and kept by the rotator after
+// the Store handle is closed.
+func TestConfigRotatorOnEveryStore(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, k storeKind) {
+		c := newClient(t)
+		store := k.newChain(t).open(t)
+		seed := newConfigToken(t, 0)
+		if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+			t.Fatal(err)
+		}
+		err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false)
+		if !errors.Is(err, xoxe.ErrStoreConflict) || !errors.Is(err, xoxe.ErrStore) {
+			t.Fatalf("second Init: %v", err)
+		}
+		r, err := xoxe.NewConfigRotator(c, store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		before := getStats(t)
+		tok, exp, err := r.Get(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.IsZero() || !exp.After(time.Now()) {
+			t.Fatalf("Get: empty token or expiry %v", exp)
+		}
+		if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
+			t.Fatal(err)
+		}
+		// A fresh token costs no rotation.
+		again, _, err := r.Get(ctx(t))
+		if err != nil || !again.Equal(tok) {
+			t.Fatalf("second Get: %v (same token: %v)", err, again.Equal(tok))
+		}
+		if n := getStats(t).Rotations - before.Rotations; n != 1 {
+			t.Fatalf("%d rotations for two Gets, want 1", n)
+		}
+		forced, _, err := r.ForceRotate(ctx(t))
+		if err != nil || forced.Equal(tok) {
+			t.Fatalf("ForceRotate: %v", err)
+		}
+		cur, curExp, err := r.Current()
+		if err != nil || !cur.Equal(forced) || curExp.IsZero() {
+			t.Fatalf("Current: %v", err)
+		}
+		// The rotator keeps its own reference to the store and the client.
+		store.Close()
+		if _, _, err := r.Get(ctx(t)); err != nil {
+			t.Fatalf("Get after closing the store handle: %v", err)
+		}
+		if err := store.Init(xoxe.ChainConfig, "xoxe-1-x", "", time.Time{}, true); !errors.Is(err, xoxe.ErrClosed) {
+			t.Fatalf("Init on a closed store: %v", err)
+		}
+		if _, _, err := r.ForceRotate(ctx(t)); err != nil {
+			t.Fatalf("ForceRotate after closing the store handle: %v", err)
+		}
+		r.Close()
+		r.Close()
+		if _, _, err := r.Get(ctx(t)); !errors.Is(err, xoxe.ErrClosed) {
+			t.Fatalf("Get on a closed rotator: %v", err)
+		}
+		if _, _, err := r.Current(); !errors.Is(err, xoxe.ErrClosed) {
+			t.Fatalf("Current on a closed rotator: %v", err)
+		}
+		if n := getStats(t).RefreshTokenReuses - before.RefreshTokenReuses; n != 0 {
+			t.Fatalf("%d refresh token reuses", n)
+		}
+	})
 }
 
-func TestOAuthRotatorWithFileStore(t *testing.T) {
+// TestOAuthRotatorOnEveryStore: a bot chain exchanged from a legacy token,
+// kept in each kind of store; a second handle on the same chain (a file, a
+// database chain) sees what the first rotator saved.
+func TestOAuthRotatorOnEveryStore(t *testing.T) {
 	c := newClient(t)
-	a := newApp(t)
-	ex, err := c.OAuthV2Exchange(ctx(t), a.ClientID, a.ClientSecret, newLegacyToken(t, a.ClientID, "bot"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "chain.json")
-	store, err := xoxe.NewFileStore(path, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Init(xoxe.ChainOAuth, ex.RefreshToken.Reveal(), ex.AccessToken.Reveal(), ex.ExpiresAt, false); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("store file: %v", err)
-	}
-	r, err := xoxe.NewOAuthRotator(c, store, a.ClientID, a.ClientSecret, &xoxe.RotatorOptions{CallTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	// The access token is fresh (12 h): Get returns it without rotating.
-	tok, _, err := r.Get(ctx(t))
-	if err != nil || !tok.Equal(ex.AccessToken) {
-		t.Fatalf("Get: %v (same token: %v)", err, tok.Equal(ex.AccessToken))
-	}
-	forced, _, err := r.ForceRotate(ctx(t))
-	if err != nil || forced.Equal(ex.AccessToken) {
-		t.Fatalf("ForceRotate: %v", err)
-	}
-	if id, err := c.AuthTest(ctx(t), forced.Reveal()); err != nil || id.BotID == "" {
-		t.Fatalf("auth.test with the rotated token: %v", err)
-	}
-	// Another handle on the same file sees the rotated pair.
-	other, err := xoxe.NewFileStore(path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	r2, err := xoxe.NewOAuthRotator(c, other, a.ClientID, a.ClientSecret, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	cur, _, err := r2.Current()
-	if err != nil || !cur.Equal(forced) {
-		t.Fatalf("Current through another handle: %v (same token: %v)", err, cur.Equal(forced))
-	}
+	onEveryStore(t, func(t *testing.T, k storeKind) {
+		a := newApp(t)
+		ex, err := c.OAuthV2Exchange(ctx(t), a.ClientID, a.ClientSecret, newLegacyToken(t, a.ClientID, "bot"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		place := k.newChain(t)
+		store := place.open(t)
+		if err := store.Init(xoxe.ChainOAuth, ex.RefreshToken.Reveal(), ex.AccessToken.Reveal(), ex.ExpiresAt, false); err != nil {
+			t.Fatal(err)
+		}
+		if place.path != "" {
+			if fi, err := os.Stat(place.path); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("store file: %v", err)
+			}
+		}
+		r, err := xoxe.NewOAuthRotator(c, store, a.ClientID, a.ClientSecret, &xoxe.RotatorOptions{CallTimeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		// The access token is fresh (12 h): Get returns it without rotating.
+		tok, _, err := r.Get(ctx(t))
+		if err != nil || !tok.Equal(ex.AccessToken) {
+			t.Fatalf("Get: %v (same token: %v)", err, tok.Equal(ex.AccessToken))
+		}
+		forced, _, err := r.ForceRotate(ctx(t))
+		if err != nil || forced.Equal(ex.AccessToken) {
+			t.Fatalf("ForceRotate: %v", err)
+		}
+		if id, err := c.AuthTest(ctx(t), forced.Reveal()); err != nil || id.BotID == "" {
+			t.Fatalf("auth.test with the rotated token: %v", err)
+		}
+		if !k.shared {
+			return
+		}
+		// Another handle on the same chain sees the rotated pair.
+		r2, err := xoxe.NewOAuthRotator(c, place.open(t), a.ClientID, a.ClientSecret, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r2.Close()
+		cur, _, err := r2.Current()
+		if err != nil || !cur.Equal(forced) {
+			t.Fatalf("Current through another handle: %v (same token: %v)", err, cur.Equal(forced))
+		}
+	})
 }
 
+// TestRotatorSingleFlight: 16 goroutines call Get at once on a new chain in
+// each kind of store: one rotation, one token for all.
 func TestRotatorSingleFlight(t *testing.T) {
-	c := newClient(t)
-	store, err := xoxe.NewMemoryStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Init(xoxe.ChainConfig, newConfigToken(t, 0).RefreshToken, "", time.Time{}, false); err != nil {
-		t.Fatal(err)
-	}
-	r, err := xoxe.NewConfigRotator(c, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	before := getStats(t)
-	const workers = 16
-	tokens := make([]xoxe.Secret, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			tokens[i], _, errs[i] = r.Get(context.Background())
-		}(i)
-	}
-	wg.Wait()
-	for i := range tokens {
-		if errs[i] != nil {
-			t.Fatal(errs[i])
+	onEveryStore(t, func(t *testing.T, k storeKind) {
+		c := newClient(t)
+		store := k.newChain(t).open(t)
+		if err := store.Init(xoxe.ChainConfig, newConfigToken(t, 0).RefreshToken, "", time.Time{}, false); err != nil {
+			t.Fatal(err)
 		}
-		if !tokens[i].Equal(tokens[0]) {
-			t.Fatal("concurrent Gets returned different tokens")
+		r, err := xoxe.NewConfigRotator(c, store, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if n := getStats(t).Rotations - before.Rotations; n != 1 {
-		t.Fatalf("%d rotations for %d concurrent Gets, want 1", n, workers)
-	}
+		defer r.Close()
+		before := getStats(t)
+		const workers = 16
+		tokens := make([]xoxe.Secret, workers)
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for i := 0; i < workers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				tokens[i], _, errs[i] = r.Get(context.Background())
+			}(i)
+		}
+		wg.Wait()
+		for i := range tokens {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if !tokens[i].Equal(tokens[0]) {
+				t.Fatal("concurrent Gets returned different tokens")
+			}
+		}
+		if n := getStats(t).Rotations - before.Rotations; n != 1 {
+			t.Fatalf("%d rotations for %d concurrent Gets, want 1", n, workers)
+		}
+	})
 }
 
 // TestRotatorSingleFlightWithoutStoreLock: 16 goroutines call Get at once on
@@ -243,118 +251,112 @@ func TestRotatorSingleFlightWithoutStoreLock(t *testing.T) {
 // TestRotatorExpiryIgnoresSlacksClock: with Slack's clock 3 h ahead of this
 // machine's, or behind it, a rotated token's expiry is this machine's send
 // time plus the token's lifetime, never Slack's exp (README: "a skewed clock
-// does not matter"; audit M14).
+// does not matter"; audit M14), in every kind of store.
 func TestRotatorExpiryIgnoresSlacksClock(t *testing.T) {
 	for _, skew := range []int{3 * 3600, -3 * 3600} {
 		t.Run(fmt.Sprintf("Slack %+ds", skew), func(t *testing.T) {
 			control(t, "POST", "clock", map[string]any{"offset_secs": skew}, nil)
 			t.Cleanup(func() { control(t, "POST", "clock", map[string]any{"offset_secs": 0}, nil) })
 			c := newClient(t)
-			seed := newConfigToken(t, 0)
-			lifetime := seed.EXP - seed.IAT // what Slack issues now
-			if seed.IAT < time.Now().Unix()+int64(skew)-60 || seed.IAT > time.Now().Unix()+int64(skew)+60 {
-				t.Fatalf("the fake Slack's clock is not %+d s off (iat %d)", skew, seed.IAT)
-			}
-			store, err := xoxe.NewMemoryStore()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+			onEveryStore(t, func(t *testing.T, k storeKind) {
+				seed := newConfigToken(t, 0)
+				lifetime := seed.EXP - seed.IAT // what Slack issues now
+				if seed.IAT < time.Now().Unix()+int64(skew)-60 || seed.IAT > time.Now().Unix()+int64(skew)+60 {
+					t.Fatalf("the fake Slack's clock is not %+d s off (iat %d)", skew, seed.IAT)
+				}
+				store := k.newChain(t).open(t)
+				if err := store.Init(xoxe.ChainConfig, seed.RefreshToken, "", time.Time{}, false); err != nil {
+					t.Fatal(err)
+				}
+				r, err := xoxe.NewConfigRotator(c, store, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+
+				sent := time.Now().Unix() // whole seconds, as the rotator counts
+				tok, exp, err := r.Get(ctx(t))
+				received := time.Now().Unix()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if exp.Unix() < sent+lifetime || exp.Unix() > received+lifetime {
+					t.Fatalf("expiry %v: not between %v and %v (send time + %d s); Slack's clock is %+d s off",
+						exp, time.Unix(sent+lifetime, 0), time.Unix(received+lifetime, 0), lifetime, skew)
+				}
+				if _, curExp, err := r.Current(); err != nil || !curExp.Equal(exp) {
+					t.Fatalf("Current: %v (expiry %v, Get said %v)", err, curExp, exp)
+				}
+				// Slack judges the token by its own clock: still valid.
+				if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// TestRotatorFailures: a dead chain, a lost rotation, a refused context and an
+// empty store, in every kind of store.
+func TestRotatorFailures(t *testing.T) {
+	c := newClient(t)
+	onEveryStore(t, func(t *testing.T, k storeKind) {
+		newRotator := func(t *testing.T, refresh string) *xoxe.Rotator {
+			store := k.newChain(t).open(t)
+			if err := store.Init(xoxe.ChainConfig, refresh, "", time.Time{}, false); err != nil {
 				t.Fatal(err)
 			}
 			r, err := xoxe.NewConfigRotator(c, store, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
-
-			sent := time.Now().Unix() // whole seconds, as the rotator counts
-			tok, exp, err := r.Get(ctx(t))
-			received := time.Now().Unix()
+			store.Close() // the rotator keeps its own reference
+			t.Cleanup(func() { r.Close() })
+			return r
+		}
+		t.Run("dead chain", func(t *testing.T) {
+			seed := newConfigToken(t, 0)
+			if _, err := c.ToolingTokensRotate(ctx(t), seed.RefreshToken); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := newRotator(t, seed.RefreshToken).Get(ctx(t))
+			wantCode(t, err, xoxe.StatusChainDead)
+			if !errors.Is(err, xoxe.ErrChainDead) || !errors.Is(err, xoxe.ErrStore) {
+				t.Fatalf("classification of %v", err)
+			}
+		})
+		t.Run("lost rotation", func(t *testing.T) {
+			r := newRotator(t, newConfigToken(t, 0).RefreshToken)
+			addFault(t, map[string]any{"method": "tooling.tokens.rotate", "kind": "drop_after_apply"})
+			before := getStats(t)
+			_, _, err := r.Get(ctx(t))
+			if !errors.Is(err, xoxe.ErrOutcomeUnknown) {
+				t.Fatalf("Get with a lost rotation: %v", err)
+			}
+			if n := getStats(t).Requests["tooling.tokens.rotate"] - before.Requests["tooling.tokens.rotate"]; n != 1 {
+				t.Fatalf("%d rotate requests, want 1 (never retried)", n)
+			}
+		})
+		t.Run("context", func(t *testing.T) {
+			r := newRotator(t, newConfigToken(t, 0).RefreshToken)
+			cx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if _, _, err := r.Get(cx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Get with a cancelled context: %v", err)
+			}
+			if _, _, err := r.ForceRotate(cx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("ForceRotate with a cancelled context: %v", err)
+			}
+		})
+		t.Run("empty store", func(t *testing.T) {
+			r, err := xoxe.NewConfigRotator(c, k.newChain(t).open(t), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if exp.Unix() < sent+lifetime || exp.Unix() > received+lifetime {
-				t.Fatalf("expiry %v: not between %v and %v (send time + %d s); Slack's clock is %+d s off",
-					exp, time.Unix(sent+lifetime, 0), time.Unix(received+lifetime, 0), lifetime, skew)
-			}
-			if _, curExp, err := r.Current(); err != nil || !curExp.Equal(exp) {
-				t.Fatalf("Current: %v (expiry %v, Get said %v)", err, curExp, exp)
-			}
-			// Slack judges the token by its own clock: still valid.
-			if _, err := c.AuthTest(ctx(t), tok.Reveal()); err != nil {
-				t.Fatal(err)
-			}
+			defer r.Close()
+			_, _, err = r.Get(ctx(t))
+			wantCode(t, err, xoxe.StatusStoreEmpty)
 		})
-	}
-}
-
-func TestRotatorFailures(t *testing.T) {
-	c := newClient(t)
-	newRotator := func(t *testing.T, refresh string) *xoxe.Rotator {
-		store, err := xoxe.NewMemoryStore()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		if err := store.Init(xoxe.ChainConfig, refresh, "", time.Time{}, false); err != nil {
-			t.Fatal(err)
-		}
-		r, err := xoxe.NewConfigRotator(c, store, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
-	t.Run("dead chain", func(t *testing.T) {
-		seed := newConfigToken(t, 0)
-		if _, err := c.ToolingTokensRotate(ctx(t), seed.RefreshToken); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err := newRotator(t, seed.RefreshToken).Get(ctx(t))
-		wantCode(t, err, xoxe.StatusChainDead)
-		if !errors.Is(err, xoxe.ErrChainDead) || !errors.Is(err, xoxe.ErrStore) {
-			t.Fatalf("classification of %v", err)
-		}
-	})
-	t.Run("lost rotation", func(t *testing.T) {
-		r := newRotator(t, newConfigToken(t, 0).RefreshToken)
-		addFault(t, map[string]any{"method": "tooling.tokens.rotate", "kind": "drop_after_apply"})
-		before := getStats(t)
-		_, _, err := r.Get(ctx(t))
-		if !errors.Is(err, xoxe.ErrOutcomeUnknown) {
-			t.Fatalf("Get with a lost rotation: %v", err)
-		}
-		if n := getStats(t).Requests["tooling.tokens.rotate"] - before.Requests["tooling.tokens.rotate"]; n != 1 {
-			t.Fatalf("%d rotate requests, want 1 (never retried)", n)
-		}
-	})
-	t.Run("context", func(t *testing.T) {
-		r := newRotator(t, newConfigToken(t, 0).RefreshToken)
-		cx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if _, _, err := r.Get(cx); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Get with a cancelled context: %v", err)
-		}
-		if _, _, err := r.ForceRotate(cx); !errors.Is(err, context.Canceled) {
-			t.Fatalf("ForceRotate with a cancelled context: %v", err)
-		}
-	})
-	t.Run("empty store", func(t *testing.T) {
-		store, err := xoxe.NewMemoryStore()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		r, err := xoxe.NewConfigRotator(c, store, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		_, _, err = r.Get(ctx(t))
-		wantCode(t, err, xoxe.StatusStoreEmpty)
 	})
 }
 

@@ -18,6 +18,7 @@ const (
 	StatusInsecureURL      Status = C.XOXE_STATUS_INSECURE_URL       // the base URL uses plain http:// to a host that is not loopback
 	StatusPanic            Status = C.XOXE_STATUS_PANIC              // a Rust panic was caught at the C boundary (a bug in xoxe)
 	StatusFileUnreadable   Status = C.XOXE_STATUS_FILE_UNREADABLE    // a file the caller named (e.g. a CA bundle) could not be read or parsed
+	StatusUnsupported      Status = C.XOXE_STATUS_UNSUPPORTED        // this build of xoxe leaves the feature out (e.g. a PostgreSQL or Redis store)
 	StatusNetwork          Status = C.XOXE_STATUS_NETWORK            // the connection failed before a complete answer arrived (it may have been sent)
 	StatusTimeout          Status = C.XOXE_STATUS_TIMEOUT            // the call did not finish within its timeout
 	StatusTLS              Status = C.XOXE_STATUS_TLS                // TLS handshake or certificate verification failed

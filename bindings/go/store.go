@@ -46,10 +46,11 @@ const (
 )
 
 // Store is where a token chain lives between rotations: in memory
-// ([NewMemoryStore]), in a file ([NewFileStore]) or in a place the program
-// keeps ([NewStore]). A Store is safe for concurrent use and may serve
-// several rotators; each [Rotator] keeps its own reference, so the Store may
-// be closed while rotators still use it.
+// ([NewMemoryStore]), in a file ([NewFileStore]), in a database a fleet of
+// processes and machines shares ([NewPostgresStore], [NewRedisStore]) or in a
+// place the program keeps ([NewStore]). A Store is safe for concurrent use and
+// may serve several rotators; each [Rotator] keeps its own reference, so the
+// Store may be closed while rotators still use it.
 type Store struct{ h *handle[*C.xoxe_store] }
 
 func (s *Store) handle() *handle[*C.xoxe_store] {
@@ -97,6 +98,56 @@ func NewFileStore(path string, lockTimeout time.Duration) (*Store, error) {
 	defer a.free()
 	return newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
 		return C.xoxe_store_file_new(a[0], ms, out, e)
+	})
+}
+
+// NewPostgresStore creates a store for the token chain named chain in a
+// PostgreSQL database, shared by every process and machine that uses it (each
+// keeps its own Store on the same url and chain). url is
+// postgresql://user:password@host:port/database (or postgres://), with libpq's
+// sslmode=disable|prefer|require and sslrootcert=PATH (PEM certificates
+// trusted besides the built-in roots). The tables (xoxe_schema, xoxe_chain,
+// xoxe_orphan) are created if missing. Saves are compare-and-swap on the
+// chain's generation; rotations are serialised across the fleet by a lease
+// timed by the database's clock, with a durable in-flight marker (see the
+// README's fleet section).
+//
+// chain is 1 to 200 characters of letters, digits and . _ - : @ (other names
+// fail with [ErrUsage]); "" passes no name, and the library uses its default
+// chain, "default". The URL's password never appears in an error, a log line
+// or the Store's String. It fails with StatusStoreIO (naming the URL with its
+// password redacted) when the database cannot be reached or refuses the login,
+// and with StatusUnsupported in a library built without the postgres feature.
+func NewPostgresStore(url, chain string) (*Store, error) {
+	const op = "NewPostgresStore"
+	a, err := toC(op, strArg{"url", url, false}, strArg{"chain", chain, true})
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	return newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_postgres_new(a[0], a[1], out, e)
+	})
+}
+
+// NewRedisStore creates a store for the token chain named chain in Redis,
+// shared by every process and machine that uses it. url is
+// redis://[user]:password@host:port/db, rediss://… (TLS, with sslrootcert=PATH
+// as for [NewPostgresStore]) or redis+unix:///path/to/socket?pass=password.
+// One chain's keys share one Cluster hash slot (xoxe:{chain}:…). The server
+// must be a single primary with appendonly yes and appendfsync always (the
+// library logs a warning otherwise). chain, "" (the library's default chain),
+// errors and the password are as for [NewPostgresStore]; StatusUnsupported
+// means a library built without the redis feature.
+func NewRedisStore(url, chain string) (*Store, error) {
+	const op = "NewRedisStore"
+	a, err := toC(op, strArg{"url", url, false}, strArg{"chain", chain, true})
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	return newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_redis_new(a[0], a[1], out, e)
 	})
 }
 
@@ -190,7 +241,8 @@ func (s *Store) Init(kind ChainKind, refreshToken, accessToken string, expiresAt
 // idempotent, waits for calls in flight, and always returns nil.
 func (s *Store) Close() error { return s.handle().close() }
 
-// String describes the store handle (never its contents).
+// String describes the store handle (never its contents, nor a database URL or
+// password).
 func (s *Store) String() string {
 	if s == nil {
 		return "xoxe.Store(nil)"

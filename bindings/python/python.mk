@@ -1,5 +1,7 @@
 # Python binding: included by the top-level Makefile (ROOT, BUILD, XOXE_LIBRARY, ... come from it).
-#   make test-python          pytest against the fake Slack (dev layout: src/ + $XOXE_LIBRARY)
+#   make test-python          pytest against the fake Slack (dev layout: src/ + $XOXE_LIBRARY); the
+#                             fleet-store tests use scripts/test-db.sh's servers (XOXE_TEST_* from
+#                             `make test`, else started under build/db by tests/conftest.py)
 #   make test-python-install  `pip install ./bindings/python` into a fresh venv, then check it
 #   make demo-python          examples/python/example.py against a fake Slack
 #   make demo-python-keep-fresh  examples/python/keep_fresh.py: a rotator keeping 5-second tokens fresh

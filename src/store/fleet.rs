@@ -172,6 +172,23 @@ impl DatabaseUrl {
     }
 }
 
+/// An error with its causes, `outer: inner: …` (drivers often say only "db error"
+/// at the top), for [`DatabaseUrl::scrub`] to clean.
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
@@ -201,11 +218,13 @@ pub fn holder_id() -> &'static str {
 }
 
 /// Waits between polls for a lease: 50 ms, doubling to 1 s, never past `deadline`.
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
 pub(crate) struct Backoff {
     pause: Duration,
     deadline: Instant,
 }
 
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
 impl Backoff {
     pub(crate) fn until(wait: Duration) -> Backoff {
         let now = Instant::now();
@@ -326,6 +345,34 @@ mod tests {
         }
         for good in ["default", "E1:T2:B3", "a.b-c_d@e", &"a".repeat(200)] {
             check_chain_name(good).unwrap();
+        }
+    }
+
+    #[test]
+    fn constructors_answer_unsupported_exactly_when_their_feature_is_left_out() {
+        // Nothing listens on port 9: a build with the feature fails to connect.
+        let postgres = super::postgres("postgresql://u:pw@127.0.0.1:9/db", "default")
+            .err()
+            .unwrap();
+        let expected = if cfg!(feature = "postgres") {
+            Status::StoreIo
+        } else {
+            Status::Unsupported
+        };
+        assert_eq!(postgres.status, expected, "{}", postgres.message);
+        let redis = super::redis("redis://:pw@127.0.0.1:9/0", "default").err().unwrap();
+        let expected = if cfg!(feature = "redis") {
+            Status::StoreIo
+        } else {
+            Status::Unsupported
+        };
+        assert_eq!(redis.status, expected, "{}", redis.message);
+        if !cfg!(feature = "redis") {
+            assert!(
+                redis.message.contains("`redis`"),
+                "names the feature: {}",
+                redis.message
+            );
         }
     }
 

@@ -5,7 +5,7 @@
 //! the Slack call: every statement is a single autocommit statement, so a holder
 //! that vanishes leaves nothing locked but a lease that expires.
 
-use super::fleet::{check_chain_name, holder_id, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::fleet::{check_chain_name, holder_id, with_causes, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
 use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
@@ -138,7 +138,7 @@ impl Shared {
         };
         Error::new(
             status,
-            format!("{}: {doing}: {}", self.describe(), self.url.scrub(&e.to_string())),
+            format!("{}: {doing}: {}", self.describe(), self.url.scrub(&with_causes(e))),
         )
     }
 

@@ -1,5 +1,6 @@
 /* Helpers shared by the rotator and store tests (test_rotator_core.c,
- * test_rotator_file.c, test_rotator_foreign.c) and by cas_store.c: stores and
+ * test_rotator_file.c, test_rotator_foreign.c, test_rotator_fleet.c) and by
+ * cas_store.c: stores and
  * rotators created with their success checked, get / force_rotate / current
  * with the checks every test makes, temp directories for file stores, and the
  * single-flight check run on memory, file and foreign stores.

@@ -4,7 +4,8 @@
  * lost response and on a dead chain; the refresh window of short tokens;
  * expiry under a skewed Slack clock; and the logger callback. File stores are
  * in test_rotator_file.c, foreign (host callback) stores in
- * test_rotator_foreign.c.
+ * test_rotator_foreign.c, fleet (PostgreSQL, Redis) stores in
+ * test_rotator_fleet.c.
  *
  * Secrets: tokens are compared in memory and never printed. Token buffers are
  * wiped when a test is done with them. */

@@ -56,6 +56,8 @@ void test_store_foreign(void) {
     int64_t exp = -1;
     long long reuses = 0;
     t_stats stats;
+    /* Empty until a call fills them: a failed call leaves them defined. */
+    buf[0] = tok[0] = '\0';
 
     /* Creation: required callbacks, lock with unlock, a UTF-8 name. A failed
      * creation never calls release (the host still owns user_data). */

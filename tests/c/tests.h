@@ -47,6 +47,10 @@
     X(store_foreign_lockless_race, 1)   \
     X(store_foreign_concurrent, 1)      \
     X(store_foreign_single_flight, 1)   \
+    X(store_fleet_args, 0)              \
+    X(store_fleet_rotate, 1)            \
+    X(store_fleet_two_stores, 1)        \
+    X(store_fleet_threads, 1)           \
     X(rotator_short_window, 1)          \
     X(rotator_skewed_clock, 1)          \
     X(logger_rotation, 1)               \

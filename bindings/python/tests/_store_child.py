@@ -6,6 +6,10 @@
         THREADS threads share one rotator on STORE; once GO_FILE exists, each does ROUNDS
         times: force_rotate(), auth.test of that token, get(), auth.test of that one.
 
+STORE is a file's absolute path, or ``postgres:CHAIN`` / ``redis:CHAIN`` for a chain in
+the database whose URL is in ``$XOXE_CHILD_STORE_URL`` (the environment, never the
+command line: it holds a password).
+
 Prints one JSON line on stdout: counts and the repr of any exception (xoxe errors hold no
 secret), never a token. With XOXE_LOG set, the library's own lines go to stderr.
 """
@@ -22,9 +26,17 @@ from typing import Any
 import xoxe
 
 
+def _store(spec: str) -> xoxe.Store:
+    kind, _, chain = spec.partition(":")
+    if kind in ("postgres", "redis") and chain:
+        url = xoxe.Secret(os.environ["XOXE_CHILD_STORE_URL"])
+        return xoxe.PostgresStore(url, chain) if kind == "postgres" else xoxe.RedisStore(url, chain)
+    return xoxe.FileStore(spec, lock_timeout=60)
+
+
 def rotate(base_url: str, store: str) -> dict[str, Any]:
     with xoxe.Client(base_url, timeout=60) as client:
-        with xoxe.Rotator.config(client, xoxe.FileStore(store, lock_timeout=60)) as rotator:
+        with xoxe.Rotator.config(client, _store(store)) as rotator:
             token = rotator.get()
             return {"expires_at": token.expires_at}
 
@@ -34,7 +46,7 @@ def work(base_url: str, store: str, threads_n: int, rounds: int, ready: str, go:
     failures: list[str] = []
     guard = threading.Lock()
     with xoxe.Client(base_url, timeout=60) as client:
-        rotator = xoxe.Rotator.config(client, xoxe.FileStore(store, lock_timeout=60), wait_timeout=60)
+        rotator = xoxe.Rotator.config(client, _store(store), wait_timeout=60)
 
         def one() -> None:
             try:

@@ -1,7 +1,10 @@
-"""One fake Slack server per test session, plus helpers to make fresh credentials.
+"""One fake Slack server per test session, plus helpers to make fresh credentials; the
+throwaway PostgreSQL and Redis servers of the fleet stores; and ``make_store``, one
+factory per store kind for the tests that hold for every store.
 
 Every token the control interface hands out is wrapped in ``xoxe.Secret`` at once, so a
-failing test can never print one (the CI secret scan greps the logs for them).
+failing test can never print one (the CI secret scan greps the logs for them). So is
+every database URL (it holds the servers' password, which the scan looks for too).
 
 With ``XOXE_LOG`` set (``make test`` sets ``debug``), xoxe's lines go to standard error
 as ``[xoxe <level>] <message>`` for the whole session, so the secret scan reads every
@@ -14,12 +17,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,3 +205,105 @@ def client(slack: FakeSlack) -> Iterator[xoxe.Client]:
 @pytest.fixture
 def app(slack: FakeSlack) -> App:
     return slack.new_app()
+
+
+# ---- the fleet stores' databases (scripts/test-db.sh) ------------------------------
+
+#: The databases a fleet store can live in, and the variables holding their URLs.
+DB_URL_VARIABLES = {
+    "postgres": "XOXE_TEST_POSTGRES_URL",
+    "redis": "XOXE_TEST_REDIS_URL",
+    "redis-unix": "XOXE_TEST_REDIS_UNIX_URL",
+}
+FLEET_KINDS = tuple(DB_URL_VARIABLES)
+#: Every kind of store ``make_store`` makes; SHARED_KINDS: those two store objects can
+#: share one chain through (two processes, or two machines).
+STORE_KINDS = ("memory", "file", *FLEET_KINDS)
+SHARED_KINDS = ("file", *FLEET_KINDS)
+
+
+@dataclass(frozen=True)
+class Database:
+    """One throwaway database. ``url`` holds its password: never print it."""
+
+    name: str  # postgres, redis or redis-unix
+    url: Secret
+
+    @property
+    def password(self) -> Secret:
+        """The password in the URL (``pass=`` for a unix socket, else the userinfo's)."""
+        parts = urllib.parse.urlsplit(self.url.get_secret_value())
+        query = urllib.parse.parse_qs(parts.query)
+        return Secret(query["pass"][0] if "pass" in query else urllib.parse.unquote(parts.password or ""))
+
+    def store(self, chain: str) -> xoxe.Store:
+        """A new store object (its own connection) for ``chain`` in this database."""
+        cls = xoxe.PostgresStore if self.name == "postgres" else xoxe.RedisStore
+        return cls(self.url, chain=chain)
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    """``export KEY='VALUE'`` lines (scripts/test-db.sh writes DIR/env)."""
+    found: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, value = words[1].split("=", 1)
+            found[key] = value
+    return found
+
+
+def database_environment() -> dict[str, str]:
+    """The servers' URLs: from the environment (``make test`` exports them), else from
+    ``$XOXE_TEST_DB_DIR/env``, else from servers started (or found running) now under
+    ``<repo>/build/db`` by ``scripts/test-db.sh start``."""
+    if all(os.environ.get(v) for v in DB_URL_VARIABLES.values()):
+        return {v: os.environ[v] for v in DB_URL_VARIABLES.values()}
+    given = os.environ.get("XOXE_TEST_DB_DIR")
+    directory = Path(given) if given else ROOT / "build" / "db"
+    if not given:
+        started = subprocess.run([str(ROOT / "scripts" / "test-db.sh"), "start", str(directory)])
+        if started.returncode != 0:
+            pytest.fail(f"scripts/test-db.sh start {directory} failed (exit {started.returncode}); see above")
+    env_file = directory / "env"
+    if not env_file.is_file():
+        pytest.fail(f"{env_file} is missing: start the servers with scripts/test-db.sh start {directory}")
+    return _read_env(env_file)
+
+
+@pytest.fixture(scope="session")
+def databases() -> dict[str, Database]:
+    """The throwaway PostgreSQL, Redis (TCP) and Redis (unix socket), by name."""
+    env = database_environment()
+    missing = [v for v in DB_URL_VARIABLES.values() if not env.get(v)]
+    if missing:
+        pytest.fail(f"the test servers' environment lacks {missing}")
+    return {name: Database(name, Secret(env[var])) for name, var in DB_URL_VARIABLES.items()}
+
+
+def unique_chain(label: str = "py") -> str:
+    """A chain name no other test, run or process uses."""
+    return f"{label}-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each kind of store in turn (a test narrows it with its own parametrize)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[], xoxe.Store]:
+    """Makes stores of ``store_kind``; every one it makes holds the same chain (one file,
+    one chain name unique to the test), each a new object (for a database, with its own
+    connection), except that a memory store can only be one object (``SHARED_KINDS``
+    lists the others)."""
+    if store_kind == "memory":
+        memory = xoxe.MemoryStore()
+        return lambda: memory
+    if store_kind == "file":
+        path = tmp_path / "pair.json"
+        return lambda: xoxe.FileStore(path, lock_timeout=60)
+    db: Database = request.getfixturevalue("databases")[store_kind]
+    chain = unique_chain(request.node.name.split("[")[0][-80:])
+    return lambda: db.store(chain)

@@ -256,9 +256,21 @@ def test_error_classes_by_code() -> None:
         Status.OUTCOME_UNKNOWN: xoxe.OutcomeUnknownError,
         Status.RATELIMITED: xoxe.RateLimitedError,
         Status.FILE_UNREADABLE: xoxe.FileUnreadableError,
+        Status.UNSUPPORTED: xoxe.UnsupportedError,
     }
     for code, cls in pairs.items():
         assert xoxe.exception_class_for(code) is cls
+
+
+def test_unsupported_is_a_usage_error() -> None:
+    # A build without the `postgres` or `redis` feature answers UNSUPPORTED (this one has
+    # both: tests/test_fleet_store.py); the class is a UsageError, so also a ValueError.
+    assert xoxe.status_name(Status.UNSUPPORTED) == "unsupported" and int(Status.UNSUPPORTED) == 7
+    assert xoxe.status_family(Status.UNSUPPORTED) is StatusFamily.USAGE
+    e = xoxe.exception_class_for(Status.UNSUPPORTED)(Status.UNSUPPORTED, "this build of xoxe has no PostgreSQL store")
+    assert type(e) is xoxe.UnsupportedError and isinstance(e, xoxe.UsageError) and isinstance(e, ValueError)
+    assert e.code is Status.UNSUPPORTED and e.family is StatusFamily.USAGE
+    assert "UnsupportedError" in xoxe.__all__
 
 
 def test_errors_pickle(client: xoxe.Client, slack: FakeSlack) -> None:

@@ -2,7 +2,8 @@
 disk durably and atomically (temp file, fsync, rename, fsync of the directory; checked on
 the syscalls under strace), and the flock on ``<path>.lock`` really excludes other
 processes (an outside lock times a rotation out; 4 processes x 4 threads never spend a
-refresh token twice).
+refresh token twice — nor do they on one chain in PostgreSQL or Redis, whose lease
+stands for the flock).
 
 The children run tests/_store_child.py; they print counts, never a token.
 """
@@ -17,13 +18,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xoxe
-from conftest import FakeSlack
+from conftest import SHARED_KINDS, Database, FakeSlack
 
 ROTATE = "tooling.tokens.rotate"
 CHILD = Path(__file__).with_name("_store_child.py")
@@ -255,15 +257,31 @@ def test_a_lock_held_elsewhere_times_a_rotation_out(client: xoxe.Client, slack: 
     rotator.close()
 
 
-def test_four_processes_of_four_threads_never_spend_a_refresh_token_twice(slack: FakeSlack, tmp_path: Path) -> None:
+@pytest.mark.parametrize("store_kind", SHARED_KINDS)
+def test_four_processes_of_four_threads_never_spend_a_refresh_token_twice(
+    slack: FakeSlack,
+    tmp_path: Path,
+    store_kind: str,
+    make_store: Callable[[], xoxe.Store],
+    request: pytest.FixtureRequest,
+) -> None:
     """README: several processes may share one file, the flock serialises their rotations
     and each re-reads the file first. 4 processes x 4 threads each force rotations on one
     FileStore at once: every token handed out passes auth.test, Slack sees no refresh
     token used twice, and the chain is alive afterwards. Fails without the flock (audit
-    M4)."""
+    M4). The same with one chain in PostgreSQL or Redis (the fleet: the lease serialises
+    the rotations), each process with its own connection."""
     processes, threads_n, rounds = 4, 4, 8
     path = tmp_path / "pair.json"
-    xoxe.FileStore(path).init(slack.new_config_refresh_token())
+    env = _child_env()
+    with make_store() as seed:
+        seed.init(slack.new_config_refresh_token())
+        spec = str(path)
+        if store_kind != "file":
+            db: Database = request.getfixturevalue("databases")[store_kind]
+            env["XOXE_CHILD_STORE_URL"] = db.url.get_secret_value()
+            assert isinstance(seed, (xoxe.PostgresStore, xoxe.RedisStore))
+            spec = f"{'postgres' if store_kind == 'postgres' else 'redis'}:{seed.chain}"
     go = tmp_path / "go"
     before = slack.stats()
     children: list[subprocess.Popen[str]] = []
@@ -278,13 +296,13 @@ def test_four_processes_of_four_threads_never_spend_a_refresh_token_twice(slack:
                         str(CHILD),
                         "work",
                         slack.base_url,
-                        str(path),
+                        spec,
                         str(threads_n),
                         str(rounds),
                         str(ready[-1]),
                         str(go),
                     ],
-                    env=_child_env(),
+                    env=env,
                     stdout=subprocess.PIPE,
                     text=True,
                 )
@@ -314,10 +332,10 @@ def test_four_processes_of_four_threads_never_spend_a_refresh_token_twice(slack:
     assert checked == processes * threads_n * rounds * 2, "every token handed out passed auth.test"
     rotations = after["rotations"] - before["rotations"]
     assert rotations >= processes, f"only {rotations} rotations: the processes did not contend"
-    # The file always parsed (no failure above) and holds the live end of the chain.
+    # The store always parsed (no failure above) and holds the live end of the chain.
     with xoxe.Client(slack.base_url, timeout=60) as client:
-        with xoxe.Rotator.config(client, xoxe.FileStore(path)) as rotator:
-            assert json.loads(path.read_text())["generation"] == rotations
+        with xoxe.Rotator.config(client, make_store()) as rotator:
+            assert store_kind != "file" or json.loads(path.read_text())["generation"] == rotations
             assert client.auth_test(rotator.force_rotate().token).user_id
     assert slack.stats()["refresh_token_reuses"] == before["refresh_token_reuses"]
-    print(f"4x4 file store: {checked} tokens checked, {rotations} rotations, 0 reuses")
+    print(f"4x4 {store_kind} store: {checked} tokens checked, {rotations} rotations, 0 reuses")

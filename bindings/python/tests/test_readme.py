@@ -1,4 +1,5 @@
-"""The README's "Keeping tokens fresh" examples work as written (against the fake Slack)."""
+"""The README's "Keeping tokens fresh" and "A fleet" examples work as written (against
+the fake Slack, and the throwaway PostgreSQL of conftest ``databases``)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import os
 import re
 
 import pytest
-from conftest import ROOT, FakeSlack
+from conftest import ROOT, Database, FakeSlack, unique_chain
 
 README = ROOT / "bindings" / "python" / "README.md"
 
 
-def _blocks() -> list[str]:
+def _blocks(heading: str = "Keeping tokens fresh") -> list[str]:
     text = README.read_text()
-    section = text.split("\n## Keeping tokens fresh\n", 1)[1].split("\n## ", 1)[0]
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
@@ -41,3 +42,28 @@ def test_readme_example_runs(
     assert "xoxe.xoxp-" in out and refresh.get_secret_value() not in out
     stored = ns["path"] if index == 0 else ns["db_path"]
     assert os.stat(stored).st_mode & 0o077 == 0, "the file holding tokens is private"
+
+
+def test_the_fleet_example_runs(
+    slack: FakeSlack,
+    databases: dict[str, Database],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (block,) = _blocks("A fleet: PostgreSQL or Redis")
+    chain = unique_chain("readme")
+    assert block.count('chain="slack-config"') == 2
+    block = block.replace('chain="slack-config"', f'chain="{chain}"')  # a chain of this run's own
+    db = databases["postgres"]
+    refresh = slack.new_config_refresh_token()
+    monkeypatch.setenv("XOXE_BASE_URL", slack.base_url)
+    monkeypatch.setenv("XOXE_STORE_URL", db.url.get_secret_value())
+    monkeypatch.setenv("XOXE_CONFIG_REFRESH_TOKEN", refresh.get_secret_value())
+    before = slack.stats()
+    for run in range(2):  # a second replica: the chain is started already, its token fresh
+        exec(compile(block, "README.md fleet block", "exec"), {"__name__": "readme_example"})
+        assert slack.stats()["rotations"] - before["rotations"] == 1, f"run {run}"
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[0] == lines[1] and lines[0].startswith("xoxe.xoxp-"), "one token, redacted"
+    assert refresh.get_secret_value() not in out and db.password.get_secret_value() not in out

@@ -2,6 +2,9 @@
 for a fresh token, unknown outcomes never retried, dead chains reported, a store
 written in Python (compare-and-swap + lock) keeping a chain alive under concurrency.
 
+The tests taking ``make_store`` hold for every kind of store (conftest.STORE_KINDS:
+memory, file, PostgreSQL, Redis over TCP and over a unix socket), each on a chain of its own.
+
 No timing bounds: every wait is generous and every check is on counts and state (the
 one check on a token's remaining life is exact, in the rotator's whole seconds).
 """
@@ -13,12 +16,13 @@ import re
 import stat
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xoxe
-from conftest import HEADER, App, FakeSlack
+from conftest import HEADER, SHARED_KINDS, App, FakeSlack
 from xoxe import Secret, Status
 
 ROTATE = "tooling.tokens.rotate"
@@ -88,10 +92,14 @@ def test_constants_match_the_header() -> None:
 # ---- single flight, persist first, fresh tokens without I/O -----------------------
 
 
-def test_32_threads_cause_exactly_one_rotation(client: xoxe.Client, slack: FakeSlack, tmp_path: Path) -> None:
-    store = _config_file_store(tmp_path, slack)
+def test_32_threads_cause_exactly_one_rotation(
+    client: xoxe.Client, slack: FakeSlack, tmp_path: Path, store_kind: str, make_store: Callable[[], xoxe.Store]
+) -> None:
+    store = make_store()
+    store.init(slack.new_config_refresh_token())
     path = tmp_path / "pair.json"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    is_file = store_kind == "file"
+    assert not is_file or stat.S_IMODE(path.stat().st_mode) == 0o600
     before = slack.stats()
     results: list[Any] = []
     start = threading.Barrier(32)
@@ -119,19 +127,28 @@ def test_32_threads_cause_exactly_one_rotation(client: xoxe.Client, slack: FakeS
         assert after["rotations"] - before["rotations"] == 1, "one rotation for 32 callers"
         assert after["refresh_token_reuses"] == before["refresh_token_reuses"]
         assert first.expires_at > time.time()
-        # The new pair was in the file before get() returned.
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        doc = json.loads(path.read_text())
-        assert Secret(doc["access_token"]) == first.token
-        assert Secret(doc["refresh_token"]) != Secret("")
-        assert doc["kind"] == "config" and doc["expires_at"] == first.expires_at
+        if is_file:
+            # The new pair was in the file before get() returned.
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            doc = json.loads(path.read_text())
+            assert Secret(doc["access_token"]) == first.token
+            assert Secret(doc["refresh_token"]) != Secret("")
+            assert doc["kind"] == "config" and doc["expires_at"] == first.expires_at
+        # The new pair was in the store before get() returned: a new store object
+        # (another process's) reads it without a request.
+        requests = _total_requests(slack)
+        assert xoxe.Rotator.config(client, make_store()).current() == first
+        assert _total_requests(slack) == requests
         assert client.auth_test(first.token).user_id
-    leftovers = sorted(p.name for p in tmp_path.iterdir())
-    assert leftovers == ["pair.json", "pair.json.lock"], leftovers
+    if is_file:
+        leftovers = sorted(p.name for p in tmp_path.iterdir())
+        assert leftovers == ["pair.json", "pair.json.lock"], leftovers
 
 
-def test_a_fresh_token_is_served_without_any_request(client: xoxe.Client, slack: FakeSlack) -> None:
-    store = xoxe.MemoryStore()
+def test_a_fresh_token_is_served_without_any_request(
+    client: xoxe.Client, slack: FakeSlack, make_store: Callable[[], xoxe.Store]
+) -> None:
+    store = make_store()
     store.init(slack.new_config_refresh_token())
     rotator = xoxe.Rotator.config(client, store)
     first = rotator.get()  # the seed has no access token: rotates once
@@ -142,8 +159,8 @@ def test_a_fresh_token_is_served_without_any_request(client: xoxe.Client, slack:
     rotator.close()
 
 
-def test_force_rotate_and_current(client: xoxe.Client, slack: FakeSlack) -> None:
-    store = xoxe.MemoryStore()
+def test_force_rotate_and_current(client: xoxe.Client, slack: FakeSlack, make_store: Callable[[], xoxe.Store]) -> None:
+    store = make_store()
     store.init(slack.new_config_refresh_token())
     rotator = xoxe.Rotator.config(client, store)
     seed = rotator.current()
@@ -176,11 +193,16 @@ def test_current_and_a_fresh_get_need_no_network(slack: FakeSlack, tmp_path: Pat
         assert rotator.current().token == access
 
 
-def test_file_store_is_shared_by_two_rotators(client: xoxe.Client, slack: FakeSlack, tmp_path: Path) -> None:
-    # Two store objects on one file stand for two processes.
-    _config_file_store(tmp_path, slack).close()
-    a = xoxe.Rotator.config(client, xoxe.FileStore(tmp_path / "pair.json"))
-    b = xoxe.Rotator.config(client, xoxe.FileStore(tmp_path / "pair.json"))
+@pytest.mark.parametrize("store_kind", SHARED_KINDS)
+def test_a_store_is_shared_by_two_rotators(
+    client: xoxe.Client, slack: FakeSlack, make_store: Callable[[], xoxe.Store]
+) -> None:
+    # Two store objects on one file, or one chain in a database through two
+    # connections, stand for two processes.
+    with make_store() as seed:
+        seed.init(slack.new_config_refresh_token())
+    a = xoxe.Rotator.config(client, make_store())
+    b = xoxe.Rotator.config(client, make_store())
     before = slack.stats()["rotations"]
     assert b.current().expires_at == 0
     ta = a.get()
@@ -253,10 +275,12 @@ def test_drop_after_apply_is_an_unknown_outcome_and_keeps_the_store(
     assert slack.requests(ROTATE) == before + 2
 
 
-def test_a_spent_refresh_token_with_nothing_newer_is_a_dead_chain(client: xoxe.Client, slack: FakeSlack) -> None:
+def test_a_spent_refresh_token_with_nothing_newer_is_a_dead_chain(
+    client: xoxe.Client, slack: FakeSlack, make_store: Callable[[], xoxe.Store]
+) -> None:
     refresh = slack.new_config_refresh_token()
     client.tooling_tokens_rotate(refresh)  # spends it; the result is dropped
-    store = xoxe.MemoryStore()
+    store = make_store()
     store.init(refresh)
     rotator = xoxe.Rotator.config(client, store)
     with pytest.raises(xoxe.ChainDeadError) as info:
@@ -268,8 +292,10 @@ def test_a_spent_refresh_token_with_nothing_newer_is_a_dead_chain(client: xoxe.C
     assert "issue a new token" in err.message
 
 
-def test_store_init_conflicts_and_overwrite(client: xoxe.Client, slack: FakeSlack, tmp_path: Path) -> None:
-    store = xoxe.FileStore(tmp_path / "pair.json")
+def test_store_init_conflicts_and_overwrite(
+    client: xoxe.Client, slack: FakeSlack, make_store: Callable[[], xoxe.Store]
+) -> None:
+    store = make_store()
     store.init(Secret("xoxe-1-first"))
     with pytest.raises(xoxe.StoreConflictError):
         store.init(Secret("xoxe-1-second"))
@@ -290,9 +316,11 @@ def test_store_init_conflicts_and_overwrite(client: xoxe.Client, slack: FakeSlac
 # ---- oauth chains -----------------------------------------------------------------
 
 
-def test_an_oauth_chain_stays_fresh(client: xoxe.Client, slack: FakeSlack, app: App) -> None:
+def test_an_oauth_chain_stays_fresh(
+    client: xoxe.Client, slack: FakeSlack, app: App, make_store: Callable[[], xoxe.Store]
+) -> None:
     pair = client.oauth_v2_exchange(app.client_id, app.client_secret, slack.new_legacy_token(app))
-    store = xoxe.MemoryStore()
+    store = make_store()
     store.init(
         pair.refresh_token,
         kind="oauth",

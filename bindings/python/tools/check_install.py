@@ -34,4 +34,16 @@ store.init("xoxe-1-" + "b" * 30, access_token="xoxe.xoxp-1-" + "c" * 30, expires
 with xoxe.Client("http://127.0.0.1:9/api/") as offline, xoxe.Rotator.config(offline, store) as rotator:
     got = rotator.get()
     assert got.expires_at == 2**40 and got.token == "xoxe.xoxp-1-" + "c" * 30
+# The fleet stores are in the packaged library (a build without them says UNSUPPORTED):
+# nothing listens on port 9, so each fails to connect, naming the URL without its password.
+for fleet_store, url in [
+    (xoxe.PostgresStore, "postgresql://xoxe:not-a-password@127.0.0.1:9/db"),
+    (xoxe.RedisStore, "redis://:not-a-password@127.0.0.1:9/0"),
+]:
+    try:
+        fleet_store(url)
+    except xoxe.StoreIoError as exc:
+        assert "not-a-password" not in str(exc) and "***" in str(exc), "the password is redacted"
+    else:
+        sys.exit(f"expected StoreIoError from {fleet_store.__name__} on a closed port")
 print(f"installed xoxe OK: {pkg} loads {lib.name} (libxoxe {xoxe.library_version()})")

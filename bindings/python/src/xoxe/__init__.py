@@ -50,6 +50,7 @@ from ._errors import (
     TokenRevokedError,
     TokenRotationNotEnabledError,
     TransportError,
+    UnsupportedError,
     UsageError,
     XoxeError,
     XoxeTimeoutError,
@@ -62,7 +63,17 @@ from ._logging import disable_logging, enable_logging
 from ._rotator import MAX_TOKEN_LEN, AccessToken, Rotator
 from ._secret import Secret, redact
 from ._status import ABI_VERSION, GOV_SLACK_BASE_URL, SLACK_BASE_URL, Preset, Status, StatusFamily
-from ._store import ChainKind, FileStore, ForeignStore, LockingStoreBackend, MemoryStore, Store, StoreBackend
+from ._store import (
+    ChainKind,
+    FileStore,
+    ForeignStore,
+    LockingStoreBackend,
+    MemoryStore,
+    PostgresStore,
+    RedisStore,
+    Store,
+    StoreBackend,
+)
 from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken
 
 
@@ -78,9 +89,9 @@ __all__ = ["ABI_VERSION", "LIBRARY_PATH", "MAX_TOKEN_LEN", "LibraryLoadError", "
 __all__ += ["GOV_SLACK_BASE_URL", "SLACK_BASE_URL", "ApiResponse", "AuthTestResponse", "Client", "ConfigToken"]
 __all__ += ["OAuthToken", "Preset", "Secret", "disable_logging", "enable_logging", "redact"]
 __all__ += ["AccessToken", "ChainKind", "FileStore", "ForeignStore", "LockingStoreBackend", "MemoryStore"]
-__all__ += ["Rotator", "Store", "StoreBackend"]
+__all__ += ["PostgresStore", "RedisStore", "Rotator", "Store", "StoreBackend"]
 __all__ += ["Status", "StatusFamily", "XoxeError", "exception_class_for", "status_family", "status_name"]
-__all__ += ["FileUnreadableError", "InsecureUrlError", "InternalError", "UsageError"]
+__all__ += ["FileUnreadableError", "InsecureUrlError", "InternalError", "UnsupportedError", "UsageError"]
 __all__ += ["BadResponseError", "HttpStatusError", "NetworkError", "TlsError", "TransportError", "XoxeTimeoutError"]
 __all__ += ["OutcomeUnknownError", "RateLimitedError", "ResponseTooLargeError"]
 __all__ += ["InvalidAuthError", "InvalidRefreshTokenError", "InvalidTokenError", "NotAuthedError", "SlackApiError"]

@@ -136,7 +136,8 @@ class OutcomeUnknownError(XoxeError, family=StatusFamily.OUTCOME_UNKNOWN):
 
 class StoreError(XoxeError, family=StatusFamily.STORE):
     """A token store or a rotator's use of it failed; the message names the store (a
-    file store's path, a foreign store's name) and never holds a token. When a
+    file store's path, a foreign store's name, a fleet store's URL with the password
+    replaced by ``***`` and its chain) and never holds a token or a password. When a
     :class:`ForeignStore` backend raised, that exception is ``__cause__``."""
 
 
@@ -150,6 +151,11 @@ class InsecureUrlError(UsageError, code=Status.INSECURE_URL):
 
 class FileUnreadableError(UsageError, code=Status.FILE_UNREADABLE):
     """A file the caller named (e.g. a CA bundle) could not be read or parsed."""
+
+
+class UnsupportedError(UsageError, code=Status.UNSUPPORTED):
+    """This build of the library leaves the feature out (e.g. :class:`PostgresStore` or
+    :class:`RedisStore` in a build without the ``postgres`` or ``redis`` cargo feature)."""
 
 
 class NetworkError(TransportError, builtins.ConnectionError, code=Status.NETWORK):
@@ -177,7 +183,8 @@ class ResponseTooLargeError(TransportError, code=Status.RESPONSE_TOO_LARGE):
 
 
 class StoreIoError(StoreError, code=Status.STORE_IO):
-    """``STORE_IO``: the store could not be read or written (a foreign backend failed)."""
+    """``STORE_IO``: the store could not be read or written (a foreign backend failed, a
+    database could not be reached or refused the password)."""
 
 
 class StoreCorruptError(StoreError, code=Status.STORE_CORRUPT):

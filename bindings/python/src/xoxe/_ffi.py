@@ -151,6 +151,8 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_rotator_current": (S, _TOKEN_OUT),
     "xoxe_rotator_free": (None, [RotatorP]),
     "xoxe_store_memory_new": (S, [P(StoreP), E]),
+    "xoxe_store_postgres_new": (S, [char_p, char_p, P(StoreP), E]),
+    "xoxe_store_redis_new": (S, [char_p, char_p, P(StoreP), E]),
     "xoxe_store_file_new": (S, [char_p, uint32_t, P(StoreP), E]),
     "xoxe_store_foreign_new": (S, [P(xoxe_store_callbacks), char_p, P(StoreP), E]),
     "xoxe_store_value_set": (None, [StoreValueP, char_p]),

@@ -151,7 +151,8 @@ class Rotator(Managed):
             raise TypeError(f"client must be an xoxe.Client, not {type(client).__name__}")
         if not isinstance(store, Store):
             raise TypeError(
-                f"store must be an xoxe store (MemoryStore, FileStore, ForeignStore), not {type(store).__name__}"
+                "store must be an xoxe store (MemoryStore, FileStore, PostgresStore, RedisStore, ForeignStore), "
+                f"not {type(store).__name__}"
             )
         c, s = client._handle(), store._handle()
         self = cls._made_by(fn, c.ptr, s.ptr, *args)

@@ -47,6 +47,9 @@ class Status(enum.IntEnum):
     """A Rust panic was caught at the C boundary (a bug in xoxe; please report it)."""
     FILE_UNREADABLE = 6
     """A file the caller named (e.g. a CA bundle) could not be read or parsed."""
+    UNSUPPORTED = 7
+    """This build of xoxe leaves the feature out (e.g. a PostgreSQL or Redis store in a build without the `postgres`
+    or `redis` cargo feature)."""
     NETWORK = 100
     """The connection failed before a complete answer arrived (DNS, refused, reset, closed mid-body). The request
     may have been sent: for token-spending calls that case is `OutcomeUnknown`; for others, resend only what is

@@ -36,11 +36,13 @@ _KIND_NUMBERS = {ChainKind.CONFIG: _status.CHAIN_KIND_CONFIG, ChainKind.OAUTH: _
 class Store(Managed):
     """Where a rotator keeps its chain. Thread-safe; one store may serve several
     rotators. Closing a store does not stop rotators using it (they hold their own
-    reference in the library). Use :class:`MemoryStore`, :class:`FileStore` or
-    :class:`ForeignStore`."""
+    reference in the library). Use :class:`MemoryStore`, :class:`FileStore`,
+    :class:`PostgresStore`, :class:`RedisStore` or :class:`ForeignStore`."""
 
     def __init__(self) -> None:  # pragma: no cover - abstract
-        raise TypeError("use MemoryStore(), FileStore(path) or ForeignStore(backend)")
+        raise TypeError(
+            "use MemoryStore(), FileStore(path), PostgresStore(url), RedisStore(url) or ForeignStore(backend)"
+        )
 
     def init(
         self,
@@ -83,7 +85,11 @@ class Store(Managed):
 
     def __repr__(self) -> str:
         label = getattr(self, "path", getattr(self, "name", None))  # FileStore, ForeignStore
-        return f"<xoxe.{type(self).__name__}{'' if label is None else f' {label!r}'}{' closed' if self.closed else ''}>"
+        shown = "" if label is None else f" {label!r}"
+        chain = getattr(self, "chain", None)  # the fleet stores: never their URL (it holds a password)
+        if chain is not None:
+            shown = f" chain={chain!r}"
+        return f"<xoxe.{type(self).__name__}{shown}{' closed' if self.closed else ''}>"
 
 
 class MemoryStore(Store):
@@ -114,6 +120,71 @@ class FileStore(Store):
         ms = _opt_time(lock_timeout, "lock_timeout")
         self.path: str = os.fspath(path)
         self._make(lib.xoxe_store_file_new, p, ms)
+
+
+class _FleetStore(Store):
+    """A chain in a database shared by every process and machine that uses it (one
+    chain per store object; the class says which database)."""
+
+    _new: str  # the library's constructor: xoxe_store_<kind>_new(url, chain, out, error_out)
+
+    def __init__(self, url: TokenLike, chain: str = "default") -> None:
+        url_b = _cstr(url, "url", secret=True)
+        chain_b = _cstr(chain, "chain")
+        #: The chain's name (not a secret). The URL is not kept: it may hold a password.
+        self.chain: str = chain
+        self._make(getattr(lib, self._new), url_b, chain_b)
+
+
+class PostgresStore(_FleetStore):
+    """A chain kept in a PostgreSQL database, shared by every process and machine that
+    uses the same database and chain name (a fleet of replicas).
+
+    The library connects when the store is made (it creates its tables if missing:
+    ``xoxe_schema``, ``xoxe_chain``, ``xoxe_orphan``) and reconnects when the connection
+    breaks. Every save is a compare-and-swap on the chain's generation; rotations are
+    serialised across the fleet by a lease timed by the database's clock, with a durable
+    in-flight marker while a refresh token is at Slack. No connection or transaction is
+    held while Slack is called.
+
+    Args:
+        url: ``postgresql://user:password@host:port/database`` (or ``postgres://``), with
+            libpq's ``sslmode=disable|prefer|require`` and ``sslrootcert=PATH`` (PEM
+            certificates trusted besides the built-in roots). It holds a password: pass a
+            ``str`` or a :class:`Secret`; it is not kept on this object, and messages
+            show it with the password replaced by ``***``.
+        chain: the chain's name in the database: 1 to 200 letters, digits and
+            ``. _ - : @`` (anything else raises :class:`UsageError`). Every replica
+            sharing a token uses the same name; each token chain has its own.
+
+    Raises:
+        StoreIoError: the database could not be reached or refused the login.
+        UnsupportedError: the loaded library was built without the ``postgres`` feature.
+    """
+
+    _new = "xoxe_store_postgres_new"
+
+
+class RedisStore(_FleetStore):
+    """A chain kept in Redis, shared by every process and machine that uses the same
+    server and chain name (a fleet of replicas). As :class:`PostgresStore`, on Redis:
+    one chain's keys (``xoxe:{CHAIN}:…``) share one Cluster hash slot. The server must be
+    a single primary with ``appendonly yes`` and ``appendfsync always`` (the library
+    logs a warning otherwise: a save must be durable before a token is handed out).
+
+    Args:
+        url: ``redis://[user]:password@host:port/db``, ``rediss://…`` (TLS, with
+            ``sslrootcert=PATH``) or ``redis+unix:///path/to/socket?pass=password``. It
+            holds a password: pass a ``str`` or a :class:`Secret`; it is not kept on this
+            object, and messages show it with the password replaced by ``***``.
+        chain: the chain's name, as for :class:`PostgresStore`.
+
+    Raises:
+        StoreIoError: the server could not be reached or refused the password.
+        UnsupportedError: the loaded library was built without the ``redis`` feature.
+    """
+
+    _new = "xoxe_store_redis_new"
 
 
 @runtime_checkable
