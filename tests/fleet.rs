@@ -896,3 +896,179 @@ fn a_refresh_token_spent_twice_in_the_grace_period_never_kills_the_chain_in_any_
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+// ---------------------------------------------------------------------------
+// TLS
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A test CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it, in `dir`.
+fn make_certificates(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let ssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
+    ssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=xoxe test database CA"]);
+    ssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    ssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+        "server.crt", "-days", "2", "-extfile", "ext"]);
+}
+
+#[test]
+fn tls_to_postgres_and_redis_is_rustls_trusting_the_extra_ca_bundle_only_when_given() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join(format!("build/db-tls-{}", std::process::id()));
+    common::db::start(&dir);
+    struct Stop(std::path::PathBuf, Option<std::process::Child>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            if let Some(mut redis) = self.1.take() {
+                let _ = redis.kill();
+                let _ = redis.wait();
+            }
+            common::db::control(&self.0, &["stop"]);
+        }
+    }
+    let mut stop = Stop(dir.clone(), None);
+    let certs = dir.join("certs");
+    make_certificates(&certs);
+    let ca = certs.join("ca.pem");
+
+    // PostgreSQL: its own copy of the key, owned by the server's user.
+    let postgres_uid: u32 = String::from_utf8(Command::new("id").args(["-u", "postgres"]).output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let pg_certs = std::path::PathBuf::from(format!("/tmp/xoxe-pg-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&pg_certs).unwrap();
+    for file in ["server.crt", "server.key"] {
+        std::fs::copy(certs.join(file), pg_certs.join(file)).unwrap();
+        std::os::unix::fs::chown(pg_certs.join(file), Some(postgres_uid), None).unwrap();
+        std::fs::set_permissions(pg_certs.join(file), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
+    let cert = pg_certs.join("server.crt").display().to_string();
+    let key = pg_certs.join("server.key").display().to_string();
+    common::db::control(
+        &dir,
+        &[
+            "psql",
+            &format!("ALTER SYSTEM SET ssl_cert_file = '{cert}'"),
+            &format!("ALTER SYSTEM SET ssl_key_file = '{key}'"),
+            "ALTER SYSTEM SET ssl = on",
+            "SELECT pg_reload_conf()",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while common::db::control(&dir, &["psql", "SHOW ssl"]).trim() != "on" {
+        assert!(Instant::now() < deadline, "PostgreSQL never turned TLS on");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let databases = common::db::databases_in(&dir);
+    let postgres = databases.iter().find(|d| d.name == "postgres").unwrap();
+    let chain = unique_chain("tls");
+    let trusted = format!("{}?sslmode=require&sslrootcert={}", postgres.url, ca.display());
+    let store = xoxe::store::fleet::postgres(&trusted, &chain).unwrap();
+    assert_eq!(store.compare_and_swap(None, &pair(0, "xoxe-1-tlstlstlstls")).unwrap(), Saved::Stored);
+    let encrypted = common::db::control(
+        &dir,
+        &["psql", "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+                   WHERE ssl AND application_name LIKE 'xoxe %'"],
+    );
+    assert_ne!(encrypted.trim(), "0", "the store's connection is encrypted");
+    assert!(store.describe().contains("sslrootcert="), "{}", store.describe());
+    let untrusted = xoxe::store::fleet::postgres(&format!("{}?sslmode=require", postgres.url), &chain)
+        .err()
+        .expect("an unknown CA is refused");
+    assert_eq!(untrusted.status, Status::StoreIo, "{}", untrusted.message);
+    assert!(untrusted.message.to_lowercase().contains("certificate"), "{}", untrusted.message);
+    assert!(!untrusted.message.contains(&postgres.password()));
+    let _ = std::fs::remove_dir_all(&pg_certs);
+
+    // Redis with TLS only (no plain port), the same password as the test servers.
+    let password = databases.iter().find(|d| d.name == "redis").unwrap().password();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.join("redis-tls.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "port 0\ntls-port {port}\nbind 127.0.0.1\ntls-cert-file {c}/server.crt\ntls-key-file {c}/server.key\n\
+             tls-ca-cert-file {c}/ca.pem\ntls-auth-clients no\nrequirepass {password}\nsave \"\"\nappendonly no\n\
+             dir {d}\n",
+            c = certs.display(),
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    stop.1 = Some(
+        Command::new("redis-server")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("rediss://:{password}@127.0.0.1:{port}/0");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let store = loop {
+        match xoxe::store::fleet::redis(&format!("{url}?sslrootcert={}", ca.display()), &chain) {
+            Ok(store) => break store,
+            Err(e) if Instant::now() < deadline => {
+                assert_eq!(e.status, Status::StoreIo, "{}", e.message);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("Redis over TLS: {e}"),
+        }
+    };
+    assert_eq!(store.compare_and_swap(None, &pair(0, "xoxe-1-tlstlstlstls")).unwrap(), Saved::Stored);
+    assert_eq!(store.load().unwrap().unwrap().generation, 0);
+    let untrusted = xoxe::store::fleet::redis(&url, &chain).err().expect("an unknown CA is refused");
+    assert_eq!(untrusted.status, Status::StoreIo, "{}", untrusted.message);
+    assert!(!untrusted.message.contains(&password), "{}", untrusted.message);
+    assert!(untrusted.message.to_lowercase().contains("certificate"), "{}", untrusted.message);
+}
+
+#[test]
+fn a_refused_rotation_clears_its_marker_and_an_unknown_outcome_keeps_it() {
+    let slack = server();
+    for db in databases() {
+        let chain = unique_chain("marker");
+        let store = db.store(&chain);
+        xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let rotator = Rotator::config(client_for(&slack.base_url()), db.store(&chain), short_lease_options());
+        // Slack refused: the refresh token is unspent, so the next holder need not wait.
+        slack.inject(Fault::new(
+            ROTATE,
+            FaultKind::SlackError {
+                error: "invalid_arguments".into(),
+                apply: false,
+            },
+        ));
+        assert_eq!(rotator.get().unwrap_err().status, Status::InvalidArguments, "{}", db.name);
+        assert_eq!(store.in_flight().unwrap(), None, "{}: a refusal clears the marker", db.name);
+        // Slack may have applied it: the marker stays for the next holder.
+        slack.inject(Fault::new(
+            ROTATE,
+            FaultKind::SlackError {
+                error: "internal_error".into(),
+                apply: false,
+            },
+        ));
+        assert_eq!(rotator.get().unwrap_err().status, Status::OutcomeUnknown, "{}", db.name);
+        let marker = store.in_flight().unwrap().expect("an unknown outcome keeps the marker");
+        assert_eq!(marker.generation, 0, "{}", db.name);
+        // The next try waits the marker out (the 2 s call deadline), then rotates.
+        let started = Instant::now();
+        let token = rotator.get().unwrap();
+        assert!(started.elapsed() + Duration::from_millis(100) >= marker.left, "{}", db.name);
+        client_for(&slack.base_url()).auth_test(token.token.expose(), None).unwrap();
+        assert_eq!(store.in_flight().unwrap(), None, "{}: saved, cleared", db.name);
+    }
+}
