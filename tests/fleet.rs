@@ -902,23 +902,66 @@ fn a_refresh_token_spent_twice_in_the_grace_period_never_kills_the_chain_in_any_
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A test CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it, in `dir`.
 fn make_certificates(dir: &std::path::Path) {
     std::fs::create_dir_all(dir).unwrap();
     let ssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
-    ssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=xoxe test database CA"]);
-    ssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+    ssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=xoxe test database CA",
+    ]);
+    ssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
     std::fs::write(
         dir.join("ext"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    ssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
-        "server.crt", "-days", "2", "-extfile", "ext"]);
+    ssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
 }
 
 #[test]
@@ -976,11 +1019,17 @@ fn tls_to_postgres_and_redis_is_rustls_trusting_the_extra_ca_bundle_only_when_gi
     let chain = unique_chain("tls");
     let trusted = format!("{}?sslmode=require&sslrootcert={}", postgres.url, ca.display());
     let store = xoxe::store::fleet::postgres(&trusted, &chain).unwrap();
-    assert_eq!(store.compare_and_swap(None, &pair(0, "xoxe-1-tlstlstlstls")).unwrap(), Saved::Stored);
+    assert_eq!(
+        store.compare_and_swap(None, &pair(0, "xoxe-1-tlstlstlstls")).unwrap(),
+        Saved::Stored
+    );
     let encrypted = common::db::control(
         &dir,
-        &["psql", "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
-                   WHERE ssl AND application_name LIKE 'xoxe %'"],
+        &[
+            "psql",
+            "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+                   WHERE ssl AND application_name LIKE 'xoxe %'",
+        ],
     );
     assert_ne!(encrypted.trim(), "0", "the store's connection is encrypted");
     assert!(store.describe().contains("sslrootcert="), "{}", store.describe());
@@ -988,13 +1037,21 @@ fn tls_to_postgres_and_redis_is_rustls_trusting_the_extra_ca_bundle_only_when_gi
         .err()
         .expect("an unknown CA is refused");
     assert_eq!(untrusted.status, Status::StoreIo, "{}", untrusted.message);
-    assert!(untrusted.message.to_lowercase().contains("certificate"), "{}", untrusted.message);
+    assert!(
+        untrusted.message.to_lowercase().contains("certificate"),
+        "{}",
+        untrusted.message
+    );
     assert!(!untrusted.message.contains(&postgres.password()));
     let _ = std::fs::remove_dir_all(&pg_certs);
 
     // Redis with TLS only (no plain port), the same password as the test servers.
     let password = databases.iter().find(|d| d.name == "redis").unwrap().password();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = dir.join("redis-tls.conf");
     std::fs::write(
         &config,
@@ -1027,12 +1084,21 @@ fn tls_to_postgres_and_redis_is_rustls_trusting_the_extra_ca_bundle_only_when_gi
             Err(e) => panic!("Redis over TLS: {e}"),
         }
     };
-    assert_eq!(store.compare_and_swap(None, &pair(0, "xoxe-1-tlstlstlstls")).unwrap(), Saved::Stored);
+    assert_eq!(
+        store.compare_and_swap(None, &pair(0, "xoxe-1-tlstlstlstls")).unwrap(),
+        Saved::Stored
+    );
     assert_eq!(store.load().unwrap().unwrap().generation, 0);
-    let untrusted = xoxe::store::fleet::redis(&url, &chain).err().expect("an unknown CA is refused");
+    let untrusted = xoxe::store::fleet::redis(&url, &chain)
+        .err()
+        .expect("an unknown CA is refused");
     assert_eq!(untrusted.status, Status::StoreIo, "{}", untrusted.message);
     assert!(!untrusted.message.contains(&password), "{}", untrusted.message);
-    assert!(untrusted.message.to_lowercase().contains("certificate"), "{}", untrusted.message);
+    assert!(
+        untrusted.message.to_lowercase().contains("certificate"),
+        "{}",
+        untrusted.message
+    );
 }
 
 #[test]
@@ -1051,8 +1117,18 @@ fn a_refused_rotation_clears_its_marker_and_an_unknown_outcome_keeps_it() {
                 apply: false,
             },
         ));
-        assert_eq!(rotator.get().unwrap_err().status, Status::InvalidArguments, "{}", db.name);
-        assert_eq!(store.in_flight().unwrap(), None, "{}: a refusal clears the marker", db.name);
+        assert_eq!(
+            rotator.get().unwrap_err().status,
+            Status::InvalidArguments,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.in_flight().unwrap(),
+            None,
+            "{}: a refusal clears the marker",
+            db.name
+        );
         // Slack may have applied it: the marker stays for the next holder.
         slack.inject(Fault::new(
             ROTATE,
@@ -1067,8 +1143,64 @@ fn a_refused_rotation_clears_its_marker_and_an_unknown_outcome_keeps_it() {
         // The next try waits the marker out (the 2 s call deadline), then rotates.
         let started = Instant::now();
         let token = rotator.get().unwrap();
-        assert!(started.elapsed() + Duration::from_millis(100) >= marker.left, "{}", db.name);
-        client_for(&slack.base_url()).auth_test(token.token.expose(), None).unwrap();
+        assert!(
+            started.elapsed() + Duration::from_millis(100) >= marker.left,
+            "{}",
+            db.name
+        );
+        client_for(&slack.base_url())
+            .auth_test(token.token.expose(), None)
+            .unwrap();
         assert_eq!(store.in_flight().unwrap(), None, "{}: saved, cleared", db.name);
+    }
+}
+
+/// A store whose first save commits, loses its answer and is repeated (as a
+/// fleet store does on a new connection): the repeat reports a conflict holding
+/// the very pair just saved.
+struct AnswerLost(Arc<dyn Store>, std::sync::atomic::AtomicBool);
+
+impl Store for AnswerLost {
+    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
+        self.0.load()
+    }
+    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            assert_eq!(self.0.compare_and_swap(expected, new)?, Saved::Stored);
+        }
+        self.0.compare_and_swap(expected, new)
+    }
+    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        self.0.acquire_lease(terms)
+    }
+    fn has_lease(&self) -> bool {
+        true
+    }
+    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
+        self.0.mark_in_flight(lease, generation, terms)
+    }
+    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
+        self.0.park_orphan(from, pair)
+    }
+    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
+        self.0.orphans(from)
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+}
+
+#[test]
+fn a_save_repeated_after_its_answer_was_lost_is_recognised_as_ours() {
+    let slack = server();
+    for db in databases() {
+        let chain = unique_chain("lost-answer");
+        let store = db.store(&chain);
+        xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
+        let wrapped = Arc::new(AnswerLost(db.store(&chain), false.into()));
+        let rotator = Rotator::config(client_for(&slack.base_url()), wrapped, RotatorOptions::default());
+        let token = rotator.get().unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        assert_eq!(store.load().unwrap().unwrap().access_token, token.token, "{}", db.name);
+        assert!(store.orphans(0).unwrap().is_empty(), "{}: nothing parked", db.name);
     }
 }
