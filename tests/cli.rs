@@ -25,7 +25,11 @@ fn run(args: &[&str], stdin: &[u8], env: &[(&str, &str)], stdout: Stdio) -> Outp
     cmd.stdin(Stdio::piped()).stdout(stdout).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
+    // A command that fails before reading its input (a usage error, a store that
+    // cannot be opened) may have exited already: that is its answer, not ours.
+    if let Err(e) = input.write_all(stdin) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+    }
     drop(input);
     let out = child.wait_with_output().unwrap();
     capture(args.first().copied().unwrap_or(""), &out);
@@ -90,8 +94,8 @@ fn capture(subcommand: &str, out: &Output) {
         .unwrap();
     // `xoxe token` prints the token on stdout: that is its job (TOKEN=$(xoxe token …)).
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stdout = if subcommand == "token" {
-        xoxe::redact(stdout.trim())
+    let stdout = if subcommand == "token" && !stdout.trim().is_empty() {
+        format!("{}\n", xoxe::redact(stdout.trim()))
     } else {
         stdout.into_owned()
     };
@@ -674,4 +678,295 @@ fn a_store_that_cannot_take_the_next_pair_spends_nothing() {
     assert_eq!(slack.stats().rotations, 1);
     assert_eq!(slack.stats().refresh_token_reuses, 0);
     cleanup(&path);
+}
+
+/// What the command printed, after checking it never shows the database's
+/// password (checked first, so no failure message below can print it).
+fn shown_without_password(db: &common::db::Database, out: &Output) -> String {
+    let password = db.password();
+    assert!(
+        !password.is_empty(),
+        "{}: the test server's URL has a password",
+        db.name
+    );
+    let shown = text(out);
+    assert!(
+        !shown.contains(&password),
+        "{}: the output shows the database password",
+        db.name
+    );
+    shown
+}
+
+#[test]
+fn init_token_status_on_each_database() {
+    for db in common::db::databases() {
+        let slack = server();
+        let seed = slack.new_config_token(None);
+        let chain = common::db::unique_chain("cli");
+        let base = slack.base_url();
+        let describe = db.store(&chain).describe();
+        let on_chain = |command: &'static str| vec![command, "--store", db.url.as_str(), "--chain", chain.as_str()];
+
+        let out = xoxe(&on_chain("status"), None, &[]);
+        let shown = shown_without_password(&db, &out);
+        assert_eq!(out.status.code(), Some(3), "{}: an empty chain: {shown}", db.name);
+        assert!(shown.contains(&format!("{describe} holds no chain")), "{shown}");
+
+        let out = xoxe(&on_chain("init"), Some(&format!("{}\n", seed.refresh_token)), &[]);
+        let shown = shown_without_password(&db, &out);
+        assert!(out.status.success(), "{}: {shown}", db.name);
+        assert!(shown.contains(&format!("initialised {describe}")), "{shown}");
+        assert_no_secret(&slack, &out);
+        let again = xoxe(&on_chain("init"), Some(&format!("{}\n", seed.refresh_token)), &[]);
+        let shown = shown_without_password(&db, &again);
+        assert_eq!(
+            again.status.code(),
+            Some(3),
+            "{}: no overwrite without --force: {shown}",
+            db.name
+        );
+
+        let mut args = on_chain("token");
+        args.extend(["--base-url", base.as_str()]);
+        let out = xoxe(&args, None, &[]);
+        let shown = shown_without_password(&db, &out);
+        assert!(out.status.success(), "{}: {shown}", db.name);
+        let token = String::from_utf8(out.stdout.clone()).unwrap().trim().to_string();
+        client(&slack).auth_test(&token, None).unwrap();
+        // The URL from the environment instead (out of `ps`): the same chain.
+        let from_env = xoxe(
+            &["token", "--chain", chain.as_str(), "--base-url", base.as_str()],
+            None,
+            &[("XOXE_STORE", db.url.as_str())],
+        );
+        shown_without_password(&db, &from_env);
+        assert_eq!(
+            String::from_utf8(from_env.stdout).unwrap().trim(),
+            token,
+            "{}: XOXE_STORE",
+            db.name
+        );
+        let again = xoxe(&args, None, &[]);
+        assert_eq!(
+            String::from_utf8(again.stdout).unwrap().trim(),
+            token,
+            "{}: fresh",
+            db.name
+        );
+        assert_eq!(slack.stats().rotations, 1, "{}", db.name);
+
+        let out = xoxe(&on_chain("status"), None, &[]);
+        let shown = shown_without_password(&db, &out);
+        assert!(out.status.success(), "{}: {shown}", db.name);
+        assert!(shown.contains(&format!("store:         {describe}\n")), "{shown}");
+        assert!(
+            describe.contains(":***@") || describe.contains("pass=***"),
+            "{describe}"
+        );
+        assert!(describe.contains(&chain), "{describe}");
+        assert!(
+            shown.contains("generation:    1\n") && shown.contains(&seed.team_id),
+            "{shown}"
+        );
+        assert!(!shown.contains(&token), "status shows tokens redacted");
+        assert_no_secret(&slack, &out);
+
+        // The chain is the database's: the default chain there is another one.
+        let out = xoxe(&["status", "--store", &db.url], None, &[]);
+        let shown = shown_without_password(&db, &out);
+        assert!(
+            out.status.code() == Some(3) || shown.contains("(chain default)"),
+            "{}: {shown}",
+            db.name
+        );
+        assert!(!shown.contains(&chain), "{}: another chain: {shown}", db.name);
+    }
+}
+
+/// Starts `xoxe token` on a database chain, its output piped.
+fn spawn_token(db: &common::db::Database, chain: &str, base_url: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_xoxe"))
+        .args(["token", "--store", &db.url, "--chain", chain, "--base-url", base_url])
+        .env_remove("XOXE_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn waves_of_concurrent_token_commands_on_a_database_rotate_each_token_once() {
+    const PER_WAVE: usize = 12;
+    let run_for = std::time::Duration::from_secs(8);
+    for db in common::db::databases().into_iter().filter(|d| d.name != "redis-unix") {
+        let slack = server();
+        slack.set_token_ttl(3);
+        let seed = slack.new_config_token(None);
+        let chain = common::db::unique_chain("cli-waves");
+        let init = xoxe(
+            &["init", "--store", &db.url, "--chain", &chain],
+            Some(&format!("{}\n", seed.refresh_token)),
+            &[],
+        );
+        let shown = shown_without_password(&db, &init);
+        assert!(init.status.success(), "{}: {shown}", db.name);
+        let base = slack.base_url();
+        let check = client(&slack);
+        let started = std::time::Instant::now();
+        let (mut waves, mut tokens) = (0u64, 0u64);
+        while started.elapsed() < run_for {
+            // Each token is checked as soon as its command exits: one that waited
+            // out another's lease must not leave the others' tokens to expire unchecked.
+            std::thread::scope(|scope| {
+                let checks: Vec<_> = (0..PER_WAVE)
+                    .map(|_| {
+                        let child = spawn_token(&db, &chain, &base);
+                        let (db, check) = (&db, &check);
+                        scope.spawn(move || {
+                            let out = child.wait_with_output().unwrap();
+                            capture("token", &out);
+                            let shown = shown_without_password(db, &out);
+                            assert!(
+                                out.status.success(),
+                                "{}: wave {waves}: {}",
+                                db.name,
+                                xoxe::redact(&shown)
+                            );
+                            let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+                            if let Err(e) = check.auth_test(&token, None) {
+                                panic!("{}: wave {waves}: a printed token failed auth.test: {e}", db.name);
+                            }
+                        })
+                    })
+                    .collect();
+                for check in checks {
+                    check.join().unwrap();
+                    tokens += 1;
+                }
+            });
+            waves += 1;
+        }
+        let elapsed = started.elapsed();
+        let stats = slack.stats();
+        let stored = db.store(&chain).load().unwrap().unwrap();
+        println!(
+            "cli waves on {}: {waves} waves of {PER_WAVE} xoxe token, {:.1} s, 3 s tokens: {tokens} tokens \
+             verified, {} rotations, generation {}, {} reused refresh tokens",
+            db.name,
+            elapsed.as_secs_f64(),
+            stats.rotations,
+            stored.generation,
+            stats.refresh_token_reuses
+        );
+        assert_eq!(stats.refresh_token_reuses, 0, "{}", db.name);
+        assert_eq!(
+            stats.rotations, stored.generation,
+            "{}: every rotation was saved",
+            db.name
+        );
+        assert!(
+            stats.rotations >= 3,
+            "{}: 3 s tokens for 8 s rotate several times",
+            db.name
+        );
+        // Each expiring token was rotated once, not once per process that found it
+        // due. A 3 s token is due 2 s before it expires (half its life, rounded up,
+        // in whole seconds on the rotator's clock): it is fresh only until the end of
+        // the second it was issued in, so the next rotation is at least a second
+        // later. (Not "one per wave": a wave lasts as long as its last process's
+        // polls for the lease, which back off up to 1 s each — several seconds.)
+        let most = elapsed.as_secs() + 2;
+        assert!(
+            stats.rotations <= most,
+            "{}: {} rotations in {:.1} s: at most one per second",
+            db.name,
+            stats.rotations,
+            elapsed.as_secs_f64()
+        );
+    }
+}
+
+#[test]
+fn bad_chains_and_unreachable_databases_are_reported_without_the_password() {
+    let (path, store) = store_in("chains");
+    let long = "c".repeat(201);
+    for db in common::db::databases() {
+        for chain in ["bad name", "x{y}", "", long.as_str()] {
+            let out = xoxe(&["token", "--store", &db.url, "--chain", chain], None, &[]);
+            let shown = shown_without_password(&db, &out);
+            assert_eq!(out.status.code(), Some(2), "{}: {chain:?}: {shown}", db.name);
+            assert!(shown.contains("--chain: chain names are 1 to 200"), "{shown}");
+            assert!(
+                chain.is_empty() || !shown.contains(chain),
+                "the chain is not echoed: {shown}"
+            );
+        }
+    }
+    // A file holds one chain: only the default names it.
+    let out = xoxe(&["status", "--store", &store, "--chain", "other"], None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("a file store holds one chain"), "{}", text(&out));
+    let out = xoxe(&["status", "--store", &store, "--chain", "default"], None, &[]);
+    assert_eq!(out.status.code(), Some(3), "an empty file store: {}", text(&out));
+    assert!(text(&out).contains("holds no chain") || text(&out).contains("does not exist"));
+    assert_eq!(
+        xoxe(&["status", "--store", &store, "--chain"], None, &[]).status.code(),
+        Some(2)
+    );
+
+    // Nothing listens on port 9: a store failure naming the redacted URL.
+    let password = "SECRETPW";
+    let slack = server();
+    let seed = slack.new_config_token(None);
+    for (url, redacted) in [
+        (
+            "postgresql://xoxe:SECRETPW@127.0.0.1:9/db",
+            "PostgreSQL store postgresql://xoxe:***@127.0.0.1:9/db (chain c1)",
+        ),
+        (
+            "redis://:SECRETPW@127.0.0.1:9/0",
+            "Redis store redis://:***@127.0.0.1:9/0 (chain c1)",
+        ),
+    ] {
+        for command in ["init", "token", "status"] {
+            let stdin = (command == "init").then_some(seed.refresh_token.as_str());
+            let out = xoxe(
+                &[
+                    command,
+                    "--store",
+                    url,
+                    "--chain",
+                    "c1",
+                    "--base-url",
+                    &slack.base_url(),
+                ],
+                stdin,
+                &[],
+            );
+            let shown = text(&out);
+            assert!(!shown.contains(password), "{command}: the output shows the password");
+            assert_eq!(out.status.code(), Some(3), "{command} {redacted}: {shown}");
+            assert!(shown.contains(redacted) && shown.contains("(store_io)"), "{shown}");
+            assert_no_secret(&slack, &out);
+        }
+    }
+    // URLs that would be taken for a file path, or split inside the password:
+    // refused, never echoed.
+    for url in [
+        "POSTGRESQL://xoxe:SECRETPW@127.0.0.1:9/db",
+        "postgresql:/xoxe:SECRETPW@127.0.0.1:9/db",
+        "mysql://xoxe:SECRETPW@127.0.0.1:9/db",
+        "postgresql://xoxe:SECRET/PW@127.0.0.1:9/db",
+        "redis://:SECRET?PW@127.0.0.1:9/0",
+    ] {
+        let out = xoxe(&["status", "--store", url], None, &[]);
+        let shown = text(&out);
+        assert!(!shown.contains("SECRET"), "the output shows the password");
+        assert_eq!(out.status.code(), Some(2), "{shown}");
+        assert!(shown.contains("URL"), "{shown}");
+    }
+    assert_eq!(slack.stats().rotations, 0);
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }

@@ -66,6 +66,10 @@ impl FileStore {
         if given.as_os_str().is_empty() {
             return Err(Error::new(Status::InvalidArgument, "token store path is empty"));
         }
+        if given.to_str().is_some_and(super::fleet::looks_like_a_url) {
+            // Its messages would name the "path", password and all.
+            return Err(super::fleet::not_a_database_url());
+        }
         // Errors name the store as given, whatever part of its path they are about.
         let named = |e: Error| {
             let mut e = e;

@@ -72,6 +72,44 @@ pub fn is_database_url(spec: &str) -> bool {
     .any(|scheme| spec.starts_with(scheme))
 }
 
+/// Whether `spec`, though not a database URL xoxe knows, is meant as a URL rather
+/// than a file path: a `scheme://`, or a database scheme in another case or with
+/// a slash missing (`POSTGRESQL://`, `redis:/host`). Such a "path" may hold a
+/// password, and a file store names its path in its messages, so it is refused.
+pub fn looks_like_a_url(spec: &str) -> bool {
+    let Some((scheme, _)) = spec.split_once(':') else {
+        return false;
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let database = ["postgresql", "postgres", "redis", "rediss", "redis+unix", "unix"];
+    is_scheme && (spec.contains("://") || database.contains(&scheme.to_ascii_lowercase().as_str()))
+}
+
+/// Whether a URL's user name or password holds an unencoded `/`, `?` or `#`
+/// (`rest` is what follows `://`). Split by the rules, the rest of such a
+/// password would be taken for the path or query (and shown).
+fn unencoded_userinfo(rest: &str) -> bool {
+    let Some(end) = rest.find(['/', '?', '#']) else {
+        return false;
+    };
+    let (authority, tail) = rest.split_at(end);
+    if authority.contains('@') || !authority.contains(':') {
+        return false;
+    }
+    // An `@` further on ends a user-info unless a query (`?`, `key=`) came first.
+    tail.find('@').is_some_and(|at| {
+        let before = &tail[..at];
+        if tail.starts_with('/') {
+            !before.contains('?')
+        } else {
+            !before.contains('=')
+        }
+    })
+}
+
 impl DatabaseUrl {
     /// Splits `url`; `schemes` are the ones the store accepts.
     pub fn parse(url: &str, schemes: &[&str]) -> Result<DatabaseUrl> {
@@ -91,6 +129,12 @@ impl DatabaseUrl {
                 schemes.join(", "),
                 crate::log::printable(&scheme.chars().take(20).collect::<String>())
             )));
+        }
+        if unencoded_userinfo(rest) {
+            return Err(invalid(
+                "the user name or password holds a / ? or # that is not percent-encoded \
+                 (write %2F, %3F, %23)",
+            ));
         }
         let (before_query, query) = match rest.split_once('?') {
             Some((b, q)) => (b, Some(q)),
@@ -217,7 +261,8 @@ pub fn holder_id() -> &'static str {
     &ID
 }
 
-/// Waits between polls for a lease: 50 ms, doubling to 1 s, never past `deadline`.
+/// Waits between polls for a lease: about 50 ms, doubling to about 1 s, with
+/// jitter, never past `deadline`.
 #[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
 pub(crate) struct Backoff {
     pause: Duration,
@@ -240,10 +285,28 @@ impl Backoff {
         if left.is_zero() {
             return false;
         }
-        std::thread::sleep(self.pause.min(left));
+        // Spread over half to one and a half times the pause, so processes that
+        // started together do not keep polling in step.
+        let random = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(Instant::now().elapsed().as_nanos());
+            h.finish()
+        };
+        let pause = self.pause / 2 + self.pause.mul_f64((random % 1000) as f64 / 1000.0);
+        std::thread::sleep(pause.min(left));
         self.pause = (self.pause * 2).min(Duration::from_secs(1));
         true
     }
+}
+
+/// The error for a file path that is a mistyped URL (never echoed: it may hold a password).
+pub(crate) fn not_a_database_url() -> Error {
+    Error::new(
+        Status::InvalidArgument,
+        "the store looks like a URL but not one xoxe supports: database URLs start postgresql://, \
+         postgres://, redis://, rediss:// or redis+unix:// (in lower case)",
+    )
 }
 
 /// The error for a store this build leaves out.
@@ -287,6 +350,9 @@ pub fn redis(url: &str, chain: &str) -> Result<Arc<dyn Store>> {
 /// (whose chain is the file itself: `chain` must be the default).
 pub fn open(spec: &str, chain: &str, lock_timeout: Duration) -> Result<Arc<dyn Store>> {
     check_chain_name(chain)?;
+    if !is_database_url(spec) && looks_like_a_url(spec) {
+        return Err(not_a_database_url());
+    }
     if spec.starts_with("postgresql://") || spec.starts_with("postgres://") {
         return postgres(spec, chain);
     }
@@ -332,6 +398,55 @@ mod tests {
         assert_eq!(unix.redacted(), "redis+unix:///run/r.sock?pass=***&db=2");
         let user_only = DatabaseUrl::parse("redis://alice@h:1/0", &["redis"]).unwrap();
         assert_eq!(user_only.redacted(), "redis://alice@h:1/0");
+    }
+
+    #[test]
+    fn passwords_that_would_be_split_are_refused_and_mistyped_urls_are_not_paths() {
+        for url in [
+            "postgresql://u:pa/ss@h:5432/db",
+            "redis://:pa?ss@h:6379/0",
+            "rediss://u:p#w@h/0",
+        ] {
+            let e = DatabaseUrl::parse(url, &["postgresql", "redis", "rediss"]).unwrap_err();
+            assert_eq!(e.status, Status::InvalidArgument, "{url}");
+            assert!(
+                !e.message.contains("ss@") && !e.message.contains("p#w"),
+                "{}",
+                e.message
+            );
+        }
+        for url in [
+            "postgresql://u:pa%2Fss@h:5432/db",
+            "redis://:p@ss@h:6379/0",
+            "redis+unix:///run/redis.sock?pass=p@ss/w",
+            "postgresql://h/db?sslrootcert=/a@b/ca.pem",
+            "redis://h:6379",
+        ] {
+            DatabaseUrl::parse(url, &["postgresql", "redis", "redis+unix"]).unwrap();
+        }
+        for url in [
+            "ftp://u:pw@h/x",
+            "POSTGRESQL://u:pw@h/db",
+            "Redis://:pw@h:6379/0",
+            "postgresql:/u:pw@h/db",
+            "redis:h:6379",
+            "mysql://u:pw@h/db",
+        ] {
+            assert!(looks_like_a_url(url), "{url}");
+            let e = open(url, DEFAULT_CHAIN, Duration::from_secs(1)).err().unwrap();
+            assert_eq!(e.status, Status::InvalidArgument, "{url}");
+            assert!(!e.message.contains("pw"), "{}", e.message);
+        }
+        for path in [
+            "store.json",
+            "/var/lib/xoxe/store.json",
+            "./redis/store.json",
+            "redis.json",
+            "a:b.json",
+            "/tmp/x://y",
+        ] {
+            assert!(!looks_like_a_url(path), "{path}");
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Command-line parsing (a handful of flags; no secret is ever accepted here).
+//! Command-line parsing (a handful of flags). No token is ever accepted here; the
+//! one secret that may appear is a database password inside a `--store` URL, and
+//! nothing here ever echoes an argument.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::time::Duration;
+use xoxe::store::fleet;
 
 /// The longest `--window` or `--timeout`: one day. Anything longer is a mistake
 /// (a config token lives 12 hours), and a bounded value cannot overflow the
@@ -10,7 +12,7 @@ use std::time::Duration;
 pub(crate) const MAX_SECS: u64 = 86_400;
 
 pub(crate) const USAGE: &str = "\
-usage: xoxe <command> --store PATH [options]
+usage: xoxe <command> --store PATH|URL [--chain NAME] [options]
 
 commands:
   init     start a chain: reads the refresh token (line 1) and, optionally, the
@@ -20,7 +22,17 @@ commands:
   status   show team, user, expiry and generation (tokens redacted; no network)
 
 options:
-  --store PATH        the token store file (JSON, mode 0600; required)
+  --store PATH|URL    where the chain is kept (required): a file (JSON, mode
+                      0600), or a database that a fleet of hosts shares:
+                        postgresql://USER:PASSWORD@HOST:PORT/DB  (or postgres://;
+                          ?sslmode=require for TLS, &sslrootcert=CA.pem)
+                        redis://[USER]:PASSWORD@HOST:PORT/DB
+                        rediss://…  (TLS)   redis+unix:///PATH?pass=PASSWORD
+                      passwords are never printed (shown as ***); a command
+                      line is visible to other local users (ps), so put a URL
+                      with a password in XOXE_STORE instead
+  --chain NAME        which chain of a database store (default \"default\"): 1 to
+                      200 letters, digits and . _ - : @; a file holds one chain
   --base-url URL      Web API base URL (default https://slack.com/api/)
   --gov               use GovSlack (https://slack-gov.com/api/)
   --window SECS       rotate when the token expires within SECS (default 7200,
@@ -48,7 +60,10 @@ pub(crate) enum Command {
 #[derive(Debug)]
 pub(crate) struct Args {
     pub command: Command,
-    pub store: PathBuf,
+    /// A file path (any bytes) or a database URL (may hold a password: never echo it).
+    pub store: OsString,
+    /// The chain in a database store ([`fleet::DEFAULT_CHAIN`] unless given).
+    pub chain: String,
     pub base_url: Option<String>,
     pub window: Option<Duration>,
     pub timeout: Option<Duration>,
@@ -56,11 +71,13 @@ pub(crate) struct Args {
 }
 
 /// Parses the arguments after the program name. Only `--store` may be any path
-/// (even one that is not UTF-8); nothing here ever echoes an argument.
+/// (even one that is not UTF-8); nothing here ever echoes an argument (a store URL
+/// may hold a password, and a misplaced argument may be a token).
 pub(crate) fn parse(argv: &[OsString]) -> Result<Args, String> {
     let mut args = Args {
         command: Command::Help,
-        store: PathBuf::new(),
+        store: OsString::new(),
+        chain: fleet::DEFAULT_CHAIN.to_string(),
         base_url: None,
         window: None,
         timeout: None,
@@ -97,7 +114,13 @@ pub(crate) fn parse(argv: &[OsString]) -> Result<Args, String> {
                     ..args
                 })
             }
-            "--store" => args.store = it.next().ok_or("--store needs a path")?.into(),
+            "--store" => args.store = it.next().ok_or("--store needs a path or a database URL")?.clone(),
+            "--chain" => {
+                let chain = text(it.next().ok_or("--chain needs a name")?)?;
+                // The core's message gives the rules and the length, never the name.
+                fleet::check_chain_name(&chain).map_err(|e| format!("--chain: {}", e.message))?;
+                args.chain = chain;
+            }
             "--base-url" => args.base_url = Some(text(it.next().ok_or("--base-url needs a URL")?)?),
             "--gov" => args.base_url = Some(xoxe::GOV_SLACK_BASE_URL.to_string()),
             "--window" => args.window = Some(secs("--window", it.next())?),
@@ -116,8 +139,12 @@ pub(crate) fn parse(argv: &[OsString]) -> Result<Args, String> {
         }
     }
     args.command = command.ok_or("no command given")?;
-    if args.store.as_os_str().is_empty() {
-        return Err("--store PATH is required".into());
+    if args.store.is_empty() {
+        // A database URL holds a password: from the environment, it stays out of `ps`.
+        args.store = std::env::var_os("XOXE_STORE").unwrap_or_default();
+    }
+    if args.store.is_empty() {
+        return Err("--store PATH|URL (or XOXE_STORE) is required".into());
     }
     Ok(args)
 }

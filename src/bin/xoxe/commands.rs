@@ -1,10 +1,13 @@
-//! The three commands, on top of the library's file store and rotator.
+//! The three commands, on top of the library's stores (a file, or a fleet's
+//! database) and rotator.
 
 use crate::args::{Args, Command, USAGE};
 use crate::output::{complain, escape, print};
+use std::ffi::OsStr;
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use xoxe::store::fleet;
 use xoxe::{
     ChainKind, Client, ClientOptions, Error, FileStore, Rotator, RotatorOptions, Secret, Status, Store, StoredPair,
 };
@@ -67,14 +70,34 @@ fn usage(message: impl Into<String>) -> Failure {
     Failure::Xoxe(Error::new(Status::InvalidArgument, message))
 }
 
+/// The store `--store` names: a database URL (with `--chain`) or a file path. The
+/// core refuses a bad chain name, and a chain other than the default for a file,
+/// as `InvalidArgument`: a usage error. Every message names the store by its
+/// `describe()`, which shows a URL with its passwords as `***`.
+fn open_store(spec: &OsStr, chain: &str) -> Result<Arc<dyn Store>, Failure> {
+    let timeout = xoxe::store::DEFAULT_LOCK_TIMEOUT;
+    match spec.to_str() {
+        Some(spec) => Ok(fleet::open(spec, chain, timeout)?),
+        // Not UTF-8, so not a URL: a file path, which `fleet::open` cannot take.
+        None => {
+            if chain != fleet::DEFAULT_CHAIN {
+                return Err(usage(
+                    "a file store holds one chain: --chain applies to database stores",
+                ));
+            }
+            Ok(Arc::new(FileStore::new(spec, timeout)?))
+        }
+    }
+}
+
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
-    let store = || FileStore::new(&args.store, xoxe::store::DEFAULT_LOCK_TIMEOUT);
+    let store = || open_store(&args.store, &args.chain);
     let output = |what: &'static str| move |error| Failure::Output { what, error };
     match args.command {
         Command::Help => print(&format!("{USAGE}\n")).map_err(output("the help"))?,
         Command::Version => print(&format!("xoxe {}\n", env!("CARGO_PKG_VERSION"))).map_err(output("the version"))?,
-        Command::Init => init(&store()?, args.force)?,
-        Command::Status => print(&status(&store()?)?).map_err(output("the status"))?,
+        Command::Init => init(store()?.as_ref(), args.force)?,
+        Command::Status => print(&status(store()?.as_ref())?).map_err(output("the status"))?,
         Command::Token => {
             let store = store()?;
             // The rotator would refuse another kind of chain as a usage error; for
@@ -100,7 +123,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             if let Some(window) = args.window {
                 rotator_options.refresh_window = window;
             }
-            let rotator = Rotator::config(Arc::new(Client::new(options)?), Arc::new(store), rotator_options);
+            let rotator = Rotator::config(Arc::new(Client::new(options)?), store, rotator_options);
             let token = rotator.get()?;
             let token = token.token.expose();
             // The library hands out printable ASCII only; never print anything else.
@@ -132,7 +155,7 @@ const MAX_STDIN_BYTES: u64 = 64 * 1024;
 /// more is a mistake, such as milliseconds instead of seconds).
 const MAX_EXPIRES_AHEAD: i64 = 30 * 86_400;
 
-fn init(store: &FileStore, force: bool) -> Result<(), Failure> {
+fn init(store: &dyn Store, force: bool) -> Result<(), Failure> {
     let refresh;
     let access;
     // Where each token came from, to name it in errors (never its value).
@@ -167,10 +190,7 @@ fn init(store: &FileStore, force: bool) -> Result<(), Failure> {
     }
     let seed = StoredPair::seed(ChainKind::Config, refresh, access, expires_at()?);
     xoxe::store::init(store, seed, force)?;
-    complain(&format!(
-        "xoxe: initialised {}",
-        escape(&store.path().display().to_string())
-    ));
+    complain(&format!("xoxe: initialised {}", escape(&store.describe())));
     Ok(())
 }
 
@@ -280,13 +300,10 @@ fn now() -> i64 {
 }
 
 /// What `xoxe status` prints: every value from the store escaped, no token in full.
-fn status(store: &FileStore) -> Result<String, Failure> {
-    let pair = store.load()?.ok_or_else(|| {
-        Error::new(
-            Status::StoreEmpty,
-            format!("token store {} holds no chain", store.path().display()),
-        )
-    })?;
+fn status(store: &dyn Store) -> Result<String, Failure> {
+    let pair = store
+        .load()?
+        .ok_or_else(|| Error::new(Status::StoreEmpty, format!("{} holds no chain", store.describe())))?;
     let unknown = "(unknown until the first rotation)";
     let access = if pair.access_token.expose().is_empty() {
         "(none yet)".into()
@@ -294,7 +311,7 @@ fn status(store: &FileStore) -> Result<String, Failure> {
         pair.access_token.redacted()
     };
     let lines = [
-        format!("store:         {}", store.path().display()),
+        format!("store:         {}", store.describe()),
         format!("kind:          {:?}", pair.kind),
         format!("team:          {}", pair.team_id.as_deref().unwrap_or(unknown)),
         format!("user:          {}", pair.user_id.as_deref().unwrap_or(unknown)),

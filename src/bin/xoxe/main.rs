@@ -1,12 +1,24 @@
 //! `xoxe`: keep an app configuration token fresh from a shell or CI job.
 //!
 //! ```text
-//! xoxe init   --store PATH [--force]    read the refresh token (and optionally the current
-//!                                       access token) from stdin or XOXE_REFRESH_TOKEN /
-//!                                       XOXE_ACCESS_TOKEN — never from the command line
-//! xoxe token  --store PATH [options]    print a valid config access token, rotating if needed
-//! xoxe status --store PATH              show team, user and expiry (tokens redacted, no network)
+//! xoxe init   --store STORE [--chain NAME] [--force]   read the refresh token (and optionally
+//!                                                      the current access token) from stdin or
+//!                                                      XOXE_REFRESH_TOKEN / XOXE_ACCESS_TOKEN —
+//!                                                      never from the command line
+//! xoxe token  --store STORE [--chain NAME] [options]   print a valid config access token,
+//!                                                      rotating if needed
+//! xoxe status --store STORE [--chain NAME]             show team, user and expiry (tokens
+//!                                                      redacted, no network)
 //! ```
+//!
+//! `STORE` is a file path, or a database a fleet of hosts shares (every host runs
+//! `xoxe token` against the same chain, and only one rotates it):
+//! `postgresql://USER:PASSWORD@HOST:PORT/DB` (or `postgres://`),
+//! `redis://[USER]:PASSWORD@HOST:PORT/DB`, `rediss://…` (TLS) or
+//! `redis+unix:///PATH?pass=PASSWORD`. A database holds many chains, named by
+//! `--chain` (default `default`: 1 to 200 letters, digits and `. _ - : @`); a file
+//! holds one. A URL's password is never printed: the store is always shown as the
+//! library describes it, with passwords as `***`.
 
 mod args;
 mod commands;
