@@ -280,9 +280,7 @@ def store_rows(r: dict) -> list[tuple]:
             continue
         v = st[key]["median_us"]
         extra = "—" if key in ("client", "memory") else f"{med([a - b for a, b in zip(v, mem)]):+.0f}"
-        rows.append(
-            (label, f"{med(v):.0f}", spread(v, "{:.0f}"), f"{med(st[key]['p90_us']):.0f}", extra, note)
-        )
+        rows.append((label, f"{med(v):.0f}", spread(v, "{:.0f}"), f"{med(st[key]['p90_us']):.0f}", extra, note))
     return rows
 
 
