@@ -155,7 +155,7 @@ install: build
 # side. MUTANTS_ITERATE=1 re-tests only what the last run did not catch.
 MUTANTS_OUT := $(BUILD)/mutants
 MUTANTS_JOBS ?= 2
-MUTANTS_CORE := src/rotator.rs src/outcome.rs src/store/file.rs src/store/file_open.rs src/store/memory.rs src/store/mod.rs src/client.rs src/secret.rs
+MUTANTS_CORE := src/rotator.rs src/outcome.rs src/store/file.rs src/store/file_open.rs src/store/memory.rs src/store/mod.rs src/store/fleet.rs src/client.rs src/secret.rs
 MUTANTS_FFI := $(wildcard src/ffi/*.rs)
 mutants:
 	@scripts/cargo-tool.sh cargo-mutants mutants
