@@ -362,7 +362,11 @@ typedef struct {
 // refresh token: the host must be able to store it whenever a rotation may run
 // (keep the backend writable with room to spare); if `save` fails anyway, the
 // rotator keeps the pair in memory, retries the save before handing out any
-// token, and the pair is lost if the process exits first. Called from whichever thread runs the rotator;
+// token, and the pair is lost if the process exits first. A rotated pair whose
+// `save` lost the compare-and-swap is never written over the winner: with no
+// orphan slot in these callbacks, the rotator keeps it in its own memory and
+// tries it if Slack later rejects the stored pair (a fleet store keeps it in
+// the database instead). Called from whichever thread runs the rotator;
 // `load` may run concurrently with any callback (e.g. from `xoxe_rotator_current`,
 // which takes no lock), so the callbacks must be thread-safe.
 typedef struct {

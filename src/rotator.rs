@@ -3,8 +3,12 @@
 //!
 //! The fast path (a fresh token in memory) takes a read lock and reads the clock.
 //! The slow path is single-flight: one thread rotates while the others wait for
-//! its result. Across processes the store's lock serialises rotations, and the
-//! store is re-read after taking it — another process may already have rotated.
+//! its result. Across processes and machines the store's lease serialises
+//! rotations, and the store is re-read after taking it — another holder may
+//! already have rotated. Safety does not rest on the lease: every save is a
+//! compare-and-swap on the generation, a pair whose save lost is parked as an
+//! orphan (never written over the winner), a holder's in-flight marker is waited
+//! out, and orphans are tried before a chain is declared dead.
 
 use crate::client::Client;
 use crate::error::{Error, Result};

@@ -208,9 +208,11 @@ pub trait Store: Send + Sync {
     }
 
     /// Takes the store's exclusive lease, held from re-read through rotation to
-    /// save and released when the returned [`Lease`] is dropped. Stores without one
-    /// return [`Lease::none`]; compare-and-swap still keeps them correct, at the cost
-    /// of a rare wasted rotation.
+    /// save and released when the returned [`Lease`] is dropped, waiting at most
+    /// `terms.wait` for another holder. A lease that expires lasts
+    /// [`LeaseTerms::lease`] on the store's clock. Stores without one return
+    /// [`Lease::none`]; compare-and-swap still keeps them correct, at the cost of a
+    /// rare wasted rotation.
     fn acquire_lease(&self, _terms: &LeaseTerms) -> Result<Lease> {
         Ok(Lease::none())
     }
