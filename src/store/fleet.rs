@@ -293,11 +293,15 @@ impl Backoff {
             h.write_u128(Instant::now().elapsed().as_nanos());
             h.finish()
         };
-        let pause = self.pause / 2 + self.pause.mul_f64((random % 1000) as f64 / 1000.0);
-        std::thread::sleep(pause.min(left));
+        std::thread::sleep(jittered(self.pause, random).min(left));
         self.pause = (self.pause * 2).min(Duration::from_secs(1));
         true
     }
+}
+
+/// `pause` spread by `random` over half to one and a half times itself.
+fn jittered(pause: Duration, random: u64) -> Duration {
+    pause / 2 + pause.mul_f64((random % 1000) as f64 / 1000.0)
 }
 
 /// The error for a file path that is a mistyped URL (never echoed: it may hold a password).
@@ -421,9 +425,14 @@ mod tests {
             "redis+unix:///run/redis.sock?pass=p@ss/w",
             "postgresql://h/db?sslrootcert=/a@b/ca.pem",
             "redis://h:6379",
+            "postgresql://u:p@h/db@x",
+            "postgresql://h/db@x",
+            &format!("redis://h/{}", "0".repeat(4096 - "redis://h/".len())),
         ] {
             DatabaseUrl::parse(url, &["postgresql", "redis", "redis+unix"]).unwrap();
         }
+        let long = format!("redis://h/{}", "0".repeat(4097 - "redis://h/".len()));
+        assert_eq!(DatabaseUrl::parse(&long, &["redis"]).unwrap_err().status, Status::InvalidArgument);
         for url in [
             "ftp://u:pw@h/x",
             "POSTGRESQL://u:pw@h/db",
@@ -492,7 +501,33 @@ mod tests {
     }
 
     #[test]
+    fn lease_polls_back_off_with_jitter_and_stop_at_the_deadline() {
+        let ms = Duration::from_millis;
+        assert_eq!(jittered(ms(100), 0), ms(50));
+        assert_eq!(jittered(ms(100), 500), ms(100));
+        assert_eq!(jittered(ms(100), 1999), ms(149) + Duration::from_micros(900));
+        let mut backoff = Backoff::until(Duration::from_secs(600));
+        assert!(backoff.wait(), "time is left");
+        assert_eq!(backoff.pause, ms(100), "doubled");
+        for _ in 0..5 {
+            backoff.pause = (backoff.pause * 2).min(Duration::from_secs(1));
+        }
+        assert_eq!(backoff.pause, Duration::from_secs(1), "capped");
+        let mut over = Backoff::until(Duration::ZERO);
+        assert!(!over.wait(), "no time left");
+    }
+
+    #[test]
     fn the_holder_is_host_and_pid() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        let host: String = host
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .take(64)
+            .collect();
+        assert!(!host.is_empty());
+        assert_eq!(holder_id(), format!("{host}/{}", std::process::id()));
         assert!(holder_id().ends_with(&format!("/{}", std::process::id())));
     }
 }
