@@ -453,6 +453,8 @@ mod tests {
             "redis.json",
             "a:b.json",
             "/tmp/x://y",
+            "1x://y",
+            "a b://y",
         ] {
             assert!(!looks_like_a_url(path), "{path}");
         }
