@@ -515,6 +515,10 @@ mod tests {
             backoff.pause = (backoff.pause * 2).min(Duration::from_secs(1));
         }
         assert_eq!(backoff.pause, Duration::from_secs(1), "capped");
+        // A wait too long to add to the clock waits a day at most, never nothing.
+        let mut endless = Backoff::until(Duration::MAX);
+        endless.pause = Duration::ZERO;
+        assert!(endless.wait());
         let mut over = Backoff::until(Duration::ZERO);
         assert!(!over.wait(), "no time left");
     }
