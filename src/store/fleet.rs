@@ -432,7 +432,10 @@ mod tests {
             DatabaseUrl::parse(url, &["postgresql", "redis", "redis+unix"]).unwrap();
         }
         let long = format!("redis://h/{}", "0".repeat(4097 - "redis://h/".len()));
-        assert_eq!(DatabaseUrl::parse(&long, &["redis"]).unwrap_err().status, Status::InvalidArgument);
+        assert_eq!(
+            DatabaseUrl::parse(&long, &["redis"]).unwrap_err().status,
+            Status::InvalidArgument
+        );
         for url in [
             "ftp://u:pw@h/x",
             "POSTGRESQL://u:pw@h/db",
