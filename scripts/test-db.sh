@@ -437,7 +437,9 @@ redis_start_once() {
   redis-server "$d/redis.conf" >>"$d/redis.log" 2>&1 9>&- || return 1
   for ((i = 0; i < wait_steps; i++)); do
     # daemonized: the pid file appears, then the process may die on a bind error
-    if tail -n +"$((log_lines + 1))" "$d/redis.log" | grep -q 'Address already in use\|Could not create server TCP listening socket'; then
+    # One reader, no pipe: `tail | grep -q` fails under pipefail when grep quits early.
+    if awk -v n="$log_lines" 'NR > n && /Address already in use|Could not create server TCP listening socket/ { found = 1 }
+        END { exit !found }' "$d/redis.log"; then
       pid=$(redis_pid "$kind" 2>/dev/null) && pid_is "$pid" redis-server && kill "$pid" 2>/dev/null
       return 2
     fi

@@ -253,32 +253,102 @@ fn rotators_on_separate_connections_share_one_chain_and_rotate_it_once() {
     assert_eq!(slack.stats().refresh_token_reuses, 0);
 }
 
-/// A store whose save first runs `before_save` once (then delegates).
-struct BeforeSave {
+/// What a [`Hooked`] store runs once, at its first save or reservation.
+type Hook = Box<dyn FnOnce(&dyn Store, Option<u64>, &StoredPair) -> xoxe::Result<()> + Send>;
+
+/// A store that delegates everything, except that it runs `before_save` before
+/// its first save and `at_reserve` at its first reservation (under the lease,
+/// before anything is sent); with `lease: false` it is a writer that takes no
+/// lease (a store whose lock never expires can only be raced by one) and still
+/// saves with compare-and-swap.
+struct Hooked {
     inner: Arc<dyn Store>,
-    before_save: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    lease: bool,
+    before_save: std::sync::Mutex<Option<Hook>>,
+    at_reserve: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
-impl Store for BeforeSave {
+impl Hooked {
+    fn new(inner: Arc<dyn Store>) -> Hooked {
+        Hooked {
+            inner,
+            lease: true,
+            before_save: std::sync::Mutex::new(None),
+            at_reserve: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` before the first save.
+    fn before_save(self, f: impl FnOnce() + Send + 'static) -> Hooked {
+        self.before_save_with(move |_, _, _| {
+            f();
+            Ok(())
+        })
+    }
+
+    /// Runs `f` (given the store and the save's arguments) before the first save.
+    fn before_save_with(
+        self,
+        f: impl FnOnce(&dyn Store, Option<u64>, &StoredPair) -> xoxe::Result<()> + Send + 'static,
+    ) -> Hooked {
+        *self.before_save.lock().unwrap() = Some(Box::new(f));
+        self
+    }
+
+    /// Runs `f` at the first reservation.
+    fn at_reserve(self, f: impl FnOnce() + Send + 'static) -> Hooked {
+        *self.at_reserve.lock().unwrap() = Some(Box::new(f));
+        self
+    }
+
+    fn without_lease(self) -> Hooked {
+        Hooked { lease: false, ..self }
+    }
+}
+
+impl Store for Hooked {
     fn load(&self) -> xoxe::Result<Option<StoredPair>> {
         self.inner.load()
     }
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        if let Some(f) = self.before_save.lock().unwrap().take() {
-            f();
+        let hook = self.before_save.lock().unwrap().take();
+        if let Some(f) = hook {
+            f(self.inner.as_ref(), expected, new)?;
         }
         self.inner.compare_and_swap(expected, new)
     }
+    fn reserve(&self) -> xoxe::Result<xoxe::store::Reservation> {
+        let hook = self.at_reserve.lock().unwrap().take();
+        if let Some(f) = hook {
+            f();
+        }
+        self.inner.reserve()
+    }
     fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
+        if !self.lease {
+            return Ok(xoxe::Lease::none());
+        }
         self.inner.acquire_lease(terms)
     }
     fn has_lease(&self) -> bool {
-        true
+        self.lease
     }
     fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
+        if !self.lease {
+            return Ok(());
+        }
         self.inner.mark_in_flight(lease, generation, terms)
     }
+    fn clear_in_flight(&self, lease: &xoxe::Lease, generation: u64) -> xoxe::Result<()> {
+        if !self.lease {
+            return Ok(());
+        }
+        self.inner.clear_in_flight(lease, generation)
+    }
     fn in_flight(&self) -> xoxe::Result<Option<xoxe::store::InFlight>> {
+        if !self.lease {
+            return Ok(None);
+        }
         self.inner.in_flight()
     }
     fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
@@ -290,6 +360,14 @@ impl Store for BeforeSave {
     fn describe(&self) -> String {
         self.inner.describe()
     }
+}
+
+/// Stops this process (SIGSTOP); the test continues it (SIGCONT).
+fn stop_myself(point: &str) {
+    println!("stopping at {point}");
+    // SAFETY: raise has no memory-safety preconditions.
+    unsafe { libc::raise(libc::SIGSTOP) };
+    println!("continued");
 }
 
 #[test]
@@ -322,10 +400,7 @@ fn a_connection_killed_between_rotation_and_save_is_replaced_and_the_pair_saved(
                 assert_ne!(killed.trim(), "0", "some connection was killed");
             }
         });
-        let store = Arc::new(BeforeSave {
-            inner,
-            before_save: std::sync::Mutex::new(Some(cut)),
-        });
+        let store = Arc::new(Hooked::new(inner).before_save(cut));
         let rotator = Rotator::config(client_for(&slack.base_url()), store.clone(), RotatorOptions::default());
         let token = rotator.get().unwrap_or_else(|e| panic!("{name}: {e}"));
         let stored = db.store(&chain).load().unwrap().unwrap();
@@ -365,12 +440,9 @@ fn a_database_stopped_mid_rotation_keeps_the_pair_unsaved_and_saves_it_first_whe
         let rotator = Rotator::config(client_for(&slack.base_url()), inner.clone(), RotatorOptions::default());
         let first = rotator.get().unwrap();
         let stop_dir = dir.clone();
-        let store = Arc::new(BeforeSave {
-            inner: inner.clone(),
-            before_save: std::sync::Mutex::new(Some(Box::new(move || {
-                common::db::control(&stop_dir, &["stop-server", server_name]);
-            }))),
-        });
+        let store = Arc::new(Hooked::new(inner.clone()).before_save(move || {
+            common::db::control(&stop_dir, &["stop-server", server_name]);
+        }));
         let rotator = Rotator::config(client_for(&slack.base_url()), store, RotatorOptions::default());
         assert_eq!(rotator.get().unwrap().token, first.token);
         let rotations = slack.stats().rotations;
@@ -431,63 +503,6 @@ fn worker_command(mode: &str, db: &Database, chain: &str, base_url: &str) -> Com
     cmd
 }
 
-/// A store that stops this process (SIGSTOP) once, at `reserve` (under the
-/// lease, before anything is sent) or at the save (after Slack answered).
-struct StopsItself {
-    inner: Arc<dyn Store>,
-    at: String,
-    done: std::sync::atomic::AtomicBool,
-}
-
-impl StopsItself {
-    fn stop_if(&self, point: &str) {
-        if self.at == point && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            println!("stopping at {point}");
-            // SAFETY: raise has no memory-safety preconditions.
-            unsafe { libc::raise(libc::SIGSTOP) };
-            println!("continued");
-        }
-    }
-}
-
-impl Store for StopsItself {
-    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
-        self.inner.load()
-    }
-    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        self.stop_if("save");
-        self.inner.compare_and_swap(expected, new)
-    }
-    fn reserve(&self) -> xoxe::Result<xoxe::store::Reservation> {
-        self.stop_if("reserve");
-        self.inner.reserve()
-    }
-    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
-        self.inner.acquire_lease(terms)
-    }
-    fn has_lease(&self) -> bool {
-        true
-    }
-    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
-        self.inner.mark_in_flight(lease, generation, terms)
-    }
-    fn clear_in_flight(&self, lease: &xoxe::Lease, generation: u64) -> xoxe::Result<()> {
-        self.inner.clear_in_flight(lease, generation)
-    }
-    fn in_flight(&self) -> xoxe::Result<Option<xoxe::store::InFlight>> {
-        self.inner.in_flight()
-    }
-    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
-        self.inner.park_orphan(from, pair)
-    }
-    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
-        self.inner.orphans(from)
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// The worker process (run by the tests below, not on its own).
 #[test]
 #[ignore = "worker process for the multi-process tests; they start it"]
@@ -532,10 +547,11 @@ fn worker() {
             println!("result gets={} failures={}", gets.into_inner(), failures.into_inner());
         }
         "stop-at-reserve" | "stop-at-save" => {
-            let store = Arc::new(StopsItself {
-                inner: db.store(&chain),
-                at: mode.trim_start_matches("stop-at-").to_string(),
-                done: false.into(),
+            let store = Hooked::new(db.store(&chain));
+            let store = Arc::new(if mode == "stop-at-reserve" {
+                store.at_reserve(|| stop_myself("reserve"))
+            } else {
+                store.before_save(|| stop_myself("save"))
             });
             let rotator = Rotator::config(client, store, short_lease_options());
             match rotator.force_rotate() {
@@ -749,71 +765,6 @@ fn a_holder_killed_after_slack_applied_leaves_a_marker_the_next_holder_waits_out
 // ---------------------------------------------------------------------------
 // Slack's grace period: one refresh token spent twice gives two pairs
 
-/// A store whose first save waits for the test's go-ahead (the holder is then
-/// between Slack's answer and its save).
-struct HeldSave {
-    inner: Arc<dyn Store>,
-    hold: std::sync::atomic::AtomicBool,
-    entered: std::sync::mpsc::SyncSender<()>,
-    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
-}
-
-impl Store for HeldSave {
-    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
-        self.inner.load()
-    }
-    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        if self.hold.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            self.entered.send(()).unwrap();
-            self.release.lock().unwrap().recv().unwrap();
-        }
-        self.inner.compare_and_swap(expected, new)
-    }
-    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
-        self.inner.acquire_lease(terms)
-    }
-    fn has_lease(&self) -> bool {
-        true
-    }
-    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
-        self.inner.mark_in_flight(lease, generation, terms)
-    }
-    fn in_flight(&self) -> xoxe::Result<Option<xoxe::store::InFlight>> {
-        self.inner.in_flight()
-    }
-    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
-        self.inner.park_orphan(from, pair)
-    }
-    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
-        self.inner.orphans(from)
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
-/// A writer that takes no lease (a store whose lock never expires can only be
-/// raced by one): it still saves with compare-and-swap.
-struct NoLease(Arc<dyn Store>);
-
-impl Store for NoLease {
-    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
-        self.0.load()
-    }
-    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        self.0.compare_and_swap(expected, new)
-    }
-    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
-        self.0.park_orphan(from, pair)
-    }
-    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
-        self.0.orphans(from)
-    }
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
-}
-
 /// Two holders spend one refresh token within Slack's grace period: Slack answers
 /// both, and keeps only one pair valid (`keep`). Whichever pair is stored, the
 /// other is parked as an orphan, and the chain survives the next rotations.
@@ -823,16 +774,16 @@ fn grace_double_pair(kind: &str, make: &dyn Fn() -> Arc<dyn Store>, expiring_lea
     xoxe::store::init(make().as_ref(), seed(&slack.new_config_token(None).refresh_token), true).unwrap();
     let (entered_tx, entered) = std::sync::mpsc::sync_channel(1);
     let (release, release_rx) = std::sync::mpsc::sync_channel(1);
-    let first = Arc::new(HeldSave {
-        inner: make(),
-        hold: true.into(),
-        entered: entered_tx,
-        release: std::sync::Mutex::new(release_rx),
-    });
+    // The first holder's save waits for the test's go-ahead: it is then between
+    // Slack's answer and its save.
+    let first = Arc::new(Hooked::new(make()).before_save(move || {
+        entered_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    }));
     let second: Arc<dyn Store> = if expiring_lease {
         make()
     } else {
-        Arc::new(NoLease(make()))
+        Arc::new(Hooked::new(make()).without_lease())
     };
     let url = slack.base_url();
     std::thread::scope(|s| {
@@ -1162,41 +1113,6 @@ fn a_refused_rotation_clears_its_marker_and_an_unknown_outcome_keeps_it() {
     }
 }
 
-/// A store whose first save commits, loses its answer and is repeated (as a
-/// fleet store does on a new connection): the repeat reports a conflict holding
-/// the very pair just saved.
-struct AnswerLost(Arc<dyn Store>, std::sync::atomic::AtomicBool);
-
-impl Store for AnswerLost {
-    fn load(&self) -> xoxe::Result<Option<StoredPair>> {
-        self.0.load()
-    }
-    fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> xoxe::Result<Saved> {
-        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            assert_eq!(self.0.compare_and_swap(expected, new)?, Saved::Stored);
-        }
-        self.0.compare_and_swap(expected, new)
-    }
-    fn acquire_lease(&self, terms: &LeaseTerms) -> xoxe::Result<xoxe::Lease> {
-        self.0.acquire_lease(terms)
-    }
-    fn has_lease(&self) -> bool {
-        true
-    }
-    fn mark_in_flight(&self, lease: &xoxe::Lease, generation: u64, terms: &LeaseTerms) -> xoxe::Result<()> {
-        self.0.mark_in_flight(lease, generation, terms)
-    }
-    fn park_orphan(&self, from: u64, pair: &StoredPair) -> xoxe::Result<bool> {
-        self.0.park_orphan(from, pair)
-    }
-    fn orphans(&self, from: u64) -> xoxe::Result<Vec<StoredPair>> {
-        self.0.orphans(from)
-    }
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
-}
-
 #[test]
 fn a_save_repeated_after_its_answer_was_lost_is_recognised_as_ours() {
     let slack = server();
@@ -1204,7 +1120,13 @@ fn a_save_repeated_after_its_answer_was_lost_is_recognised_as_ours() {
         let chain = unique_chain("lost-answer");
         let store = db.store(&chain);
         xoxe::store::init(store.as_ref(), seed(&slack.new_config_token(None).refresh_token), false).unwrap();
-        let wrapped = Arc::new(AnswerLost(db.store(&chain), false.into()));
+        // The first save commits, loses its answer and is repeated (as a fleet
+        // store does on a new connection): the repeat reports a conflict holding
+        // the very pair just saved.
+        let wrapped = Arc::new(Hooked::new(db.store(&chain)).before_save_with(|inner, expected, new| {
+            assert_eq!(inner.compare_and_swap(expected, new)?, Saved::Stored);
+            Ok(())
+        }));
         let rotator = Rotator::config(client_for(&slack.base_url()), wrapped, RotatorOptions::default());
         let token = rotator.get().unwrap_or_else(|e| panic!("{}: {e}", db.name));
         assert_eq!(store.load().unwrap().unwrap().access_token, token.token, "{}", db.name);

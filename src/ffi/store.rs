@@ -66,18 +66,7 @@ pub unsafe extern "C" fn xoxe_store_postgres_new(
     out: *mut *mut xoxe_store,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
-    guard(error_out, || {
-        let url = str_arg(url, "url")?;
-        let chain = opt_str_arg(chain, "chain")?.unwrap_or(fleet::DEFAULT_CHAIN);
-        let out = out_arg(out, "out")?;
-        give(
-            out,
-            xoxe_store {
-                inner: fleet::postgres(url, chain)?,
-            },
-        );
-        Ok(())
-    })
+    fleet_store_new(url, chain, out, error_out, fleet::postgres)
 }
 
 /// Creates a store for chain `chain` (NULL: `"default"`) in Redis, shared by every
@@ -98,6 +87,17 @@ pub unsafe extern "C" fn xoxe_store_redis_new(
     out: *mut *mut xoxe_store,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
+    fleet_store_new(url, chain, out, error_out, fleet::redis)
+}
+
+/// The shared body of the fleet stores' constructors.
+unsafe fn fleet_store_new(
+    url: *const c_char,
+    chain: *const c_char,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+    open: fn(&str, &str) -> crate::Result<Arc<dyn Store>>,
+) -> Status {
     guard(error_out, || {
         let url = str_arg(url, "url")?;
         let chain = opt_str_arg(chain, "chain")?.unwrap_or(fleet::DEFAULT_CHAIN);
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn xoxe_store_redis_new(
         give(
             out,
             xoxe_store {
-                inner: fleet::redis(url, chain)?,
+                inner: open(url, chain)?,
             },
         );
         Ok(())

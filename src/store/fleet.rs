@@ -304,6 +304,31 @@ fn jittered(pause: Duration, random: u64) -> Duration {
     pause / 2 + pause.mul_f64((random % 1000) as f64 / 1000.0)
 }
 
+/// The error when another holder kept a fleet store's lease for all of `wait`.
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
+pub(crate) fn lease_not_free(store: &str, wait: Duration, holder: Option<&str>) -> Error {
+    Error::new(
+        Status::LockTimeout,
+        format!(
+            "{store}: the lease was not free within {wait:?} (held by {})",
+            crate::log::printable(holder.unwrap_or("nobody now"))
+        ),
+    )
+}
+
+/// An orphan's document as a pair; an unreadable one is logged and skipped (it
+/// cannot continue the chain, and must not stop the others from being tried).
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
+pub(crate) fn orphan_from(document: &[u8], store: &str) -> Option<super::StoredPair> {
+    match super::StoredPair::from_json(document, store) {
+        Ok(pair) => Some(pair),
+        Err(e) => {
+            crate::log::xlog!(Warn, "skipping an unreadable orphan: {}", e.message);
+            None
+        }
+    }
+}
+
 /// The error for a file path that is a mistyped URL (never echoed: it may hold a password).
 pub(crate) fn not_a_database_url() -> Error {
     Error::new(

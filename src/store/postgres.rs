@@ -5,7 +5,9 @@
 //! the Slack call: every statement is a single autocommit statement, so a holder
 //! that vanishes leaves nothing locked but a lease that expires.
 
-use super::fleet::{check_chain_name, holder_id, with_causes, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::fleet::{
+    check_chain_name, holder_id, lease_not_free, orphan_from, with_causes, Backoff, DatabaseUrl, STATEMENT_TIMEOUT,
+};
 use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
@@ -332,15 +334,7 @@ impl Store for PostgresStore {
             };
             if !backoff.wait() {
                 let holder: Option<String> = holder.get(0);
-                return Err(Error::new(
-                    Status::LockTimeout,
-                    format!(
-                        "{}: the lease was not free within {:?} (held by {})",
-                        s.describe(),
-                        terms.wait,
-                        crate::log::printable(holder.as_deref().unwrap_or("nobody now"))
-                    ),
-                ));
+                return Err(lease_not_free(&s.describe(), terms.wait, holder.as_deref()));
             }
         }
     }
@@ -454,15 +448,11 @@ impl Store for PostgresStore {
                 &[&s.chain, &from],
             )
         })?;
-        let mut found = Vec::new();
-        for row in rows {
-            let document = zeroize::Zeroizing::new(row.get::<_, String>(0));
-            match StoredPair::from_json(document.as_bytes(), &s.describe()) {
-                Ok(pair) => found.push(pair),
-                Err(e) => xlog!(Warn, "skipping an unreadable orphan: {}", e.message),
-            }
-        }
-        Ok(found)
+        let describe = s.describe();
+        Ok(rows
+            .iter()
+            .filter_map(|row| orphan_from(zeroize::Zeroizing::new(row.get::<_, String>(0)).as_bytes(), &describe))
+            .collect())
     }
 
     fn describe(&self) -> String {

@@ -9,7 +9,7 @@
 //! `appendfsync always` (the store warns otherwise); a failover to a replica that
 //! missed the last write can hand out a stale pair.
 
-use super::fleet::{check_chain_name, holder_id, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::fleet::{check_chain_name, holder_id, lease_not_free, orphan_from, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
 use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
@@ -414,15 +414,7 @@ impl Store for RedisStore {
                     .as_deref()
                     .and_then(|v| v.split_once(':'))
                     .map(|(_, h)| h.to_string());
-                return Err(Error::new(
-                    Status::LockTimeout,
-                    format!(
-                        "{}: the lease was not free within {:?} (held by {})",
-                        s.describe(),
-                        terms.wait,
-                        crate::log::printable(holder.as_deref().unwrap_or("nobody now"))
-                    ),
-                ));
+                return Err(lease_not_free(&s.describe(), terms.wait, holder.as_deref()));
             }
         }
     }
@@ -520,18 +512,15 @@ impl Store for RedisStore {
         let s = &self.shared;
         let entries: Vec<Vec<u8>> = s.with(|c| redis::cmd("LRANGE").arg(&s.keys.orphans).arg(0).arg(-1).query(c))?;
         let prefix = format!("{from_generation}\n");
-        let mut found = Vec::new();
-        for entry in entries {
-            let entry = zeroize::Zeroizing::new(entry);
-            let Some(document) = entry.strip_prefix(prefix.as_bytes()) else {
-                continue;
-            };
-            match StoredPair::from_json(document, &s.describe()) {
-                Ok(pair) => found.push(pair),
-                Err(e) => xlog!(Warn, "skipping an unreadable orphan: {}", e.message),
-            }
-        }
-        Ok(found)
+        let describe = s.describe();
+        Ok(entries
+            .into_iter()
+            .map(zeroize::Zeroizing::new)
+            .filter_map(|entry| {
+                let document = entry.strip_prefix(prefix.as_bytes())?;
+                orphan_from(document, &describe)
+            })
+            .collect())
     }
 
     fn describe(&self) -> String {
