@@ -29,6 +29,9 @@
 // overflow an expiry nor keep a token from ever being rotated.
 #define MAX_TOKEN_LIFETIME_SECS (30 * 86400)
 
+// Rotators kept in memory unless told otherwise.
+#define DEFAULT_MAX_CHAINS_IN_MEMORY 10000
+
 // Longest chain name, in bytes.
 #define MAX_CHAIN_NAME_LEN 200
 
@@ -92,6 +95,14 @@ enum xoxe_status
   XOXE_STATUS_CHAIN_DEAD = 205,
   // The store refused a save and kept refusing (compare-and-swap lost twice).
   XOXE_STATUS_STORE_CONFLICT = 206,
+  // A stored document is sealed under a key this process was not given, or fails
+  // authentication (tampered, or sealed for another chain); the message names the
+  // key id. Nothing was overwritten.
+  XOXE_STATUS_STORE_SEALED = 207,
+  // Slack reported the chain's token revoked (`token_revoked`, `account_inactive`
+  // or `invalid_auth`, e.g. after an uninstall). The chain is marked revoked in its
+  // store and never retried; `cause` holds Slack's code. Reinstall to go on.
+  XOXE_STATUS_CHAIN_REVOKED = 208,
   // Slack returned an error code xoxe does not know; see `slack_error` for it.
   XOXE_STATUS_SLACK_OTHER = 1000,
   // Slack: `access_denied`.
@@ -288,6 +299,10 @@ typedef struct xoxe_api_response xoxe_api_response;
 // Owns a `xoxe_auth_identity_info`; free with `xoxe_auth_identity_free`.
 typedef struct xoxe_auth_identity xoxe_auth_identity;
 
+// The chains of a store (`xoxe_store_chains`), sorted by name. Free with
+// `xoxe_chain_list_free`.
+typedef struct xoxe_chain_list xoxe_chain_list;
+
 // A Slack Web API client: one connection pool, shareable by any number of
 // threads at once. Free with `xoxe_client_free` once no call is using it.
 typedef struct xoxe_client xoxe_client;
@@ -304,8 +319,20 @@ typedef struct xoxe_config_token xoxe_config_token;
 // reading from several threads is fine. Free with `xoxe_error_free`.
 typedef struct xoxe_error xoxe_error;
 
+// Keys for sealing stored documents with AES-256-GCM: the first seals, every one
+// opens (so keys can be rotated). Immutable and thread-safe; stores keep their own
+// reference, so it may be freed after `xoxe_store_sealed`.
+typedef struct xoxe_keyring xoxe_keyring;
+
 // Owns a `xoxe_oauth_token_info`; free with `xoxe_oauth_token_free`.
 typedef struct xoxe_oauth_token xoxe_oauth_token;
+
+// Keeps many chains fresh: one rotator per chain, created on first use, with
+// one rotation per chain at a time across threads (and, through the store's
+// lease, across processes). Thread-safe. Holds its own references to the client
+// and store. Freeing it stops its background refresher (waiting for a rotation
+// in progress to finish).
+typedef struct xoxe_pool xoxe_pool;
 
 // Keeps one chain fresh. Thread-safe: share one per chain and process. Holds its
 // own references to the client and store, which may be freed before it.
@@ -318,6 +345,33 @@ typedef struct xoxe_store xoxe_store;
 // Receives a document from a host `load` callback: the callback copies its text in
 // with `xoxe_store_value_set`. Valid only during that callback.
 typedef struct xoxe_store_value xoxe_store_value;
+
+// One chain as its store holds it (no secret). Strings are NULL when unknown.
+typedef struct {
+  // The chain's name.
+  const char *chain;
+  // `XOXE_STATUS_OK`, or why the chain could not be read (e.g.
+  // `XOXE_STATUS_STORE_SEALED` without its key); the fields below are then zero.
+  xoxe_status status;
+  // What went wrong (safe to print), or NULL when `status` is OK.
+  const char *error_message;
+  // A `xoxe_chain_kind`.
+  uint32_t kind;
+  // The stored generation (each save adds one).
+  uint64_t generation;
+  // When the access token expires, Unix seconds (0: unknown).
+  int64_t expires_at;
+  // When the chain was last rotated, Unix seconds (0: not since it was stored).
+  int64_t rotated_at;
+  // Who rotated it last (`host/pid`).
+  const char *rotated_by;
+  // Slack's code if the chain is revoked (`token_revoked`, …), else NULL.
+  const char *revoked;
+  // Workspace id.
+  const char *team_id;
+  // User (or bot user) id.
+  const char *user_id;
+} xoxe_chain_info;
 
 // Everything known about a failure. Read through `xoxe_error_get_info`.
 typedef struct {
@@ -392,6 +446,42 @@ typedef struct {
   // Called once when the store is freed, to release `user_data`. Optional (NULL).
   void (*release)(void *user_data);
 } xoxe_store_callbacks;
+
+// When a rotator rotates. Zero in any field means its default.
+typedef struct {
+  // Rotate when the token expires within this many seconds (default 7200; for
+  // tokens living less than twice that, half their lifetime).
+  uint32_t refresh_window_secs;
+  // Up to this many random extra seconds per token, so a fleet does not rotate
+  // in step (default 300; capped at a quarter of the window).
+  uint32_t jitter_secs;
+  // Longest wait for another thread's or process's rotation (default 120000).
+  uint32_t wait_timeout_ms;
+  // Timeout of the rotation call itself (default: the client's call timeout).
+  uint32_t call_timeout_ms;
+} xoxe_rotator_options;
+
+// How a pool runs. Zero in any field means its default.
+typedef struct {
+  // Options of every chain's rotator.
+  xoxe_rotator_options rotator;
+  // Most rotators held in memory; beyond it the least recently used are dropped
+  // and read from the store again when next asked for (default 10000).
+  uint32_t max_chains_in_memory;
+  // Rotate the chains in memory from a background thread as they enter their
+  // window (each at its own jittered time), so requests find them fresh.
+  bool background_refresh;
+} xoxe_pool_options;
+
+// Pool counters (`xoxe_pool_stats`).
+typedef struct {
+  // Rotators held in memory now.
+  size_t chains_in_memory;
+  // Rotations made by the background refresher.
+  uint64_t background_rotations;
+  // Background refreshes that failed (each is logged).
+  uint64_t background_failures;
+} xoxe_pool_stats;
 
 // A rotated app configuration token pair (`tooling.tokens.rotate`).
 typedef struct {
@@ -483,23 +573,55 @@ typedef struct {
   size_t warnings_len;
 } xoxe_api_response_info;
 
-// When a rotator rotates. Zero in any field means its default.
-typedef struct {
-  // Rotate when the token expires within this many seconds (default 7200; for
-  // tokens living less than twice that, half their lifetime).
-  uint32_t refresh_window_secs;
-  // Up to this many random extra seconds per token, so a fleet does not rotate
-  // in step (default 300; capped at a quarter of the window).
-  uint32_t jitter_secs;
-  // Longest wait for another thread's or process's rotation (default 120000).
-  uint32_t wait_timeout_ms;
-  // Timeout of the rotation call itself (default: the client's call timeout).
-  uint32_t call_timeout_ms;
-} xoxe_rotator_options;
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Lists every chain kept where `store` is (its directory, database or memory),
+// with each one's state. `XOXE_STATUS_UNSUPPORTED` for a single-file store.
+//
+// # Safety
+// `store` is live; `out` is writable.
+xoxe_status xoxe_store_chains(const xoxe_store *store,
+                              xoxe_chain_list **out,
+                              xoxe_error **error_out);
+
+// The number of chains in `list` (0 for NULL).
+//
+// # Safety
+// `list` is NULL or live.
+size_t xoxe_chain_list_len(const xoxe_chain_list *list);
+
+// Chain `index` of `list`, valid until the list is freed; NULL when out of range.
+//
+// # Safety
+// `list` is NULL or live.
+const xoxe_chain_info *xoxe_chain_list_get(const xoxe_chain_list *list,
+                                           size_t index);
+
+// Frees a chain list. NULL is ignored.
+//
+// # Safety
+// `list` is NULL or a live handle, freed at most once.
+void xoxe_chain_list_free(xoxe_chain_list *list);
+
+// Writes the canonical chain name of an installation's token into `buf`
+// (NUL-terminated; `buf_len` of `XOXE_MAX_CHAIN_NAME_LEN + 1` always fits):
+// `bot:ENTERPRISE:TEAM` for the bot token (`user_id` NULL) or
+// `user:ENTERPRISE:TEAM:USER` for a user's, with `-` for an absent enterprise
+// and for the team of an org-wide install (`is_enterprise_install`). The same
+// name in every language, so services share chains. Ids are Slack ids (letters
+// and digits); anything else is `XOXE_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// Strings are NUL-terminated or NULL; `buf` has `buf_len` writable bytes.
+xoxe_status xoxe_installation_chain(const char *enterprise_id,
+                                    const char *team_id,
+                                    bool is_enterprise_install,
+                                    const char *user_id,
+                                    char *buf,
+                                    size_t buf_len,
+                                    xoxe_error **error_out);
 
 // Creates options with the defaults: Slack's API, 10 s connect timeout, 30 s call
 // timeout, 2 rate-limit retries, 60 s longest `Retry-After` waited for, 4 MiB
@@ -648,6 +770,36 @@ xoxe_status xoxe_store_foreign_new(const xoxe_store_callbacks *callbacks,
 void xoxe_store_value_set(xoxe_store_value *value,
                           const char *document);
 
+// Reads a keyring file: one key per line, `KEY_ID BASE64` (32 bytes decoded;
+// ids of 1 to 64 characters `A-Za-z0-9._-`), blank lines and `#` comments
+// ignored, the first key sealing. The file must not be readable by group or
+// others (`XOXE_STATUS_STORE_PERMISSIONS`); a missing one is
+// `XOXE_STATUS_FILE_UNREADABLE`. `xoxe seal-key new ID` prints a fresh line.
+// No key material ever appears in an error.
+//
+// # Safety
+// `path` is NUL-terminated; `out` is writable.
+xoxe_status xoxe_keyring_from_file(const char *path,
+                                   xoxe_keyring **out,
+                                   xoxe_error **error_out);
+
+// Reads a keyring from the environment variable `name` (the file's format, lines
+// separated by newlines or `;`). A missing or empty variable is
+// `XOXE_STATUS_INVALID_ARGUMENT` naming it.
+//
+// # Safety
+// `name` is NUL-terminated; `out` is writable.
+xoxe_status xoxe_keyring_from_env(const char *name,
+                                  xoxe_keyring **out,
+                                  xoxe_error **error_out);
+
+// Frees a keyring (stores sealed with it keep their own reference); its key
+// bytes are zeroed. NULL is ignored.
+//
+// # Safety
+// `keyring` is NULL or a live handle, freed at most once.
+void xoxe_keyring_free(xoxe_keyring *keyring);
+
 // Sends xoxe's log lines (requests, retries, rotations, store events) to
 // `callback(user_data, level, message)` for every level up to `max_level` (a
 // `xoxe_log_level`; 4 = debug). NULL `callback` turns logging off (the default).
@@ -736,6 +888,86 @@ xoxe_status xoxe_call(const xoxe_client *client,
                       uint32_t timeout_ms,
                       xoxe_api_response **out,
                       xoxe_error **error_out);
+
+// Creates a pool over `store`'s place — a directory, PostgreSQL, Redis or memory
+// store (a single-file store is `XOXE_STATUS_UNSUPPORTED`). `client_id` and
+// `client_secret` (copied) renew bot and user chains; both NULL for a pool of
+// config-token chains only. `options` may be NULL for the defaults.
+//
+// # Safety
+// Handles are live; strings NUL-terminated or NULL; `options` NULL or valid;
+// `out` writable.
+xoxe_status xoxe_pool_new(const xoxe_client *client,
+                          const xoxe_store *store,
+                          const char *client_id,
+                          const char *client_secret,
+                          const xoxe_pool_options *options,
+                          xoxe_pool **out,
+                          xoxe_error **error_out);
+
+// Writes a valid access token of chain `chain` into `token_buf` (as
+// `xoxe_rotator_get`: `buf_len` at least `XOXE_MAX_TOKEN_LEN + 1`, checked
+// first) and its expiry into `*expires_at_out` (may be NULL), rotating first
+// when it is due. A fresh token costs no I/O and no allocation.
+// `XOXE_STATUS_STORE_EMPTY`: no such chain; `XOXE_STATUS_CHAIN_REVOKED`: the
+// chain was revoked (uninstalled) and the pool forgets it.
+//
+// # Safety
+// `pool` is live; `chain` is NUL-terminated; `token_buf` has `buf_len` writable bytes.
+xoxe_status xoxe_pool_get(const xoxe_pool *pool,
+                          const char *chain,
+                          char *token_buf,
+                          size_t buf_len,
+                          int64_t *expires_at_out,
+                          xoxe_error **error_out);
+
+// Deletes chain `chain` from the store (its secrets with it) and forgets its
+// rotator; `*removed_out` (may be NULL) says whether the store held it.
+//
+// # Safety
+// `pool` is live; `chain` is NUL-terminated; `removed_out` is NULL or writable.
+xoxe_status xoxe_pool_remove(const xoxe_pool *pool,
+                             const char *chain,
+                             bool *removed_out,
+                             xoxe_error **error_out);
+
+// Uninstalls chain `chain`: revokes its token at Slack (`auth.revoke`), then
+// removes it as `xoxe_pool_remove` does. A chain already revoked is just
+// removed; if the revocation fails otherwise, nothing is removed.
+//
+// # Safety
+// As for `xoxe_pool_remove`.
+xoxe_status xoxe_pool_uninstall(const xoxe_pool *pool,
+                                const char *chain,
+                                bool *removed_out,
+                                xoxe_error **error_out);
+
+// Marks chain `chain` revoked because a Slack call made with its token answered
+// `slack_code` (`token_revoked`, `account_inactive` or `invalid_auth`; other codes
+// are `XOXE_STATUS_INVALID_ARGUMENT`). Every holder of the chain then gets
+// `XOXE_STATUS_CHAIN_REVOKED` without calling Slack.
+//
+// # Safety
+// `pool` is live; strings are NUL-terminated.
+xoxe_status xoxe_pool_mark_revoked(const xoxe_pool *pool,
+                                   const char *chain,
+                                   const char *slack_code,
+                                   xoxe_error **error_out);
+
+// Writes the pool's counters into `*out`.
+//
+// # Safety
+// `pool` is live; `out` is writable.
+xoxe_status xoxe_pool_stats(const xoxe_pool *pool,
+                            xoxe_pool_stats *out,
+                            xoxe_error **error_out);
+
+// Frees a pool, stopping its background refresher. NULL is ignored. No call may
+// be using it.
+//
+// # Safety
+// `pool` is NULL or a live handle, freed at most once, with no call in flight.
+void xoxe_pool_free(xoxe_pool *pool);
 
 // Writes the printable stand-in for a token (its type prefix, `…`, and at most the
 // last four characters, e.g. `xoxe.xoxp-1-…a1b2`) into `buf` as a NUL-terminated
@@ -929,6 +1161,61 @@ xoxe_status xoxe_store_file_new(const char *path,
                                 uint32_t lock_timeout_ms,
                                 xoxe_store **out,
                                 xoxe_error **error_out);
+
+// Creates a store for chain `chain` (NULL: `"default"`) in directory `path`,
+// which keeps many chains: each in its own file `path/CHAIN.json` with its own
+// lock `path/CHAIN.json.lock`, and otherwise as `xoxe_store_file_new` (atomic
+// writes, private files, the directory must exist and be private). Use
+// `xoxe_store_open_chain` or a pool for the other chains.
+//
+// # Safety
+// `path` is NUL-terminated; `chain` is NUL-terminated or NULL; `out` is writable.
+xoxe_status xoxe_store_dir_new(const char *path,
+                               const char *chain,
+                               uint32_t lock_timeout_ms,
+                               xoxe_store **out,
+                               xoxe_error **error_out);
+
+// Opens chain `chain` kept in the same place as `store` (the same database
+// connection, directory or memory, sealed the same way) as a new store handle.
+// `XOXE_STATUS_UNSUPPORTED` for a single-file store; a bad name (empty, over
+// `XOXE_MAX_CHAIN_NAME_LEN`, a character outside `A-Za-z0-9._-:@`, a leading
+// `.`) is `XOXE_STATUS_INVALID_ARGUMENT`. The chain need not exist yet.
+//
+// # Safety
+// `store` is live; `chain` is NUL-terminated; `out` is writable.
+xoxe_status xoxe_store_open_chain(const xoxe_store *store,
+                                  const char *chain,
+                                  xoxe_store **out,
+                                  xoxe_error **error_out);
+
+// Deletes `store`'s chain — its pair, in-flight marker, lease and orphans, so
+// none of its secrets remain in the store — and sets `*removed_out` (may be NULL)
+// to whether a pair was stored. Rotators of the chain then fail with
+// `XOXE_STATUS_STORE_EMPTY`.
+//
+// # Safety
+// `store` is live; `removed_out` is NULL or writable.
+xoxe_status xoxe_store_remove_chain(const xoxe_store *store,
+                                    bool *removed_out,
+                                    xoxe_error **error_out);
+
+// Creates a handle to `store` whose documents are sealed at rest with
+// AES-256-GCM under `keyring`'s first key (the key id is stored beside the
+// ciphertext, the chain name authenticated with it). Documents sealed under any
+// of the keyring's keys, and plain ones, are read, so an unsealed store keeps
+// working and is sealed by its next save (`xoxe seal` rewrites every chain now).
+// A document sealed under a key the keyring lacks, or tampered with, is
+// `XOXE_STATUS_STORE_SEALED` naming the key id; nothing is overwritten. Chains
+// opened from the new handle are sealed too. `XOXE_STATUS_UNSUPPORTED` for the
+// memory and host-callback stores.
+//
+// # Safety
+// `store` and `keyring` are live; `out` is writable.
+xoxe_status xoxe_store_sealed(const xoxe_store *store,
+                              const xoxe_keyring *keyring,
+                              xoxe_store **out,
+                              xoxe_error **error_out);
 
 // Starts a chain in an empty store: `refresh_token` (required) and, if known, the
 // access token in use (`access_token`, may be NULL) with its expiry

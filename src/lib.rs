@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod base_url;
+pub mod chain_name;
 pub mod client;
 pub mod error;
 pub mod ffi;
@@ -24,6 +25,7 @@ pub mod fuzzing;
 pub mod log;
 pub mod methods;
 mod outcome;
+pub mod pool;
 mod response;
 pub mod rotator;
 pub mod secret;
@@ -32,10 +34,12 @@ pub mod store;
 pub(crate) mod tls;
 
 pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
+pub use chain_name::{installation_chain, TokenOwner};
 pub use client::{Client, ClientOptions};
 pub use error::{Error, Result};
 pub use log::{set_logger, LogLevel, LogSink};
 pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken, MAX_TOKEN_LEN, MAX_TOKEN_LIFETIME_SECS};
+pub use pool::{ChainState, ChainStatus, Pool, PoolOptions, PoolStats};
 pub use rotator::{AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
 pub use secret::{redact, Secret};
 pub use status::{Status, StatusFamily};

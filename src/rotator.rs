@@ -140,6 +140,14 @@ impl std::fmt::Debug for Rotator {
     }
 }
 
+/// Slack's answers meaning the token was revoked (uninstalled, deactivated).
+pub fn is_revocation(status: Status) -> bool {
+    matches!(
+        status,
+        Status::TokenRevoked | Status::AccountInactive | Status::InvalidAuth
+    )
+}
+
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -280,6 +288,33 @@ impl Rotator {
         Ok(self.adopt(pair))
     }
 
+    /// When this rotator will next rotate (Unix seconds; the expiry minus the
+    /// window and jitter), or `None` before it has read its chain.
+    pub fn next_rotation(&self) -> Option<i64> {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|c| c.rotate_at)
+    }
+
+    /// The generation of the pair in memory, if any.
+    pub(crate) fn generation(&self) -> Option<u64> {
+        self.cached_generation()
+    }
+
+    /// Starts from `pair`, just read from the store (saves the first read).
+    pub(crate) fn prime(&self, pair: StoredPair) {
+        if pair.revoked.is_none() && pair.kind == self.kind() {
+            self.adopt(pair);
+        }
+    }
+
+    /// The store this rotator keeps its chain in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// The cached pair, if its token may be handed out at `now`: fresh, and no
     /// rotated pair waiting to be saved (the slow path must retry saving first).
     fn fresh<'a>(&self, cache: &'a Option<Cached>, now: i64) -> Option<&'a Cached> {
@@ -353,6 +388,9 @@ impl Rotator {
                 Status::StoreCorrupt,
                 format!("{}: the generation counter is exhausted", self.store.describe()),
             ));
+        }
+        if let Some(code) = &pair.revoked {
+            return Err(self.revoked_error(code, None));
         }
         if pair.kind != self.kind() {
             return Err(Error::new(
@@ -521,6 +559,10 @@ impl Rotator {
                 self.clear_in_flight(lease, stored.generation);
                 tried.push(stored.refresh_token.clone());
                 return self.after_rejection(lease, terms, stored, e, abandoned, tried);
+            }
+            Err(e) if is_revocation(e.status) => {
+                self.clear_in_flight(lease, stored.generation);
+                return Err(self.record_revocation(stored, e));
             }
             // OutcomeUnknown and everything else: keep the old pair, report, never retry.
             Err(e) => {
@@ -768,7 +810,114 @@ impl Rotator {
             }
             return self.rotate_from(lease, terms, &candidate, abandoned, tried);
         }
+        if let Some(revocation) = self.revocation_of(&latest) {
+            return Err(self.record_revocation(&latest, revocation));
+        }
         self.chain_dead(&latest, rejection, abandoned)
+    }
+
+    /// Whether Slack says `pair`'s access token was revoked (an uninstall revokes
+    /// it along with the refresh token): a rejected refresh token is then not a
+    /// dead chain. Asked only while the access token has not expired.
+    fn revocation_of(&self, pair: &StoredPair) -> Option<Error> {
+        if pair.access_token.expose().is_empty() || pair.expires_at <= unix_now() {
+            return None;
+        }
+        // Not `invalid_auth` here: it also answers a token Slack never issued.
+        match self
+            .client
+            .auth_test(pair.access_token.expose(), self.options.call_timeout)
+        {
+            Err(e) if matches!(e.status, Status::TokenRevoked | Status::AccountInactive) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Marks the chain revoked in the store (so no holder retries it) and returns
+    /// the `ChainRevoked` error for Slack's `reason`.
+    fn record_revocation(&self, stored: &StoredPair, reason: Error) -> Error {
+        let code = reason.status.name();
+        if let Err(e) = self.save_revocation(stored, code) {
+            xlog!(
+                Warn,
+                "{}: marking the chain revoked failed: {}",
+                self.store.describe(),
+                e.message
+            );
+        }
+        self.revoked_error(code, Some(reason))
+    }
+
+    fn save_revocation(&self, stored: &StoredPair, code: &str) -> Result<()> {
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
+        let mut current = Some(stored.clone());
+        for _ in 0..3 {
+            let Some(pair) = current.filter(|p| p.revoked.is_none()) else {
+                return Ok(()); // already marked, or removed
+            };
+            let marked = StoredPair {
+                generation: pair.generation.saturating_add(1),
+                revoked: Some(code.to_string()),
+                ..pair.clone()
+            };
+            match self.store.compare_and_swap(Some(pair.generation), &marked)? {
+                Saved::Stored => {
+                    xlog!(
+                        Error,
+                        "{}: Slack reports the chain's token revoked ({code}); it is marked revoked and not retried",
+                        self.store.describe()
+                    );
+                    return Ok(());
+                }
+                Saved::Conflict(now) => current = now,
+            }
+        }
+        Err(Error::new(
+            Status::StoreConflict,
+            format!(
+                "{} kept changing while the chain was being marked revoked",
+                self.store.describe()
+            ),
+        ))
+    }
+
+    fn revoked_error(&self, code: &str, reason: Option<Error>) -> Error {
+        let mut e = Error::new(
+            Status::ChainRevoked,
+            format!(
+                "the chain in {} is revoked (Slack: {}): it is not retried; reinstall the app to go on",
+                self.store.describe(),
+                crate::log::printable(code)
+            ),
+        );
+        match reason {
+            Some(reason) => {
+                e.cause = reason.status;
+                e.slack_error = reason.slack_error;
+                e.http_status = reason.http_status;
+                e.warnings = reason.warnings;
+            }
+            None => e.cause = Status::from_slack_code(code),
+        }
+        e
+    }
+
+    /// Marks the chain revoked because Slack answered an API call made with its
+    /// token with `slack_code` (`token_revoked`, `account_inactive` or
+    /// `invalid_auth`); other codes are refused with `InvalidArgument`. Every
+    /// rotator of the chain then fails with `ChainRevoked` without calling Slack.
+    pub fn mark_revoked(&self, slack_code: &str) -> Result<()> {
+        let status = Status::from_slack_code(slack_code);
+        if !is_revocation(status) {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                "only token_revoked, account_inactive and invalid_auth mark a chain revoked",
+            ));
+        }
+        match self.store.load()? {
+            Some(pair) => self.save_revocation(&pair, status.name()),
+            None => Ok(()),
+        }
     }
 
     fn chain_dead(&self, latest: &StoredPair, rejection: Error, abandoned: Option<&InFlight>) -> Result<AccessToken> {

@@ -72,6 +72,14 @@ pub enum Status {
     ChainDead = 205,
     /// The store refused a save and kept refusing (compare-and-swap lost twice).
     StoreConflict = 206,
+    /// A stored document is sealed under a key this process was not given, or fails
+    /// authentication (tampered, or sealed for another chain); the message names the
+    /// key id. Nothing was overwritten.
+    StoreSealed = 207,
+    /// Slack reported the chain's token revoked (`token_revoked`, `account_inactive`
+    /// or `invalid_auth`, e.g. after an uninstall). The chain is marked revoked in its
+    /// store and never retried; `cause` holds Slack's code. Reinstall to go on.
+    ChainRevoked = 208,
 
     // --- Slack's own error codes (1000..) ---
     /// Slack returned an error code xoxe does not know; see `slack_error` for it.
@@ -211,6 +219,8 @@ const NAMES: &[(Status, &CStr)] = &[
     (Status::LockTimeout, c"lock_timeout"),
     (Status::ChainDead, c"chain_dead"),
     (Status::StoreConflict, c"store_conflict"),
+    (Status::StoreSealed, c"store_sealed"),
+    (Status::ChainRevoked, c"chain_revoked"),
     (Status::SlackOther, c"slack_other"),
     (Status::AccessDenied, c"access_denied"),
     (Status::Accesslimited, c"accesslimited"),

@@ -854,16 +854,16 @@ fn a_store_document_without_a_format_is_format_1_and_big_ones_are_refused() {
     write(doc);
     let pair = file_store(&path).load().unwrap().unwrap();
     assert_eq!((pair.format, pair.generation), (1, 4));
-    // Padding is fine up to 64 KiB; past that it is not a token store.
-    write(&format!("{doc}{}", " ".repeat(60 * 1024)));
+    // Padding is fine up to 128 KiB (room for a sealed pair); past that it is not a token store.
+    write(&format!("{doc}{}", " ".repeat(120 * 1024)));
     assert_eq!(file_store(&path).load().unwrap().unwrap().generation, 4);
-    write(&format!("{doc}{}", " ".repeat(64 * 1024 - doc.len())));
+    write(&format!("{doc}{}", " ".repeat(128 * 1024 - doc.len())));
     assert_eq!(
         file_store(&path).load().unwrap().unwrap().generation,
         4,
-        "exactly 64 KiB"
+        "exactly 128 KiB"
     );
-    write(&format!("{doc}{}", " ".repeat(64 * 1024)));
+    write(&format!("{doc}{}", " ".repeat(128 * 1024)));
     assert_eq!(file_store(&path).load().unwrap_err().status, Status::StoreCorrupt);
     // A path through a regular file cannot be a store: an I/O error, not an empty store.
     let through_file = path.join("pair.json");

@@ -113,6 +113,8 @@ var (
 	ErrTokenAlreadyExchanged = codeSentinel(StatusTokenAlreadyExchanged) // the legacy token was already exchanged
 	ErrInsecureURL           = codeSentinel(StatusInsecureURL)           // the base URL is plain http:// to a non-loopback host
 	ErrStoreConflict         = codeSentinel(StatusStoreConflict)         // the store already holds a chain, or refused a save twice
+	ErrStoreSealed           = codeSentinel(StatusStoreSealed)           // a sealed document whose key was not given, or tampered
+	ErrChainRevoked          = codeSentinel(StatusChainRevoked)          // Slack reported the chain revoked; reinstall
 	// ErrRateLimited: Slack answered ratelimited (HTTP 429) and the client's
 	// rate-limit retries were used up or disabled; see Error.RetryAfter.
 	ErrRateLimited = codeSentinel(StatusRatelimited)

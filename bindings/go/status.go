@@ -33,6 +33,8 @@ const (
 	StatusLockTimeout      Status = C.XOXE_STATUS_LOCK_TIMEOUT       // the lock that serialises rotations could not be taken in time
 	StatusChainDead        Status = C.XOXE_STATUS_CHAIN_DEAD         // the refresh token was rejected and the store holds nothing newer
 	StatusStoreConflict    Status = C.XOXE_STATUS_STORE_CONFLICT     // the store refused a save and kept refusing (compare-and-swap lost twice)
+	StatusStoreSealed      Status = C.XOXE_STATUS_STORE_SEALED       // a stored document is sealed under a key not given, or fails authentication
+	StatusChainRevoked     Status = C.XOXE_STATUS_CHAIN_REVOKED      // Slack reported the chain's token revoked; never retried, reinstall
 
 	// Slack's error codes: String gives the code Slack sends.
 	StatusSlackOther              Status = C.XOXE_STATUS_SLACK_OTHER                // Slack returned an error code xoxe does not know; see Error.SlackError for it

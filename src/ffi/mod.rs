@@ -13,11 +13,14 @@
 #![allow(clippy::missing_safety_doc)] // each function's doc comment states its contract
 
 mod args;
+mod chains;
 mod client;
 mod error;
 mod foreign_store;
+mod keyring;
 mod log;
 mod methods;
+mod pool;
 mod redact;
 mod results;
 mod rotator;
@@ -25,11 +28,14 @@ mod store;
 mod strings;
 mod version;
 
+pub use chains::*;
 pub use client::*;
 pub use error::*;
 pub use foreign_store::*;
+pub use keyring::*;
 pub use log::*;
 pub use methods::*;
+pub use pool::*;
 pub use redact::*;
 pub use results::*;
 pub use rotator::*;

@@ -35,7 +35,7 @@ pub struct xoxe_rotator {
     inner: Rotator,
 }
 
-fn options(opts: *const xoxe_rotator_options) -> RotatorOptions {
+pub(crate) fn options(opts: *const xoxe_rotator_options) -> RotatorOptions {
     let mut o = RotatorOptions::default();
     // SAFETY: the caller passes NULL or a valid struct.
     if let Some(given) = unsafe { opts.as_ref() } {
@@ -119,7 +119,13 @@ pub unsafe extern "C" fn xoxe_rotator_new_oauth(
 }
 
 /// Copies `token` into the caller's buffer (NUL-terminated) and its expiry.
-unsafe fn lend(token: &str, expires_at: i64, buf: *mut c_char, buf_len: usize, expires_at_out: *mut i64) -> Result<()> {
+pub(crate) unsafe fn lend(
+    token: &str,
+    expires_at: i64,
+    buf: *mut c_char,
+    buf_len: usize,
+    expires_at_out: *mut i64,
+) -> Result<()> {
     if token.len() >= buf_len {
         return Err(Error::new(
             Status::InvalidArgument,
@@ -137,6 +143,21 @@ unsafe fn lend(token: &str, expires_at: i64, buf: *mut c_char, buf_len: usize, e
     Ok(())
 }
 
+pub(crate) unsafe fn lend_token_checked(buf: *mut c_char, buf_len: usize) -> Result<()> {
+    non_null(buf, "token_buf")?;
+    // Checked before any rotation, so a short buffer never costs a refresh token.
+    if buf_len <= XOXE_MAX_TOKEN_LEN {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            format!(
+                "token_buf holds {buf_len} bytes; it needs XOXE_MAX_TOKEN_LEN + 1 ({})",
+                XOXE_MAX_TOKEN_LEN + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
 unsafe fn with_rotator(
     rotator: *const xoxe_rotator,
     buf: *mut c_char,
@@ -147,17 +168,7 @@ unsafe fn with_rotator(
 ) -> Status {
     guard(error_out, || {
         non_null(rotator, "rotator")?;
-        non_null(buf, "token_buf")?;
-        // Checked before any rotation, so a short buffer never costs a refresh token.
-        if buf_len <= XOXE_MAX_TOKEN_LEN {
-            return Err(Error::new(
-                Status::InvalidArgument,
-                format!(
-                    "token_buf holds {buf_len} bytes; it needs XOXE_MAX_TOKEN_LEN + 1 ({})",
-                    XOXE_MAX_TOKEN_LEN + 1
-                ),
-            ));
-        }
+        lend_token_checked(buf, buf_len)?;
         fetch(&(*rotator).inner, &mut |token, expires_at| {
             lend(token, expires_at, buf, buf_len, expires_at_out)
         })

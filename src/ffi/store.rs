@@ -135,17 +135,123 @@ pub unsafe extern "C" fn xoxe_store_file_new(
     guard(error_out, || {
         let path = str_arg(path, "path")?;
         let out = out_arg(out, "out")?;
-        let timeout = if lock_timeout_ms == 0 {
-            DEFAULT_LOCK_TIMEOUT
-        } else {
-            Duration::from_millis(lock_timeout_ms.into())
-        };
         give(
             out,
             xoxe_store {
-                inner: Arc::new(FileStore::new(path, timeout)?),
+                inner: Arc::new(FileStore::new(path, lock_timeout(lock_timeout_ms))?),
             },
         );
+        Ok(())
+    })
+}
+
+fn lock_timeout(ms: u32) -> Duration {
+    if ms == 0 {
+        DEFAULT_LOCK_TIMEOUT
+    } else {
+        Duration::from_millis(ms.into())
+    }
+}
+
+/// Creates a store for chain `chain` (NULL: `"default"`) in directory `path`,
+/// which keeps many chains: each in its own file `path/CHAIN.json` with its own
+/// lock `path/CHAIN.json.lock`, and otherwise as `xoxe_store_file_new` (atomic
+/// writes, private files, the directory must exist and be private). Use
+/// `xoxe_store_open_chain` or a pool for the other chains.
+///
+/// # Safety
+/// `path` is NUL-terminated; `chain` is NUL-terminated or NULL; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_dir_new(
+    path: *const c_char,
+    chain: *const c_char,
+    lock_timeout_ms: u32,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        let path = str_arg(path, "path")?;
+        let chain = opt_str_arg(chain, "chain")?.unwrap_or(fleet::DEFAULT_CHAIN);
+        let out = out_arg(out, "out")?;
+        let inner = Arc::new(FileStore::directory(path, chain, lock_timeout(lock_timeout_ms))?);
+        give(out, xoxe_store { inner });
+        Ok(())
+    })
+}
+
+/// Opens chain `chain` kept in the same place as `store` (the same database
+/// connection, directory or memory, sealed the same way) as a new store handle.
+/// `XOXE_STATUS_UNSUPPORTED` for a single-file store; a bad name (empty, over
+/// `XOXE_MAX_CHAIN_NAME_LEN`, a character outside `A-Za-z0-9._-:@`, a leading
+/// `.`) is `XOXE_STATUS_INVALID_ARGUMENT`. The chain need not exist yet.
+///
+/// # Safety
+/// `store` is live; `chain` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_open_chain(
+    store: *const xoxe_store,
+    chain: *const c_char,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(store, "store")?;
+        let chain = str_arg(chain, "chain")?;
+        let out = out_arg(out, "out")?;
+        let inner = (*store).inner.open_chain(chain)?;
+        give(out, xoxe_store { inner });
+        Ok(())
+    })
+}
+
+/// Deletes `store`'s chain — its pair, in-flight marker, lease and orphans, so
+/// none of its secrets remain in the store — and sets `*removed_out` (may be NULL)
+/// to whether a pair was stored. Rotators of the chain then fail with
+/// `XOXE_STATUS_STORE_EMPTY`.
+///
+/// # Safety
+/// `store` is live; `removed_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_remove_chain(
+    store: *const xoxe_store,
+    removed_out: *mut bool,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(store, "store")?;
+        let removed = (*store).inner.remove_chain()?;
+        if !removed_out.is_null() {
+            *removed_out = removed;
+        }
+        Ok(())
+    })
+}
+
+/// Creates a handle to `store` whose documents are sealed at rest with
+/// AES-256-GCM under `keyring`'s first key (the key id is stored beside the
+/// ciphertext, the chain name authenticated with it). Documents sealed under any
+/// of the keyring's keys, and plain ones, are read, so an unsealed store keeps
+/// working and is sealed by its next save (`xoxe seal` rewrites every chain now).
+/// A document sealed under a key the keyring lacks, or tampered with, is
+/// `XOXE_STATUS_STORE_SEALED` naming the key id; nothing is overwritten. Chains
+/// opened from the new handle are sealed too. `XOXE_STATUS_UNSUPPORTED` for the
+/// memory and host-callback stores.
+///
+/// # Safety
+/// `store` and `keyring` are live; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_sealed(
+    store: *const xoxe_store,
+    keyring: *const super::keyring::xoxe_keyring,
+    out: *mut *mut xoxe_store,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(store, "store")?;
+        non_null(keyring, "keyring")?;
+        let out = out_arg(out, "out")?;
+        let inner = (*store).inner.sealed((*keyring).inner.clone())?;
+        give(out, xoxe_store { inner });
         Ok(())
     })
 }

@@ -1,5 +1,7 @@
 //! A JSON file store: atomic replace (temp file, fsync, rename, fsync dir), mode
-//! 0600, and an exclusive `flock` on `<path>.lock` that spans processes.
+//! 0600, and an exclusive `flock` on `<path>.lock` that spans processes. A
+//! directory store keeps many chains, one file (and lock) per chain:
+//! `DIR/CHAIN.json`.
 //!
 //! The path is resolved once, so a symlinked name and the real one share one file
 //! and one lock; every open refuses symlinks, non-regular files, other owners,
@@ -9,6 +11,8 @@
 //! recoverable orphan ([`Store::orphans`]).
 
 use super::file_open::{check_directory, open_lock_file, open_store_for_read, read_limited, resolve_store_path};
+use super::fleet::{check_chain_name, DEFAULT_CHAIN};
+use super::seal::{Codec, Keyring};
 use super::{Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::status::Status;
@@ -24,22 +28,35 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Largest store file read or written (a pair is a few hundred bytes); also the
-/// disk space a save reserves before a rotation.
-const MAX_FILE_BYTES: u64 = 64 * 1024;
+/// disk space a save reserves before a rotation. Room for a sealed pair, which
+/// base64 makes a third larger.
+const MAX_FILE_BYTES: u64 = 128 * 1024;
 
-/// The largest pair document (as written) that a load accepts: a rotated pair,
-/// whose two tokens may each grow to `MAX_TOKEN_LEN`, still fits `MAX_FILE_BYTES`.
-const ROOM_FOR_A_PAIR: usize = MAX_FILE_BYTES as usize - 2 * crate::MAX_TOKEN_LEN - 1024;
+/// The largest pair document (as plain JSON) that a load accepts: a rotated pair,
+/// whose two tokens may each grow to `MAX_TOKEN_LEN`, still fits 64 KiB, and
+/// sealed, `MAX_FILE_BYTES`.
+const ROOM_FOR_A_PAIR: usize = 64 * 1024 - 2 * crate::MAX_TOKEN_LEN - 1024;
 
-/// Names of the temp files a save writes next to the store.
+/// Names of the temp files a save writes next to a single-file store.
 const TEMP_PREFIX: &str = ".xoxe-store-";
 
-/// Keeps the pair in a JSON file.
+/// What a chain's file is called in a directory store: `CHAIN` + this.
+const CHAIN_FILE_SUFFIX: &str = ".json";
+
+/// Keeps the pair in a JSON file (one chain), or each chain's pair in its own
+/// file of a directory ([`FileStore::directory`]).
 pub struct FileStore {
     path: PathBuf,
     dir: PathBuf,
     lock_path: PathBuf,
     lock_timeout: Duration,
+    /// The chain's name; `DEFAULT_CHAIN` for a single-file store.
+    chain: String,
+    /// Whether this is a directory store (which opens other chains beside it).
+    in_directory: bool,
+    /// Names of this chain's temp files (a chain name cannot hold `+`).
+    temp_prefix: String,
+    codec: Codec,
     /// Which thread of this process holds the file lock. `flock` is per open file,
     /// so threads of one process must also be serialised here.
     holder: Arc<(Mutex<Option<ThreadId>>, Condvar)>,
@@ -92,8 +109,43 @@ impl FileStore {
             dir,
             lock_path: lock_path.into(),
             lock_timeout,
+            chain: DEFAULT_CHAIN.to_string(),
+            in_directory: false,
+            temp_prefix: TEMP_PREFIX.to_string(),
+            codec: Codec::plain(),
             holder: Arc::default(),
         })
+    }
+
+    /// Chain `chain` of a directory store: its pair lives in `DIR/CHAIN.json`
+    /// with its own lock `DIR/CHAIN.json.lock`, and [`Store::open_chain`] reaches
+    /// the others. The directory must exist and be private, as for [`FileStore::new`].
+    pub fn directory(dir: impl Into<PathBuf>, chain: &str, lock_timeout: Duration) -> Result<FileStore> {
+        check_chain_name(chain)?;
+        let dir = dir.into();
+        if dir.as_os_str().is_empty() {
+            return Err(Error::new(Status::InvalidArgument, "token store directory is empty"));
+        }
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::new(
+                    Status::StorePermissions,
+                    format!("token store directory {} is not a directory", dir.display()),
+                ))
+            }
+            Err(e) => {
+                return Err(Error::new(
+                    Status::StoreIo,
+                    format!("token store directory {}: {e}", dir.display()),
+                ))
+            }
+        }
+        let mut store = FileStore::new(dir.join(format!("{chain}{CHAIN_FILE_SUFFIX}")), lock_timeout)?;
+        store.chain = chain.to_string();
+        store.in_directory = true;
+        store.temp_prefix = format!(".xoxe-{chain}+");
+        Ok(store)
     }
 
     /// The store file's resolved path.
@@ -128,7 +180,7 @@ impl FileStore {
             )
         };
         let tmp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
+            .prefix(&self.temp_prefix)
             .tempfile_in(&self.dir)
             .map_err(io)?;
         // SAFETY: posix_fallocate on a descriptor we own.
@@ -144,7 +196,7 @@ impl FileStore {
     /// pair, and [`Store::orphans`] finds it on the next run.
     fn commit(&self, reserved: ReservedFile, pair: &StoredPair) -> Result<()> {
         let io = |e: std::io::Error| self.err(Status::StoreIo, e);
-        let mut json = pair.to_json(true)?;
+        let mut json = self.codec.encode(pair, &self.chain, true)?;
         json.push(b'\n');
         if json.len() as u64 > MAX_FILE_BYTES {
             return Err(self.err(Status::StoreIo, "the token pair is too large to store"));
@@ -180,7 +232,7 @@ impl FileStore {
         };
         let mut found = Vec::new();
         for entry in entries.flatten() {
-            if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            if !entry.file_name().to_string_lossy().starts_with(&self.temp_prefix) {
                 continue;
             }
             let path = entry.path();
@@ -194,7 +246,7 @@ impl FileStore {
                 .unwrap_or(std::time::UNIX_EPOCH);
             let pair = read_limited(&mut file, &path, MAX_FILE_BYTES)
                 .ok()
-                .and_then(|text| StoredPair::from_json(&text, &self.describe()).ok());
+                .and_then(|text| self.codec.decode(&text, &self.chain, &self.describe()).ok());
             found.push((path, modified, pair));
         }
         found
@@ -220,7 +272,7 @@ impl Store for FileStore {
         if text.iter().all(u8::is_ascii_whitespace) {
             return Err(self.err(Status::StoreCorrupt, "is empty"));
         }
-        let pair = StoredPair::from_json(&text, &self.describe())?;
+        let pair = self.codec.decode(&text, &self.chain, &self.describe())?;
         // The next pair must fit the same limit once rotated (its tokens may be
         // longer): refuse now, before a refresh token is spent, not after.
         if pair.to_json(true)?.len() > ROOM_FOR_A_PAIR {
@@ -259,7 +311,7 @@ impl Store for FileStore {
     /// [`orphans`](Store::orphans) finds it (like the file a crashed save leaves).
     fn park_orphan(&self, _from_generation: u64, pair: &StoredPair) -> Result<bool> {
         let io = |e: std::io::Error| self.err(Status::StoreIo, format_args!("parking an orphan: {e}"));
-        let mut json = pair.to_json(true)?;
+        let mut json = self.codec.encode(pair, &self.chain, true)?;
         json.push(b'\n');
         let ReservedFile(mut tmp) = self.reserve_file()?;
         tmp.write_all(&json).map_err(io)?;
@@ -291,6 +343,83 @@ impl Store for FileStore {
 
     fn describe(&self) -> String {
         format!("token store {}", self.path.display())
+    }
+
+    fn chain(&self) -> &str {
+        &self.chain
+    }
+
+    fn open_chain(&self, name: &str) -> Result<Arc<dyn Store>> {
+        if !self.in_directory {
+            return Err(Error::new(
+                Status::Unsupported,
+                format!("{} keeps one chain (open a directory store for many)", self.describe()),
+            ));
+        }
+        let mut other = FileStore::directory(&self.dir, name, self.lock_timeout)?;
+        other.codec = self.codec.clone();
+        Ok(Arc::new(other))
+    }
+
+    fn list_chains(&self) -> Result<Vec<String>> {
+        if !self.in_directory {
+            return Ok(vec![self.chain.clone()]);
+        }
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+            Error::new(
+                Status::StoreIo,
+                format!("token store directory {}: {e}", self.dir.display()),
+            )
+        })?;
+        let mut chains = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| {
+                Error::new(
+                    Status::StoreIo,
+                    format!("token store directory {}: {e}", self.dir.display()),
+                )
+            })?;
+            let name = entry.file_name();
+            let Some(chain) = name.to_str().and_then(|n| n.strip_suffix(CHAIN_FILE_SUFFIX)) else {
+                continue;
+            };
+            if check_chain_name(chain).is_ok() && entry.file_type().is_ok_and(|t| t.is_file()) {
+                chains.push(chain.to_string());
+            }
+        }
+        chains.sort();
+        Ok(chains)
+    }
+
+    /// Deletes the chain's file and its temp files, under the lock (the empty lock
+    /// file stays: removing it could let two processes lock different files).
+    fn remove_chain(&self) -> Result<bool> {
+        let _guard = if self.held_by_me() { None } else { Some(self.lock()?) };
+        let io = |e: std::io::Error| self.err(Status::StoreIo, format_args!("removing the chain: {e}"));
+        let existed = match std::fs::remove_file(&self.path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == ErrorKind::NotFound => false,
+            Err(e) => return Err(io(e)),
+        };
+        for (path, _, _) in self.temp_pairs() {
+            std::fs::remove_file(&path).map_err(io)?;
+        }
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        Ok(existed)
+    }
+
+    fn sealed(&self, keyring: Arc<Keyring>) -> Result<Arc<dyn Store>> {
+        Ok(Arc::new(FileStore {
+            path: self.path.clone(),
+            dir: self.dir.clone(),
+            lock_path: self.lock_path.clone(),
+            lock_timeout: self.lock_timeout,
+            chain: self.chain.clone(),
+            in_directory: self.in_directory,
+            temp_prefix: self.temp_prefix.clone(),
+            codec: Codec::sealed(keyring),
+            holder: Arc::clone(&self.holder),
+        }))
     }
 }
 

@@ -19,16 +19,16 @@ pub const DEFAULT_CHAIN: &str = "default";
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Checks a chain name: 1 to [`MAX_CHAIN_NAME_LEN`] bytes of ASCII letters,
-/// digits and `.`, `_`, `-`, `:`, `@` (so it can be a Redis hash tag, a file
-/// name and a log word as it is).
+/// digits and `.`, `_`, `-`, `:`, `@`, not starting with `.` (so it can be a
+/// Redis hash tag, a file name in a directory store and a log word as it is).
 pub fn check_chain_name(chain: &str) -> Result<()> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@');
-    if chain.is_empty() || chain.len() > MAX_CHAIN_NAME_LEN || !chain.chars().all(allowed) {
+    if chain.is_empty() || chain.len() > MAX_CHAIN_NAME_LEN || chain.starts_with('.') || !chain.chars().all(allowed) {
         return Err(Error::new(
             Status::InvalidArgument,
             format!(
-                "chain names are 1 to {MAX_CHAIN_NAME_LEN} characters of letters, digits and . _ - : @ \
-                 ({} bytes given)",
+                "chain names are 1 to {MAX_CHAIN_NAME_LEN} characters of letters, digits and . _ - : @, \
+                 not starting with . ({} bytes given)",
                 chain.len()
             ),
         ));
@@ -319,8 +319,13 @@ pub(crate) fn lease_not_free(store: &str, wait: Duration, holder: Option<&str>) 
 /// An orphan's document as a pair; an unreadable one is logged and skipped (it
 /// cannot continue the chain, and must not stop the others from being tried).
 #[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
-pub(crate) fn orphan_from(document: &[u8], store: &str) -> Option<super::StoredPair> {
-    match super::StoredPair::from_json(document, store) {
+pub(crate) fn orphan_from(
+    codec: &super::seal::Codec,
+    document: &[u8],
+    chain: &str,
+    store: &str,
+) -> Option<super::StoredPair> {
+    match codec.decode(document, chain, store) {
         Ok(pair) => Some(pair),
         Err(e) => {
             crate::log::xlog!(Warn, "skipping an unreadable orphan: {}", e.message);
@@ -494,7 +499,7 @@ mod tests {
             let e = DatabaseUrl::parse(bad, &["postgresql"]).unwrap_err();
             assert_eq!(e.status, Status::InvalidArgument, "{bad:?}");
         }
-        for bad in ["", "a b", "x{y}", "é", &"a".repeat(201)] {
+        for bad in ["", "a b", "x{y}", "é", "..", ".hidden", "a/b", "a\0b", &"a".repeat(201)] {
             assert_eq!(check_chain_name(bad).unwrap_err().status, Status::InvalidArgument);
         }
         for good in ["default", "E1:T2:B3", "a.b-c_d@e", &"a".repeat(200)] {

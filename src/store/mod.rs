@@ -16,6 +16,7 @@ mod memory;
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+pub mod seal;
 
 pub use file::{FileStore, DEFAULT_LOCK_TIMEOUT};
 pub use memory::MemoryStore;
@@ -78,6 +79,11 @@ pub struct StoredPair {
     /// Who rotated it (`host/pid`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_by: Option<String>,
+    /// Set when Slack reported the chain's token revoked: Slack's code
+    /// (`token_revoked`, `account_inactive` or `invalid_auth`). A revoked chain is
+    /// never rotated again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
     /// Fields this version does not know (a later version's), kept as they are.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -118,6 +124,7 @@ impl StoredPair {
             user_id: None,
             rotated_at: 0,
             rotated_by: None,
+            revoked: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -164,6 +171,8 @@ impl StoredPair {
 }
 
 /// What happened to a compare-and-swap save.
+// Returned once per save, never stored: boxing the pair would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Saved {
     /// The new pair is stored durably.
@@ -260,6 +269,55 @@ pub trait Store: Send + Sync {
 
     /// Where the store is, for error messages (never a secret).
     fn describe(&self) -> String;
+
+    /// The name of the chain this store holds ([`fleet::DEFAULT_CHAIN`] unless it
+    /// was opened by name).
+    fn chain(&self) -> &str {
+        fleet::DEFAULT_CHAIN
+    }
+
+    /// Chain `name` kept in the same place (the same database connection,
+    /// directory, memory or host), sealed the same way. Fails with
+    /// `InvalidArgument` for a bad name ([`fleet::check_chain_name`]) and
+    /// `Unsupported` for a store that keeps one chain (a single file).
+    fn open_chain(&self, name: &str) -> Result<std::sync::Arc<dyn Store>> {
+        let _ = name;
+        Err(Error::new(
+            Status::Unsupported,
+            format!(
+                "{} keeps one chain (open a directory or database store for many)",
+                self.describe()
+            ),
+        ))
+    }
+
+    /// The names of every chain kept in this place, sorted.
+    fn list_chains(&self) -> Result<Vec<String>> {
+        Err(Error::new(
+            Status::Unsupported,
+            format!("{} cannot list its chains", self.describe()),
+        ))
+    }
+
+    /// Deletes this chain from the store — its pair, in-flight marker, lease and
+    /// orphans, so none of its secrets remain. Returns whether a pair was stored.
+    fn remove_chain(&self) -> Result<bool> {
+        Err(Error::new(
+            Status::Unsupported,
+            format!("{} cannot remove a chain", self.describe()),
+        ))
+    }
+
+    /// This store (and every chain opened from it) with stored documents sealed
+    /// by `keyring`'s first key; documents sealed by any of its keys, and plain
+    /// ones, are read. Fails with `Unsupported` for a store that cannot seal.
+    fn sealed(&self, keyring: std::sync::Arc<seal::Keyring>) -> Result<std::sync::Arc<dyn Store>> {
+        let _ = keyring;
+        Err(Error::new(
+            Status::Unsupported,
+            format!("{} cannot seal its documents", self.describe()),
+        ))
+    }
 }
 
 /// What a store set aside for a save ([`Store::reserve`]); released when dropped.

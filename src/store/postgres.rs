@@ -8,6 +8,7 @@
 use super::fleet::{
     check_chain_name, holder_id, lease_not_free, orphan_from, with_causes, Backoff, DatabaseUrl, STATEMENT_TIMEOUT,
 };
+use super::seal::{Codec, Keyring};
 use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
@@ -48,17 +49,26 @@ CREATE TABLE IF NOT EXISTS xoxe_orphan (
 CREATE INDEX IF NOT EXISTS xoxe_orphan_chain ON xoxe_orphan (chain, from_generation);
 ";
 
-/// A PostgreSQL store for one chain (see the module docs). Thread-safe: one
-/// connection, used a statement at a time, reconnected when it breaks.
+/// A PostgreSQL store for one chain (see the module docs); [`Store::open_chain`]
+/// reaches the others over the same connection. Thread-safe: one connection per
+/// [`PostgresStore::connect`], used a statement at a time, reconnected when it
+/// breaks.
 pub struct PostgresStore {
     shared: Arc<Shared>,
 }
 
+/// One chain of a database.
 struct Shared {
+    db: Arc<Database>,
+    chain: String,
+    codec: Codec,
+}
+
+/// The connection every chain opened from one `connect` shares.
+struct Database {
     url: DatabaseUrl,
     config: postgres::Config,
     tls: tokio_postgres_rustls::MakeRustlsConnect,
-    chain: String,
     connection: Mutex<Option<Client>>,
 }
 
@@ -103,11 +113,14 @@ impl PostgresStore {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(crate::tls::rustls_config(url.ca_bundle.as_deref())?);
         let store = PostgresStore {
             shared: Arc::new(Shared {
-                url,
-                config,
-                tls,
+                db: Arc::new(Database {
+                    url,
+                    config,
+                    tls,
+                    connection: Mutex::new(None),
+                }),
                 chain: chain.to_string(),
-                connection: Mutex::new(None),
+                codec: Codec::plain(),
             }),
         };
         store.shared.with(create_schema)?;
@@ -130,25 +143,52 @@ fn create_schema(c: &mut Client) -> std::result::Result<(), postgres::Error> {
 
 impl Shared {
     fn describe(&self) -> String {
-        format!("PostgreSQL store {} (chain {})", self.url.redacted(), self.chain)
+        format!("PostgreSQL store {} (chain {})", self.db.url.redacted(), self.chain)
     }
 
-    fn error(&self, doing: &str, e: &postgres::Error) -> Error {
+    fn with<T>(&self, f: impl FnMut(&mut Client) -> std::result::Result<T, postgres::Error>) -> Result<T> {
+        self.db.with(&self.describe(), f)
+    }
+
+    fn document(&self, pair: &StoredPair) -> Result<zeroize::Zeroizing<String>> {
+        let document = self.codec.encode(pair, &self.chain, false)?;
+        std::str::from_utf8(&document)
+            .map(|text| zeroize::Zeroizing::new(text.to_string()))
+            .map_err(|_| Error::new(Status::StoreIo, "the token pair is not UTF-8"))
+    }
+
+    fn pair_from(&self, row: &Row) -> Result<StoredPair> {
+        let generation: i64 = row.get("generation");
+        let document: String = row.get("document");
+        let document = zeroize::Zeroizing::new(document);
+        let mut pair = self.codec.decode(document.as_bytes(), &self.chain, &self.describe())?;
+        pair.generation = u64::try_from(generation).map_err(|_| {
+            Error::new(
+                Status::StoreCorrupt,
+                format!("{}: a negative generation", self.describe()),
+            )
+        })?;
+        Ok(pair)
+    }
+}
+
+impl Database {
+    fn error(&self, describe: &str, doing: &str, e: &postgres::Error) -> Error {
         let status = match e.code() {
             Some(code) if code == &postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => Status::StorePermissions,
             _ => Status::StoreIo,
         };
         Error::new(
             status,
-            format!("{}: {doing}: {}", self.describe(), self.url.scrub(&with_causes(e))),
+            format!("{describe}: {doing}: {}", self.url.scrub(&with_causes(e))),
         )
     }
 
-    fn open(&self) -> Result<Client> {
+    fn open(&self, describe: &str) -> Result<Client> {
         let mut client = self
             .config
             .connect(self.tls.clone())
-            .map_err(|e| self.error("connecting", &e))?;
+            .map_err(|e| self.error(describe, "connecting", &e))?;
         let version: Option<i32> = match client.query_opt(
             "SELECT max(version) FROM xoxe_schema WHERE to_regclass('xoxe_chain') IS NOT NULL",
             &[],
@@ -156,14 +196,13 @@ impl Shared {
             Ok(row) => row.and_then(|r| r.get(0)),
             // No schema yet: `connect` creates it next.
             Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
-            Err(e) => return Err(self.error("reading the schema version", &e)),
+            Err(e) => return Err(self.error(describe, "reading the schema version", &e)),
         };
         if version.is_some_and(|v| v > SCHEMA_VERSION) {
             return Err(Error::new(
                 Status::StoreCorrupt,
                 format!(
-                    "{}: the tables have schema version {} (this xoxe knows {SCHEMA_VERSION}): upgrade xoxe",
-                    self.describe(),
+                    "{describe}: the tables have schema version {} (this xoxe knows {SCHEMA_VERSION}): upgrade xoxe",
                     version.unwrap_or_default()
                 ),
             ));
@@ -175,13 +214,17 @@ impl Shared {
     /// (killed backend, restarted server) is replaced and `f` tried once more: every
     /// statement here is safe to repeat (a compare-and-swap that did commit then
     /// reports a conflict holding the same pair, which the rotator accepts).
-    fn with<T>(&self, mut f: impl FnMut(&mut Client) -> std::result::Result<T, postgres::Error>) -> Result<T> {
+    fn with<T>(
+        &self,
+        describe: &str,
+        mut f: impl FnMut(&mut Client) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
         let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let mut retried = false;
         loop {
             let client = match slot.as_mut() {
                 Some(c) if !c.is_closed() => c,
-                _ => slot.insert(self.open()?),
+                _ => slot.insert(self.open(describe)?),
             };
             match f(client) {
                 Ok(value) => return Ok(value),
@@ -195,27 +238,13 @@ impl Shared {
                     }
                     if broken && !retried {
                         retried = true;
-                        xlog!(Warn, "{}: connection lost; reconnecting", self.describe());
+                        xlog!(Warn, "{describe}: connection lost; reconnecting");
                         continue;
                     }
-                    return Err(self.error("a statement failed", &e));
+                    return Err(self.error(describe, "a statement failed", &e));
                 }
             }
         }
-    }
-
-    fn pair_from(&self, row: &Row) -> Result<StoredPair> {
-        let generation: i64 = row.get("generation");
-        let document: String = row.get("document");
-        let document = zeroize::Zeroizing::new(document);
-        let mut pair = StoredPair::from_json(document.as_bytes(), &self.describe())?;
-        pair.generation = u64::try_from(generation).map_err(|_| {
-            Error::new(
-                Status::StoreCorrupt,
-                format!("{}: a negative generation", self.describe()),
-            )
-        })?;
-        Ok(pair)
     }
 }
 
@@ -276,9 +305,8 @@ impl Store for PostgresStore {
 
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
         let s = &self.shared;
-        let document = new.to_json(false)?;
-        let document =
-            std::str::from_utf8(&document).map_err(|_| Error::new(Status::StoreIo, "the token pair is not UTF-8"))?;
+        let document = s.document(new)?;
+        let document: &str = &document;
         let generation = generation_column(new.generation)?;
         let saved = match expected {
             Some(expected) => {
@@ -421,9 +449,8 @@ impl Store for PostgresStore {
 
     fn park_orphan(&self, from_generation: u64, pair: &StoredPair) -> Result<bool> {
         let s = &self.shared;
-        let document = pair.to_json(false)?;
-        let document =
-            std::str::from_utf8(&document).map_err(|_| Error::new(Status::StoreIo, "the token pair is not UTF-8"))?;
+        let document = s.document(pair)?;
+        let document: &str = &document;
         let from = generation_column(from_generation)?;
         s.with(|c| {
             c.execute(
@@ -451,11 +478,58 @@ impl Store for PostgresStore {
         let describe = s.describe();
         Ok(rows
             .iter()
-            .filter_map(|row| orphan_from(zeroize::Zeroizing::new(row.get::<_, String>(0)).as_bytes(), &describe))
+            .filter_map(|row| {
+                let document = zeroize::Zeroizing::new(row.get::<_, String>(0));
+                orphan_from(&s.codec, document.as_bytes(), &s.chain, &describe)
+            })
             .collect())
     }
 
     fn describe(&self) -> String {
         self.shared.describe()
+    }
+
+    fn chain(&self) -> &str {
+        &self.shared.chain
+    }
+
+    fn open_chain(&self, name: &str) -> Result<Arc<dyn Store>> {
+        check_chain_name(name)?;
+        Ok(Arc::new(PostgresStore {
+            shared: Arc::new(Shared {
+                db: Arc::clone(&self.shared.db),
+                chain: name.to_string(),
+                codec: self.shared.codec.clone(),
+            }),
+        }))
+    }
+
+    fn list_chains(&self) -> Result<Vec<String>> {
+        let rows = self
+            .shared
+            .with(|c| c.query("SELECT chain FROM xoxe_chain ORDER BY chain", &[]))?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn remove_chain(&self) -> Result<bool> {
+        let s = &self.shared;
+        let removed = s.with(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("DELETE FROM xoxe_orphan WHERE chain = $1", &[&s.chain])?;
+            let n = tx.execute("DELETE FROM xoxe_chain WHERE chain = $1", &[&s.chain])?;
+            tx.commit()?;
+            Ok(n)
+        })?;
+        Ok(removed > 0)
+    }
+
+    fn sealed(&self, keyring: Arc<Keyring>) -> Result<Arc<dyn Store>> {
+        Ok(Arc::new(PostgresStore {
+            shared: Arc::new(Shared {
+                db: Arc::clone(&self.shared.db),
+                chain: self.shared.chain.clone(),
+                codec: Codec::sealed(keyring),
+            }),
+        }))
     }
 }

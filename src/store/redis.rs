@@ -10,6 +10,7 @@
 //! missed the last write can hand out a stale pair.
 
 use super::fleet::{check_chain_name, holder_id, lease_not_free, orphan_from, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::seal::{Codec, Keyring};
 use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
@@ -24,18 +25,26 @@ const ORPHANS_KEPT: i64 = 16;
 /// The hash fields of the in-flight marker.
 const IN_FLIGHT_FIELDS: &str = "'inflight_gen', 'inflight_at', 'inflight_until', 'inflight_holder'";
 
-/// A Redis store for one chain (see the module docs). Thread-safe: one
-/// connection, used a command at a time, reconnected when it breaks.
+/// A Redis store for one chain (see the module docs); [`Store::open_chain`]
+/// reaches the others over the same connection. Thread-safe: one connection per
+/// [`RedisStore::connect`], used a command at a time, reconnected when it breaks.
 pub struct RedisStore {
     shared: Arc<Shared>,
 }
 
+/// One chain of a server.
 struct Shared {
-    url: DatabaseUrl,
-    client: redis::Client,
+    db: Arc<Database>,
     chain: String,
     keys: Keys,
-    scripts: Scripts,
+    scripts: Arc<Scripts>,
+    codec: Codec,
+}
+
+/// The connection every chain opened from one `connect` shares.
+struct Database {
+    url: DatabaseUrl,
+    client: redis::Client,
     connection: Mutex<Option<Connection>>,
 }
 
@@ -178,20 +187,17 @@ impl RedisStore {
         } else {
             redis::Client::open(url.expose()).map_err(invalid)?
         };
-        let tag = format!("xoxe:{{{chain}}}");
         let store = RedisStore {
             shared: Arc::new(Shared {
-                url,
-                client,
+                db: Arc::new(Database {
+                    url,
+                    client,
+                    connection: Mutex::new(None),
+                }),
                 chain: chain.to_string(),
-                keys: Keys {
-                    pair: format!("{tag}:pair"),
-                    lease: format!("{tag}:lease"),
-                    epoch: format!("{tag}:epoch"),
-                    orphans: format!("{tag}:orphans"),
-                },
-                scripts: Scripts::new(),
-                connection: Mutex::new(None),
+                keys: Keys::of(chain),
+                scripts: Arc::new(Scripts::new()),
+                codec: Codec::plain(),
             }),
         };
         store.shared.with(|c| redis::cmd("PING").query::<String>(c))?;
@@ -200,27 +206,60 @@ impl RedisStore {
     }
 }
 
+/// The prefix and suffix of a chain's pair key, `xoxe:{CHAIN}:pair`.
+const PAIR_KEY: (&str, &str) = ("xoxe:{", "}:pair");
+
+impl Keys {
+    fn of(chain: &str) -> Keys {
+        let tag = format!("xoxe:{{{chain}}}");
+        Keys {
+            pair: format!("{tag}:pair"),
+            lease: format!("{tag}:lease"),
+            epoch: format!("{tag}:epoch"),
+            orphans: format!("{tag}:orphans"),
+        }
+    }
+}
+
 impl Shared {
     fn describe(&self) -> String {
-        format!("Redis store {} (chain {})", self.url.redacted(), self.chain)
+        format!("Redis store {} (chain {})", self.db.url.redacted(), self.chain)
     }
 
-    fn error(&self, doing: &str, e: &RedisError) -> Error {
+    fn with<T>(&self, f: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
+        self.db.with(&self.describe(), f)
+    }
+
+    fn another(&self, chain: &str, codec: Codec) -> RedisStore {
+        RedisStore {
+            shared: Arc::new(Shared {
+                db: Arc::clone(&self.db),
+                chain: chain.to_string(),
+                keys: Keys::of(chain),
+                scripts: Arc::clone(&self.scripts),
+                codec,
+            }),
+        }
+    }
+}
+
+impl Database {
+    fn error(&self, describe: &str, doing: &str, e: &RedisError) -> Error {
         Error::new(
             Status::StoreIo,
-            format!("{}: {doing}: {}", self.describe(), self.url.scrub(&e.to_string())),
+            format!("{describe}: {doing}: {}", self.url.scrub(&e.to_string())),
         )
     }
 
-    fn open(&self) -> Result<Connection> {
+    fn open(&self, describe: &str) -> Result<Connection> {
         let connection = self
             .client
             .get_connection_with_timeout(STATEMENT_TIMEOUT)
-            .map_err(|e| self.error("connecting", &e))?;
+            .map_err(|e| self.error(describe, "connecting", &e))?;
         connection
             .set_read_timeout(Some(STATEMENT_TIMEOUT))
             .and_then(|()| connection.set_write_timeout(Some(STATEMENT_TIMEOUT)))
-            .map_err(|e| self.error("setting timeouts", &e))?;
+            .map_err(|e| self.error(describe, "setting timeouts", &e))?;
         Ok(connection)
     }
 
@@ -228,13 +267,13 @@ impl Shared {
     /// connection is replaced and `f` tried once more (every script here is safe
     /// to repeat: a save that did happen then reports a conflict holding the same
     /// pair, which the rotator accepts).
-    fn with<T>(&self, mut f: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
+    fn with<T>(&self, describe: &str, mut f: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
         let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let mut retried = false;
         loop {
             let connection = match slot.as_mut() {
                 Some(c) if c.is_open() => c,
-                _ => slot.insert(self.open()?),
+                _ => slot.insert(self.open(describe)?),
             };
             match f(connection) {
                 Ok(value) => return Ok(value),
@@ -245,15 +284,17 @@ impl Shared {
                     }
                     if broken && !retried && !e.is_timeout() {
                         retried = true;
-                        xlog!(Warn, "{}: connection lost; reconnecting", self.describe());
+                        xlog!(Warn, "{describe}: connection lost; reconnecting");
                         continue;
                     }
-                    return Err(self.error("a command failed", &e));
+                    return Err(self.error(describe, "a command failed", &e));
                 }
             }
         }
     }
+}
 
+impl Shared {
     fn warn_unless_durable(&self) {
         let setting: Option<(String, String)> = self
             .with(|c| redis::cmd("CONFIG").arg("GET").arg("appendfsync").query(c))
@@ -276,7 +317,7 @@ impl Shared {
     }
 
     fn pair_from(&self, generation: &str, document: &[u8]) -> Result<StoredPair> {
-        let mut pair = StoredPair::from_json(document, &self.describe())?;
+        let mut pair = self.codec.decode(document, &self.chain, &self.describe())?;
         pair.generation = generation.parse().map_err(|_| {
             Error::new(
                 Status::StoreCorrupt,
@@ -353,7 +394,7 @@ impl Store for RedisStore {
 
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredPair) -> Result<Saved> {
         let s = &self.shared;
-        let document = new.to_json(false)?;
+        let document = s.codec.encode(new, &s.chain, false)?;
         let expected = expected.map(|g| g.to_string()).unwrap_or_default();
         let answer: Vec<redis::Value> = s.with(|c| {
             s.scripts
@@ -490,7 +531,7 @@ impl Store for RedisStore {
     fn park_orphan(&self, from_generation: u64, pair: &StoredPair) -> Result<bool> {
         let s = &self.shared;
         let mut entry = zeroize::Zeroizing::new(format!("{from_generation}\n").into_bytes());
-        entry.extend_from_slice(&pair.to_json(false)?);
+        entry.extend_from_slice(&s.codec.encode(pair, &s.chain, false)?);
         s.with(|c| {
             redis::pipe()
                 .atomic()
@@ -518,12 +559,76 @@ impl Store for RedisStore {
             .map(zeroize::Zeroizing::new)
             .filter_map(|entry| {
                 let document = entry.strip_prefix(prefix.as_bytes())?;
-                orphan_from(document, &describe)
+                orphan_from(&s.codec, document, &s.chain, &describe)
             })
             .collect())
     }
 
     fn describe(&self) -> String {
         self.shared.describe()
+    }
+
+    fn chain(&self) -> &str {
+        &self.shared.chain
+    }
+
+    fn open_chain(&self, name: &str) -> Result<Arc<dyn Store>> {
+        check_chain_name(name)?;
+        Ok(Arc::new(self.shared.another(name, self.shared.codec.clone())))
+    }
+
+    /// Scans for pair keys (no index to keep in step; on a Cluster, each node
+    /// must be asked — this asks the node the connection reaches).
+    fn list_chains(&self) -> Result<Vec<String>> {
+        let s = &self.shared;
+        let pattern = format!("{}*{}", PAIR_KEY.0, PAIR_KEY.1);
+        let mut chains = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, keys): (u64, Vec<String>) = s.with(|c| {
+                redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query(c)
+            })?;
+            chains.extend(keys.iter().filter_map(|key| {
+                let chain = key.strip_prefix(PAIR_KEY.0)?.strip_suffix(PAIR_KEY.1)?;
+                check_chain_name(chain).is_ok().then(|| chain.to_string())
+            }));
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        chains.sort();
+        chains.dedup();
+        Ok(chains)
+    }
+
+    fn remove_chain(&self) -> Result<bool> {
+        let s = &self.shared;
+        let (existed,): (i64,) = s.with(|c| {
+            redis::pipe()
+                .atomic()
+                .cmd("EXISTS")
+                .arg(&s.keys.pair)
+                .cmd("UNLINK")
+                .arg(&s.keys.pair)
+                .arg(&s.keys.lease)
+                .arg(&s.keys.epoch)
+                .arg(&s.keys.orphans)
+                .ignore()
+                .query(c)
+        })?;
+        Ok(existed > 0)
+    }
+
+    fn sealed(&self, keyring: Arc<Keyring>) -> Result<Arc<dyn Store>> {
+        Ok(Arc::new(
+            self.shared.another(&self.shared.chain, Codec::sealed(keyring)),
+        ))
     }
 }

@@ -39,6 +39,8 @@ from ._errors import (
     ResponseTooLargeError,
     SlackApiError,
     StoreConflictError,
+    StoreSealedError,
+    ChainRevokedError,
     StoreCorruptError,
     StoreEmptyError,
     StoreError,
@@ -98,4 +100,4 @@ __all__ += ["InvalidAuthError", "InvalidRefreshTokenError", "InvalidTokenError",
 __all__ += ["RefreshTokenExpiredError", "TokenAlreadyExchangedError", "TokenExpiredError", "TokenRevokedError"]
 __all__ += ["BadClientSecretError", "InvalidClientIdError", "InvalidManifestError", "TokenRotationNotEnabledError"]
 __all__ += ["StoreCorruptError", "StoreEmptyError", "StoreError", "StoreIoError", "StorePermissionsError"]
-__all__ += ["ChainDeadError", "LockTimeoutError", "StoreConflictError"]
+__all__ += ["ChainDeadError", "LockTimeoutError", "StoreConflictError", "StoreSealedError", "ChainRevokedError"]

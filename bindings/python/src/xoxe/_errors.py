@@ -217,6 +217,17 @@ class StoreConflictError(StoreError, code=Status.STORE_CONFLICT):
     ``overwrite``), or kept refusing a compare-and-swap save."""
 
 
+class StoreSealedError(StoreError, code=Status.STORE_SEALED):
+    """``STORE_SEALED``: a stored document is sealed under a key this process was not
+    given, or fails authentication (tampered); the message names the key id."""
+
+
+class ChainRevokedError(StoreError, code=Status.CHAIN_REVOKED):
+    """``CHAIN_REVOKED``: Slack reported the chain's token revoked (``cause`` is
+    ``TOKEN_REVOKED``, ``ACCOUNT_INACTIVE`` or ``INVALID_AUTH``). The chain is marked
+    revoked and never retried; reinstall the app to go on."""
+
+
 class InvalidAuthError(SlackApiError, code=Status.INVALID_AUTH):
     """``invalid_auth``."""
 
