@@ -1241,6 +1241,20 @@ xoxe_status xoxe_store_init(const xoxe_store *store,
 // `store` is NULL or a live handle, freed at most once.
 void xoxe_store_free(xoxe_store *store);
 
+// Rewrites every chain kept where `store` is through `store`: after
+// `xoxe_store_sealed`, every document is sealed under the keyring's first key
+// (seal a plain store, or move every chain to a new key); through a plain handle,
+// every document is written plain. Each chain is a compare-and-swap of its
+// current pair, so a concurrent rotation is never undone. `*rewritten_out` (may
+// be NULL) receives the number of chains rewritten. A chain that cannot be read
+// (e.g. `XOXE_STATUS_STORE_SEALED`) stops the run, left as it was.
+//
+// # Safety
+// `store` is live; `rewritten_out` is NULL or writable.
+xoxe_status xoxe_store_rewrite_chains(const xoxe_store *store,
+                                      size_t *rewritten_out,
+                                      xoxe_error **error_out);
+
 // The library's version, e.g. `"0.1.0"`. Static string: never free it.
 const char *xoxe_version(void);
 

@@ -39,7 +39,7 @@ pub use client::{Client, ClientOptions};
 pub use error::{Error, Result};
 pub use log::{set_logger, LogLevel, LogSink};
 pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken, MAX_TOKEN_LEN, MAX_TOKEN_LIFETIME_SECS};
-pub use pool::{ChainState, ChainStatus, Pool, PoolOptions, PoolStats};
+pub use pool::{chain_statuses, rewrite_chains, ChainState, ChainStatus, Pool, PoolOptions, PoolStats};
 pub use rotator::{AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
 pub use secret::{redact, Secret};
 pub use status::{Status, StatusFamily};

@@ -482,3 +482,25 @@ fn refresh_in_background(pool: Weak<Inner>) {
         }
     }
 }
+
+/// Rewrites every chain kept where `store` is through `store` — sealed under its
+/// keyring's first key when `store` is a sealed handle, plain otherwise — by a
+/// compare-and-swap of the same pair, so a rotation running meanwhile is never
+/// undone (that chain is simply written by the rotation). Returns how many chains
+/// were rewritten; a chain that cannot be read (e.g. sealed under a key not given)
+/// stops the run with its error, leaving it as it was.
+pub fn rewrite_chains(store: &dyn Store) -> Result<usize> {
+    let mut rewritten = 0;
+    for name in store.list_chains()? {
+        let chain = store.open_chain(&name)?;
+        let Some(pair) = chain.load()? else { continue };
+        let again = StoredPair {
+            generation: pair.generation.saturating_add(1),
+            ..pair.clone()
+        };
+        if let Saved::Stored = chain.compare_and_swap(Some(pair.generation), &again)? {
+            rewritten += 1;
+        }
+    }
+    Ok(rewritten)
+}

@@ -309,3 +309,29 @@ pub unsafe extern "C" fn xoxe_store_init(
 pub unsafe extern "C" fn xoxe_store_free(store: *mut xoxe_store) {
     free_handle(store)
 }
+
+/// Rewrites every chain kept where `store` is through `store`: after
+/// `xoxe_store_sealed`, every document is sealed under the keyring's first key
+/// (seal a plain store, or move every chain to a new key); through a plain handle,
+/// every document is written plain. Each chain is a compare-and-swap of its
+/// current pair, so a concurrent rotation is never undone. `*rewritten_out` (may
+/// be NULL) receives the number of chains rewritten. A chain that cannot be read
+/// (e.g. `XOXE_STATUS_STORE_SEALED`) stops the run, left as it was.
+///
+/// # Safety
+/// `store` is live; `rewritten_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_store_rewrite_chains(
+    store: *const xoxe_store,
+    rewritten_out: *mut usize,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(store, "store")?;
+        let n = crate::pool::rewrite_chains(&*(*store).inner)?;
+        if !rewritten_out.is_null() {
+            *rewritten_out = n;
+        }
+        Ok(())
+    })
+}

@@ -380,8 +380,9 @@ pub fn redis(url: &str, chain: &str) -> Result<Arc<dyn Store>> {
     }
 }
 
-/// The store a command line names: a database URL (with `chain`), or a file path
-/// (whose chain is the file itself: `chain` must be the default).
+/// The store a command line names: a database URL (with `chain`), a directory
+/// (a directory store: `DIR/CHAIN.json`), or a file path (whose chain is the file
+/// itself: `chain` must be the default).
 pub fn open(spec: &str, chain: &str, lock_timeout: Duration) -> Result<Arc<dyn Store>> {
     check_chain_name(chain)?;
     if !is_database_url(spec) && looks_like_a_url(spec) {
@@ -393,10 +394,13 @@ pub fn open(spec: &str, chain: &str, lock_timeout: Duration) -> Result<Arc<dyn S
     if is_database_url(spec) {
         return redis(spec, chain);
     }
+    if std::path::Path::new(spec).is_dir() {
+        return Ok(Arc::new(super::FileStore::directory(spec, chain, lock_timeout)?));
+    }
     if chain != DEFAULT_CHAIN {
         return Err(Error::new(
             Status::InvalidArgument,
-            "a file store holds one chain: --chain applies to database stores",
+            "a file store holds one chain: --chain applies to directory and database stores",
         ));
     }
     Ok(Arc::new(super::FileStore::new(spec, lock_timeout)?))
