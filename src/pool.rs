@@ -492,7 +492,14 @@ fn refresh_in_background(pool: Weak<Inner>) {
 pub fn rewrite_chains(store: &dyn Store) -> Result<usize> {
     let mut rewritten = 0;
     for name in store.list_chains()? {
-        let chain = store.open_chain(&name)?;
+        // A single-file store lists only its own chain, and opens no other.
+        let opened;
+        let chain: &dyn Store = if name == store.chain() {
+            store
+        } else {
+            opened = store.open_chain(&name)?;
+            &*opened
+        };
         let Some(pair) = chain.load()? else { continue };
         let again = StoredPair {
             generation: pair.generation.saturating_add(1),
