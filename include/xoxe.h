@@ -303,6 +303,10 @@ typedef struct xoxe_auth_identity xoxe_auth_identity;
 // `xoxe_chain_list_free`.
 typedef struct xoxe_chain_list xoxe_chain_list;
 
+// Receives chain names from a host `list` callback (`xoxe_chain_names_add`).
+// Valid only during that callback.
+typedef struct xoxe_chain_names xoxe_chain_names;
+
 // A Slack Web API client: one connection pool, shareable by any number of
 // threads at once. Free with `xoxe_client_free` once no call is using it.
 typedef struct xoxe_client xoxe_client;
@@ -446,6 +450,31 @@ typedef struct {
   // Called once when the store is freed, to release `user_data`. Optional (NULL).
   void (*release)(void *user_data);
 } xoxe_store_callbacks;
+
+// Callbacks of a host keeping many chains (`xoxe_store_foreign_chains_new`).
+// Return codes: 0 success, any negative number a failure. Called from any thread,
+// so they must be thread-safe.
+typedef struct {
+  // Passed to every callback.
+  void *user_data;
+  // Fills `*callbacks` with the store callbacks of chain `chain` (a valid chain
+  // name; the chain need not exist yet). Their `release` runs once when xoxe no
+  // longer uses that chain. Required.
+  int32_t (*open)(void *user_data,
+                  const char *chain,
+                  xoxe_store_callbacks *callbacks);
+  // Adds the name of every chain the host holds to `names` with
+  // `xoxe_chain_names_add`. Optional (NULL: listing is unsupported).
+  int32_t (*list)(void *user_data,
+                  xoxe_chain_names *names);
+  // Deletes chain `chain` and every secret of it; returns 0 when removed, 1
+  // when there was nothing to remove. Optional (NULL: removal is unsupported).
+  int32_t (*remove)(void *user_data,
+                    const char *chain);
+  // Called once when the store and every chain opened from it are freed, to
+  // release `user_data`. Optional (NULL).
+  void (*release)(void *user_data);
+} xoxe_chain_callbacks;
 
 // When a rotator rotates. Zero in any field means its default.
 typedef struct {
@@ -761,6 +790,31 @@ xoxe_status xoxe_store_foreign_new(const xoxe_store_callbacks *callbacks,
                                    const char *name,
                                    xoxe_store **out,
                                    xoxe_error **error_out);
+
+// Creates a store for chain `chain` (NULL: `"default"`) kept by a host that keeps
+// many chains: xoxe calls `callbacks->open` with a chain's name whenever it needs
+// that chain (here, and for `xoxe_store_open_chain` and pools) and uses the
+// `xoxe_store_callbacks` it fills in, as for `xoxe_store_foreign_new`. `name`
+// (may be NULL) appears in error messages. `release` runs once, when this store
+// and every chain and rotator opened from it are freed; if this function fails,
+// it is not called.
+//
+// # Safety
+// `callbacks` points to a valid struct whose functions honour its contract.
+xoxe_status xoxe_store_foreign_chains_new(const xoxe_chain_callbacks *callbacks,
+                                          const char *name,
+                                          const char *chain,
+                                          xoxe_store **out,
+                                          xoxe_error **error_out);
+
+// For a host `list` callback: adds chain `chain` (NUL-terminated) to `names`.
+// Does nothing if either is NULL; a name that is not a valid chain name makes
+// the listing fail with `XOXE_STATUS_STORE_CORRUPT`.
+//
+// # Safety
+// `names` is the pointer the callback received; `chain` is NUL-terminated.
+void xoxe_chain_names_add(xoxe_chain_names *names,
+                          const char *chain);
 
 // For a foreign store's `load` callback: copies `document` (NUL-terminated JSON)
 // into `value`. Does nothing if either is NULL.
@@ -1207,8 +1261,8 @@ xoxe_status xoxe_store_remove_chain(const xoxe_store *store,
 // working and is sealed by its next save (`xoxe seal` rewrites every chain now).
 // A document sealed under a key the keyring lacks, or tampered with, is
 // `XOXE_STATUS_STORE_SEALED` naming the key id; nothing is overwritten. Chains
-// opened from the new handle are sealed too. `XOXE_STATUS_UNSUPPORTED` for the
-// memory and host-callback stores.
+// opened from the new handle are sealed too (a host store receives sealed
+// documents). `XOXE_STATUS_UNSUPPORTED` for the memory store.
 //
 // # Safety
 // `store` and `keyring` are live; `out` is writable.

@@ -234,8 +234,8 @@ pub unsafe extern "C" fn xoxe_store_remove_chain(
 /// working and is sealed by its next save (`xoxe seal` rewrites every chain now).
 /// A document sealed under a key the keyring lacks, or tampered with, is
 /// `XOXE_STATUS_STORE_SEALED` naming the key id; nothing is overwritten. Chains
-/// opened from the new handle are sealed too. `XOXE_STATUS_UNSUPPORTED` for the
-/// memory and host-callback stores.
+/// opened from the new handle are sealed too (a host store receives sealed
+/// documents). `XOXE_STATUS_UNSUPPORTED` for the memory store.
 ///
 /// # Safety
 /// `store` and `keyring` are live; `out` is writable.
