@@ -29,11 +29,8 @@
 // overflow an expiry nor keep a token from ever being rotated.
 #define MAX_TOKEN_LIFETIME_SECS (30 * 86400)
 
-// Rotators kept in memory unless told otherwise.
-#define DEFAULT_MAX_CHAINS_IN_MEMORY 10000
-
 // Longest chain name, in bytes.
-#define MAX_CHAIN_NAME_LEN 200
+#define XOXE_MAX_CHAIN_NAME_LEN 200
 
 // Every outcome of an xoxe call: `XOXE_STATUS_OK` (0) or an error. Numbers are
 // stable and never reused; `xoxe_status_name` gives each one's snake_case name
@@ -606,8 +603,9 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-// Lists every chain kept where `store` is (its directory, database or memory),
-// with each one's state. `XOXE_STATUS_UNSUPPORTED` for a single-file store.
+// Lists every chain kept where `store` is (its directory, database, memory or
+// host), with each one's state; a single-file store lists its one chain.
+// `XOXE_STATUS_UNSUPPORTED` for a host store without a `list` callback.
 //
 // # Safety
 // `store` is live; `out` is writable.

@@ -92,29 +92,40 @@ pub fn chain_statuses(store: &dyn Store) -> Result<Vec<ChainStatus>> {
     Ok(names
         .into_iter()
         .map(|chain| {
-            let state = store
-                .open_chain(&chain)
-                .and_then(|s| s.load())
-                .and_then(|pair| pair.ok_or_else(|| no_such_chain(store, &chain)))
-                .map(|pair| ChainState {
-                    kind: pair.kind,
-                    generation: pair.generation,
-                    expires_at: pair.expires_at,
-                    rotated_at: pair.rotated_at,
-                    rotated_by: pair.rotated_by.clone(),
-                    revoked: pair.revoked.clone(),
-                    team_id: pair.team_id.clone(),
-                    user_id: pair.user_id.clone(),
-                });
+            let state = with_chain(store, &chain, |s| {
+                s.load()?
+                    .ok_or_else(|| no_such_chain(s, &chain))
+                    .map(|pair| ChainState {
+                        kind: pair.kind,
+                        generation: pair.generation,
+                        expires_at: pair.expires_at,
+                        rotated_at: pair.rotated_at,
+                        rotated_by: pair.rotated_by.clone(),
+                        revoked: pair.revoked.clone(),
+                        team_id: pair.team_id.clone(),
+                        user_id: pair.user_id.clone(),
+                    })
+            });
             ChainStatus { chain, state }
         })
         .collect())
 }
 
+/// Runs `f` on chain `name` of `store`'s place: `store` itself when it is that
+/// chain (a single-file store lists only its own chain and opens no other).
+fn with_chain<T>(store: &dyn Store, name: &str, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+    if name == store.chain() {
+        return f(store);
+    }
+    let opened = store.open_chain(name)?;
+    f(&*opened)
+}
+
+/// The error for a chain that holds nothing; `store` is the chain's own store.
 fn no_such_chain(store: &dyn Store, chain: &str) -> Error {
     Error::new(
         Status::StoreEmpty,
-        format!("{} holds no chain named {chain}", store.describe()),
+        format!("no chain named {chain} is stored ({} holds nothing)", store.describe()),
     )
 }
 
@@ -329,7 +340,7 @@ impl Inner {
         }
         check_chain_name(chain)?;
         let store = self.store.open_chain(chain)?;
-        let pair = store.load()?.ok_or_else(|| no_such_chain(&*self.store, chain))?;
+        let pair = store.load()?.ok_or_else(|| no_such_chain(&*store, chain))?;
         let renewal = match pair.kind {
             ChainKind::Config => Renewal::Config,
             ChainKind::Oauth => Renewal::Oauth(self.app.clone().ok_or_else(|| {
@@ -492,22 +503,18 @@ fn refresh_in_background(pool: Weak<Inner>) {
 pub fn rewrite_chains(store: &dyn Store) -> Result<usize> {
     let mut rewritten = 0;
     for name in store.list_chains()? {
-        // A single-file store lists only its own chain, and opens no other.
-        let opened;
-        let chain: &dyn Store = if name == store.chain() {
-            store
-        } else {
-            opened = store.open_chain(&name)?;
-            &*opened
-        };
-        let Some(pair) = chain.load()? else { continue };
-        let again = StoredPair {
-            generation: pair.generation.saturating_add(1),
-            ..pair.clone()
-        };
-        if let Saved::Stored = chain.compare_and_swap(Some(pair.generation), &again)? {
-            rewritten += 1;
-        }
+        let saved = with_chain(store, &name, |chain| {
+            let Some(pair) = chain.load()? else { return Ok(false) };
+            let again = StoredPair {
+                generation: pair.generation.saturating_add(1),
+                ..pair.clone()
+            };
+            Ok(matches!(
+                chain.compare_and_swap(Some(pair.generation), &again)?,
+                Saved::Stored
+            ))
+        })?;
+        rewritten += usize::from(saved);
     }
     Ok(rewritten)
 }

@@ -99,8 +99,9 @@ impl From<Vec<ChainStatus>> for xoxe_chain_list {
     }
 }
 
-/// Lists every chain kept where `store` is (its directory, database or memory),
-/// with each one's state. `XOXE_STATUS_UNSUPPORTED` for a single-file store.
+/// Lists every chain kept where `store` is (its directory, database, memory or
+/// host), with each one's state; a single-file store lists its one chain.
+/// `XOXE_STATUS_UNSUPPORTED` for a host store without a `list` callback.
 ///
 /// # Safety
 /// `store` is live; `out` is writable.
