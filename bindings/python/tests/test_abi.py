@@ -92,6 +92,8 @@ C_TYPES = {
     "int32_t": ctypes.c_int32,
     "int64_t *": ctypes.POINTER(ctypes.c_int64),
     "uint32_t *": ctypes.POINTER(ctypes.c_uint32),
+    "size_t *": ctypes.POINTER(ctypes.c_size_t),
+    "bool *": ctypes.POINTER(ctypes.c_bool),
     "void *": ctypes.c_void_p,
     "size_t": ctypes.c_size_t,
     "bool": ctypes.c_bool,
@@ -115,6 +117,9 @@ def _compatible(c_type: CType, py_type: object) -> bool:
     if c_type in C_TYPES:
         want = C_TYPES[c_type]
         return py_type in want if isinstance(want, tuple) else py_type is want
+    m = re.fullmatch(r"xoxe_\w+", c_type)
+    if m:  # a struct held by value (a field of another struct)
+        return isinstance(py_type, type) and issubclass(py_type, ctypes.Structure) and py_type.__name__ == c_type
     m = re.fullmatch(r"(?:const )?(xoxe_\w+) \*", c_type)
     if m:  # pointer to a handle or an info struct
         target = getattr(py_type, "_type_", None)
@@ -199,9 +204,21 @@ def test_result_types_copy_fields_the_info_structs_have() -> None:
         (xoxe.ConfigToken, _ffi.xoxe_config_token_info),
         (xoxe.OAuthToken, _ffi.xoxe_oauth_token_info),
         (xoxe.AuthTestResponse, _ffi.xoxe_auth_identity_info),
+        (xoxe.PoolStats, _ffi.xoxe_pool_stats),
     ]:
         have = {name for name, _ in struct._fields_}
         assert {f.name for f in dataclasses.fields(cls)} <= have, cls
+    # ChainStatus: every field of xoxe_chain_info, status and error_message made into `error`.
+    chain_info = {name for name, _ in _ffi.xoxe_chain_info._fields_} - {"status", "error_message"}
+    assert {f.name for f in dataclasses.fields(xoxe.ChainStatus)} == chain_info | {"error"}
+
+
+def test_the_parser_sees_structs_held_by_value() -> None:
+    fields = dict(header_structs()["xoxe_pool_options"])
+    assert fields["rotator"] == "xoxe_rotator_options"
+    assert _compatible("xoxe_rotator_options", _ffi.xoxe_rotator_options)
+    assert not _compatible("xoxe_rotator_options", _ffi.xoxe_pool_options)
+    assert not _compatible("xoxe_rotator_options", ctypes.c_uint32)
 
 
 def test_status_table_is_generated_from_the_current_header() -> None:

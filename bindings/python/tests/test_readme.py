@@ -1,8 +1,10 @@
-"""The README's "Keeping tokens fresh" and "A fleet" examples work as written (against
-the fake Slack, and the throwaway PostgreSQL of conftest ``databases``)."""
+"""The README's "Keeping tokens fresh", "A fleet" and "Many chains" examples work as
+written (against the fake Slack, and the throwaway PostgreSQL of conftest ``databases``)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 
@@ -67,3 +69,25 @@ def test_the_fleet_example_runs(
     lines = out.splitlines()
     assert len(lines) == 2 and lines[0] == lines[1] and lines[0].startswith("xoxe.xoxp-"), "one token, redacted"
     assert refresh.get_secret_value() not in out and db.password.get_secret_value() not in out
+
+
+def test_the_pool_example_runs(
+    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (block,) = _blocks("Many chains: a pool, and sealing at rest")
+    key = base64.b64encode(os.urandom(32)).decode()
+    refresh = slack.new_config_refresh_token()
+    monkeypatch.setenv("XOXE_KEYRING", f"readme-1 {key}")
+    monkeypatch.setenv("XOXE_BASE_URL", slack.base_url)
+    monkeypatch.setenv("XOXE_CONFIG_REFRESH_TOKEN", refresh.get_secret_value())
+    before = slack.stats()
+    ns: dict = {"__name__": "readme_example"}
+    exec(compile(block, "README.md pool block", "exec"), ns)
+    out = capsys.readouterr().out
+    assert slack.stats()["rotations"] - before["rotations"] == 1
+    token_line, chain_line = out.splitlines()
+    assert token_line.startswith("xoxe.xoxp-") and "…" in token_line, "the token, redacted"
+    assert chain_line == "app-config config 1"
+    text = open(os.path.join(ns["directory"], "app-config.json")).read()
+    assert json.loads(text)["kid"] == "readme-1", "sealed at rest"
+    assert refresh.get_secret_value() not in out + text and key not in out

@@ -32,7 +32,7 @@ CLASSES = [
     ("Preset", "xoxe_preset", "XOXE_PRESET_", "Which Slack to talk to (``XOXE_PRESET_*``)."),
 ]
 # The #defines the binding uses, and the C enums it only passes through (plain constants).
-DEFINES = ["ABI_VERSION", "MAX_TOKEN_LEN"]
+DEFINES = ["ABI_VERSION", "MAX_TOKEN_LEN", "MAX_CHAIN_NAME_LEN"]
 CONSTANT_ENUMS = [("xoxe_chain_kind", "XOXE_"), ("xoxe_log_level", "XOXE_")]
 
 
@@ -62,7 +62,9 @@ def _enum(header: str, name: str, prefix: str) -> list[tuple[str, int, str]]:
 
 
 def _define(header: str, name: str) -> tuple[str, int, str]:
-    m = re.search(r"((?:^//[^\n]*\n)*)#define XOXE_" + name + r" (\d+)\n", header, re.M)
+    # `XOXE_` is optional: cbindgen writes a constant re-exported under a new name
+    # (src/ffi/chains.rs's XOXE_MAX_CHAIN_NAME_LEN) with its original, bare name.
+    m = re.search(r"((?:^//[^\n]*\n)*)#define (?:XOXE_)?" + name + r" (\d+)\n", header, re.M)
     if not m:
         raise _fail(f"#define XOXE_{name}")
     return name, int(m.group(2)), _comment(m.group(1).splitlines())

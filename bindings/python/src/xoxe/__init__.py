@@ -8,6 +8,13 @@ To keep a token fresh, put its chain in a store and ask a :class:`Rotator`:
     >>> rotator = xoxe.Rotator.config(xoxe.Client(), store)            # doctest: +SKIP
     >>> token = rotator.get().token          # valid, rotated when due  # doctest: +SKIP
 
+Many chains (one per installation) live in a :class:`DirectoryStore` or a database
+store, served by name by a :class:`Pool`:
+
+    >>> store = xoxe.DirectoryStore("/var/lib/myapp/chains")                # doctest: +SKIP
+    >>> pool = xoxe.Pool(xoxe.Client(), store, client_id, client_secret)      # doctest: +SKIP
+    >>> token = pool.get(xoxe.installation_chain(None, "T0123")).token      # doctest: +SKIP
+
     >>> import xoxe
     >>> with xoxe.Client() as client:                         # doctest: +SKIP
     ...     pair = client.tooling_tokens_rotate(refresh_token)
@@ -21,6 +28,7 @@ from ._errors import (
     BadClientSecretError,
     BadResponseError,
     ChainDeadError,
+    ChainRevokedError,
     FileUnreadableError,
     HttpStatusError,
     InsecureUrlError,
@@ -39,13 +47,12 @@ from ._errors import (
     ResponseTooLargeError,
     SlackApiError,
     StoreConflictError,
-    StoreSealedError,
-    ChainRevokedError,
     StoreCorruptError,
     StoreEmptyError,
     StoreError,
     StoreIoError,
     StorePermissionsError,
+    StoreSealedError,
     TlsError,
     TokenAlreadyExchangedError,
     TokenExpiredError,
@@ -62,13 +69,17 @@ from ._errors import (
 )
 from ._ffi import LIBRARY_PATH, LibraryLoadError, lib
 from ._logging import disable_logging, enable_logging
+from ._pool import MAX_CHAIN_NAME_LEN, Pool, PoolStats, installation_chain
 from ._rotator import MAX_TOKEN_LEN, AccessToken, Rotator
 from ._secret import Secret, redact
 from ._status import ABI_VERSION, GOV_SLACK_BASE_URL, SLACK_BASE_URL, Preset, Status, StatusFamily
 from ._store import (
     ChainKind,
+    ChainStatus,
+    DirectoryStore,
     FileStore,
     ForeignStore,
+    Keyring,
     LockingStoreBackend,
     MemoryStore,
     PostgresStore,
@@ -92,6 +103,7 @@ __all__ += ["GOV_SLACK_BASE_URL", "SLACK_BASE_URL", "ApiResponse", "AuthTestResp
 __all__ += ["OAuthToken", "Preset", "Secret", "disable_logging", "enable_logging", "redact"]
 __all__ += ["AccessToken", "ChainKind", "FileStore", "ForeignStore", "LockingStoreBackend", "MemoryStore"]
 __all__ += ["PostgresStore", "RedisStore", "Rotator", "Store", "StoreBackend"]
+__all__ += ["MAX_CHAIN_NAME_LEN", "ChainStatus", "DirectoryStore", "Keyring", "Pool", "PoolStats", "installation_chain"]
 __all__ += ["Status", "StatusFamily", "XoxeError", "exception_class_for", "status_family", "status_name"]
 __all__ += ["FileUnreadableError", "InsecureUrlError", "InternalError", "UnsupportedError", "UsageError"]
 __all__ += ["BadResponseError", "HttpStatusError", "NetworkError", "TlsError", "TransportError", "XoxeTimeoutError"]
@@ -100,4 +112,4 @@ __all__ += ["InvalidAuthError", "InvalidRefreshTokenError", "InvalidTokenError",
 __all__ += ["RefreshTokenExpiredError", "TokenAlreadyExchangedError", "TokenExpiredError", "TokenRevokedError"]
 __all__ += ["BadClientSecretError", "InvalidClientIdError", "InvalidManifestError", "TokenRotationNotEnabledError"]
 __all__ += ["StoreCorruptError", "StoreEmptyError", "StoreError", "StoreIoError", "StorePermissionsError"]
-__all__ += ["ChainDeadError", "LockTimeoutError", "StoreConflictError", "StoreSealedError", "ChainRevokedError"]
+__all__ += ["ChainDeadError", "ChainRevokedError", "LockTimeoutError", "StoreConflictError", "StoreSealedError"]

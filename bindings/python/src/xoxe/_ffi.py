@@ -40,6 +40,7 @@ ClientP, ClientOptionsP, ErrorP, ConfigTokenP, OAuthTokenP = map(
 AuthIdentityP, ApiResponseP, RotatorP, StoreP, StoreValueP = map(
     _opaque, ["xoxe_auth_identity", "xoxe_api_response", "xoxe_rotator", "xoxe_store", "xoxe_store_value"]
 )
+ChainListP, KeyringP, PoolP = map(_opaque, ["xoxe_chain_list", "xoxe_keyring", "xoxe_pool"])
 
 
 def _strs(*names: str) -> list[tuple[str, Any]]:
@@ -90,6 +91,20 @@ class xoxe_rotator_options(Structure):
     _fields_ = [(n, uint32_t) for n in ("refresh_window_secs", "jitter_secs", "wait_timeout_ms", "call_timeout_ms")]
 
 
+class xoxe_pool_options(Structure):
+    _fields_ = [("rotator", xoxe_rotator_options), ("max_chains_in_memory", uint32_t), ("background_refresh", bool_)]
+
+
+class xoxe_pool_stats(Structure):
+    _fields_ = [("chains_in_memory", size_t), ("background_rotations", uint64_t), ("background_failures", uint64_t)]
+
+
+class xoxe_chain_info(Structure):
+    _fields_ = [*_strs("chain"), ("status", xoxe_status), *_strs("error_message"), ("kind", uint32_t)]
+    _fields_ += [("generation", uint64_t), ("expires_at", int64_t), ("rotated_at", int64_t)]
+    _fields_ += _strs("rotated_by", "revoked", "team_id", "user_id")
+
+
 LogCallback = CFUNCTYPE(None, void_p, uint32_t, char_p)
 StoreLoadFn = CFUNCTYPE(int32_t, void_p, StoreValueP)
 StoreSaveFn = CFUNCTYPE(int32_t, void_p, bool_, uint64_t, uint64_t, char_p)
@@ -111,6 +126,7 @@ P = POINTER
 E = P(ErrorP)  # xoxe_error **error_out
 S = xoxe_status
 _TOKEN_OUT = [RotatorP, void_p, size_t, P(int64_t), E]  # char *token_buf: a writable buffer
+_REMOVED = [PoolP, char_p, P(bool_), E]
 
 #: name -> (restype, argtypes): one entry per function in xoxe.h.
 SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
@@ -158,6 +174,26 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_store_value_set": (None, [StoreValueP, char_p]),
     "xoxe_store_init": (S, [StoreP, uint32_t, char_p, char_p, int64_t, bool_, E]),
     "xoxe_store_free": (None, [StoreP]),
+    "xoxe_store_dir_new": (S, [char_p, char_p, uint32_t, P(StoreP), E]),
+    "xoxe_store_open_chain": (S, [StoreP, char_p, P(StoreP), E]),
+    "xoxe_store_remove_chain": (S, [StoreP, P(bool_), E]),
+    "xoxe_store_sealed": (S, [StoreP, KeyringP, P(StoreP), E]),
+    "xoxe_store_rewrite_chains": (S, [StoreP, P(size_t), E]),
+    "xoxe_store_chains": (S, [StoreP, P(ChainListP), E]),
+    "xoxe_chain_list_len": (size_t, [ChainListP]),
+    "xoxe_chain_list_get": (P(xoxe_chain_info), [ChainListP, size_t]),
+    "xoxe_chain_list_free": (None, [ChainListP]),
+    "xoxe_installation_chain": (S, [char_p, char_p, bool_, char_p, void_p, size_t, E]),
+    "xoxe_keyring_from_file": (S, [char_p, P(KeyringP), E]),
+    "xoxe_keyring_from_env": (S, [char_p, P(KeyringP), E]),
+    "xoxe_keyring_free": (None, [KeyringP]),
+    "xoxe_pool_new": (S, [ClientP, StoreP, char_p, char_p, P(xoxe_pool_options), P(PoolP), E]),
+    "xoxe_pool_get": (S, [PoolP, char_p, void_p, size_t, P(int64_t), E]),
+    "xoxe_pool_remove": (S, _REMOVED),
+    "xoxe_pool_uninstall": (S, _REMOVED),
+    "xoxe_pool_mark_revoked": (S, [PoolP, char_p, char_p, E]),
+    "xoxe_pool_stats": (S, [PoolP, P(xoxe_pool_stats), E]),
+    "xoxe_pool_free": (None, [PoolP]),
     "xoxe_version": (char_p, []),
     "xoxe_abi_version": (uint32_t, []),
     "xoxe_status_name": (char_p, [uint32_t]),
@@ -166,8 +202,8 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
 
 #: Functions that also get a second prototype whose pointer arguments are all ``void *``:
 #: ctypes converts a plain int address and a buffer about 3x faster than typed pointers
-#: (the rotator's hot path). Same symbol, same C signature.
-FAST = ("xoxe_rotator_get", "xoxe_rotator_force_rotate", "xoxe_rotator_current")
+#: (the rotator's and the pool's hot path). Same symbol, same C signature.
+FAST = ("xoxe_rotator_get", "xoxe_rotator_force_rotate", "xoxe_rotator_current", "xoxe_pool_get")
 
 
 class LibraryLoadError(ImportError):

@@ -163,10 +163,9 @@ def take_error(status: int, err: Any) -> XoxeError:
     with Managed._adopt(err) as error:
         info = error._info()
         if info is None:
-            return exception_class_for(status)(status, "the library gave no error details")
-        code = info.status or status
-        return exception_class_for(code)(
-            code,
+            return error_for(status, "the library gave no error details")
+        return error_for(
+            info.status or status,
             opt_text(info.message) or "",
             slack_error=opt_text(info.slack_error),
             retry_after=None if info.retry_after_secs < 0 else info.retry_after_secs,
@@ -175,6 +174,13 @@ def take_error(status: int, err: Any) -> XoxeError:
             cause=info.cause,
             response_json=opt_text(info.response_json),
         )
+
+
+def error_for(status: int, message: str, **details: Any) -> XoxeError:
+    """The exception for ``status`` (its code's class, else its family's) with
+    ``message``, as the library reported them (``details``: :class:`XoxeError`'s
+    keyword arguments)."""
+    return exception_class_for(status)(status, message, **details)
 
 
 # ---- reading the library's strings --------------------------------------------------

@@ -12,6 +12,8 @@ ABI_VERSION = 1
 #: Longest token, id or secret xoxe accepts or hands out: a buffer of this many bytes plus one holds any token with its
 #: NUL.
 MAX_TOKEN_LEN = 8192
+#: Longest chain name, in bytes.
+MAX_CHAIN_NAME_LEN = 200
 #: App configuration token: `tooling.tokens.rotate`.
 CHAIN_KIND_CONFIG = 0
 #: Bot or user token: `oauth.v2.access` with `grant_type=refresh_token`.
@@ -84,6 +86,13 @@ class Status(enum.IntEnum):
     new token."""
     STORE_CONFLICT = 206
     """The store refused a save and kept refusing (compare-and-swap lost twice)."""
+    STORE_SEALED = 207
+    """A stored document is sealed under a key this process was not given, or fails authentication (tampered, or
+    sealed for another chain); the message names the key id. Nothing was overwritten."""
+    CHAIN_REVOKED = 208
+    """Slack reported the chain's token revoked (`token_revoked`, `account_inactive` or `invalid_auth`, e.g. after
+    an uninstall). The chain is marked revoked in its store and never retried; `cause` holds Slack's code. Reinstall
+    to go on."""
     SLACK_OTHER = 1000
     """Slack returned an error code xoxe does not know; see `slack_error` for it."""
     ACCESS_DENIED = 1001

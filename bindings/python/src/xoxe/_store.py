@@ -4,18 +4,20 @@ C callbacks that connect a Python backend to a foreign store."""
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import datetime
 import enum
 import itertools
 import logging
 import math
 import os
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from . import _ffi, _status
 from ._client import TokenLike, _cstr, _opt_cstr, _opt_time, _path
+from ._errors import XoxeError
 from ._ffi import lib
-from ._managed import Managed, slot
+from ._managed import Managed, call, error_for, opt_text, slot
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
@@ -31,18 +33,205 @@ class ChainKind(str, enum.Enum):
 
 _log = logging.getLogger("xoxe")
 _KIND_NUMBERS = {ChainKind.CONFIG: _status.CHAIN_KIND_CONFIG, ChainKind.OAUTH: _status.CHAIN_KIND_OAUTH}
+_KINDS = {number: kind for kind, number in _KIND_NUMBERS.items()}
+
+S = TypeVar("S", bound="Store")
+
+
+class Keyring(Managed):
+    """Keys that seal stored documents at rest with AES-256-GCM (``xoxe_keyring``): the
+    first key seals, every key opens, so a key is rotated by putting a new one first
+    and keeping the old one until every chain has been saved again
+    (:meth:`Store.rewrite_chains`). Give it to a store with :meth:`Store.sealed`.
+
+    Make one with :meth:`from_file` or :meth:`from_env`. The key bytes stay in the
+    library (zeroed when freed); ``repr`` shows only where they came from, and no error
+    message ever holds key material. Stores sealed with a keyring keep their own
+    reference to it: closing the keyring does not unseal them.
+    """
+
+    #: Where the keys were read from (``file '…'`` or ``environment variable '…'``).
+    source: str = ""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("read a keyring with Keyring.from_file(path) or Keyring.from_env(name)")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Keyring:
+        """Reads a keyring file (``xoxe_keyring_from_file``): one key per line,
+        ``KEY_ID BASE64`` (32 bytes once decoded; ids of 1 to 64 characters
+        ``A-Za-z0-9._-``), blank lines and ``#`` comments ignored, the first key
+        sealing. ``xoxe seal-key new ID`` prints a fresh line.
+
+        Raises:
+            StorePermissionsError: the file is readable by group or others (``chmod 600``).
+            FileUnreadableError: it does not exist or cannot be read.
+            UsageError: a line is malformed (the message names the line, never the key).
+        """
+        p = _path(path, "path")
+        self = cls._made_by(lib.xoxe_keyring_from_file, p)
+        self.source = f"file {os.fspath(path)!r}"
+        return self
+
+    @classmethod
+    def from_env(cls, name: str) -> Keyring:
+        """Reads a keyring from the environment variable ``name``
+        (``xoxe_keyring_from_env``): the file's format, lines separated by newlines or
+        ``;``. The variable stays in the environment (child processes inherit it):
+        remove it once read if they should not.
+
+        Raises:
+            UsageError: the variable is missing or empty (the message names it), or a
+                line is malformed.
+        """
+        n = _cstr(name, "name")
+        self = cls._made_by(lib.xoxe_keyring_from_env, n)
+        self.source = f"environment variable {name!r}"
+        return self
+
+    def __repr__(self) -> str:
+        return f"<xoxe.Keyring from {self.source}{' closed' if self.closed else ''}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainStatus:
+    """One chain as its store holds it (:meth:`Store.chains`; ``xoxe_chain_info``). No
+    secret: the tokens are not read out."""
+
+    chain: str
+    """The chain's name."""
+    kind: ChainKind | None
+    """How it is renewed; ``None`` when it could not be read (see :attr:`error`)."""
+    generation: int
+    """The stored generation (each save adds one); 0 when it could not be read."""
+    expires_at: int
+    """When the access token expires, Unix seconds (0: unknown)."""
+    rotated_at: int
+    """When the chain was last rotated, Unix seconds (0: not since it was stored)."""
+    rotated_by: str | None = None
+    """Who rotated it last (``host/pid``)."""
+    revoked: str | None = None
+    """Slack's code if the chain was revoked (``token_revoked``, …), else ``None``."""
+    team_id: str | None = None
+    """Workspace id, when known."""
+    user_id: str | None = None
+    """User (or bot user) id, when known."""
+    error: XoxeError | None = None
+    """Why the chain could not be read (e.g. :class:`StoreSealedError` from a store
+    without its key), or ``None``; the other fields are then zero."""
+
+    @classmethod
+    def _from_info(cls, info: Any) -> ChainStatus:
+        error = None if info.status == 0 else error_for(info.status, opt_text(info.error_message) or "")
+        return cls(
+            chain=opt_text(info.chain) or "",
+            kind=None if error is not None else _KINDS.get(info.kind),
+            generation=info.generation,
+            expires_at=info.expires_at,
+            rotated_at=info.rotated_at,
+            rotated_by=opt_text(info.rotated_by),
+            revoked=opt_text(info.revoked),
+            team_id=opt_text(info.team_id),
+            user_id=opt_text(info.user_id),
+            error=error,
+        )
 
 
 class Store(Managed):
     """Where a rotator keeps its chain. Thread-safe; one store may serve several
     rotators. Closing a store does not stop rotators using it (they hold their own
     reference in the library). Use :class:`MemoryStore`, :class:`FileStore`,
-    :class:`PostgresStore`, :class:`RedisStore` or :class:`ForeignStore`."""
+    :class:`DirectoryStore`, :class:`PostgresStore`, :class:`RedisStore` or
+    :class:`ForeignStore`.
+
+    A directory, database or memory store keeps many chains: :meth:`open_chain` reaches
+    the others, :meth:`chains` lists them, and a :class:`Pool` serves them all."""
+
+    #: The keyring this handle seals documents with (:meth:`sealed`), or ``None``.
+    keyring: Keyring | None = None
 
     def __init__(self) -> None:  # pragma: no cover - abstract
         raise TypeError(
-            "use MemoryStore(), FileStore(path), PostgresStore(url), RedisStore(url) or ForeignStore(backend)"
+            "use MemoryStore(), FileStore(path), DirectoryStore(path), PostgresStore(url), RedisStore(url) "
+            "or ForeignStore(backend)"
         )
+
+    def _derived(self: S, fn: Any, *args: Any, **attributes: Any) -> S:
+        """A new handle of this class made by ``fn(store, *args, out, error_out)``,
+        with this one's attributes (path, name, backend…) updated by ``attributes``."""
+        h = self._handle()
+        new = type(self).__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_h"})
+        new.__dict__.update(attributes)
+        new._make(fn, h.ptr, *args)
+        return new
+
+    def open_chain(self: S, name: str) -> S:
+        """Chain ``name`` kept in the same place as this store — the same directory,
+        database connection or memory, sealed the same way — as a new store of this
+        class (``xoxe_store_open_chain``). The chain need not exist yet:
+        :meth:`init` starts it.
+
+        Raises:
+            UsageError: a bad name (empty, longer than :data:`MAX_CHAIN_NAME_LEN` bytes,
+                a character outside ``A-Za-z0-9._-:@``, a leading ``.``).
+            UnsupportedError: a single-file store (:class:`FileStore`) keeps one chain.
+        """
+        return self._derived(lib.xoxe_store_open_chain, _cstr(name, "name"), chain=name)
+
+    def remove_chain(self) -> bool:
+        """Deletes this store's chain — its pair, in-flight marker, lease and orphans,
+        so none of its secrets remain in the store (``xoxe_store_remove_chain``).
+        Rotators of the chain then raise :class:`StoreEmptyError`. Returns whether a
+        pair was stored."""
+        removed = ctypes.c_bool(False)
+        self._call(lib.xoxe_store_remove_chain, ctypes.byref(removed))
+        return bool(removed.value)
+
+    def chains(self) -> list[ChainStatus]:
+        """Every chain kept where this store is (its directory, database or memory),
+        sorted by name, each with its state or the error reading it gave
+        (``xoxe_store_chains``). No secret is read out."""
+        h = self._handle()
+        out = _ffi.ChainListP()
+        call(lib.xoxe_store_chains, h.ptr, ctypes.byref(out))
+        with Managed._adopt(out) as chain_list:
+            ptr = chain_list._handle().ptr
+            count = int(lib.xoxe_chain_list_len(ptr))
+            return [ChainStatus._from_info(lib.xoxe_chain_list_get(ptr, i).contents) for i in range(count)]
+
+    def sealed(self: S, keyring: Keyring) -> S:
+        """A new handle to this store whose documents are sealed at rest with
+        AES-256-GCM under ``keyring``'s first key (``xoxe_store_sealed``). Documents
+        sealed under any of its keys, and plain ones, are read, so a plain store keeps
+        working and each chain is sealed by its next save (:meth:`rewrite_chains`
+        seals them all now). Chains opened from the new handle are sealed too; this
+        handle stays as it was.
+
+        A document sealed under a key the keyring lacks, or tampered with, raises
+        :class:`StoreSealedError` naming the key id, and nothing is overwritten.
+
+        A :class:`ForeignStore`'s backend then receives sealed documents.
+
+        Raises:
+            UnsupportedError: a :class:`MemoryStore`.
+        """
+        if not isinstance(keyring, Keyring):
+            raise TypeError(f"keyring must be an xoxe.Keyring, not {type(keyring).__name__}")
+        k = keyring._handle()
+        return self._derived(lib.xoxe_store_sealed, k.ptr, keyring=keyring)
+
+    def rewrite_chains(self) -> int:
+        """Rewrites every chain kept where this store is through this handle
+        (``xoxe_store_rewrite_chains``): sealed under the keyring's first key after
+        :meth:`sealed` (seal a plain store, or move every chain to a new key), plain
+        through a plain handle. Each chain is a compare-and-swap of its current pair,
+        so a concurrent rotation is never undone. A chain that cannot be read (e.g.
+        :class:`StoreSealedError`) stops the run, left as it was. Returns how many
+        chains were rewritten."""
+        rewritten = ctypes.c_size_t(0)
+        self._call(lib.xoxe_store_rewrite_chains, ctypes.byref(rewritten))
+        return int(rewritten.value)
 
     def init(
         self,
@@ -84,11 +273,13 @@ class Store(Managed):
         self._call(lib.xoxe_store_init, kind_n, rt, at, expires_at, overwrite)
 
     def __repr__(self) -> str:
-        label = getattr(self, "path", getattr(self, "name", None))  # FileStore, ForeignStore
+        label = getattr(self, "path", getattr(self, "name", None))  # FileStore, DirectoryStore, ForeignStore
         shown = "" if label is None else f" {label!r}"
         chain = getattr(self, "chain", None)  # the fleet stores: never their URL (it holds a password)
         if chain is not None:
-            shown = f" chain={chain!r}"
+            shown += f" chain={chain!r}"
+        if self.keyring is not None:
+            shown += " sealed"
         return f"<xoxe.{type(self).__name__}{shown}{' closed' if self.closed else ''}>"
 
 
@@ -120,6 +311,33 @@ class FileStore(Store):
         ms = _opt_time(lock_timeout, "lock_timeout")
         self.path: str = os.fspath(path)
         self._make(lib.xoxe_store_file_new, p, ms)
+
+
+class DirectoryStore(Store):
+    """Many chains in a directory, one JSON file each: ``path/CHAIN.json`` with its own
+    lock ``path/CHAIN.json.lock``; otherwise as :class:`FileStore` (atomic writes,
+    private files, the directory must exist and be private). This object is chain
+    ``chain``; :meth:`open_chain` reaches the others, and a :class:`Pool` serves them
+    all (``xoxe_store_dir_new``).
+
+    Args:
+        path: the directory.
+        chain: this object's chain (``None``: the library's default chain), named as
+            for :meth:`open_chain`.
+        lock_timeout: seconds to wait for another process's rotation lock (``None``:
+            the library's default).
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], chain: str | None = None, *, lock_timeout: float | None = None
+    ) -> None:
+        p = _path(path, "path")
+        chain_b = _opt_cstr(chain, "chain")
+        ms = _opt_time(lock_timeout, "lock_timeout")
+        self.path: str = os.fspath(path)
+        #: The chain's name (``None``: the library's default chain).
+        self.chain: str | None = chain
+        self._make(lib.xoxe_store_dir_new, p, chain_b, ms)
 
 
 class _FleetStore(Store):

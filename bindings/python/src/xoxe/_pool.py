@@ -1,0 +1,232 @@
+"""``Pool``: keeps many chains fresh over one client and one store (an owned
+``xoxe_pool*``), and ``installation_chain``, the canonical chain name of an
+installation's token.
+
+Every decision (which rotator serves a chain, when to rotate, which chains to keep in
+memory, background refreshes, revocation) is made by the Rust core; this module
+converts arguments and copies tokens out.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+
+from . import _ffi, _status
+from ._client import Client, TokenLike, _cstr, _opt_cstr, _uint
+from ._ffi import lib
+from ._managed import Managed, call, failure, local, slot
+from ._rotator import _BUF_LEN, AccessToken, _Buffers, _buffers, _hand_out, _options
+from ._store import Store
+
+#: Longest chain name, in bytes (``XOXE_MAX_CHAIN_NAME_LEN``).
+MAX_CHAIN_NAME_LEN = _status.MAX_CHAIN_NAME_LEN
+
+_get = _ffi.fast("xoxe_pool_get")
+
+
+def installation_chain(
+    enterprise_id: str | None,
+    team_id: str | None,
+    is_enterprise_install: bool = False,
+    user_id: str | None = None,
+) -> str:
+    """The canonical chain name of an installation's token
+    (``xoxe_installation_chain``): ``bot:ENTERPRISE:TEAM`` for the bot token
+    (``user_id`` ``None``), ``user:ENTERPRISE:TEAM:USER`` for a user's, with ``-`` for
+    an absent enterprise and for the team of an org-wide install
+    (``is_enterprise_install``), e.g. ``bot:-:T1``, ``bot:E2:-``, ``user:E2:T1:U3``.
+    The same name in every language, so services share chains.
+
+    Raises:
+        UsageError: an id is not a Slack id (letters and digits), or the team is
+            missing where the name needs one.
+    """
+    enterprise = _opt_cstr(enterprise_id, "enterprise_id")
+    team = _opt_cstr(team_id, "team_id")
+    user = _opt_cstr(user_id, "user_id")
+    if not isinstance(is_enterprise_install, bool):
+        raise TypeError(f"is_enterprise_install must be a bool, not {type(is_enterprise_install).__name__}")
+    buf = ctypes.create_string_buffer(MAX_CHAIN_NAME_LEN + 1)
+    call(lib.xoxe_installation_chain, enterprise, team, is_enterprise_install, user, buf, len(buf))
+    return buf.value.decode("utf-8")
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolStats:
+    """A pool's counters (:meth:`Pool.stats`; ``xoxe_pool_stats``)."""
+
+    chains_in_memory: int
+    """Rotators held in memory now."""
+    background_rotations: int
+    """Rotations made by the background refresher."""
+    background_failures: int
+    """Background refreshes that failed (each is logged)."""
+
+
+def _chain(chain: object) -> bytes:
+    """A chain name for C (the hot path checks a plain ``str`` inline)."""
+    return _cstr(chain, "chain")
+
+
+class Pool(Managed):
+    """Keeps many chains fresh over one client and one store: :meth:`get` returns a
+    valid access token of a chain by name, through a rotator per chain made on first
+    use — one rotation per chain at a time across threads and, through the store's
+    lease, across processes. Thread-safe: share one pool per process among all
+    threads (blocking calls release the GIL).
+
+    The store is a :class:`DirectoryStore`, :class:`PostgresStore`,
+    :class:`RedisStore` or :class:`MemoryStore` (a single-file store raises
+    :class:`UnsupportedError`); seed chains with ``store.open_chain(name).init(…)``.
+
+    Close it with :meth:`close` or a ``with`` block; that stops its background
+    refresher (waiting for a rotation in progress) and frees the pool, not the client
+    or the store. Calls in flight on other threads finish first.
+
+    Args:
+        client: the client rotations go through.
+        store: where the chains are kept.
+        client_id, client_secret: the app's credentials, which renew bot and user
+            (OAuth) chains; both ``None`` for a pool of config-token chains only.
+        refresh_window, jitter, wait_timeout, call_timeout: every chain's rotator's
+            options, as for :meth:`Rotator.config` (``None``: the library's default).
+        max_chains_in_memory: most rotators held in memory; beyond it the least
+            recently used are dropped and read from the store again when next asked
+            for (``None``: the library's default).
+        background_refresh: rotate the chains in memory from a background thread as
+            they enter their window, so that :meth:`get` finds them fresh.
+
+    Errors of :meth:`get`: :class:`StoreEmptyError` (no such chain),
+    :class:`ChainRevokedError` (revoked: reinstall), and whatever a
+    :class:`Rotator`'s ``get`` raises.
+    """
+
+    _client: Client | None = None
+    _store: Store | None = None
+
+    def __init__(
+        self,
+        client: Client,
+        store: Store,
+        client_id: str | None = None,
+        client_secret: TokenLike | None = None,
+        *,
+        refresh_window: float | None = None,
+        jitter: float | None = None,
+        wait_timeout: float | None = None,
+        call_timeout: float | None = None,
+        max_chains_in_memory: int | None = None,
+        background_refresh: bool = False,
+    ) -> None:
+        if not isinstance(client, Client):
+            raise TypeError(f"client must be an xoxe.Client, not {type(client).__name__}")
+        if not isinstance(store, Store):
+            raise TypeError(f"store must be an xoxe store (DirectoryStore, PostgresStore…), not {type(store).__name__}")
+        if (client_id is None) != (client_secret is None):
+            raise TypeError("client_id and client_secret come together (both None for config-token chains only)")
+        cid = _opt_cstr(client_id, "client_id")
+        cs = _opt_cstr(client_secret, "client_secret", secret=True)
+        if not isinstance(background_refresh, bool):
+            raise TypeError(f"background_refresh must be a bool, not {type(background_refresh).__name__}")
+        most = 0
+        if max_chains_in_memory is not None:
+            most = _uint(max_chains_in_memory, "max_chains_in_memory")
+            if most == 0:
+                raise ValueError("max_chains_in_memory must be at least 1 (None: the library's default)")
+        opts = _ffi.xoxe_pool_options(
+            rotator=_options(refresh_window, jitter, wait_timeout, call_timeout),
+            max_chains_in_memory=most,
+            background_refresh=background_refresh,
+        )
+        c, s = client._handle(), store._handle()
+        self._make(lib.xoxe_pool_new, c.ptr, s.ptr, cid, cs, ctypes.byref(opts))
+        # The library keeps its own references; these keep the Python objects (and a
+        # ForeignStore's backend) reachable from the pool.
+        self._client, self._store = client, store
+
+    @property
+    def store(self) -> Store | None:
+        """The store this pool was made with (``None`` once closed)."""
+        return self._store
+
+    @property
+    def client(self) -> Client | None:
+        """The client this pool was made with (``None`` once closed)."""
+        return self._client
+
+    def get(self, chain: str) -> AccessToken:
+        """A valid access token of chain ``chain`` (``xoxe_pool_get``), rotating first
+        when it is due (and saving the new pair before returning it). A fresh token
+        costs no I/O.
+
+        Raises:
+            StoreEmptyError: the store holds no chain named ``chain``.
+            ChainRevokedError: the chain was revoked (uninstalled); the pool forgets it.
+        """
+        # The hot path, flat as Rotator.get: no lock (the local `h` keeps the handle
+        # alive while the C call runs, even if another thread closes the pool).
+        h = self._h
+        if h is None:
+            h = self._handle()  # raises: closed
+        if type(chain) is str and chain.isascii() and "\0" not in chain:
+            name = chain.encode("ascii")
+        else:
+            name = _chain(chain)
+        b: _Buffers
+        try:
+            s, b = local.slot, local.buffers
+        except AttributeError:
+            s, b = slot(), _buffers()
+        err = s.err
+        s.cause = None
+        status = _get(h.addr, name, b.buf, _BUF_LEN, b.expires_ref, s.ref)
+        if status:
+            raise failure(status, err)
+        return _hand_out(b)
+
+    def remove(self, chain: str) -> bool:
+        """Deletes chain ``chain`` from the store — its secrets with it — and forgets its
+        rotator (``xoxe_pool_remove``). Returns whether the store held it."""
+        removed = ctypes.c_bool(False)
+        self._call(lib.xoxe_pool_remove, _chain(chain), ctypes.byref(removed))
+        return bool(removed.value)
+
+    def uninstall(self, chain: str) -> bool:
+        """Revokes chain ``chain``'s token at Slack (``auth.revoke``), then removes it
+        as :meth:`remove` does (``xoxe_pool_uninstall``). A chain already revoked is
+        just removed; if the revocation fails otherwise, nothing is removed and the
+        error says why. Returns whether the store held it."""
+        removed = ctypes.c_bool(False)
+        self._call(lib.xoxe_pool_uninstall, _chain(chain), ctypes.byref(removed))
+        return bool(removed.value)
+
+    def mark_revoked(self, chain: str, slack_code: str) -> None:
+        """Marks chain ``chain`` revoked because a Slack call made with its token
+        answered ``slack_code`` (``token_revoked``, ``account_inactive`` or
+        ``invalid_auth``; another code raises :class:`UsageError`)
+        (``xoxe_pool_mark_revoked``). Every holder of the chain then gets
+        :class:`ChainRevokedError` without calling Slack."""
+        self._call(lib.xoxe_pool_mark_revoked, _chain(chain), _cstr(slack_code, "slack_code"))
+
+    def stats(self) -> PoolStats:
+        """The pool's counters (``xoxe_pool_stats``)."""
+        out = _ffi.xoxe_pool_stats()
+        self._call(lib.xoxe_pool_stats, ctypes.byref(out))
+        return PoolStats(int(out.chains_in_memory), int(out.background_rotations), int(out.background_failures))
+
+    # ---- Pool.install(install) goes here ---------------------------------------------
+    # Saving a new installation's chains (xoxe_pool_install) is added by another change:
+    # this binding leaves the method out until then.
+
+    def close(self) -> None:
+        """Stops the background refresher and frees the pool (not its client or store);
+        idempotent. Calls in flight on other threads finish first: the library's pool
+        is freed when the last of them returns (and its refresher has finished a
+        rotation in progress)."""
+        super().close()
+        self._store = self._client = None
+
+    def __repr__(self) -> str:
+        closed = " closed" if self.closed else ""
+        return f"<xoxe.Pool store={self._store!r}{closed}>"
