@@ -499,7 +499,7 @@ typedef struct {
   bool background_refresh;
 } xoxe_pool_options;
 
-// Pool counters (`xoxe_pool_stats`).
+// Pool counters (`xoxe_pool_stats_info`).
 typedef struct {
   // Rotators held in memory now.
   size_t chains_in_memory;
@@ -507,7 +507,7 @@ typedef struct {
   uint64_t background_rotations;
   // Background refreshes that failed (each is logged).
   uint64_t background_failures;
-} xoxe_pool_stats;
+} xoxe_pool_stats_info;
 
 // A rotated app configuration token pair (`tooling.tokens.rotate`).
 typedef struct {
@@ -1011,7 +1011,7 @@ xoxe_status xoxe_pool_mark_revoked(const xoxe_pool *pool,
 // # Safety
 // `pool` is live; `out` is writable.
 xoxe_status xoxe_pool_stats(const xoxe_pool *pool,
-                            xoxe_pool_stats *out,
+                            xoxe_pool_stats_info *out,
                             xoxe_error **error_out);
 
 // Frees a pool, stopping its background refresher. NULL is ignored. No call may

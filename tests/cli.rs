@@ -1,5 +1,7 @@
 //! The `xoxe` command line against the fake Slack: the workflow, exit codes per
-//! failure family, and no secret on the command line or in its output.
+//! failure family, many chains (`status --all`, `remove`) in directories and
+//! databases, sealing at rest (`seal`, `seal-key`, keyrings), and no secret on
+//! the command line or in its output.
 
 mod common;
 
@@ -21,6 +23,8 @@ fn run(args: &[&str], stdin: &[u8], env: &[(&str, &str)], stdout: Stdio) -> Outp
         .env_remove("XOXE_ACCESS_TOKEN")
         .env_remove("XOXE_EXPIRES_AT")
         .env_remove("XOXE_LOG")
+        .env_remove("XOXE_STORE")
+        .env_remove("XOXE_KEYRING_FILE")
         .envs(env.iter().copied());
     cmd.stdin(Stdio::piped()).stdout(stdout).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -93,9 +97,12 @@ fn capture(subcommand: &str, out: &Output) {
         .open(std::path::Path::new(&dir).join("cli-output.log"))
         .unwrap();
     // `xoxe token` prints the token on stdout: that is its job (TOKEN=$(xoxe token …)).
+    // `xoxe seal-key` prints a key: never logged at all.
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stdout = if subcommand == "token" && !stdout.trim().is_empty() {
         format!("{}\n", xoxe::redact(stdout.trim()))
+    } else if subcommand == "seal-key" && !stdout.trim().is_empty() {
+        "(a keyring line: key material, not logged)\n".to_string()
     } else {
         stdout.into_owned()
     };
@@ -631,6 +638,42 @@ fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
         .unwrap();
     capture("status", &out);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+
+    // A directory whose name is not UTF-8 is a directory store, as any other.
+    let (base, _) = dir_in("non-utf8");
+    let mut name = base.clone().into_os_string();
+    name.push(std::ffi::OsStr::from_bytes(b"/chains-\xff"));
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&name)
+        .unwrap();
+    let command = |args: &[&std::ffi::OsStr], refresh: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xoxe"));
+        cmd.args(args).env_remove("XOXE_LOG").env_remove("XOXE_KEYRING_FILE");
+        match refresh {
+            Some(refresh) => cmd.env("XOXE_REFRESH_TOKEN", refresh),
+            None => cmd.env_remove("XOXE_REFRESH_TOKEN"),
+        };
+        let out = cmd.output().unwrap();
+        capture(args[0].to_str().unwrap(), &out);
+        out
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let out = command(
+        &[os("init"), os("--store"), &name, os("--chain"), os("c1")],
+        Some(NOT_ISSUED_REFRESH_TOKEN),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = command(&[os("status"), os("--all"), os("--store"), &name], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).starts_with("c1: config, generation 0, "), "{}", text(&out));
+    assert!(!text(&out).contains(NOT_ISSUED_REFRESH_TOKEN));
+    // A file whose name is not UTF-8 keeps one chain: the core refuses another.
+    let mut file = base.clone().into_os_string();
+    file.push(std::ffi::OsStr::from_bytes(b"/pair-\xff.json"));
+    let out = command(&[os("status"), os("--store"), &file, os("--chain"), os("c1")], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("keeps one chain"), "{}", text(&out));
+    std::fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
@@ -969,4 +1012,587 @@ fn bad_chains_and_unreachable_databases_are_reported_without_the_password() {
     }
     assert_eq!(slack.stats().rotations, 0);
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// A new private directory for a directory store (`DIR/CHAIN.json`).
+fn dir_in(name: &str) -> (PathBuf, String) {
+    let (path, _) = store_in(name);
+    let dir = path.parent().unwrap().to_path_buf();
+    let s = dir.to_str().unwrap().to_string();
+    (dir, s)
+}
+
+/// A keyring line made by `xoxe seal-key new ID` (checked to parse).
+fn new_key(id: &str) -> String {
+    let out = xoxe(&["seal-key", "new", id], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let line = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_end_matches('\n')
+        .to_string();
+    xoxe::store::seal::Keyring::parse(&line, "seal-key output").unwrap();
+    line
+}
+
+/// Writes keyring `lines` to `path`, mode 0600.
+fn write_keyring(path: &Path, lines: &[&str]) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    file.write_all(format!("# test keys\n{}\n", lines.join("\n")).as_bytes())
+        .unwrap();
+}
+
+/// No key of `lines` (their base64, or a good part of it) appears in the output.
+fn assert_no_key(lines: &[&str], out: &Output) {
+    let shown = text(out);
+    for line in lines {
+        let key = line.split_whitespace().nth(1).unwrap();
+        assert!(!shown.contains(&key[..16]), "the output shows key material");
+    }
+}
+
+/// The stored documents of a directory store, by chain.
+fn documents(dir: &Path) -> Vec<(String, String)> {
+    let mut docs: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.strip_suffix(".json")?.to_string();
+            Some((name, std::fs::read_to_string(e.path()).unwrap()))
+        })
+        .collect();
+    docs.sort();
+    docs
+}
+
+#[test]
+fn status_all_over_a_directory_shows_every_chain_and_no_secret() {
+    let slack = server();
+    let url = slack.base_url();
+    let (dir, store) = dir_in("all");
+    let keys = dir.join("keyring");
+    let absent = new_key("absent-key");
+    write_keyring(&keys, &[&absent]);
+    let init = |chain: &str, extra: &[&str]| {
+        let seed = slack.new_config_token(None);
+        let mut args = vec!["init", "--store", store.as_str(), "--chain", chain];
+        args.extend(extra);
+        let out = xoxe(&args, Some(&format!("{}\n", seed.refresh_token)), &[]);
+        assert!(out.status.success(), "{chain}: {}", text(&out));
+        assert_no_secret(&slack, &out);
+    };
+    init("c1", &[]);
+    init("c2", &[]);
+    init("c3", &["--keyring-file", keys.to_str().unwrap()]);
+    // A chain a pool marked revoked.
+    write_store(
+        &dir.join("c4.json"),
+        serde_json::json!({ "generation": 7, "revoked": "token_revoked", "team_id": "T4" }),
+    );
+    let out = xoxe(
+        &["token", "--store", &store, "--chain", "c1", "--base-url", &url],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let token = String::from_utf8(out.stdout.clone()).unwrap().trim().to_string();
+
+    let out = xoxe(&["status", "--all", "--store", &store], None, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a chain that cannot be read is shown: {}",
+        text(&out)
+    );
+    assert_no_secret(&slack, &out);
+    assert_no_key(&[&absent], &out);
+    let shown = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        !shown.contains(&token) && !shown.contains(NOT_ISSUED_REFRESH_TOKEN),
+        "{shown}"
+    );
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 4, "one line per chain, sorted: {shown}");
+    let host = xoxe::store::fleet::holder_id().split('/').next().unwrap().to_string();
+    assert!(
+        lines[0].starts_with("c1: config, generation 1, expires 20") && lines[0].contains(" (in 1"),
+        "{shown}"
+    );
+    assert!(
+        lines[0].contains(", rotated 20") && lines[0].contains(&format!(" by {host}/")),
+        "{shown}"
+    );
+    assert_eq!(
+        lines[1],
+        "c2: config, generation 0, expiry unknown (rotates on first use), never rotated"
+    );
+    assert!(lines[2].starts_with("c3: error: token store "), "{shown}");
+    assert!(
+        lines[2].contains("sealed with key absent-key") && lines[2].ends_with("(store_sealed)"),
+        "the sealed chain names its key: {shown}"
+    );
+    assert_eq!(
+        lines[3],
+        "c4: config, generation 7, revoked (token_revoked), never rotated"
+    );
+    // With the keyring, the sealed chain reads too.
+    let out = xoxe(
+        &[
+            "status",
+            "--all",
+            "--store",
+            &store,
+            "--keyring-file",
+            keys.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("c3: config, generation 0, expiry unknown"),
+        "{}",
+        text(&out)
+    );
+    assert_no_key(&[&absent], &out);
+
+    // A revoked chain: its own exit code, without calling Slack.
+    let out = xoxe(
+        &["token", "--store", &store, "--chain", "c4", "--base-url", &url],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+    assert!(text(&out).contains("(chain_revoked)"), "{}", text(&out));
+    let out = xoxe(&["status", "--store", &store, "--chain", "c4"], None, &[]);
+    assert!(
+        text(&out).contains("revoked:       token_revoked (reinstall the app to go on)\n"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(slack.stats().rotations, 1);
+
+    // remove: says whether the chain was there; its file is gone; the rest stay.
+    let remove = |chain: &str| xoxe(&["remove", "--store", &store, "--chain", chain], None, &[]);
+    let out = remove("c2");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "removed token store {}/c2.json\n",
+            dir.canonicalize().unwrap().display()
+        )
+    );
+    assert!(!dir.join("c2.json").exists());
+    let out = remove("c2");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("c2.json holds no chain: nothing removed"),
+        "{}",
+        text(&out)
+    );
+    let out = xoxe(&["status", "--store", &store, "--chain", "c2"], None, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = xoxe(&["status", "--all", "--store", &store], None, &[]);
+    let chains: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(chains, ["c1", "c3", "c4"]);
+    // A sealed chain is removed without its key (nothing is read).
+    assert!(remove("c3").status.success());
+    // remove names its chain: never the default by accident.
+    let out = xoxe(&["remove", "--store", &store], None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("remove needs --chain NAME"), "{}", text(&out));
+
+    // An empty directory lists nothing, successfully; a place that cannot be
+    // listed is a store error.
+    let (empty, empty_store) = dir_in("all-empty");
+    let out = xoxe(&["status", "--all", "--store", &empty_store], None, &[]);
+    assert!(out.status.success() && out.stdout.is_empty(), "{}", text(&out));
+    assert!(text(&out).contains("no chain is stored there"), "{}", text(&out));
+    std::fs::remove_dir_all(&empty).unwrap();
+    let out = xoxe(&["status", "--all", "--store", "/nonexistent/xoxe-dir"], None, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // --all covers every chain: --chain with it is a mistake.
+    let out = xoxe(&["status", "--all", "--store", &store, "--chain", "c1"], None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn status_all_and_remove_on_each_database() {
+    let key = new_key("kdb");
+    let (dir, _) = dir_in("db-keys");
+    let keys = dir.join("keyring");
+    write_keyring(&keys, &[&key]);
+    for db in common::db::databases() {
+        let slack = server();
+        let url = slack.base_url();
+        let prefix = common::db::unique_chain("cli-all");
+        let (plain, rotated, sealed) = (format!("{prefix}-a"), format!("{prefix}-b"), format!("{prefix}-c"));
+        for (chain, extra) in [
+            (&plain, &[][..]),
+            (&rotated, &[][..]),
+            (&sealed, &["--keyring-file", keys.to_str().unwrap()][..]),
+        ] {
+            let seed = slack.new_config_token(None);
+            let mut args = vec!["init", "--store", db.url.as_str(), "--chain", chain.as_str()];
+            args.extend(extra);
+            let out = xoxe(&args, Some(&seed.refresh_token), &[]);
+            let shown = shown_without_password(&db, &out);
+            assert!(out.status.success(), "{}: {shown}", db.name);
+        }
+        let out = xoxe(
+            &["token", "--store", &db.url, "--chain", &rotated, "--base-url", &url],
+            None,
+            &[],
+        );
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            db.name,
+            shown_without_password(&db, &out)
+        );
+
+        let out = xoxe(&["status", "--all", "--store", &db.url], None, &[]);
+        let shown = shown_without_password(&db, &out);
+        assert!(out.status.success(), "{}: {shown}", db.name);
+        assert_no_secret(&slack, &out);
+        assert_no_key(&[&key], &out);
+        let line = |chain: &str| {
+            let start = format!("{chain}: ");
+            shown
+                .lines()
+                .find(|l| l.starts_with(&start))
+                .unwrap_or_else(|| panic!("{}: no line for {chain}: {shown}", db.name))
+                .to_string()
+        };
+        assert_eq!(
+            line(&plain),
+            format!("{plain}: config, generation 0, expiry unknown (rotates on first use), never rotated"),
+            "{}",
+            db.name
+        );
+        let b = line(&rotated);
+        assert!(
+            b.starts_with(&format!("{rotated}: config, generation 1, expires 20")) && b.contains(" by "),
+            "{}: {b}",
+            db.name
+        );
+        let c = line(&sealed);
+        assert!(
+            c.contains("sealed with key kdb") && c.ends_with("(store_sealed)"),
+            "{}: {c}",
+            db.name
+        );
+        assert!(
+            c.contains(":***@") || c.contains("pass=***"),
+            "{}: the URL is shown redacted: {c}",
+            db.name
+        );
+
+        // remove, twice, then the chain is gone from the listing and empty.
+        let remove = xoxe(&["remove", "--store", &db.url, "--chain", &sealed], None, &[]);
+        let shown = shown_without_password(&db, &remove);
+        assert!(remove.status.success(), "{}: {shown}", db.name);
+        assert!(
+            shown.starts_with("removed ") && shown.contains(&sealed),
+            "{}: {shown}",
+            db.name
+        );
+        let again = xoxe(&["remove", "--store", &db.url, "--chain", &sealed], None, &[]);
+        let shown = shown_without_password(&db, &again);
+        assert!(again.status.success(), "{}: {shown}", db.name);
+        assert!(
+            shown.contains("holds no chain: nothing removed"),
+            "{}: {shown}",
+            db.name
+        );
+        let out = xoxe(&["status", "--all", "--store", &db.url], None, &[]);
+        let shown = shown_without_password(&db, &out);
+        assert!(!shown.contains(&format!("{sealed}: ")), "{}: {shown}", db.name);
+        let out = xoxe(&["status", "--store", &db.url, "--chain", &sealed], None, &[]);
+        assert_eq!(out.status.code(), Some(3), "{}", shown_without_password(&db, &out));
+        for chain in [&plain, &rotated] {
+            let out = xoxe(&["remove", "--store", &db.url, "--chain", chain], None, &[]);
+            assert!(out.status.success(), "{}", shown_without_password(&db, &out));
+        }
+    }
+    // A database that cannot be reached: the listing fails, a store error.
+    let out = xoxe(
+        &[
+            "status",
+            "--all",
+            "--store",
+            "postgresql://xoxe:SECRETPW@127.0.0.1:9/db",
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(!text(&out).contains("SECRETPW"), "the output shows the password");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn seal_a_plain_directory_then_tokens_need_the_keyring() {
+    let slack = server();
+    let url = slack.base_url();
+    let (dir, store) = dir_in("seal");
+    for chain in ["c1", "c2"] {
+        let seed = slack.new_config_token(None);
+        let out = xoxe(
+            &["init", "--store", &store, "--chain", chain],
+            Some(&seed.refresh_token),
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let token_on = |chain: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![
+            "token",
+            "--store",
+            store.as_str(),
+            "--chain",
+            chain,
+            "--base-url",
+            url.as_str(),
+        ];
+        args.extend(extra);
+        xoxe(&args, None, env)
+    };
+    let out = token_on("c1", &[], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let plain = documents(&dir);
+    assert!(
+        plain
+            .iter()
+            .all(|(_, doc)| doc.contains("\"refresh_token\": \"xoxe-1-")),
+        "the documents start plain"
+    );
+
+    // seal without a keyring: a usage error, nothing written.
+    let out = xoxe(&["seal", "--store", &store], None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("seal needs a keyring"), "{}", text(&out));
+    assert_eq!(documents(&dir), plain);
+
+    let k1 = new_key("k1");
+    let keys = dir.join("keyring");
+    write_keyring(&keys, &[&k1]);
+    let keyring_file = keys.to_str().unwrap();
+    let out = xoxe(&["seal", "--store", &store, "--keyring-file", keyring_file], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sealed 2 chains under key k1\n");
+    assert_no_key(&[&k1], &out);
+    let sealed = documents(&dir);
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    for (chain, doc) in &sealed {
+        assert!(
+            doc.contains("\"xoxe_sealed\":1") && doc.contains("\"kid\":\"k1\""),
+            "{chain}"
+        );
+        for secret in slack.issued_secrets() {
+            assert!(!doc.contains(&secret), "{chain}: a token in clear in the sealed file");
+        }
+        assert!(
+            !doc.contains("xoxe-1-") && !doc.contains("xoxe.xoxp-"),
+            "{chain}: a token in clear"
+        );
+        assert!(!doc.contains(&k1.split(' ').nth(1).unwrap()[..16]), "{chain}: the key");
+    }
+
+    // Without the keyring: a store error naming the key id, nothing sent.
+    let out = token_on("c1", &[], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("sealed with key k1"), "{}", text(&out));
+    assert!(out.stdout.is_empty());
+    let out = xoxe(&["status", "--store", &store, "--chain", "c2"], None, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("k1") && text(&out).contains("(store_sealed)"),
+        "{}",
+        text(&out)
+    );
+    // With it — by flag, by XOXE_KEYRING_FILE, or from a variable — the same token.
+    let env_keys = format!("XOXE_CLI_TEST_KEYS_{}", std::process::id());
+    for (extra, env) in [
+        (vec!["--keyring-file", keyring_file], vec![]),
+        (vec![], vec![("XOXE_KEYRING_FILE", keyring_file)]),
+        (
+            vec!["--keyring-env", env_keys.as_str()],
+            vec![(env_keys.as_str(), k1.as_str())],
+        ),
+    ] {
+        let out = token_on("c1", &extra, &env);
+        assert!(out.status.success(), "{extra:?}: {}", text(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), token, "{extra:?}");
+        assert_no_key(&[&k1], &out);
+    }
+    assert_eq!(slack.stats().rotations, 1, "no rotation: the sealed pair was read");
+    // The other chain rotates under the keyring and stays sealed.
+    let out = token_on("c2", &["--keyring-file", keyring_file], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(slack.stats().rotations, 2);
+    let doc = std::fs::read_to_string(dir.join("c2.json")).unwrap();
+    assert!(
+        doc.contains("\"kid\":\"k1\"") && !doc.contains("xoxe-1-"),
+        "sealed after a rotation"
+    );
+
+    // Re-keying: k2 first, k1 kept to open; every chain moves to k2.
+    let k2 = new_key("k2");
+    write_keyring(&keys, &[&k2, &k1]);
+    let out = xoxe(&["seal", "--store", &store, "--keyring-file", keyring_file], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sealed 2 chains under key k2\n");
+    assert!(documents(&dir).iter().all(|(_, d)| d.contains("\"kid\":\"k2\"")));
+    write_keyring(&keys, &[&k1]);
+    let out = token_on("c1", &["--keyring-file", keyring_file], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("sealed with key k2"), "{}", text(&out));
+
+    // A tampered document is refused, and left as it is.
+    write_keyring(&keys, &[&k2]);
+    let path = dir.join("c1.json");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let at = doc.find("\"ciphertext\":\"").unwrap() + "\"ciphertext\":\"".len();
+    let flipped = if &doc[at..at + 1] == "A" { "B" } else { "A" };
+    let tampered = format!("{}{flipped}{}", &doc[..at], &doc[at + 1..]);
+    std::fs::write(&path, &tampered).unwrap();
+    let out = token_on("c1", &["--keyring-file", keyring_file], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("(store_sealed)"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), tampered, "not overwritten");
+    assert_eq!(slack.stats().rotations, 2);
+
+    // A keyring others may read is refused (a store error), and its keys never shown.
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let out = token_on("c2", &["--keyring-file", keyring_file], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("run chmod 600"), "{}", text(&out));
+    assert_no_key(&[&k2], &out);
+    // A key pasted where the variable's name belongs is refused, never echoed.
+    let out = token_on("c2", &["--keyring-env", &k2], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--keyring-env takes the name"), "{}", text(&out));
+    assert_no_key(&[&k2], &out);
+    let out = token_on("c2", &["--keyring-env", "XOXE_CLI_TEST_UNSET_KEYS"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("XOXE_CLI_TEST_UNSET_KEYS: is not set"),
+        "{}",
+        text(&out)
+    );
+    let out = token_on("c2", &["--keyring-env", "K", "--keyring-file", keyring_file], &[]);
+    assert_eq!(out.status.code(), Some(2), "one keyring: {}", text(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn seal_key_new_prints_a_fresh_keyring_line_and_nothing_else() {
+    let out = xoxe(&["seal-key", "new", "prod-2025.a_b"], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.stderr.is_empty(), "nothing on stderr when stdout is not a terminal");
+    let line = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(line.ends_with('\n') && line.lines().count() == 1, "one line");
+    let keys = xoxe::store::seal::Keyring::parse(&line, "seal-key output").unwrap();
+    assert_eq!(keys.key_ids(), ["prod-2025.a_b"]);
+    let (id, key) = line.trim().split_once(' ').unwrap();
+    assert_eq!(id, "prod-2025.a_b");
+    assert_eq!(key.len(), 44, "32 bytes in standard base64");
+    assert_ne!(new_key("prod-2025.a_b"), line.trim(), "a fresh key each time");
+
+    // Bad ids and forms: usage errors that never echo the argument.
+    let long = "k".repeat(10_000);
+    for args in [
+        vec!["seal-key", "new", "bad id"],
+        vec!["seal-key", "new", "a/b"],
+        vec!["seal-key", "new", long.as_str()],
+        vec!["seal-key", "new", ""],
+        vec!["seal-key", "new"],
+        vec!["seal-key"],
+        vec!["seal-key", "old", "k1"],
+        vec!["seal-key", "new", "k1", "k2"],
+        vec!["seal-key", "new", "k1", "--store", "/tmp/x"],
+    ] {
+        let out = xoxe(&args, None, &[]);
+        assert_eq!(out.status.code(), Some(2), "{:?}: {}", &args[..2], text(&out));
+        assert!(out.stdout.is_empty(), "no key printed");
+        assert!(!text(&out).contains(&long[..100]), "the id is not echoed");
+    }
+    // A failed write is an error, and the key is not printed elsewhere.
+    let out = run(&["seal-key", "new", "k1"], b"", &[], dev_full());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("cannot write the key"), "{}", text(&out));
+}
+
+#[test]
+fn bad_chain_names_are_usage_errors_that_never_echo_a_long_name() {
+    let (dir, store) = dir_in("names");
+    let huge = "c".repeat(10 * 1024);
+    for command in ["init", "token", "status", "remove"] {
+        for chain in ["..", "a/b", ".hidden", "a b", "", huge.as_str()] {
+            let out = xoxe(&[command, "--store", &store, "--chain", chain], Some("xoxe-1-x"), &[]);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{command} {:?}: {}",
+                &chain[..chain.len().min(8)],
+                text(&out)
+            );
+            assert!(
+                text(&out).contains("--chain: chain names are 1 to 200"),
+                "{}",
+                text(&out)
+            );
+            assert!(!text(&out).contains(&huge[..201]), "the name is echoed");
+        }
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing was written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_single_file_store_lists_and_seals_its_one_chain() {
+    let (path, store) = store_in("one-file");
+    write_store(&path, serde_json::json!({ "generation": 2, "team_id": "T1" }));
+    let out = xoxe(&["status", "--all", "--store", &store], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "default: config, generation 2, expiry unknown (rotates on first use), never rotated\n"
+    );
+    let keys = path.parent().unwrap().join("keyring");
+    let key = new_key("file-key");
+    write_keyring(&keys, &[&key]);
+    let out = xoxe(
+        &["seal", "--store", &store, "--keyring-file", keys.to_str().unwrap()],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "sealed 1 chain under key file-key\n"
+    );
+    let doc = std::fs::read_to_string(&path).unwrap();
+    assert!(doc.contains("\"kid\":\"file-key\"") && !doc.contains(NOT_ISSUED_REFRESH_TOKEN));
+    let out = xoxe(&["status", "--all", "--store", &store], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("default: error: ") && text(&out).contains("sealed with key file-key"),
+        "{}",
+        text(&out)
+    );
+    cleanup(&path);
 }

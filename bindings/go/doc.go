@@ -3,8 +3,11 @@
 // bot/user tokens for expiring ones (oauth.v2.exchange), refreshes them
 // (oauth.v2.access), checks them (auth.test) and calls any Web API method.
 // A [Rotator] keeps a token chain fresh in a [Store] (memory, a file, a
-// PostgreSQL or Redis database shared by a fleet, or one the program keeps
-// through [StoreBackend]); [SetLogger] receives the library's log lines.
+// directory, a PostgreSQL or Redis database shared by a fleet, or one the
+// program keeps through [StoreBackend]); a [Pool] keeps every chain of a
+// store fresh (one per installation: [InstallationChain]); [Store.Sealed]
+// seals stored documents at rest with a [Keyring]; [SetLogger] receives the
+// library's log lines.
 //
 // All the work happens in the Rust core through its C ABI (include/xoxe.h);
 // this package only converts arguments and results, checks them and frees
@@ -30,7 +33,8 @@
 // context was cancelled meanwhile, because a spent refresh token cannot be
 // un-spent.
 //
-// A [Client], [Store] or [Rotator] is safe for concurrent use. Its Close
+// A [Client], [Store], [Rotator], [Pool] or [Keyring] is safe for concurrent
+// use. Its Close
 // waits for calls in flight and makes later calls fail with [ErrClosed]; a
 // finalizer frees a forgotten one, but only as a safety net.
 //

@@ -113,6 +113,7 @@ var (
 	ErrTokenAlreadyExchanged = codeSentinel(StatusTokenAlreadyExchanged) // the legacy token was already exchanged
 	ErrInsecureURL           = codeSentinel(StatusInsecureURL)           // the base URL is plain http:// to a non-loopback host
 	ErrStoreConflict         = codeSentinel(StatusStoreConflict)         // the store already holds a chain, or refused a save twice
+	ErrStoreEmpty            = codeSentinel(StatusStoreEmpty)            // the store holds no such chain (never initialised, or removed)
 	ErrStoreSealed           = codeSentinel(StatusStoreSealed)           // a sealed document whose key was not given, or tampered
 	ErrChainRevoked          = codeSentinel(StatusChainRevoked)          // Slack reported the chain revoked; reinstall
 	// ErrRateLimited: Slack answered ratelimited (HTTP 429) and the client's
@@ -142,15 +143,20 @@ var (
 	ErrInternal          = familySentinel(FamilyInternal)    // a bug inside xoxe (a caught panic)
 )
 
-// ErrClosed matches the error of a call on a closed (or nil) [Client], [Store]
-// or [Rotator]. That error is also in the usage family ([ErrUsage]), with Code
-// StatusInvalidArgument.
+// ErrClosed matches the error of a call on a closed (or nil) [Client], [Store],
+// [Rotator], [Pool] or [Keyring]. That error is also in the usage family
+// ([ErrUsage]), with Code StatusInvalidArgument.
 var ErrClosed = &Error{match: matchClosed, RetryAfter: -1, Message: "closed handle"}
 
-// usageError is an error the binding detects itself before calling C.
-func usageError(op, msg string) *Error {
-	return &Error{Code: StatusInvalidArgument, Cause: StatusInvalidArgument, Message: msg, RetryAfter: -1, op: op}
+// newError is an error with code and message that did not come in an error
+// handle: one the binding detects itself, or a status and message the library
+// reported inside a result (a chain of [Store.Chains] that could not be read).
+func newError(op string, code Status, msg string) *Error {
+	return &Error{Code: code, Cause: code, Message: msg, RetryAfter: -1, op: op}
 }
+
+// usageError is an error the binding detects itself before calling C.
+func usageError(op, msg string) *Error { return newError(op, StatusInvalidArgument, msg) }
 
 func closedError(op, msg string) *Error {
 	e := usageError(op, msg)

@@ -170,3 +170,42 @@ func TestLogLevelConstantsMatchHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryConstantTheBindingUsesIsInTheHeader fails when the binding's
+// sources use a C.XOXE_… constant that include/xoxe.h does not declare (as a
+// #define or an enum value): the binding takes its constants from the header,
+// and a stand-in defined in a cgo preamble must go once the header has it.
+func TestEveryConstantTheBindingUsesIsInTheHeader(t *testing.T) {
+	header := readHeader(t)
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\bC\.(XOXE_[A-Z0-9_]+)`).FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+		}
+	}
+	if len(used) < 10 {
+		t.Fatalf("found only %d XOXE_ constants in the binding's sources", len(used))
+	}
+	var missing []string
+	for name := range used {
+		declared := regexp.MustCompile(`(?m)^\s*(#define ` + name + `\b|` + name + ` = )`)
+		if !declared.MatchString(header) {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("the Go binding uses constants include/xoxe.h does not declare: %s", strings.Join(missing, ", "))
+	}
+}

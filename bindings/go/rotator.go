@@ -166,32 +166,50 @@ func (r *Rotator) token(ctx context.Context, op string,
 		return Secret{}, time.Time{}, err
 	}
 	err = r.handle().use(op, func(p *C.xoxe_rotator) error {
-		buf := tokenBuffers.Get().(*[C.XOXE_MAX_TOKEN_LEN + 1]byte)
-		defer tokenBuffers.Put(buf)
-		var expires C.int64_t
-		var e *C.xoxe_error
-		if err := check(op, call(p, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &expires, &e), &e); err != nil {
-			return err
-		}
-		n := bytes.IndexByte(buf[:], 0)
-		if n < 0 {
-			n = len(buf) - 1
-		}
-		token := buf[:n]
-		// string(token) in a comparison does not allocate.
-		if last := r.last.Load(); last != nil && last.expires == int64(expires) && last.secret.value != nil && *last.secret.value == string(token) {
-			out = last.secret
-		} else {
-			out = NewSecret(string(token))
-			r.last.Store(&handedOut{secret: out, expires: int64(expires)})
-		}
-		clear(buf[:n+1]) // only the token was written
-		if expires != 0 {
-			exp = time.Unix(int64(expires), 0)
-		}
-		return nil
+		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
+			return call(p, b, n, expires, e)
+		}, func(token []byte, expires int64) {
+			// string(token) in a comparison does not allocate.
+			if last := r.last.Load(); last != nil && last.expires == expires && last.secret.value != nil && *last.secret.value == string(token) {
+				out = last.secret
+			} else {
+				out = NewSecret(string(token))
+				r.last.Store(&handedOut{secret: out, expires: expires})
+			}
+			exp = unixTime(expires)
+		})
 	})
 	return out, exp, err
+}
+
+// lendToken runs call, a C function that writes a token and its expiry, with a
+// buffer from tokenBuffers, and lends the token it wrote to keep, which must
+// copy what it keeps: the buffer is wiped when keep returns.
+func lendToken(op string, call func(buf *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status,
+	keep func(token []byte, expires int64)) error {
+	buf := tokenBuffers.Get().(*[C.XOXE_MAX_TOKEN_LEN + 1]byte)
+	defer tokenBuffers.Put(buf)
+	var expires C.int64_t
+	var e *C.xoxe_error
+	if err := check(op, call((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &expires, &e), &e); err != nil {
+		return err
+	}
+	n := bytes.IndexByte(buf[:], 0)
+	if n < 0 {
+		n = len(buf) - 1
+	}
+	keep(buf[:n], int64(expires))
+	clear(buf[:n+1]) // only the token was written
+	return nil
+}
+
+// unixTime is the time of Unix seconds sec, or the zero time for 0 (the C
+// API's "unknown" or "never").
+func unixTime(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
 }
 
 // Close frees the rotator. It is idempotent, waits for calls in flight (a

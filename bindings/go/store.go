@@ -24,6 +24,32 @@ static xoxe_store_callbacks xoxe_go_store_callbacks(uintptr_t id, bool with_lock
 	}
 	return cb;
 }
+
+// The Go-backed host of many chains' callbacks, exported from callbacks.go.
+extern int32_t xoxeGoChainsOpen(void *user_data, char *chain, xoxe_store_callbacks *callbacks);
+extern int32_t xoxeGoChainsList(void *user_data, xoxe_chain_names *names);
+extern int32_t xoxeGoChainsRemove(void *user_data, char *chain);
+
+// cgo exports take char *, the header's open and remove a const char *.
+static int32_t xoxe_go_chains_open(void *user_data, const char *chain, xoxe_store_callbacks *callbacks) {
+	return xoxeGoChainsOpen(user_data, (char *)chain, callbacks);
+}
+
+static int32_t xoxe_go_chains_remove(void *user_data, const char *chain) {
+	return xoxeGoChainsRemove(user_data, (char *)chain);
+}
+
+// The callbacks of the Go-backed host registered as id.
+static xoxe_chain_callbacks xoxe_go_chain_callbacks(uintptr_t id, bool with_list, bool with_remove) {
+	xoxe_chain_callbacks cb = {(void *)id, xoxe_go_chains_open, NULL, NULL, xoxeGoStoreRelease};
+	if (with_list) {
+		cb.list = xoxeGoChainsList;
+	}
+	if (with_remove) {
+		cb.remove = xoxe_go_chains_remove;
+	}
+	return cb;
+}
 */
 import "C"
 
@@ -46,11 +72,14 @@ const (
 )
 
 // Store is where a token chain lives between rotations: in memory
-// ([NewMemoryStore]), in a file ([NewFileStore]), in a database a fleet of
-// processes and machines shares ([NewPostgresStore], [NewRedisStore]) or in a
-// place the program keeps ([NewStore]). A Store is safe for concurrent use and
-// may serve several rotators; each [Rotator] keeps its own reference, so the
-// Store may be closed while rotators still use it.
+// ([NewMemoryStore]), in a file ([NewFileStore]) or a directory of them
+// ([NewDirectoryStore]), in a database a fleet of processes and machines shares
+// ([NewPostgresStore], [NewRedisStore]) or in a place the program keeps
+// ([NewStore]). Memory, directory and database stores keep many chains in
+// their place: [Store.OpenChain] reaches another, [Store.Chains] lists them,
+// and a [Pool] serves them all. A Store is safe for concurrent use and may serve several
+// rotators and pools; each keeps its own reference, so the Store may be closed
+// while they still use it.
 type Store struct{ h *handle[*C.xoxe_store] }
 
 func (s *Store) handle() *handle[*C.xoxe_store] {
@@ -98,6 +127,28 @@ func NewFileStore(path string, lockTimeout time.Duration) (*Store, error) {
 	defer a.free()
 	return newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
 		return C.xoxe_store_file_new(a[0], ms, out, e)
+	})
+}
+
+// NewDirectoryStore creates a store for the chain named chain ("": the
+// library's default chain) in the directory at path, which keeps many chains:
+// each in its own file path/CHAIN.json with its own lock path/CHAIN.json.lock,
+// and otherwise as [NewFileStore] (atomic private writes; the directory must
+// exist and be private; lockTimeout as there). Chain names are as for
+// [NewPostgresStore]. Use [Store.OpenChain] or a [Pool] for the other chains.
+func NewDirectoryStore(path, chain string, lockTimeout time.Duration) (*Store, error) {
+	const op = "NewDirectoryStore"
+	ms, err := durationUnits(op, "lock timeout", lockTimeout, time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	a, err := toC(op, strArg{"path", path, false}, strArg{"chain", chain, true})
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	return newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_dir_new(a[0], a[1], ms, out, e)
 	})
 }
 
@@ -215,6 +266,94 @@ func NewStore(backend StoreBackend, name string) (*Store, error) {
 	return s, err
 }
 
+// ChainBackend keeps many chains for a store made by [NewForeignChainsStore],
+// e.g. a table with a row per chain or a secrets manager with a secret per
+// chain. If it also implements [ChainLister], [Store.Chains] and
+// [Store.RewriteChains] list the chains through it, and if it implements
+// [ChainRemover], [Store.RemoveChain] and [Pool.Remove] delete through it;
+// without them those fail with StatusUnsupported. Methods may be called from
+// any goroutine or thread, several at once.
+type ChainBackend interface {
+	// Open returns the backend of the chain named chain (a valid chain name;
+	// the chain need not exist yet), used as [NewStore] uses one (with its
+	// lock if it implements [StoreLocker]). The library keeps it until it no
+	// longer uses that chain, then lets go of it; the same chain may be opened
+	// again later. An error fails the call that needed the chain.
+	Open(chain string) (StoreBackend, error)
+}
+
+// ChainLister is implemented by a [ChainBackend] that can list its chains.
+type ChainLister interface {
+	// List returns the name of every chain the backend keeps.
+	List() ([]string, error)
+}
+
+// ChainRemover is implemented by a [ChainBackend] that can delete a chain.
+type ChainRemover interface {
+	// Remove deletes the chain named chain and every secret of it, and
+	// reports whether there was one to delete.
+	Remove(chain string) (removed bool, err error)
+}
+
+// chainHost is how a [ChainBackend] sits in the registry of Go-backed stores:
+// wrapped, so that the lookups of a single chain's callbacks never take it
+// for a [StoreBackend].
+type chainHost struct{ backend ChainBackend }
+
+func lookupChains(id unsafe.Pointer) ChainBackend {
+	v, _ := foreign.Load(uintptr(id))
+	h, _ := v.(chainHost)
+	return h.backend
+}
+
+// chainCallbacks registers b, a chain's backend that a host's Open returned,
+// and returns the callbacks that reach it; their release forgets it.
+func chainCallbacks(b StoreBackend) C.xoxe_store_callbacks {
+	id := foreignID.Add(1)
+	foreign.Store(id, b)
+	_, locks := b.(StoreLocker)
+	return C.xoxe_go_store_callbacks(C.uintptr_t(id), C.bool(locks))
+}
+
+// NewForeignChainsStore creates a store for the chain named chain ("": the
+// library's default chain) kept by backend, a host that keeps many chains:
+// the library calls backend.Open with a chain's name whenever it needs that
+// chain — here, for [Store.OpenChain], and from a [Pool] (again after it
+// dropped a chain from memory) — and uses the [StoreBackend] it returns as
+// [NewStore] does. [Store.Sealed] hands the backends sealed documents. name
+// (may be "") appears in error messages; chain names are as for
+// [NewPostgresStore]. The library lets go of backend once this store and
+// every chain, rotator and pool made from it are closed, and of a chain's
+// backend once it no longer uses that chain. A backend's error or panic (or a
+// nil backend from Open) reaches the caller as an [*Error] in the store
+// family ([ErrStore]): StatusStoreIO, or StatusLockTimeout from Lock, and
+// StatusStoreCorrupt for a listed name that is not a valid chain name. Open
+// failing for chain fails this call. The backend's own error text is not
+// carried.
+func NewForeignChainsStore(backend ChainBackend, chain, name string) (*Store, error) {
+	const op = "NewForeignChainsStore"
+	if backend == nil {
+		return nil, usageError(op, "backend is nil")
+	}
+	a, err := toC(op, strArg{"name", name, true}, strArg{"chain", chain, true})
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	id := foreignID.Add(1)
+	foreign.Store(id, chainHost{backend})
+	_, lists := backend.(ChainLister)
+	_, removes := backend.(ChainRemover)
+	cb := C.xoxe_go_chain_callbacks(C.uintptr_t(id), C.bool(lists), C.bool(removes))
+	s, err := newStore(op, func(out **C.xoxe_store, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_store_foreign_chains_new(&cb, a[0], a[1], out, e)
+	})
+	if err != nil {
+		foreign.Delete(id) // the library calls release only for a store it made
+	}
+	return s, err
+}
+
 // Init starts a chain in an empty store: refreshToken (required) and, if
 // known, the access token in use with its expiry (a zero expiresAt means
 // unknown: the rotator rotates before first use). It fails with
@@ -237,8 +376,9 @@ func (s *Store) Init(kind ChainKind, refreshToken, accessToken string, expiresAt
 	})
 }
 
-// Close releases this handle; rotators using the store keep it alive. It is
-// idempotent, waits for calls in flight, and always returns nil.
+// Close releases this handle; rotators, pools and stores sealed or opened from
+// it keep what they use alive. It is idempotent, waits for calls in flight, and
+// always returns nil.
 func (s *Store) Close() error { return s.handle().close() }
 
 // String describes the store handle (never its contents, nor a database URL or

@@ -26,9 +26,9 @@ pub struct xoxe_pool_options {
     pub background_refresh: bool,
 }
 
-/// Pool counters (`xoxe_pool_stats`).
+/// Pool counters (`xoxe_pool_stats_info`).
 #[repr(C)]
-pub struct xoxe_pool_stats {
+pub struct xoxe_pool_stats_info {
     /// Rotators held in memory now.
     pub chains_in_memory: usize,
     /// Rotations made by the background refresher.
@@ -213,14 +213,14 @@ pub unsafe extern "C" fn xoxe_pool_mark_revoked(
 #[no_mangle]
 pub unsafe extern "C" fn xoxe_pool_stats(
     pool: *const xoxe_pool,
-    out: *mut xoxe_pool_stats,
+    out: *mut xoxe_pool_stats_info,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
     guard(error_out, || {
         non_null(pool, "pool")?;
         non_null(out, "out")?;
         let stats = (*pool).inner.stats();
-        *out = xoxe_pool_stats {
+        *out = xoxe_pool_stats_info {
             chains_in_memory: stats.chains_in_memory,
             background_rotations: stats.background_rotations,
             background_failures: stats.background_failures,

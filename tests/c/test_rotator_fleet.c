@@ -554,13 +554,13 @@ void test_store_fleet_args(void) {
     static const backend *pg = &backends[0], *redis = &backends[1];
     const char *pg_down = "postgresql://xoxe:SECRETPW123@127.0.0.1:9/db";
     const char *redis_down = "redis://:SECRETPW123@127.0.0.1:9/0";
-    char longest[MAX_CHAIN_NAME_LEN + 2], wrong[512];
+    char longest[XOXE_MAX_CHAIN_NAME_LEN + 2], wrong[512];
     xoxe_store *s = (xoxe_store *)SENTINEL;
     xoxe_error *e = NULL;
     xoxe_status st;
     size_t i;
     memset(longest, 'x', sizeof longest);
-    longest[MAX_CHAIN_NAME_LEN + 1] = '\0'; /* one too long */
+    longest[XOXE_MAX_CHAIN_NAME_LEN + 1] = '\0'; /* one too long */
 
     /* NULL arguments, with and without an error handle. */
     st = xoxe_store_postgres_new(NULL, "c", &s, &e);
@@ -609,7 +609,7 @@ void test_store_fleet_args(void) {
     /* The real servers, with each backend's own URL: bad chain names are refused
      * there too; the default chain (NULL) and the longest name are accepted
      * (nothing is stored: the stores are only created). */
-    longest[MAX_CHAIN_NAME_LEN] = '\0';
+    longest[XOXE_MAX_CHAIN_NAME_LEN] = '\0';
     for (i = 0; i < NBACKENDS; i++) {
         const backend *b = &backends[i];
         const char *url = backend_url(b);

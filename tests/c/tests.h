@@ -54,6 +54,14 @@
     X(rotator_short_window, 1)          \
     X(rotator_skewed_clock, 1)          \
     X(logger_rotation, 1)               \
+    X(pool_chains, 1)                   \
+    X(pool_threads, 1)                  \
+    X(pool_lru, 1)                      \
+    X(pool_background, 1)               \
+    X(pool_revoked, 1)                  \
+    X(pool_sealed, 1)                   \
+    X(installation_chain, 0)            \
+    X(pool_misuse, 1)                   \
     X(matrix, 1)
 
 #define T_DECLARE(name, server) void test_##name(void);

@@ -74,10 +74,12 @@ from ._rotator import MAX_TOKEN_LEN, AccessToken, Rotator
 from ._secret import Secret, redact
 from ._status import ABI_VERSION, GOV_SLACK_BASE_URL, SLACK_BASE_URL, Preset, Status, StatusFamily
 from ._store import (
+    ChainBackend,
     ChainKind,
     ChainStatus,
     DirectoryStore,
     FileStore,
+    ForeignChainsStore,
     ForeignStore,
     Keyring,
     LockingStoreBackend,
@@ -103,6 +105,7 @@ __all__ += ["GOV_SLACK_BASE_URL", "SLACK_BASE_URL", "ApiResponse", "AuthTestResp
 __all__ += ["OAuthToken", "Preset", "Secret", "disable_logging", "enable_logging", "redact"]
 __all__ += ["AccessToken", "ChainKind", "FileStore", "ForeignStore", "LockingStoreBackend", "MemoryStore"]
 __all__ += ["PostgresStore", "RedisStore", "Rotator", "Store", "StoreBackend"]
+__all__ += ["ChainBackend", "ForeignChainsStore"]
 __all__ += ["MAX_CHAIN_NAME_LEN", "ChainStatus", "DirectoryStore", "Keyring", "Pool", "PoolStats", "installation_chain"]
 __all__ += ["Status", "StatusFamily", "XoxeError", "exception_class_for", "status_family", "status_name"]
 __all__ += ["FileUnreadableError", "InsecureUrlError", "InternalError", "UnsupportedError", "UsageError"]

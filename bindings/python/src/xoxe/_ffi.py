@@ -41,6 +41,7 @@ AuthIdentityP, ApiResponseP, RotatorP, StoreP, StoreValueP = map(
     _opaque, ["xoxe_auth_identity", "xoxe_api_response", "xoxe_rotator", "xoxe_store", "xoxe_store_value"]
 )
 ChainListP, KeyringP, PoolP = map(_opaque, ["xoxe_chain_list", "xoxe_keyring", "xoxe_pool"])
+ChainNamesP = _opaque("xoxe_chain_names")
 
 
 def _strs(*names: str) -> list[tuple[str, Any]]:
@@ -95,7 +96,7 @@ class xoxe_pool_options(Structure):
     _fields_ = [("rotator", xoxe_rotator_options), ("max_chains_in_memory", uint32_t), ("background_refresh", bool_)]
 
 
-class xoxe_pool_stats(Structure):
+class xoxe_pool_stats_info(Structure):
     _fields_ = [("chains_in_memory", size_t), ("background_rotations", uint64_t), ("background_failures", uint64_t)]
 
 
@@ -115,6 +116,16 @@ StoreUnlockFn = StoreReleaseFn = CFUNCTYPE(None, void_p)
 class xoxe_store_callbacks(Structure):
     _fields_ = [("user_data", void_p), ("load", StoreLoadFn), ("save", StoreSaveFn), ("lock", StoreLockFn)]
     _fields_ += [("unlock", StoreUnlockFn), ("release", StoreReleaseFn)]
+
+
+ChainOpenFn = CFUNCTYPE(int32_t, void_p, char_p, POINTER(xoxe_store_callbacks))
+ChainListFn = CFUNCTYPE(int32_t, void_p, ChainNamesP)
+ChainRemoveFn = CFUNCTYPE(int32_t, void_p, char_p)
+
+
+class xoxe_chain_callbacks(Structure):
+    _fields_ = [("user_data", void_p), ("open", ChainOpenFn), ("list", ChainListFn), ("remove", ChainRemoveFn)]
+    _fields_ += [("release", StoreReleaseFn)]
 
 
 #: Every ``typedef struct {...}`` of the header, by name (the opaque ones have no fields).
@@ -172,6 +183,8 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_store_file_new": (S, [char_p, uint32_t, P(StoreP), E]),
     "xoxe_store_foreign_new": (S, [P(xoxe_store_callbacks), char_p, P(StoreP), E]),
     "xoxe_store_value_set": (None, [StoreValueP, char_p]),
+    "xoxe_store_foreign_chains_new": (S, [P(xoxe_chain_callbacks), char_p, char_p, P(StoreP), E]),
+    "xoxe_chain_names_add": (None, [ChainNamesP, char_p]),
     "xoxe_store_init": (S, [StoreP, uint32_t, char_p, char_p, int64_t, bool_, E]),
     "xoxe_store_free": (None, [StoreP]),
     "xoxe_store_dir_new": (S, [char_p, char_p, uint32_t, P(StoreP), E]),
@@ -192,7 +205,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_pool_remove": (S, _REMOVED),
     "xoxe_pool_uninstall": (S, _REMOVED),
     "xoxe_pool_mark_revoked": (S, [PoolP, char_p, char_p, E]),
-    "xoxe_pool_stats": (S, [PoolP, P(xoxe_pool_stats), E]),
+    "xoxe_pool_stats": (S, [PoolP, P(xoxe_pool_stats_info), E]),
     "xoxe_pool_free": (None, [PoolP]),
     "xoxe_version": (char_p, []),
     "xoxe_abi_version": (uint32_t, []),

@@ -211,7 +211,7 @@ class Pool(Managed):
 
     def stats(self) -> PoolStats:
         """The pool's counters (``xoxe_pool_stats``)."""
-        out = _ffi.xoxe_pool_stats()
+        out = _ffi.xoxe_pool_stats_info()
         self._call(lib.xoxe_pool_stats, ctypes.byref(out))
         return PoolStats(int(out.chains_in_memory), int(out.background_rotations), int(out.background_failures))
 

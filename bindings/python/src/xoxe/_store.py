@@ -580,3 +580,154 @@ class ForeignStore(Store):
     def backend(self) -> StoreBackend:
         """The backend object."""
         return self._backend
+
+
+# ---- a host keeping many chains: its C callbacks -------------------------------------
+
+
+@runtime_checkable
+class ChainBackend(Protocol):
+    """What :class:`ForeignChainsStore` needs from storage that keeps many chains (a
+    table with a row per chain, a secrets manager with a secret per chain…).
+
+    :meth:`open` hands out one chain's :class:`StoreBackend`. Two methods are optional,
+    and without them the library answers :class:`UnsupportedError` for what needs
+    them:
+
+    - ``list() -> Iterable[str]``: the name of every chain kept (for
+      :meth:`Store.chains` and :meth:`Store.rewrite_chains`);
+    - ``remove(chain: str) -> bool``: delete chain ``chain`` and every secret of it,
+      returning whether there was one to delete (for :meth:`Store.remove_chain` and
+      :meth:`Pool.remove`).
+
+    Every method may be called from any thread, and from several at once: make them
+    thread-safe.
+    """
+
+    def open(self, chain: str) -> StoreBackend:
+        """The backend of chain ``chain`` (a valid chain name; it need not exist yet):
+        an object as :class:`ForeignStore` takes, with ``load()`` and ``save()`` and
+        optionally ``lock()``/``unlock()``. The library holds it until it no longer
+        uses that chain, then lets go of it; the same chain may be opened again
+        later."""
+
+
+def _store_thunks(backend: object, what: str) -> dict[str, Any]:
+    """The callbacks of ``xoxe_store_callbacks`` ``backend`` gets (lock and unlock only
+    when it has both); ``TypeError`` naming ``what`` if it lacks ``load``/``save``."""
+    load, save, lock, unlock = (getattr(backend, m, None) for m in ("load", "save", "lock", "unlock"))
+    if not callable(load) or not callable(save):
+        raise TypeError(f"{what} needs load() and save() methods, and {type(backend).__name__} lacks them")
+    if (lock is None) != (unlock is None):
+        raise TypeError(f"{what} has lock() and unlock(), or neither")
+    if lock is not None and not (callable(lock) and callable(unlock)):
+        raise TypeError(f"{what}'s lock and unlock must be methods")
+    return {k: v for k, v in _THUNKS.items() if lock is not None or k not in ("lock", "unlock")}
+
+
+@_callback
+def _open(backend: Any, chain: bytes | None, callbacks: Any) -> int:
+    opened = backend.open((chain or b"").decode("utf-8"))
+    thunks = _store_thunks(opened, "the object a ForeignChainsStore backend's open() returns")
+    key = next(_keys)
+    callbacks[0] = _ffi.xoxe_store_callbacks(user_data=key, **thunks)
+    # Last, so that a failure above leaves nothing registered: the library calls this
+    # chain's `release` (which forgets it) only once `open` has returned 0.
+    _BACKENDS[key] = opened
+    return 0
+
+
+@_callback
+def _list(backend: Any, names: Any) -> int:
+    listed = backend.list()
+    if isinstance(listed, (str, bytes)):
+        raise TypeError("list() must return an iterable of chain names, not a single string")
+    for chain in listed:
+        if not isinstance(chain, str):
+            raise TypeError(f"list() must give chain names as str, not {type(chain).__name__}")
+        name = chain.encode("utf-8")
+        if b"\0" in name:
+            raise ValueError("list() gave a chain name containing a NUL character")
+        lib.xoxe_chain_names_add(names, name)
+    return 0
+
+
+@_callback
+def _remove(backend: Any, chain: bytes | None) -> int:
+    removed = backend.remove((chain or b"").decode("utf-8"))
+    if not isinstance(removed, bool):
+        raise TypeError(f"remove() must return True (removed) or False (nothing there), not {type(removed).__name__}")
+    return 0 if removed else 1
+
+
+# As _THUNKS: module-level and never freed. The host's `release` is _THUNKS["release"].
+_CHAIN_THUNKS = {
+    "open": _ffi.ChainOpenFn(_open),
+    "list": _ffi.ChainListFn(_list),
+    "remove": _ffi.ChainRemoveFn(_remove),
+}
+try:
+    for _thunk in _CHAIN_THUNKS.values():
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_thunk))
+except AttributeError:  # no ctypes.pythonapi (not CPython)
+    pass
+
+
+class ForeignChainsStore(Store):
+    """A store kept by your own code that keeps many chains (``xoxe_store_foreign_chains_new``):
+    ``backend`` has ``open(chain)``, which returns that chain's backend (what
+    :class:`ForeignStore` takes), and optionally ``list()`` and ``remove(chain)`` (see
+    :class:`ChainBackend`). This object is chain ``chain``; :meth:`open_chain` reaches
+    the others, :meth:`chains` lists them, and a :class:`Pool` serves them all.
+
+    The library calls ``open`` whenever it needs a chain — here, for :meth:`open_chain`,
+    and from a pool, again after it let go of a chain it no longer held in memory —
+    and keeps the object ``open`` returned until it no longer uses that chain. It lets
+    go of ``backend`` once this store and every chain, rotator and pool made from it
+    are gone. An exception raised by any of these methods fails that call with a
+    :class:`StoreError` (:class:`StoreIoError`; :class:`LockTimeoutError` for
+    ``lock``) whose ``__cause__`` is your exception; it never crosses into the library.
+
+    The documents the chains' backends store hold both tokens in clear (sealed ones
+    after :meth:`sealed`): they are secrets.
+
+    Args:
+        backend: the object that keeps the chains.
+        chain: this object's chain (``None``: the library's default chain), named as
+            for :meth:`open_chain`.
+        name: how error messages name this store (default: the backend's class name).
+            Not a secret: do not put a token or password in it.
+
+    Raises:
+        StoreIoError: ``backend.open(chain)`` raised (its exception is the ``__cause__``)
+            or returned an object without ``load()`` and ``save()``.
+        UsageError: a bad chain name.
+    """
+
+    def __init__(self, backend: ChainBackend, chain: str | None = None, *, name: str | None = None) -> None:
+        methods = {m: getattr(backend, m, None) for m in ("open", "list", "remove")}
+        if not callable(methods["open"]):
+            raise TypeError("a ForeignChainsStore backend needs an open(chain) method")
+        for m in ("list", "remove"):
+            if methods[m] is not None and not callable(methods[m]):
+                raise TypeError(f"a ForeignChainsStore backend's {m} must be a method (or absent)")
+        self.name: str = type(backend).__name__ if name is None else name
+        name_b = _cstr(self.name, "name")
+        chain_b = _opt_cstr(chain, "chain")
+        #: The chain's name (``None``: the library's default chain).
+        self.chain: str | None = chain
+        self._backend = backend
+        key = next(_keys)
+        thunks = {k: v for k, v in _CHAIN_THUNKS.items() if methods[k] is not None}
+        callbacks = _ffi.xoxe_chain_callbacks(user_data=key, release=_THUNKS["release"], **thunks)
+        _BACKENDS[key] = backend
+        try:
+            self._make(lib.xoxe_store_foreign_chains_new, ctypes.byref(callbacks), name_b, chain_b)
+        except BaseException:
+            del _BACKENDS[key]  # no store was made, so `release` never runs
+            raise
+
+    @property
+    def backend(self) -> ChainBackend:
+        """The backend object."""
+        return self._backend
