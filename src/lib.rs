@@ -32,6 +32,7 @@ pub mod secret;
 pub mod status;
 pub mod store;
 pub(crate) mod tls;
+pub mod utc;
 
 pub use base_url::{BaseUrl, GOV_SLACK_BASE_URL, SLACK_BASE_URL};
 pub use chain_name::{installation_chain, TokenOwner};

@@ -11,7 +11,7 @@ use crate::log::xlog;
 use crate::rotator::{is_revocation, AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
 use crate::status::Status;
 use crate::store::fleet::check_chain_name;
-use crate::store::{ChainKind, Saved, Store, StoredPair};
+use crate::store::{ChainKind, LeaseTerms, Saved, Store, StoredPair};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
@@ -436,6 +436,9 @@ fn evict_least_recently_used(chains: &mut HashMap<String, Held>, bound: usize, k
 /// Shortest and longest sleep of the refresher between looks.
 const REFRESH_POLL: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(1));
 
+/// How long a rewrite of one chain may hold its lease (and the margin after).
+const REWRITE_LEASE: Duration = Duration::from_secs(30);
+
 /// The background refresher: rotates the chains in memory whose time has come
 /// (each rotator's time already carries its jitter), until the pool is dropped.
 fn refresh_in_background(pool: Weak<Inner>) {
@@ -495,24 +498,28 @@ fn refresh_in_background(pool: Weak<Inner>) {
 }
 
 /// Rewrites every chain kept where `store` is through `store` — sealed under its
-/// keyring's first key when `store` is a sealed handle, plain otherwise — by a
-/// compare-and-swap of the same pair, so a rotation running meanwhile is never
-/// undone (that chain is simply written by the rotation). Returns how many chains
-/// were rewritten; a chain that cannot be read (e.g. sealed under a key not given)
-/// stops the run with its error, leaving it as it was.
+/// keyring's first key when `store` is a sealed handle, plain otherwise — with the
+/// pairs parked beside each chain. Each chain is rewritten holding its lease and
+/// keeps its generation, so a rotation running meanwhile is waited for, never
+/// undone, and recovery still finds a parked pair where it looks. Returns how many
+/// chains were rewritten; a chain that cannot be read (e.g. sealed under a key not
+/// given) stops the run with its error, leaving it as it was.
 pub fn rewrite_chains(store: &dyn Store) -> Result<usize> {
+    let terms = LeaseTerms {
+        call: REWRITE_LEASE,
+        wait: RotatorOptions::default().wait_timeout,
+        margin: REWRITE_LEASE,
+    };
     let mut rewritten = 0;
     for name in store.list_chains()? {
         let saved = with_chain(store, &name, |chain| {
-            let Some(pair) = chain.load()? else { return Ok(false) };
-            let again = StoredPair {
-                generation: pair.generation.saturating_add(1),
-                ..pair.clone()
+            let lease = chain.acquire_lease(&terms)?;
+            let saved = match chain.load()? {
+                Some(pair) => matches!(chain.rewrite(&pair)?, Saved::Stored),
+                None => false,
             };
-            Ok(matches!(
-                chain.compare_and_swap(Some(pair.generation), &again)?,
-                Saved::Stored
-            ))
+            drop(lease);
+            Ok(saved)
         })?;
         rewritten += usize::from(saved);
     }

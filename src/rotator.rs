@@ -166,28 +166,6 @@ fn holder_name(marker: &InFlight) -> String {
     crate::log::printable(marker.holder.as_deref().unwrap_or("another holder"))
 }
 
-/// Unix seconds as a UTC time, `2026-12-02T15:37:35Z`.
-fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rest = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
 /// A random number from this process's hash keys (no extra crate needed).
 fn random_u64() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -521,7 +499,7 @@ impl Rotator {
                 "{}: the rotation {} started at {} never saved; rotating generation {} anyway",
                 self.store.describe(),
                 holder_name(marker),
-                utc(marker.since),
+                crate::utc::utc(marker.since),
                 stored.generation
             );
         }
@@ -923,16 +901,20 @@ impl Rotator {
     fn chain_dead(&self, latest: &StoredPair, rejection: Error, abandoned: Option<&InFlight>) -> Result<AccessToken> {
         let last = match (&latest.rotated_by, latest.rotated_at) {
             (Some(by), at) if at > 0 => {
-                format!("; it was last rotated at {} by {}", utc(at), crate::log::printable(by))
+                format!(
+                    "; it was last rotated at {} by {}",
+                    crate::utc::utc(at),
+                    crate::log::printable(by)
+                )
             }
-            (None, at) if at > 0 => format!("; it was last rotated at {}", utc(at)),
+            (None, at) if at > 0 => format!("; it was last rotated at {}", crate::utc::utc(at)),
             _ => String::new(),
         };
         let marker = abandoned.map_or(String::new(), |m| {
             format!(
                 "; a rotation by {} started at {} never saved its result",
                 holder_name(m),
-                utc(m.since)
+                crate::utc::utc(m.since)
             )
         });
         xlog!(

@@ -100,8 +100,9 @@ func (s *Store) Sealed(keyring *Keyring) (*Store, error) {
 // many it rewrote: through a handle from [Store.Sealed], every document is
 // sealed under the keyring's first key (seal a plain store, or move every
 // chain to a new key); through a plain handle, every document is written
-// plain. Each chain is a compare-and-swap of its current pair, so a rotation
-// running meanwhile is never undone. A chain that cannot be read (e.g.
+// plain, with the pairs parked beside it. Each chain is rewritten holding its
+// lease, at the same generation, so a rotation running meanwhile is waited for
+// and never undone. A chain that cannot be read (e.g.
 // [ErrStoreSealed]) stops the run with its error and is left as it was.
 func (s *Store) RewriteChains() (int, error) {
 	const op = "Store.RewriteChains"

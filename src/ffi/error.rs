@@ -13,8 +13,9 @@ pub struct xoxe_error_info {
     pub status: Status,
     /// The underlying reason: for `XOXE_STATUS_OUTCOME_UNKNOWN` what happened (e.g.
     /// `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`), for
-    /// `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`);
-    /// otherwise equal to `status`.
+    /// `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`),
+    /// for `XOXE_STATUS_CHAIN_REVOKED` Slack's code that revoked it (e.g.
+    /// `XOXE_STATUS_TOKEN_REVOKED`); otherwise equal to `status`.
     pub cause: Status,
     /// Human-readable detail; never NULL, never contains a secret or a control
     /// character: safe to print.

@@ -313,8 +313,9 @@ pub unsafe extern "C" fn xoxe_store_free(store: *mut xoxe_store) {
 /// Rewrites every chain kept where `store` is through `store`: after
 /// `xoxe_store_sealed`, every document is sealed under the keyring's first key
 /// (seal a plain store, or move every chain to a new key); through a plain handle,
-/// every document is written plain. Each chain is a compare-and-swap of its
-/// current pair, so a concurrent rotation is never undone. `*rewritten_out` (may
+/// every document is written plain, with the pairs parked beside it. Each chain
+/// is rewritten holding its lease, at the same generation, so a concurrent
+/// rotation is waited for and never undone. `*rewritten_out` (may
 /// be NULL) receives the number of chains rewritten. A chain that cannot be read
 /// (e.g. `XOXE_STATUS_STORE_SEALED`) stops the run, left as it was.
 ///

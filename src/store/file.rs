@@ -195,6 +195,14 @@ impl FileStore {
     /// rename fails, the written file is kept (and named in the error): it is the
     /// pair, and [`Store::orphans`] finds it on the next run.
     fn commit(&self, reserved: ReservedFile, pair: &StoredPair) -> Result<()> {
+        self.persist(reserved, pair)?;
+        self.remove_stale_temp_files(pair.generation);
+        Ok(())
+    }
+
+    /// Writes `pair` into the reserved file and renames it over the store (the
+    /// temp files beside it left alone).
+    fn persist(&self, reserved: ReservedFile, pair: &StoredPair) -> Result<()> {
         let io = |e: std::io::Error| self.err(Status::StoreIo, e);
         let mut json = self.codec.encode(pair, &self.chain, true)?;
         json.push(b'\n');
@@ -220,9 +228,7 @@ impl FileStore {
                 Err(_) => io(e.error),
             });
         }
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
-        self.remove_stale_temp_files(pair.generation);
-        Ok(())
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)
     }
 
     /// The pairs in temp files a crashed save left, with their paths.
@@ -320,6 +326,24 @@ impl Store for FileStore {
         tmp.keep().map_err(|e| io(e.error))?;
         File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
         Ok(true)
+    }
+
+    /// Each parked pair is written to a new private file and its old file removed;
+    /// a file this handle cannot read is left as it is.
+    fn rewrite(&self, current: &StoredPair) -> Result<Saved> {
+        let _guard = if self.held_by_me() { None } else { Some(self.lock()?) };
+        let now = self.load()?;
+        if now.as_ref().map(|p| p.generation) != Some(current.generation) {
+            return Ok(Saved::Conflict(now));
+        }
+        for (path, _, pair) in self.temp_pairs() {
+            let Some(pair) = pair else { continue };
+            self.park_orphan(0, &pair)?;
+            std::fs::remove_file(&path)
+                .map_err(|e| self.err(Status::StoreIo, format_args!("removing a rewritten parked pair: {e}")))?;
+        }
+        self.persist(self.reserve_file()?, current)?;
+        Ok(Saved::Stored)
     }
 
     fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {

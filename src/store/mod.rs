@@ -267,6 +267,17 @@ pub trait Store: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Writes `current` — the pair this chain holds, as read through this handle —
+    /// again at the same generation, and the pairs parked beside it, through this
+    /// handle (so sealing or a new key reaches every stored copy of a token). Does
+    /// nothing but answer `Conflict` if the chain no longer holds `current`'s
+    /// generation. In-flight marks are left as they are, and generations are kept,
+    /// so a parked pair stays where recovery looks for it. Call it holding the
+    /// chain's lease. Default: a compare-and-swap of the same pair (no orphan slot).
+    fn rewrite(&self, current: &StoredPair) -> Result<Saved> {
+        self.compare_and_swap(Some(current.generation), current)
+    }
+
     /// Where the store is, for error messages (never a secret).
     fn describe(&self) -> String;
 

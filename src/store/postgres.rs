@@ -466,6 +466,45 @@ impl Store for PostgresStore {
         Ok(true)
     }
 
+    /// The chain's document and its parked pairs are rewritten in one transaction;
+    /// a parked pair this handle cannot read is left as it is.
+    fn rewrite(&self, current: &StoredPair) -> Result<Saved> {
+        let s = &self.shared;
+        let document = s.document(current)?;
+        let generation = generation_column(current.generation)?;
+        let describe = s.describe();
+        let parked = s.with(|c| c.query("SELECT id, document FROM xoxe_orphan WHERE chain = $1", &[&s.chain]))?;
+        let mut again = Vec::new();
+        for row in parked {
+            let id: i64 = row.get(0);
+            let before = zeroize::Zeroizing::new(row.get::<_, String>(1));
+            if let Some(pair) = orphan_from(&s.codec, before.as_bytes(), &s.chain, &describe) {
+                again.push((id, before, s.document(&pair)?));
+            }
+        }
+        let stored = s.with(|c| {
+            let mut tx = c.transaction()?;
+            let updated = tx.execute(
+                "UPDATE xoxe_chain SET document = $3 WHERE chain = $1 AND generation = $2",
+                &[&s.chain, &generation, &&*document],
+            )?;
+            if updated == 1 {
+                for (id, before, after) in &again {
+                    tx.execute(
+                        "UPDATE xoxe_orphan SET document = $3 WHERE id = $1 AND document = $2",
+                        &[id, &&**before, &&**after],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(updated == 1)
+        })?;
+        if stored {
+            return Ok(Saved::Stored);
+        }
+        Ok(Saved::Conflict(self.load()?))
+    }
+
     fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {
         let s = &self.shared;
         let from = generation_column(from_generation)?;

@@ -22,6 +22,9 @@ use std::time::Duration;
 /// Orphans kept per chain (the newest).
 const ORPHANS_KEPT: i64 = 16;
 
+/// How often a rewrite retries when parked pairs change under it.
+const REWRITE_ATTEMPTS: usize = 8;
+
 /// The hash fields of the in-flight marker.
 const IN_FLIGHT_FIELDS: &str = "'inflight_gen', 'inflight_at', 'inflight_until', 'inflight_holder'";
 
@@ -63,6 +66,7 @@ struct Scripts {
     clear: Script,
     in_flight: Script,
     save: Script,
+    rewrite: Script,
 }
 
 impl Scripts {
@@ -126,6 +130,20 @@ impl Scripts {
                  if g == false then return {{0}} end
                  return {{0, g, redis.call('HGET', KEYS[1], 'doc')}}"
             )),
+            // KEYS: pair, orphans. ARGV: generation, document, n, then the n parked
+            // entries as read, then the n entries rewritten. 1: rewritten; 0: the
+            // generation moved; -1: the parked entries changed meanwhile.
+            rewrite: Script::new(
+                "if redis.call('HGET', KEYS[1], 'gen') ~= ARGV[1] then return 0 end
+                 local n = tonumber(ARGV[3])
+                 if redis.call('LLEN', KEYS[2]) ~= n then return -1 end
+                 for i = 1, n do
+                     if redis.call('LINDEX', KEYS[2], i - 1) ~= ARGV[3 + i] then return -1 end
+                 end
+                 redis.call('HSET', KEYS[1], 'doc', ARGV[2])
+                 for i = 1, n do redis.call('LSET', KEYS[2], i - 1, ARGV[3 + n + i]) end
+                 return 1",
+            ),
         }
     }
 }
@@ -547,6 +565,55 @@ impl Store for RedisStore {
                 .query::<()>(c)
         })?;
         Ok(true)
+    }
+
+    /// The chain's document and its parked entries are rewritten by one script; an
+    /// entry this handle cannot read is left as it is.
+    fn rewrite(&self, current: &StoredPair) -> Result<Saved> {
+        let s = &self.shared;
+        let document = s.codec.encode(current, &s.chain, false)?;
+        let describe = s.describe();
+        for _ in 0..REWRITE_ATTEMPTS {
+            let parked: Vec<Vec<u8>> = s.with(|c| redis::cmd("LRANGE").arg(&s.keys.orphans).arg(0).arg(-1).query(c))?;
+            let parked: Vec<_> = parked.into_iter().map(zeroize::Zeroizing::new).collect();
+            let mut again = Vec::with_capacity(parked.len());
+            for entry in &parked {
+                let rewritten = entry
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .and_then(|at| {
+                        let pair = orphan_from(&s.codec, &entry[at + 1..], &s.chain, &describe)?;
+                        Some((at, pair))
+                    })
+                    .map(|(at, pair)| -> Result<Vec<u8>> {
+                        let mut out = entry[..=at].to_vec();
+                        out.extend_from_slice(&s.codec.encode(&pair, &s.chain, false)?);
+                        Ok(out)
+                    })
+                    .transpose()?;
+                again.push(zeroize::Zeroizing::new(rewritten.unwrap_or_else(|| entry.to_vec())));
+            }
+            let answer: i64 = s.with(|c| {
+                let mut call = s.scripts.rewrite.key(&s.keys.pair);
+                call.key(&s.keys.orphans)
+                    .arg(current.generation.to_string())
+                    .arg(&document[..])
+                    .arg(parked.len());
+                for entry in parked.iter().chain(again.iter()) {
+                    call.arg(&entry[..]);
+                }
+                call.invoke(c)
+            })?;
+            match answer {
+                1 => return Ok(Saved::Stored),
+                0 => return Ok(Saved::Conflict(self.load()?)),
+                _ => continue,
+            }
+        }
+        Err(Error::new(
+            Status::StoreConflict,
+            format!("{describe}: its parked pairs kept changing during a rewrite"),
+        ))
     }
 
     fn orphans(&self, from_generation: u64) -> Result<Vec<StoredPair>> {

@@ -235,7 +235,8 @@ impl Keyring {
         if name.is_empty() || name.contains(['=', '\0']) {
             return Err(Error::new(
                 Status::InvalidArgument,
-                format!("{name:?} is not an environment variable name (empty, or holds `=` or NUL)"),
+                // The name is not echoed: a key line pasted by mistake holds `=`.
+                "the keyring's environment variable name is empty or holds `=` or NUL",
             ));
         }
         let Some(value) = std::env::var_os(name) else {

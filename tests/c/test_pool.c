@@ -1163,5 +1163,235 @@ out:
     remove_tree(dir);
     xoxe_client_free(c);
 }
+
+/* ---------------------------------------------- a host keeping many chains */
+
+/* The host's side: chains kept in memory by name, under one mutex, as a C
+ * service keeping them in its own database would. */
+#define HOST_SLOTS 8
+#define HOST_DOC 8192
+
+typedef struct host_chains host_chains;
+
+typedef struct {
+    host_chains *host;
+    int present;
+    uint64_t generation;
+    char name[CHAIN_BUF];
+    char document[HOST_DOC];
+} host_slot;
+
+struct host_chains {
+    pthread_mutex_t mu;
+    host_slot slots[HOST_SLOTS];
+    int opens, releases, removes, fail_open, bad_listing, released;
+};
+
+static int32_t host_load(void *user_data, xoxe_store_value *value) {
+    host_slot *slot = user_data;
+    pthread_mutex_lock(&slot->host->mu);
+    if (slot->present) xoxe_store_value_set(value, slot->document);
+    pthread_mutex_unlock(&slot->host->mu);
+    return 0;
+}
+
+static int32_t host_save(void *user_data, bool expected_present, uint64_t expected, uint64_t next,
+                         const char *document) {
+    host_slot *slot = user_data;
+    int32_t rc = 1;
+    pthread_mutex_lock(&slot->host->mu);
+    if (strlen(document) >= HOST_DOC)
+        rc = -1;
+    else if (expected_present ? (slot->present && slot->generation == expected) : !slot->present) {
+        snprintf(slot->document, sizeof slot->document, "%s", document);
+        slot->generation = next;
+        slot->present = 1;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&slot->host->mu);
+    return rc;
+}
+
+static void host_slot_release(void *user_data) {
+    host_slot *slot = user_data;
+    pthread_mutex_lock(&slot->host->mu);
+    slot->host->releases++;
+    pthread_mutex_unlock(&slot->host->mu);
+}
+
+static int32_t host_open(void *user_data, const char *chain, xoxe_store_callbacks *cb) {
+    host_chains *h = user_data;
+    host_slot *slot = NULL;
+    int i;
+    pthread_mutex_lock(&h->mu);
+    if (h->fail_open) {
+        pthread_mutex_unlock(&h->mu);
+        return -3;
+    }
+    h->opens++;
+    for (i = 0; i < HOST_SLOTS && slot == NULL; i++)
+        if (h->slots[i].name[0] && strcmp(h->slots[i].name, chain) == 0) slot = &h->slots[i];
+    for (i = 0; i < HOST_SLOTS && slot == NULL; i++)
+        if (h->slots[i].name[0] == '\0') {
+            slot = &h->slots[i];
+            snprintf(slot->name, sizeof slot->name, "%s", chain);
+        }
+    pthread_mutex_unlock(&h->mu);
+    if (slot == NULL) return -1;
+    slot->host = h;
+    memset(cb, 0, sizeof *cb);
+    cb->user_data = slot;
+    cb->load = host_load;
+    cb->save = host_save;
+    cb->release = host_slot_release;
+    return 0;
+}
+
+static int32_t host_list(void *user_data, xoxe_chain_names *names) {
+    host_chains *h = user_data;
+    int i;
+    pthread_mutex_lock(&h->mu);
+    for (i = 0; i < HOST_SLOTS; i++)
+        if (h->slots[i].present) xoxe_chain_names_add(names, h->slots[i].name);
+    if (h->bad_listing) xoxe_chain_names_add(names, "../escape");
+    pthread_mutex_unlock(&h->mu);
+    xoxe_chain_names_add(NULL, "ignored");
+    xoxe_chain_names_add(names, NULL);
+    return 0;
+}
+
+static int32_t host_remove(void *user_data, const char *chain) {
+    host_chains *h = user_data;
+    int32_t rc = 1;
+    int i;
+    pthread_mutex_lock(&h->mu);
+    h->removes++;
+    for (i = 0; i < HOST_SLOTS; i++)
+        if (h->slots[i].present && strcmp(h->slots[i].name, chain) == 0) {
+            wipe(h->slots[i].document, sizeof h->slots[i].document);
+            h->slots[i].present = 0;
+            rc = 0;
+        }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static void host_release(void *user_data) {
+    host_chains *h = user_data;
+    h->released++;
+}
+
+static int host_holds_secret(host_chains *h, const char *secret) {
+    int i, found = 0;
+    pthread_mutex_lock(&h->mu);
+    for (i = 0; i < HOST_SLOTS; i++)
+        if (h->slots[i].present && strstr(h->slots[i].document, secret)) found = 1;
+    pthread_mutex_unlock(&h->mu);
+    return found;
+}
+
+/* A pool over a host's many-chain store (xoxe_store_foreign_chains_new): each
+ * chain is opened through the host's `open` by name and rotated, the host's
+ * `list` names them (xoxe_chain_names_add), the pool's remove deletes through
+ * the host's `remove`, a listing with a bad name is STORE_CORRUPT, a failing
+ * `open` is a clear error, and `release` runs once when all is freed. */
+void test_pool_host_chains(void) {
+    static host_chains h;
+    static const char *const names[2] = {"bot:-:T0HOST", "user:-:T0HOST:U0HOST"};
+    xoxe_chain_callbacks cb;
+    xoxe_client *c = t_client();
+    xoxe_store *s = NULL, *bad = NULL;
+    xoxe_error *e = NULL;
+    xoxe_chain_list *l;
+    xoxe_status st;
+    xoxe_pool *p;
+    char tokens[2][TOKEN_BUF], buf[TOKEN_BUF];
+    t_config_pair seeds[2];
+    bool removed = false;
+    int k;
+
+    memset(&h, 0, sizeof h);
+    pthread_mutex_init(&h.mu, NULL);
+    memset(&cb, 0, sizeof cb);
+    cb.user_data = &h;
+    cb.open = host_open;
+    cb.list = host_list;
+    cb.remove = host_remove;
+    cb.release = host_release;
+
+    /* Bad arguments: nothing created, release not called. */
+    EXPECT_STATUS(xoxe_store_foreign_chains_new(NULL, "host", NULL, &bad, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+    EXPECT_STATUS(xoxe_store_foreign_chains_new(&cb, "host", NULL, NULL, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+    EXPECT_STATUS(xoxe_store_foreign_chains_new(&cb, "\xff", NULL, &bad, EOUT), XOXE_STATUS_INVALID_UTF8);
+    EXPECT_STATUS(xoxe_store_foreign_chains_new(&cb, "host", "\xff", &bad, EOUT), XOXE_STATUS_INVALID_UTF8);
+    EXPECT_STATUS(xoxe_store_foreign_chains_new(&cb, "host", "../up", &bad, EOUT), XOXE_STATUS_INVALID_ARGUMENT);
+    {
+        xoxe_chain_callbacks no_open = cb;
+        no_open.open = NULL;
+        EXPECT_STATUS(xoxe_store_foreign_chains_new(&no_open, "host", NULL, &bad, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+    }
+    CHECK(bad == NULL);
+    CHECK_INT(h.released, 0);
+
+    st = xoxe_store_foreign_chains_new(&cb, "host", NULL, &s, &e);
+    CHECK_STATUS(st, XOXE_STATUS_OK, e);
+    drop_err(&e);
+    if (s == NULL) {
+        xoxe_client_free(c);
+        return;
+    }
+    for (k = 0; k < 2; k++) seeds[k] = seed_chain(s, names[k]);
+    p = new_pool(c, s, NULL, NULL, NULL);
+    for (k = 0; k < 2 && p; k++) {
+        CHECK(POOL_GET_OK(p, names[k], tokens[k], NULL));
+        CHECK_AUTH(c, tokens[k]);
+        CHECK_MSG(host_holds_secret(&h, tokens[k]), "the host holds chain %s's rotated token", names[k]);
+    }
+    CHECK(strcmp(tokens[0], tokens[1]) != 0);
+    CHECK_MSG(h.opens >= 2, "the host opened %d chains", h.opens);
+
+    l = chains_of(s);
+    CHECK_INT((long long)xoxe_chain_list_len(l), 2);
+    for (k = 0; k < 2; k++) CHECK_MSG(find_chain(l, names[k]) != NULL, "listed: %s", names[k]);
+    xoxe_chain_list_free(l);
+
+    /* Removal goes through the host's `remove`; the chain is then empty. */
+    if (p) {
+        st = xoxe_pool_remove(p, names[1], &removed, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK(removed);
+        CHECK_INT(h.removes, 1);
+        CHECK(!host_holds_secret(&h, tokens[1]));
+        EXPECT_POOL_ERR(p, names[1], XOXE_STATUS_STORE_EMPTY, XOXE_STATUS_STORE_EMPTY, tokens[1]);
+        CHECK(POOL_GET_OK(p, names[0], buf, NULL));
+        CHECK(strcmp(buf, tokens[0]) == 0);
+    }
+
+    /* A listing with a name that is no chain name is refused as corrupt. */
+    h.bad_listing = 1;
+    l = NULL;
+    EXPECT_STATUS(xoxe_store_chains(s, &l, EOUT), XOXE_STATUS_STORE_CORRUPT);
+    CHECK(l == NULL);
+    h.bad_listing = 0;
+
+    /* A host whose `open` fails: a clear error, no chain. */
+    h.fail_open = 1;
+    EXPECT_STATUS(xoxe_store_open_chain(s, "bot:-:T0OTHER", &bad, EOUT), XOXE_STATUS_STORE_IO);
+    CHECK(bad == NULL);
+    h.fail_open = 0;
+
+    xoxe_pool_free(p);
+    xoxe_store_free(s);
+    CHECK_INT(h.released, 1);
+    CHECK_MSG(h.releases == h.opens, "chain callbacks released %d times for %d opens", h.releases, h.opens);
+    for (k = 0; k < 2; k++) wipe(&seeds[k], sizeof seeds[k]);
+    wipe(tokens, sizeof tokens);
+    wipe(buf, sizeof buf);
+    for (k = 0; k < HOST_SLOTS; k++) wipe(h.slots[k].document, sizeof h.slots[k].document);
+    pthread_mutex_destroy(&h.mu);
+    xoxe_client_free(c);
+}
+
 #undef EOUT
 #undef EXPECT_STATUS

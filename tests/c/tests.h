@@ -58,6 +58,7 @@
     X(pool_threads, 1)                  \
     X(pool_lru, 1)                      \
     X(pool_background, 1)               \
+    X(pool_host_chains, 1)              \
     X(pool_revoked, 1)                  \
     X(pool_sealed, 1)                   \
     X(installation_chain, 0)            \

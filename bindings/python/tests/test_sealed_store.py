@@ -225,7 +225,7 @@ def test_rewrite_chains_seals_a_plain_directory(
     for name in ("a", "b", "c"):
         doc = _document(directory, name)
         assert doc["kid"] == "seal-1" and "refresh_token" not in doc
-    assert {c.chain: c.generation for c in sealed.chains()} == {k: v + 1 for k, v in generations.items()}
+    assert {c.chain: c.generation for c in sealed.chains()} == generations, "rewritten in place"
     for name, token in tokens.items():
         assert xoxe.Rotator.config(client, sealed.open_chain(name)).current() == token
     assert sealed.rewrite_chains() == 3, "idempotent"

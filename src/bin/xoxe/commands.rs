@@ -3,7 +3,7 @@
 //! calls the core and prints; the rules live in the library.
 
 use crate::args::{Args, Command, KeyringSource, USAGE};
-use crate::output::{complain, escape, print, utc};
+use crate::output::{complain, escape, print};
 use std::ffi::OsStr;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use xoxe::store::fleet;
 use xoxe::store::seal::Keyring;
+use xoxe::utc::utc;
 use xoxe::{
     ChainKind, ChainState, Client, ClientOptions, Error, FileStore, Rotator, RotatorOptions, Secret, Status, Store,
     StoredPair,

@@ -140,6 +140,7 @@ def call(fn: Any, *args: Any) -> None:
     status = fn(*args, s.ref)
     if status:
         raise failure(status, err)
+    s.cause = None  # a callback's exception the call recovered from: not kept alive
 
 
 def failure(status: int, err: Any) -> BaseException:

@@ -225,8 +225,9 @@ class Store(Managed):
         """Rewrites every chain kept where this store is through this handle
         (``xoxe_store_rewrite_chains``): sealed under the keyring's first key after
         :meth:`sealed` (seal a plain store, or move every chain to a new key), plain
-        through a plain handle. Each chain is a compare-and-swap of its current pair,
-        so a concurrent rotation is never undone. A chain that cannot be read (e.g.
+        through a plain handle, with the pairs parked beside it. Each chain is
+        rewritten holding its lease, at the same generation, so a concurrent
+        rotation is waited for and never undone. A chain that cannot be read (e.g.
         :class:`StoreSealedError`) stops the run, left as it was. Returns how many
         chains were rewritten."""
         rewritten = ctypes.c_size_t(0)
