@@ -7,8 +7,22 @@
  *   bench_xoxe mt BASE RT CALLS THREADS       THREADS threads sharing one client,
  *                                             CALLS rotations each
  *   bench_xoxe rss BASE RT CALLS              RSS after 10 000 and after CALLS rotations
+ *   bench_xoxe pool-get BASE CHAINS CALLS REPS
+ *                                             a pool over a memory store of CHAINS fresh
+ *                                             chains, each loaded once (RSS and malloc'd
+ *                                             bytes before and after), then REPS rounds of
+ *                                             CALLS xoxe_pool_get on random chains; also one
+ *                                             chain over and over, for reference
+ *   bench_xoxe pool-refresh BASE CHAINS memory|dir [DIR]
+ *                                             the background refresher: CHAINS config-token
+ *                                             chains read from stdin ("ACCESS REFRESH" a
+ *                                             line, real tokens of the fake Slack), all due
+ *                                             at the same second after they are loaded;
+ *                                             polls xoxe_pool_stats every millisecond until
+ *                                             every chain was rotated
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,9 +124,277 @@ static double run_threads(void *(*fn)(void *), struct job *proto, int threads, d
     return w1 - w0;
 }
 
+/* ------------------------------------------------------------------ pools */
+
+/* Bytes malloc has handed out and not had back (every arena, plus mmapped chunks). */
+static long heap_bytes(void) {
+    struct mallinfo2 m = mallinfo2();
+    return (long)(m.uordblks + m.hblkhd);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+static uint64_t rng(void) { /* xorshift64 */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* A token of the fake Slack's shape: PREFIX then 40 hex digits. */
+static void synthetic_token(char *out, size_t n, const char *prefix) {
+    snprintf(out, n, "%s%016llx%016llx%08llx", prefix, (unsigned long long)rng(), (unsigned long long)rng(),
+             (unsigned long long)(rng() & 0xffffffffu));
+}
+
+#define NAME_LEN 24
+/* Installation-style chain names, as xoxe_installation_chain makes them. */
+static char (*chain_names(long n))[NAME_LEN] {
+    char (*names)[NAME_LEN] = malloc((size_t)n * NAME_LEN);
+    if (!names) exit(1);
+    for (long i = 0; i < n; i++) snprintf(names[i], NAME_LEN, "bot:-:T%08lX", (unsigned long)i + 1);
+    return names;
+}
+
+static void seed_chain(const xoxe_store *store, const char *name, const char *refresh, const char *access,
+                       int64_t expires_at) {
+    xoxe_store *chain = NULL;
+    xoxe_error *err = NULL;
+    xoxe_status st = xoxe_store_open_chain(store, name, &chain, &err);
+    if (st) die("open chain", st, err);
+    st = xoxe_store_init(chain, XOXE_CHAIN_KIND_CONFIG, refresh, access, expires_at, false, &err);
+    if (st) die("init", st, err);
+    xoxe_store_free(chain);
+}
+
+static int64_t pool_get(const xoxe_pool *pool, const char *name, char *buf, size_t n) {
+    int64_t exp = 0;
+    xoxe_error *err = NULL;
+    xoxe_status st = xoxe_pool_get(pool, name, buf, n, &exp, &err);
+    if (st) die("pool get", st, err);
+    return exp;
+}
+
+static xoxe_pool_stats_info pool_stats(const xoxe_pool *pool) {
+    xoxe_pool_stats_info s;
+    xoxe_error *err = NULL;
+    xoxe_status st = xoxe_pool_stats(pool, &s, &err);
+    if (st) die("pool stats", st, err);
+    return s;
+}
+
+static void print_list(const char *key, const double *v, int n) {
+    printf("\"%s\":[", key);
+    for (int i = 0; i < n; i++) printf("%s%.2f", i ? "," : "", v[i]);
+    printf("]");
+}
+
+/* pool-get: get(chain) with CHAINS chains in memory, and the memory they take. */
+static int pool_get_mode(xoxe_client *client, long chains, long calls, int reps) {
+    if (chains < 1 || calls < 1 || reps < 1 || reps > 64 || chains > UINT32_MAX) return 2;
+    char (*names)[NAME_LEN] = chain_names(chains);
+    xoxe_store *store = NULL;
+    xoxe_pool *pool = NULL;
+    xoxe_error *err = NULL;
+    xoxe_status st = xoxe_store_memory_new(&store, &err);
+    if (st) die("store", st, err);
+    /* Valid for 6 hours: far outside the refresh window (2 h + up to 5 min of jitter). */
+    int64_t expires_at = (int64_t)time(NULL) + 6 * 3600;
+    char access[64], refresh[64], buf[XOXE_MAX_TOKEN_LEN + 1];
+    double t0 = now_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < chains; i++) {
+        synthetic_token(access, sizeof access, "xoxe.xoxp-1-");
+        synthetic_token(refresh, sizeof refresh, "xoxe-1-");
+        seed_chain(store, names[i], refresh, access, expires_at);
+    }
+    double seed_s = now_s(CLOCK_MONOTONIC) - t0;
+    xoxe_pool_options o;
+    memset(&o, 0, sizeof o);
+    o.max_chains_in_memory = (uint32_t)chains;
+    st = xoxe_pool_new(client, store, NULL, NULL, &o, &pool, &err);
+    if (st) die("pool", st, err);
+    /* Every chain once: the pool makes its rotators (no rotation: all are fresh). */
+    long rss0 = rss_kib(), heap0 = heap_bytes();
+    t0 = now_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < chains; i++)
+        if (pool_get(pool, names[i], buf, sizeof buf) != expires_at) {
+            fprintf(stderr, "chain %s: unexpected expiry (rotated?)\n", names[i]);
+            return 1;
+        }
+    double load_s = now_s(CLOCK_MONOTONIC) - t0;
+    long rss1 = rss_kib(), heap1 = heap_bytes();
+    xoxe_pool_stats_info s = pool_stats(pool);
+    if ((long)s.chains_in_memory != chains) {
+        fprintf(stderr, "pool holds %zu chains, not %ld\n", s.chains_in_memory, chains);
+        return 1;
+    }
+    uint32_t *order = malloc((size_t)calls * sizeof *order);
+    if (!order) return 1;
+    for (long i = 0; i < calls; i++) order[i] = (uint32_t)(rng() % (uint64_t)chains);
+    double ns[64], one[64];
+    for (long i = 0; i < calls / 10; i++) pool_get(pool, names[order[i]], buf, sizeof buf); /* warm-up */
+    for (int r = 0; r < reps; r++) {
+        t0 = now_s(CLOCK_MONOTONIC);
+        for (long i = 0; i < calls; i++) pool_get(pool, names[order[i]], buf, sizeof buf);
+        ns[r] = (now_s(CLOCK_MONOTONIC) - t0) * 1e9 / (double)calls;
+        t0 = now_s(CLOCK_MONOTONIC);
+        for (long i = 0; i < calls; i++) pool_get(pool, names[0], buf, sizeof buf);
+        one[r] = (now_s(CLOCK_MONOTONIC) - t0) * 1e9 / (double)calls;
+    }
+    s = pool_stats(pool);
+    printf("{\"chains\":%ld,\"calls\":%ld,", chains, calls);
+    print_list("ns_per_call", ns, reps);
+    printf(",");
+    print_list("ns_one_chain", one, reps);
+    printf(",\"rss_kib_before\":%ld,\"rss_kib_after\":%ld,\"heap_before\":%ld,\"heap_after\":%ld,"
+           "\"seed_s\":%.3f,\"load_s\":%.3f,\"chains_in_memory\":%zu,\"background_rotations\":%llu}\n",
+           rss0, rss1, heap0, heap1, seed_s, load_s, s.chains_in_memory,
+           (unsigned long long)s.background_rotations);
+    xoxe_pool_free(pool);
+    xoxe_store_free(store);
+    free(order);
+    free(names);
+    return 0;
+}
+
+/* pool-refresh: how fast the background refresher rotates chains that all fall due
+ * together. The chains carry real tokens of the fake Slack and an expiry EXP; the
+ * pool's refresh window is 3 s, under the 4 s below which the library adds no
+ * jitter (a quarter of the window, rounded down), so each is due at EXP - 3 s
+ * exactly: after every chain was loaded into the pool, fresh. */
+#define REFRESH_WINDOW 3
+static int pool_refresh_mode(xoxe_client *client, long chains, const char *kind, const char *dir) {
+    if (chains < 1 || chains > UINT32_MAX) return 2;
+    char (*names)[NAME_LEN] = chain_names(chains);
+    char (*access)[128] = malloc((size_t)chains * 128), (*refresh)[128] = malloc((size_t)chains * 128);
+    if (!access || !refresh) return 1;
+    for (long i = 0; i < chains; i++)
+        if (scanf("%127s %127s", access[i], refresh[i]) != 2) {
+            fprintf(stderr, "stdin: %ld token pairs, not %ld\n", i, chains);
+            return 2;
+        }
+    xoxe_store *store = NULL;
+    xoxe_pool *pool = NULL;
+    xoxe_error *err = NULL;
+    xoxe_status st;
+    double per_seed = 0; /* calibration: seconds per seeded chain in this store */
+    if (!strcmp(kind, "memory")) {
+        st = xoxe_store_memory_new(&store, &err);
+    } else if (!strcmp(kind, "dir") && dir) {
+        st = xoxe_store_dir_new(dir, NULL, 0, &store, &err);
+        if (st) die("store", st, err);
+        /* A few throwaway chains, removed again, time a seed (and so the lead). */
+        double t0 = now_s(CLOCK_MONOTONIC);
+        for (int i = 0; i < 8; i++) {
+            char name[32], at[64], rt[64];
+            xoxe_store *c = NULL;
+            snprintf(name, sizeof name, "calibrate-%d", i);
+            synthetic_token(at, sizeof at, "xoxe.xoxp-1-");
+            synthetic_token(rt, sizeof rt, "xoxe-1-");
+            seed_chain(store, name, rt, at, (int64_t)time(NULL) + 6 * 3600);
+            st = xoxe_store_open_chain(store, name, &c, &err);
+            if (st) die("open chain", st, err);
+            st = xoxe_store_remove_chain(c, NULL, &err);
+            if (st) die("remove chain", st, err);
+            xoxe_store_free(c);
+        }
+        per_seed = (now_s(CLOCK_MONOTONIC) - t0) / 8;
+    } else {
+        fprintf(stderr, "pool-refresh: store memory, or dir DIR\n");
+        return 2;
+    }
+    if (st) die("store", st, err);
+    /* Due (EXP - 3 s) at least a second after seeding and loading should be over. */
+    int64_t lead = 2 + (int64_t)(3.0 * per_seed * (double)chains);
+    int64_t due = (int64_t)time(NULL) + lead, expires_at = due + REFRESH_WINDOW;
+    double t0 = now_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < chains; i++) seed_chain(store, names[i], refresh[i], access[i], expires_at);
+    memset(refresh, 0, (size_t)chains * 128); /* the store holds them now */
+    memset(access, 0, (size_t)chains * 128);
+    double seed_s = now_s(CLOCK_MONOTONIC) - t0;
+    xoxe_pool_options o;
+    memset(&o, 0, sizeof o);
+    o.rotator.refresh_window_secs = REFRESH_WINDOW;
+    o.max_chains_in_memory = (uint32_t)chains;
+    o.background_refresh = true;
+    st = xoxe_pool_new(client, store, NULL, NULL, &o, &pool, &err);
+    if (st) die("pool", st, err);
+    char buf[XOXE_MAX_TOKEN_LEN + 1];
+    t0 = now_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < chains; i++)
+        if (pool_get(pool, names[i], buf, sizeof buf) != expires_at) {
+            fprintf(stderr, "chain %s rotated while loading\n", names[i]);
+            return 1;
+        }
+    double load_s = now_s(CLOCK_MONOTONIC) - t0;
+    double margin = (double)due - now_s(CLOCK_REALTIME);
+    xoxe_pool_stats_info s = pool_stats(pool);
+    if (margin <= 0 || s.background_rotations || s.background_failures) {
+        fprintf(stderr, "loading overran the due time (%.3f s left, %llu rotations)\n", margin,
+                (unsigned long long)s.background_rotations);
+        return 1;
+    }
+    /* Sample the counters every millisecond: the first sample that shows a rotation
+     * and the first that shows them all bound the refresher's run. */
+    double t_first = 0, t_last = 0, rt_first = 0, deadline = now_s(CLOCK_MONOTONIC) + lead + 120;
+    uint64_t r_first = 0, done = 0;
+    struct timespec ms = {0, 1000000};
+    for (;;) {
+        s = pool_stats(pool);
+        double t = now_s(CLOCK_MONOTONIC);
+        done = s.background_rotations + s.background_failures;
+        if (done && !r_first) {
+            t_first = t;
+            rt_first = now_s(CLOCK_REALTIME);
+            r_first = done;
+        }
+        if (done >= (uint64_t)chains) {
+            t_last = t;
+            break;
+        }
+        if (t > deadline) {
+            fprintf(stderr, "the refresher did %llu of %ld rotations in time\n", (unsigned long long)done, chains);
+            return 1;
+        }
+        nanosleep(&ms, NULL);
+    }
+    /* Every chain now holds a new token, with the fake Slack's later expiry. */
+    long rotated = 0;
+    for (long i = 0; i < chains; i++) rotated += pool_get(pool, names[i], buf, sizeof buf) > expires_at;
+    s = pool_stats(pool);
+    double secs = t_last - t_first;
+    printf("{\"store\":\"%s\",\"chains\":%ld,\"rotations\":%llu,\"failures\":%llu,\"rotated\":%ld,"
+           "\"first_sample\":%llu,\"secs\":%.4f,\"per_sec\":%.1f,\"first_after_due_ms\":%.1f,"
+           "\"all_after_due_ms\":%.1f,\"seed_s\":%.3f,\"load_s\":%.3f,\"lead_s\":%lld}\n",
+           kind, chains, (unsigned long long)s.background_rotations, (unsigned long long)s.background_failures,
+           rotated, (unsigned long long)r_first, secs,
+           secs > 0 ? (double)((uint64_t)chains - r_first) / secs : 0.0, (rt_first - (double)due) * 1e3,
+           (rt_first + secs - (double)due) * 1e3, seed_s, load_s, (long long)lead);
+    xoxe_pool_free(pool);
+    xoxe_store_free(store);
+    free(access);
+    free(refresh);
+    free(names);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 5 && !strcmp(argv[1], "pool-get")) {
+        xoxe_client *client = new_client(argv[2]);
+        int rc = pool_get_mode(client, atol(argv[3]), argc > 4 ? atol(argv[4]) : 1000000,
+                               argc > 5 ? atoi(argv[5]) : 5);
+        xoxe_client_free(client);
+        return rc;
+    }
+    if (argc >= 5 && !strcmp(argv[1], "pool-refresh")) {
+        xoxe_client *client = new_client(argv[2]);
+        int rc = pool_refresh_mode(client, atol(argv[3]), argv[4], argc > 5 ? argv[5] : NULL);
+        xoxe_client_free(client);
+        return rc;
+    }
     if (argc < 5) {
-        fprintf(stderr, "usage: bench_xoxe rotate|get|mt|rss BASE RT CALLS [N]\n");
+        fprintf(stderr, "usage: bench_xoxe rotate|get|mt|rss BASE RT CALLS [N]\n"
+                        "       bench_xoxe pool-get BASE CHAINS CALLS REPS\n"
+                        "       bench_xoxe pool-refresh BASE CHAINS memory|dir [DIR]\n");
         return 2;
     }
     const char *mode = argv[1], *base = argv[2], *rt = argv[3];

@@ -204,7 +204,7 @@ def test_result_types_copy_fields_the_info_structs_have() -> None:
         (xoxe.ConfigToken, _ffi.xoxe_config_token_info),
         (xoxe.OAuthToken, _ffi.xoxe_oauth_token_info),
         (xoxe.AuthTestResponse, _ffi.xoxe_auth_identity_info),
-        (xoxe.PoolStats, _ffi.xoxe_pool_stats),
+        (xoxe.PoolStats, _ffi.xoxe_pool_stats_info),
     ]:
         have = {name for name, _ in struct._fields_}
         assert {f.name for f in dataclasses.fields(cls)} <= have, cls
