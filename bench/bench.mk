@@ -14,6 +14,13 @@
 #   make bench-stores               that store section alone (printed, and written
 #                                   to $(BUILD)/bench/store-rotation.json; BENCHMARKS.md
 #                                   is left alone), e.g. BENCH_ARGS="--reps 3 --store-rotations 100"
+#   make bench-pool                 the section "Pool: many chains" alone: get(chain) with
+#                                   100 000 chains from C, Python and Go (and slack_sdk's
+#                                   TokenRotator check), memory per chain, the background
+#                                   refresher's rotations/s (printed, and written to
+#                                   $(BUILD)/bench/pool.json), e.g. BENCH_ARGS="--reps 3"
+#   BENCH_ARGS=--write              with bench-stores or bench-pool: also replace that section
+#                                   of BENCHMARKS.md (and its findings), keeping the rest
 
 BENCH_BUILD := $(BUILD)/bench
 BENCH_GO ?= $(firstword $(shell command -v go 2>/dev/null) $(wildcard /usr/local/go/bin/go /usr/lib/go/bin/go))
@@ -21,7 +28,7 @@ BENCH_CC ?= cc
 BENCH_ARGS ?=
 BENCH_SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: bench-run bench-stores bench-deps bench-apt bench-db bench-python bench-node bench-go bench-c bench-rust bench-example
+.PHONY: bench-run bench-stores bench-pool bench-deps bench-apt bench-db bench-python bench-node bench-go bench-c bench-rust bench-example
 
 bench-apt:
 	@missing=(); command -v wrk >/dev/null || missing+=(wrk); [ -x /usr/bin/time ] || missing+=(time); \
@@ -76,3 +83,6 @@ bench-run: build bench-deps
 
 bench-stores: bench-db bench-rust
 	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) --only stores $(BENCH_ARGS)
+
+bench-pool: bench-python bench-c bench-go
+	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) --only pool $(BENCH_ARGS)

@@ -13,8 +13,15 @@ Then, with throwaway PostgreSQL and Redis servers (scripts/test-db.sh start BUIL
 stopped afterwards), it times a forced rotation through each store (memory, file,
 PostgreSQL, Redis over TCP and a unix socket) against a fake Slack doing real rotations
 (target/bench/release/store_rotation). `--only stores` runs just that section: it prints
-the table and the Markdown section and writes BUILD/store-rotation.json, never
-BENCHMARKS.md.
+the table and the Markdown section and writes BUILD/store-rotation.json; BENCHMARKS.md
+only with `--write`, which replaces that one section in it (and the findings at its end,
+from bench/FINDINGS.md) and leaves the rest as the last full run wrote it.
+
+"Pool: many chains" (`--only pool` runs it alone, written to BUILD/pool.json, merged
+into BENCHMARKS.md with `--write` as above): `get(chain)` from C, Python and Go with
+100 000 chains loaded in a pool (against slack_sdk's TokenRotator check, in the same
+Python process), the memory each idle chain takes, and how many rotations per second
+the pool's background refresher makes against the fake Slack.
 
 Only stdlib: it runs on the system python3.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import platform
@@ -34,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,15 +57,30 @@ ap.add_argument("--calls", type=int, default=3000, help="sequential calls per re
 ap.add_argument("--reps", type=int, default=5, help="repetitions (rounds)")
 ap.add_argument("--warmup", type=int, default=200)
 ap.add_argument("--floor-secs", type=int, default=2, help="wrk duration per round")
-ap.add_argument("--command", default="make bench")
+ap.add_argument("--command", help="what the report says generated it (default: make bench, make bench-SECTION)")
 ap.add_argument(
     "--only",
-    choices=["stores"],
-    help="run one section alone: print it, write BUILD/store-rotation.json, leave BENCHMARKS.md alone",
+    choices=["stores", "pool"],
+    help="run one section alone: print it and write its JSON in BUILD; BENCHMARKS.md only with --write",
+)
+ap.add_argument(
+    "--write",
+    action="store_true",
+    help="with --only: replace that section (and the findings) in BENCHMARKS.md, keeping the rest",
 )
 ap.add_argument("--store-rotations", type=int, default=200, help="timed forced rotations per store per round")
 ap.add_argument("--store-warmup", type=int, default=20, help="warm-up rotations per store")
+ap.add_argument("--pool-chains", type=int, default=100_000, help="chains loaded in the pool for get(chain)")
+ap.add_argument(
+    "--pool-calls", type=int, default=1_000_000, help="get(chain) calls per round from C (Go and Python: a fifth)"
+)
+ap.add_argument("--refresh-chains", type=int, default=1000, help="chains the background refresher rotates (memory)")
+ap.add_argument("--refresh-dir-chains", type=int, default=300, help="the same, in a directory store")
 args = ap.parse_args()
+if args.write and not args.only:
+    ap.error("--write goes with --only (a full run always writes BENCHMARKS.md)")
+if args.command is None:
+    args.command = f"make bench-{'stores' if args.only == 'stores' else 'pool'}" if args.only else "make bench"
 
 ROOT, RELEASE, BB = Path(args.root), Path(args.release), Path(args.build)
 OUT = Path(args.out) if args.out else ROOT / "BENCHMARKS.md"
@@ -77,9 +101,9 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_json(cmd: list[str], timeout: float = 600, cwd: Path | None = None) -> dict:
-    """Run cmd; return the last JSON line it printed on stdout."""
-    p = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout, cwd=cwd)
+def run_json(cmd: list[str], timeout: float = 600, cwd: Path | None = None, stdin: str | None = None) -> dict:
+    """Run cmd (with stdin as its input, if given); return the last JSON line it printed on stdout."""
+    p = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout, cwd=cwd, input=stdin)
     if p.returncode != 0:
         raise RuntimeError(
             f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} failed ({p.returncode}): {p.stderr.strip()[-400:]}"
@@ -338,6 +362,282 @@ def spread(v, fmt="{:.1f}"):
     return f"{fmt.format(min(v))}–{fmt.format(max(v))}"
 
 
+# ---------------------------------------------------------------------------- pool
+
+
+def machine_desc() -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.system()} {platform.release()} {platform.machine()}, {cpu}, {NCPU} cores, {mem_gib:.0f} GiB"
+
+
+def config_tokens(srv: Server, n: int) -> str:
+    """n fresh config-token pairs from the fake Slack (`POST /_control/config_tokens`, one
+    kept-alive connection), as "ACCESS REFRESH" lines: real refresh tokens, each good for
+    one rotation."""
+    u = urllib.parse.urlsplit(srv.control)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    lines = []
+    try:
+        for _ in range(n):
+            conn.request("POST", u.path + "config_tokens", body=b"{}", headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"POST {u.path}config_tokens: HTTP {r.status}")
+            pair = json.loads(body)
+            lines.append(f"{pair['token']} {pair['refresh_token']}")
+    finally:
+        conn.close()
+    return "\n".join(lines) + "\n"
+
+
+def pool_section(srv: Server) -> dict:
+    """get(chain) with --pool-chains chains from C, Python and Go (one process each, REPS
+    rounds inside), the memory they take, and the background refresher's rate."""
+    started = dt.datetime.now(dt.timezone.utc)
+    out: dict = {"started": started.isoformat(), "load_at_start": os.getloadavg(), "machine": machine_desc()}
+    n, calls, reps = args.pool_chains, args.pool_calls, REPS
+    gets = {
+        "C": [str(BB / "bench_xoxe"), "pool-get", srv.base, str(n), str(calls), str(reps)],
+        "Go": [str(BB / "goxoxe"), "pool", srv.base, str(n), str(max(calls // 5, 1000)), str(reps)],
+        "Python": [
+            str(PY),
+            str(ROOT / "bench/python/bench_xoxe.py"),
+            "pool",
+            srv.base,
+            str(n),
+            str(max(calls // 5, 1000)),
+            str(reps),
+        ],
+    }
+    out["get"] = {}
+    for lang, cmd in gets.items():
+        r = run_json(cmd, timeout=1200)
+        out["get"][lang] = r
+        log(f"pool get() {lang}, {n} chains: {med(r['ns_per_call']):.0f} ns/call")
+    # The refresher: fresh real tokens for every round (each is spent by it).
+    refresh: dict[str, list[dict]] = {"memory": [], "dir": []}
+    for kind, chains in (("memory", args.refresh_chains), ("dir", args.refresh_dir_chains)):
+        for _ in range(min(reps, 3)):
+            cmd = [str(BB / "bench_xoxe"), "pool-refresh", srv.base, str(chains), kind]
+            tmp = None
+            if kind == "dir":
+                tmp = Path(tempfile.mkdtemp(prefix="pool-dir-", dir=BB))  # 0700, as the store requires
+                cmd.append(str(tmp))
+            try:
+                r = run_json(cmd, timeout=600, stdin=config_tokens(srv, chains))
+            finally:
+                if tmp:
+                    shutil.rmtree(tmp, ignore_errors=True)
+            if r["failures"] or r["rotated"] != chains:
+                raise RuntimeError(f"the refresher left chains unrotated: {r}")
+            refresh[kind].append(r)
+        log(f"pool refresher, {kind} store: {[round(r['per_sec']) for r in refresh[kind]]} rotations/s")
+    out["refresh"] = refresh
+    out["slack_sdk"] = out["get"]["Python"].get("slack_sdk_version", "?")
+    return out
+
+
+def per_chain(r: dict, before: str, after: str, scale: int) -> float:
+    return (r[after] - r[before]) * scale / r["chains"]
+
+
+def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
+    """(get rows, memory rows, refresher rows, targets) of the pool section."""
+    g = r["get"]
+    n = f"{g['C']['chains']:,}".replace(",", " ")
+    gets = []
+    for lang in ("C", "Go", "Python"):
+        v = g[lang]["ns_per_call"]
+        gets.append(
+            (
+                f"{lang}: get(chain), a random one of {n}",
+                f"{med(v):.0f}",
+                spread(v, "{:.0f}"),
+                "ns/call",
+                f"{g[lang]['calls']} calls a round, {len(v)} rounds",
+            )
+        )
+    one = g["C"]["ns_one_chain"]
+    gets.insert(
+        1,
+        (
+            "C: get(chain), the same chain every call",
+            f"{med(one):.0f}",
+            spread(one, "{:.0f}"),
+            "ns/call",
+            "same pool and rounds: what the random figure adds is cache misses",
+        ),
+    )
+    py = g["Python"]
+    speed = None
+    if "slack_sdk_ns_per_call" in py:
+        v = py["slack_sdk_ns_per_call"]
+        speed = med(py["speedup"])
+        gets.append(
+            (
+                f"slack_sdk {r['slack_sdk']}: TokenRotator check, a random installation of {n}",
+                f"{med(v):.0f}",
+                spread(v, "{:.0f}"),
+                "ns/call",
+                f"{py['slack_sdk_calls']} calls a round, same process and rounds as Python's",
+            )
+        )
+        gets.append(
+            (
+                "Python: slack_sdk's check ÷ xoxe's get(chain)",
+                f"{speed:.2f}×",
+                spread(py["speedup"], "{:.2f}×"),
+                "",
+                "per round; above 1: xoxe is faster",
+            )
+        )
+    mem = []
+    c = g["C"]
+    rss_b = per_chain(c, "rss_kib_before", "rss_kib_after", 1024)
+    mem.append(
+        (
+            "C: RSS after loading − before, per chain",
+            f"{rss_b:.0f}",
+            "bytes",
+            f"VmRSS {c['rss_kib_before']} → {c['rss_kib_after']} KiB",
+        )
+    )
+    mem.append(
+        (
+            "C: bytes malloc'd after loading − before, per chain",
+            f"{per_chain(c, 'heap_before', 'heap_after', 1):.0f}",
+            "bytes",
+            "glibc mallinfo2: in-use chunks, headers included",
+        )
+    )
+    for lang in ("Go", "Python"):
+        x = g[lang]
+        mem.append(
+            (
+                f"{lang}: RSS after loading − before, per chain",
+                f"{per_chain(x, 'rss_kib_before', 'rss_kib_after', 1024):.0f}",
+                "bytes",
+                f"VmRSS {x['rss_kib_before']} → {x['rss_kib_after']} KiB"
+                + (" (after runtime.GC + FreeOSMemory)" if lang == "Go" else ""),
+            )
+        )
+    ref = []
+    labels = {"memory": "memory store", "dir": "directory store (`build/bench`)"}
+    for kind, runs in r["refresh"].items():
+        if not runs:
+            continue
+        v = [x["per_sec"] for x in runs]
+        ref.append(
+            (
+                f"{labels[kind]}, {runs[0]['chains']} chains due at once",
+                f"{med(v):.0f}",
+                spread(v, "{:.0f}"),
+                "rotations/s",
+                f"{1e6 / med(v):.0f} µs a rotation; first one {med([x['first_after_due_ms'] for x in runs]):.0f} ms "
+                f"after the due second, all {med([x['all_after_due_ms'] for x in runs]):.0f} ms after",
+            )
+        )
+
+    def pf(ok: bool) -> str:
+        return "PASS" if ok else "**MISS**"
+
+    cg, gg = med(g["C"]["ns_per_call"]), med(g["Go"]["ns_per_call"])
+    targets = [
+        (f"get(chain) from C ≤ 100 ns, {n} chains", f"{cg:.0f} ns", pf(cg <= 100)),
+        (f"get(chain) from Go ≤ 200 ns, {n} chains", f"{gg:.0f} ns", pf(gg <= 200)),
+    ]
+    if speed is not None:
+        targets.append(
+            ("Python get(chain) ≥ 5× faster than slack_sdk's TokenRotator check", f"{speed:.2f}×", pf(speed >= 5))
+        )
+    targets.append(("memory per idle chain ≤ 1 KiB (C, RSS)", f"{rss_b:.0f} bytes", pf(rss_b <= 1024)))
+    return gets, mem, ref, targets
+
+
+HP1 = ("what", "median", "spread (min–max)", "unit", "notes")
+HP2 = ("what", "per chain", "unit", "notes")
+HP4 = ("target (issue 17)", "measured", "result")
+
+
+def pool_text(r: dict | None, err: str | None) -> str:
+    if r is None:
+        return f"## Pool: many chains\n\nNot measured this run: {err}\n"
+    gets, mem, ref, targets = pool_rows(r)
+    n = f"{r['get']['C']['chains']:,}".replace(",", " ")
+    c, la = r["get"]["C"], r["load_at_start"]
+    when = dt.datetime.fromisoformat(r["started"]).strftime("%Y-%m-%d %H:%M UTC")
+    mem0 = next(iter(r["refresh"]["memory"]), None)
+    return f"""## Pool: many chains
+
+Measured by `{args.command}` (bench/run.py) on {when}: {r["machine"]}; load average at start
+{la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f}.
+
+**get(chain).** A memory store seeded with {n} config-token chains (`bot:-:T…` names; an access token
+`xoxe.xoxp-1-` + 40 hex digits and a refresh token `xoxe-1-` + 40 hex digits each, the fake Slack's
+shapes, valid for 6 hours: no rotation, no network), a pool over it with `max_chains_in_memory` {n},
+and every chain got once, so that the pool holds a rotator for each. Then rounds of `get` on chains
+picked at random (uniformly, the order drawn beforehand); each figure is wall time per call, the median
+over rounds (`bench_xoxe pool-get`, `bench_xoxe.py pool`, `goxoxe pool`; one process per language).
+slack_sdk's figure is what a Bolt app does per request for the same names, in the same Python process
+and rounds: an `Installation` from a dict of {n} (bot token expiring in 6 hours) passed to
+`TokenRotator.perform_token_rotation(minutes_before_expiration=120)`, which answers None (fresh).
+
+{md_table(HP1, gets)}
+
+**Memory per idle chain.** VmRSS (`/proc/self/status`) after getting every chain once minus VmRSS
+before, with the store already seeded and the pool made, divided by {n}: what the pool's rotators
+take beyond the store's own copy of each chain (seeding took {c["seed_s"]:.2f} s, loading
+{c["load_s"]:.2f} s from C).
+
+{md_table(HP2, mem)}
+
+**Background refresher.** A pool with `background_refresh` over N config-token chains carrying real
+refresh tokens of the fake Slack (`POST /_control/config_tokens`; every rotation is a real one: the
+token is spent and a new pair issued), all falling due in the same second (`refresh_window_secs` 3,
+below the 4 s under which the library adds no jitter, and an expiry set so that they are due
+{mem0["lead_s"] if mem0 else "?"} s or more after seeding): each chain got once while still fresh (loaded, no
+rotation), then `xoxe_pool_stats` read every millisecond until `background_rotations` reached N. The
+rate is the rotations after the first sample that showed one, divided by the time from that sample
+to the one that showed them all; {min(REPS, 3)} rounds, fresh chains each; every chain is then checked
+to hold a new token (`bench_xoxe pool-refresh`). The refresher rotates one chain at a time on one
+thread, so a rotation's cost is the inverse of its rate.
+
+{md_table(HP1, ref)}
+
+{md_table(HP4, targets)}
+"""
+
+
+def merge_section(heading: str, text: str) -> None:
+    """Replaces section `heading` (up to the next `## `) of BENCHMARKS.md with text, or
+    adds it before the findings; the findings are refreshed from bench/FINDINGS.md."""
+    md = OUT.read_text() if OUT.exists() else "# Benchmarks\n"
+    findings_file = ROOT / "bench" / "FINDINGS.md"
+    findings = findings_file.read_text() if findings_file.exists() else ""
+    body = md
+    first = findings.splitlines()[0] if findings else ""
+    cut = md.find("\n" + first + "\n") if first else -1
+    if cut < 0:
+        cut = md.find("\n## Findings")
+    if cut >= 0:
+        body = md[: cut + 1]
+    body = body.rstrip("\n") + "\n"
+    start = body.find("\n" + heading + "\n")
+    if start >= 0:
+        end = body.find("\n## ", start + 1)
+        end = len(body) if end < 0 else end + 1
+        body = body[: start + 1] + text.rstrip("\n") + "\n" + ("\n" + body[end:] if end < len(body) else "")
+    else:
+        body += "\n" + text.rstrip("\n") + "\n"
+    OUT.write_text(body + ("\n" + findings if findings else ""))
+
+
 def cmd_out(cmd: list[str], pat: str = r"(.*)") -> str:
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=ENV)
@@ -356,7 +656,32 @@ if args.only == "stores":
     print(store_text(sr, None))
     BB.mkdir(parents=True, exist_ok=True)
     (BB / "store-rotation.json").write_text(json.dumps(sr, indent=1))
-    print(f"wrote {BB / 'store-rotation.json'} ({time.time() - t0:.0f} s); BENCHMARKS.md left alone")
+    if args.write:
+        merge_section("## Rotation through each store", store_text(sr, None))
+    written = f"and that section of {OUT}" if args.write else "; BENCHMARKS.md left alone (--write merges it)"
+    print(f"wrote {BB / 'store-rotation.json'} {written} ({time.time() - t0:.0f} s)")
+    sys.exit(0)
+
+if args.only == "pool":
+    t0 = time.time()
+    srv = Server()
+    try:
+        pr = pool_section(srv)
+    finally:
+        srv.stop()
+    gets, mem, ref, targets = pool_rows(pr)
+    print()
+    for h, rows in ((HP1, gets), (HP2, mem), (HP1, ref), (HP4, targets)):
+        print(term_table(h, rows))
+        print()
+    text = pool_text(pr, None)
+    print(text)
+    BB.mkdir(parents=True, exist_ok=True)
+    (BB / "pool.json").write_text(json.dumps(pr, indent=1))
+    if args.write:
+        merge_section("## Pool: many chains", text)
+    written = f"and that section of {OUT}" if args.write else "; BENCHMARKS.md left alone (--write merges it)"
+    print(f"wrote {BB / 'pool.json'} {written} ({time.time() - t0:.0f} s)")
     sys.exit(0)
 
 # ---------------------------------------------------------------------------- main
@@ -462,6 +787,14 @@ try:
     # RSS over 100 000 calls from C.
     rss = run_json([str(BB / "bench_xoxe"), "rss", srv.base, RT, "100000"])
     log(f"rss: {rss}")
+
+    # Pool: many chains; reported, not fatal.
+    pool_result, pool_err = None, None
+    try:
+        pool_result = pool_section(srv)
+    except Exception as e:
+        pool_err = str(e)
+        log(f"pool: {e}")
 finally:
     srv.stop()
     shutil.rmtree(srv_tmp, ignore_errors=True)
@@ -517,13 +850,7 @@ versions = {
     "wrk": cmd_out(["wrk", "-v"], r"^wrk (\S+)"),
     "curl": cmd_out(["curl", "--version"], r"^curl (\S+)"),
 }
-cpu = "?"
-for line in Path("/proc/cpuinfo").read_text().splitlines():
-    if line.startswith("model name"):
-        cpu = line.split(":", 1)[1].strip()
-        break
-mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-machine = f"{platform.system()} {platform.release()} {platform.machine()}, {cpu}, {NCPU} cores, {mem_gib:.0f} GiB"
+machine = machine_desc()
 
 # ---------------------------------------------------------------------------- table
 
@@ -658,6 +985,10 @@ print()
 if store_result:
     print(term_table(H3, store_rows(store_result)))
     print()
+if pool_result:
+    for h, prows in zip((HP1, HP2, HP1, HP4), pool_rows(pool_result)):
+        print(term_table(h, prows))
+        print()
 
 s = results["server"]
 server_text = (
@@ -707,7 +1038,8 @@ Generated by `{args.command}` (bench/run.py) on {started.strftime("%Y-%m-%d %H:%
 
 {server_text}
 
-{store_text(store_result, store_err)}"""
+{store_text(store_result, store_err)}
+{pool_text(pool_result, pool_err)}"""
 if findings.exists():
     md += "\n" + findings.read_text()
 OUT.write_text(md)
@@ -721,6 +1053,7 @@ results.update(
     rss=rss,
     peak_rss_kib=peak,
     store_rotation=store_result or {"error": store_err},
+    pool=pool_result or {"error": pool_err},
     versions=versions,
     machine=machine,
     targets=targets,
@@ -728,6 +1061,6 @@ results.update(
 )
 (BB / "results.json").write_text(json.dumps(results, indent=1))
 print(f"wrote {OUT} and {BB / 'results.json'} ({elapsed:.0f} s)")
-missed = [t for t in targets if "MISS" in t[2]]
+missed = [t for t in targets + (pool_rows(pool_result)[3] if pool_result else []) if "MISS" in t[2]]
 if missed:
     print(f"{len(missed)} target(s) missed: see BENCHMARKS.md")
