@@ -420,27 +420,38 @@ def pool_section(srv: Server) -> dict:
         r = run_json(cmd, timeout=1200)
         out["get"][lang] = r
         log(f"pool get() {lang}, {n} chains: {med(r['ns_per_call']):.0f} ns/call")
-    # The refresher: fresh real tokens for every round (each is spent by it).
+    # The refresher (pool-refresh), and the same rotations by get() on the calling thread
+    # (pool-rotate), in turn; fresh real tokens for every run (each is spent once).
     refresh: dict[str, list[dict]] = {"memory": [], "dir": []}
+    rotate: dict[str, list[dict]] = {"memory": [], "dir": []}
     for kind, chains in (("memory", args.refresh_chains), ("dir", args.refresh_dir_chains)):
         for _ in range(min(reps, 3)):
-            cmd = [str(BB / "bench_xoxe"), "pool-refresh", srv.base, str(chains), kind]
-            tmp = None
-            if kind == "dir":
-                tmp = Path(tempfile.mkdtemp(prefix="pool-dir-", dir=BB))  # 0700, as the store requires
-                cmd.append(str(tmp))
-            try:
-                r = run_json(cmd, timeout=600, stdin=config_tokens(srv, chains))
-            finally:
-                if tmp:
-                    shutil.rmtree(tmp, ignore_errors=True)
-            if r["failures"] or r["rotated"] != chains:
-                raise RuntimeError(f"the refresher left chains unrotated: {r}")
-            refresh[kind].append(r)
-        log(f"pool refresher, {kind} store: {[round(r['per_sec']) for r in refresh[kind]]} rotations/s")
-    out["refresh"] = refresh
+            for mode, into in (("pool-refresh", refresh), ("pool-rotate", rotate)):
+                cmd = [str(BB / "bench_xoxe"), mode, srv.base, str(chains), kind]
+                tmp = None
+                if kind == "dir":
+                    tmp = Path(tempfile.mkdtemp(prefix="pool-dir-", dir=BB))  # 0700, as the store requires
+                    cmd.append(str(tmp))
+                try:
+                    r = run_json(cmd, timeout=600, stdin=config_tokens(srv, chains))
+                finally:
+                    if tmp:
+                        shutil.rmtree(tmp, ignore_errors=True)
+                if r["failures"] or r["rotated"] != chains:
+                    raise RuntimeError(f"{mode} left chains unrotated: {r}")
+                into[kind].append(r)
+        log(
+            f"pool refresher, {kind} store: {[round(r['per_sec']) for r in refresh[kind]]} rotations/s; "
+            f"get() rotating: {[round(r['per_sec']) for r in rotate[kind]]}"
+        )
+    out["refresh"], out["rotate"] = refresh, rotate
     out["slack_sdk"] = out["get"]["Python"].get("slack_sdk_version", "?")
     return out
+
+
+def thousands(n: int) -> str:
+    """100000 as "100 000", as the rest of the report writes it."""
+    return f"{n:,}".replace(",", " ")
 
 
 def per_chain(r: dict, before: str, after: str, scale: int) -> float:
@@ -450,7 +461,7 @@ def per_chain(r: dict, before: str, after: str, scale: int) -> float:
 def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
     """(get rows, memory rows, refresher rows, targets) of the pool section."""
     g = r["get"]
-    n = f"{g['C']['chains']:,}".replace(",", " ")
+    n = thousands(g["C"]["chains"])
     gets = []
     for lang in ("C", "Go", "Python"):
         v = g[lang]["ns_per_call"]
@@ -460,7 +471,7 @@ def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tupl
                 f"{med(v):.0f}",
                 spread(v, "{:.0f}"),
                 "ns/call",
-                f"{g[lang]['calls']} calls a round, {len(v)} rounds",
+                f"{thousands(g[lang]['calls'])} calls a round, {len(v)} rounds",
             )
         )
     one = g["C"]["ns_one_chain"]
@@ -485,7 +496,7 @@ def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tupl
                 f"{med(v):.0f}",
                 spread(v, "{:.0f}"),
                 "ns/call",
-                f"{py['slack_sdk_calls']} calls a round, same process and rounds as Python's",
+                f"{thousands(py['slack_sdk_calls'])} calls a round, same process and rounds as Python's",
             )
         )
         gets.append(
@@ -528,14 +539,14 @@ def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tupl
             )
         )
     ref = []
-    labels = {"memory": "memory store", "dir": "directory store (`build/bench`)"}
+    labels = {"memory": "memory store", "dir": f"directory store (`{rel(BB)}`)"}
     for kind, runs in r["refresh"].items():
         if not runs:
             continue
         v = [x["per_sec"] for x in runs]
         ref.append(
             (
-                f"{labels[kind]}, {runs[0]['chains']} chains due at once",
+                f"background refresher, {labels[kind]}, {thousands(runs[0]['chains'])} chains due at once",
                 f"{med(v):.0f}",
                 spread(v, "{:.0f}"),
                 "rotations/s",
@@ -543,6 +554,18 @@ def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tupl
                 f"after the due second, all {med([x['all_after_due_ms'] for x in runs]):.0f} ms after",
             )
         )
+        fg = r.get("rotate", {}).get(kind)
+        if fg:
+            v = [x["per_sec"] for x in fg]
+            ref.append(
+                (
+                    f"for comparison: get() rotating them on the calling thread, {labels[kind]}",
+                    f"{med(v):.0f}",
+                    spread(v, "{:.0f}"),
+                    "rotations/s",
+                    f"{1e6 / med(v):.0f} µs a rotation; chains seeded without an access token, so each get rotates",
+                )
+            )
 
     def pf(ok: bool) -> str:
         return "PASS" if ok else "**MISS**"
@@ -569,14 +592,14 @@ def pool_text(r: dict | None, err: str | None) -> str:
     if r is None:
         return f"## Pool: many chains\n\nNot measured this run: {err}\n"
     gets, mem, ref, targets = pool_rows(r)
-    n = f"{r['get']['C']['chains']:,}".replace(",", " ")
+    n = thousands(r["get"]["C"]["chains"])
     c, la = r["get"]["C"], r["load_at_start"]
     when = dt.datetime.fromisoformat(r["started"]).strftime("%Y-%m-%d %H:%M UTC")
     mem0 = next(iter(r["refresh"]["memory"]), None)
     return f"""## Pool: many chains
 
-Measured by `{args.command}` (bench/run.py) on {when}: {r["machine"]}; load average at start
-{la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f}.
+Measured by `{args.command}` (bench/run.py) on {when}; load average at start {la[0]:.2f}, {la[1]:.2f},
+{la[2]:.2f}. Machine: {r["machine"]}.
 
 **get(chain).** A memory store seeded with {n} config-token chains (`bot:-:T…` names; an access token
 `xoxe.xoxp-1-` + 40 hex digits and a refresh token `xoxe-1-` + 40 hex digits each, the fake Slack's
@@ -606,7 +629,10 @@ rotation), then `xoxe_pool_stats` read every millisecond until `background_rotat
 rate is the rotations after the first sample that showed one, divided by the time from that sample
 to the one that showed them all; {min(REPS, 3)} rounds, fresh chains each; every chain is then checked
 to hold a new token (`bench_xoxe pool-refresh`). The refresher rotates one chain at a time on one
-thread, so a rotation's cost is the inverse of its rate.
+thread, so a rotation's cost is the inverse of its rate. For comparison, in the same rounds, the same
+number of fresh chains seeded without an access token and rotated by `get` on the calling thread, one
+after another (`bench_xoxe pool-rotate`). The delay before the first rotation is the refresher's
+schedule (it looks at whole seconds and sleeps up to 1 s), not its speed.
 
 {md_table(HP1, ref)}
 

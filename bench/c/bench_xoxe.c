@@ -161,12 +161,12 @@ static char (*chain_names(long n))[NAME_LEN] {
 }
 
 static void seed_chain(const xoxe_store *store, const char *name, const char *refresh, const char *access,
-                       int64_t expires_at) {
+                       int64_t expires_at, bool overwrite) {
     xoxe_store *chain = NULL;
     xoxe_error *err = NULL;
     xoxe_status st = xoxe_store_open_chain(store, name, &chain, &err);
     if (st) die("open chain", st, err);
-    st = xoxe_store_init(chain, XOXE_CHAIN_KIND_CONFIG, refresh, access, expires_at, false, &err);
+    st = xoxe_store_init(chain, XOXE_CHAIN_KIND_CONFIG, refresh, access, expires_at, overwrite, &err);
     if (st) die("init", st, err);
     xoxe_store_free(chain);
 }
@@ -209,7 +209,7 @@ static int pool_get_mode(xoxe_client *client, long chains, long calls, int reps)
     for (long i = 0; i < chains; i++) {
         synthetic_token(access, sizeof access, "xoxe.xoxp-1-");
         synthetic_token(refresh, sizeof refresh, "xoxe-1-");
-        seed_chain(store, names[i], refresh, access, expires_at);
+        seed_chain(store, names[i], refresh, access, expires_at, false);
     }
     double seed_s = now_s(CLOCK_MONOTONIC) - t0;
     xoxe_pool_options o;
@@ -295,7 +295,7 @@ static int pool_refresh_mode(xoxe_client *client, long chains, const char *kind,
             snprintf(name, sizeof name, "calibrate-%d", i);
             synthetic_token(at, sizeof at, "xoxe.xoxp-1-");
             synthetic_token(rt, sizeof rt, "xoxe-1-");
-            seed_chain(store, name, rt, at, (int64_t)time(NULL) + 6 * 3600);
+            seed_chain(store, name, rt, at, (int64_t)time(NULL) + 6 * 3600, false);
             st = xoxe_store_open_chain(store, name, &c, &err);
             if (st) die("open chain", st, err);
             st = xoxe_store_remove_chain(c, NULL, &err);
@@ -311,7 +311,7 @@ static int pool_refresh_mode(xoxe_client *client, long chains, const char *kind,
     if (foreground) {
         /* The same rotations made by get() on this thread, for comparison: chains
          * seeded without an access token, so each get rotates first. */
-        for (long i = 0; i < chains; i++) seed_chain(store, names[i], refresh[i], NULL, 0);
+        for (long i = 0; i < chains; i++) seed_chain(store, names[i], refresh[i], NULL, 0, false);
         memset(refresh, 0, (size_t)chains * 128);
         memset(access, 0, (size_t)chains * 128);
         xoxe_pool_options o;
@@ -335,14 +335,27 @@ static int pool_refresh_mode(xoxe_client *client, long chains, const char *kind,
         free(names);
         return 0;
     }
-    /* Due (EXP - 3 s) at least a second after seeding and loading should be over. */
-    int64_t lead = 2 + (int64_t)(1.5 * per_seed * (double)chains);
-    int64_t due = (int64_t)time(NULL) + lead, expires_at = due + REFRESH_WINDOW;
-    double t0 = now_s(CLOCK_MONOTONIC);
-    for (long i = 0; i < chains; i++) seed_chain(store, names[i], refresh[i], access[i], expires_at);
+    /* Due (EXP - 3 s) at least a second after seeding is over (loading takes
+     * milliseconds). A slow disk may make seeding overrun the lead: the chains are
+     * then seeded again (overwritten: no token was spent yet) with a longer one. */
+    int64_t lead = 2 + (int64_t)(1.5 * per_seed * (double)chains), due = 0, expires_at = 0;
+    double t0 = 0, seed_s = 0;
+    for (int attempt = 0;; attempt++) {
+        due = (int64_t)time(NULL) + lead;
+        expires_at = due + REFRESH_WINDOW;
+        t0 = now_s(CLOCK_MONOTONIC);
+        for (long i = 0; i < chains; i++)
+            seed_chain(store, names[i], refresh[i], access[i], expires_at, attempt > 0);
+        seed_s = now_s(CLOCK_MONOTONIC) - t0;
+        if ((double)due - now_s(CLOCK_REALTIME) >= 1.0) break;
+        if (attempt == 3) {
+            fprintf(stderr, "seeding %ld chains keeps overrunning the lead (%lld s)\n", chains, (long long)lead);
+            return 1;
+        }
+        lead = 2 * lead + (int64_t)seed_s + 1;
+    }
     memset(refresh, 0, (size_t)chains * 128); /* the store holds them now */
     memset(access, 0, (size_t)chains * 128);
-    double seed_s = now_s(CLOCK_MONOTONIC) - t0;
     xoxe_pool_options o;
     memset(&o, 0, sizeof o);
     o.rotator.refresh_window_secs = REFRESH_WINDOW;
