@@ -188,6 +188,30 @@ enum xoxe_status
   XOXE_STATUS_INVALID_JSON = 1042,
   // Slack: `unknown_method`.
   XOXE_STATUS_UNKNOWN_METHOD = 1043,
+  // Slack: `bad_redirect_uri` (the `redirect_uri` differs from the one the authorization began with).
+  XOXE_STATUS_BAD_REDIRECT_URI = 1044,
+  // Slack: `cannot_install_an_org_installed_app`.
+  XOXE_STATUS_CANNOT_INSTALL_AN_ORG_INSTALLED_APP = 1045,
+  // Slack: `code_already_used` (an authorization code is single use).
+  XOXE_STATUS_CODE_ALREADY_USED = 1046,
+  // Slack: `invalid_code` (unknown or expired authorization code).
+  XOXE_STATUS_INVALID_CODE = 1047,
+  // Slack: `invalid_code_verifier` (PKCE).
+  XOXE_STATUS_INVALID_CODE_VERIFIER = 1048,
+  // Slack: `invalid_team_for_non_distributed_app`.
+  XOXE_STATUS_INVALID_TEAM_FOR_NON_DISTRIBUTED_APP = 1049,
+  // Slack: `no_scopes`.
+  XOXE_STATUS_NO_SCOPES = 1050,
+  // Slack: `oauth_authorization_url_mismatch` (the flow must begin at `/oauth/v2/authorize`).
+  XOXE_STATUS_OAUTH_AUTHORIZATION_URL_MISMATCH = 1051,
+  // Slack: `pkce_not_allowed`.
+  XOXE_STATUS_PKCE_NOT_ALLOWED = 1052,
+  // Slack: `preview_feature_not_available`.
+  XOXE_STATUS_PREVIEW_FEATURE_NOT_AVAILABLE = 1053,
+  // Slack: `team_not_found`.
+  XOXE_STATUS_TEAM_NOT_FOUND = 1054,
+  // Slack: `user_email_unverified`.
+  XOXE_STATUS_USER_EMAIL_UNVERIFIED = 1055,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -320,6 +344,10 @@ typedef struct xoxe_config_token xoxe_config_token;
 // reading from several threads is fine. Free with `xoxe_error_free`.
 typedef struct xoxe_error xoxe_error;
 
+// Owns an install's answer and its `xoxe_install_info`. Reading it from several
+// threads is fine. Free with `xoxe_install_free`, which zeroes its secrets.
+typedef struct xoxe_install xoxe_install;
+
 // Keys for sealing stored documents with AES-256-GCM: the first seals, every one
 // opens (so keys can be rotated). Immutable and thread-safe; stores keep their own
 // reference, so it may be freed after `xoxe_store_sealed`.
@@ -404,7 +432,11 @@ typedef struct {
   //   (`tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access`) whose answer
   //   arrived but could not be decoded (malformed, truncated or wrong-shaped JSON,
   //   even with `ok: true`), the raw body: it may hold the new tokens Slack issued, so
-  //   it is a SECRET — never log or print it (it is zeroed by `xoxe_error_free`).
+  //   it is a SECRET — never log or print it (it is zeroed by `xoxe_error_free`);
+  // - for an OAuth install Slack answered but that could not be kept —
+  //   `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED` from `xoxe_oauth_v2_access`, or a
+  //   failed save in `xoxe_pool_install_code` — the raw answer, holding the
+  //   installation's tokens: a SECRET (`xoxe_pool_install_json` saves it later).
   //
   // Invalid UTF-8 and NUL bytes are replaced by U+FFFD; at most the client's
   // response-size limit.
@@ -472,6 +504,75 @@ typedef struct {
   // release `user_data`. Optional (NULL).
   void (*release)(void *user_data);
 } xoxe_chain_callbacks;
+
+// What an OAuth install answered (`xoxe_oauth_v2_access`,
+// `xoxe_pool_install_code`). Every string is NUL-terminated and NULL when
+// absent; all stay valid until the `xoxe_install` is freed. Fields marked
+// SECRET are zeroed by `xoxe_install_free`: never log or print them.
+typedef struct {
+  // The app installed (empty if Slack did not say).
+  const char *app_id;
+  // Workspace id; NULL for an org-wide install.
+  const char *team_id;
+  // Workspace name.
+  const char *team_name;
+  // Enterprise Grid org id, when there is one.
+  const char *enterprise_id;
+  // Enterprise Grid org name.
+  const char *enterprise_name;
+  // Whether the app was installed on the whole org.
+  bool is_enterprise_install;
+  // The bot token's canonical chain name (`bot:ENTERPRISE:TEAM`, as
+  // `xoxe_installation_chain` makes it); NULL without a bot token (or when the
+  // answer lacks the ids to name it).
+  const char *bot_chain;
+  // The bot user's id (bot token only).
+  const char *bot_user_id;
+  // The bot's id, when Slack says.
+  const char *bot_id;
+  // The bot access token (`xoxe.xoxb-…`). SECRET.
+  const char *bot_access_token;
+  // The bot token's refresh token (single-use). SECRET.
+  const char *bot_refresh_token;
+  // Seconds until the bot access token expires, from `received_at`; 0 without a
+  // bot token.
+  int64_t bot_expires_in;
+  // The bot scopes, comma-separated.
+  const char *bot_scope;
+  // The installing user's id.
+  const char *user_id;
+  // The user scopes granted, comma-separated.
+  const char *user_scope;
+  // The user token's canonical chain name (`user:ENTERPRISE:TEAM:USER`); NULL
+  // without a user token.
+  const char *user_chain;
+  // The user access token (`xoxe.xoxp-…`). SECRET.
+  const char *user_access_token;
+  // The user token's refresh token (single-use). SECRET.
+  const char *user_refresh_token;
+  // Seconds until the user access token expires, from `received_at`; 0 without
+  // a user token.
+  int64_t user_expires_in;
+  // The incoming webhook's channel name.
+  const char *webhook_channel;
+  // The incoming webhook's channel id.
+  const char *webhook_channel_id;
+  // Where a human manages the incoming webhook.
+  const char *webhook_configuration_url;
+  // The incoming webhook URL (whoever has it can post). SECRET.
+  const char *webhook_url;
+  // When the answer arrived, Unix seconds on this machine's clock.
+  int64_t received_at;
+  // The answer's raw JSON, holding every token. SECRET. Keep it durably if
+  // saving the install may fail; `xoxe_pool_install_json` saves it later.
+  const char *raw_json;
+  // Length of `raw_json` in bytes, without the NUL.
+  size_t raw_json_len;
+  // Warnings Slack attached (NULL when empty).
+  const char *const *warnings;
+  // Number of entries in `warnings`.
+  size_t warnings_len;
+} xoxe_install_info;
 
 // When a rotator rotates. Zero in any field means its default.
 typedef struct {
@@ -821,6 +922,102 @@ void xoxe_chain_names_add(xoxe_chain_names *names,
 // `value` is the pointer the callback received; `document` is NUL-terminated.
 void xoxe_store_value_set(xoxe_store_value *value,
                           const char *document);
+
+// `oauth.v2.access` with `grant_type=authorization_code`: trades the `code` Slack
+// sent to the app's redirect URL for the installation's tokens, in `*out` (free
+// with `xoxe_install_free`). `redirect_uri` (NULL: none) must be the one the
+// authorization began with, if it named one. Save the tokens before using them
+// (`xoxe_pool_install`); `xoxe_pool_install_code` does both.
+//
+// A code is single use: never retried once the request may have reached Slack
+// (`XOXE_STATUS_OUTCOME_UNKNOWN`; an answer that could not be decoded is in the
+// error's `response_json`, a SECRET). Slack's refusals have their own statuses
+// (`XOXE_STATUS_INVALID_CODE`, `XOXE_STATUS_CODE_ALREADY_USED`,
+// `XOXE_STATUS_BAD_REDIRECT_URI`, …). An app with token rotation off is
+// `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED` (its non-rotating tokens in the error's
+// `response_json`, a SECRET).
+//
+// # Safety
+// `client` is a live client; strings are NUL-terminated (`redirect_uri` may be
+// NULL); `out` is writable.
+xoxe_status xoxe_oauth_v2_access(const xoxe_client *client,
+                                 const char *client_id,
+                                 const char *client_secret,
+                                 const char *code,
+                                 const char *redirect_uri,
+                                 uint32_t timeout_ms,
+                                 xoxe_install **out,
+                                 xoxe_error **error_out);
+
+// The fields of an install, valid until the handle is freed; NULL if `install`
+// is NULL.
+//
+// # Safety
+// `install` is NULL or a live handle from this library.
+const xoxe_install_info *xoxe_install_get_info(const xoxe_install *install);
+
+// Frees an install and zeroes its secrets (tokens, webhook URL, raw JSON). NULL
+// is ignored.
+//
+// # Safety
+// `install` is NULL or a live handle from this library, freed at most once.
+void xoxe_install_free(xoxe_install *install);
+
+// `auth.revoke`: revokes `token` at Slack (sent as Bearer; for a rotating token,
+// its whole chain). With `test`, Slack only checks the token and revokes
+// nothing. `*revoked_out` (may be NULL) receives Slack's `revoked`.
+//
+// # Safety
+// `client` is a live client; `token` is NUL-terminated; `revoked_out` is NULL or
+// writable.
+xoxe_status xoxe_auth_revoke(const xoxe_client *client,
+                             const char *token,
+                             bool test,
+                             uint32_t timeout_ms,
+                             bool *revoked_out,
+                             xoxe_error **error_out);
+
+// Saves every chain of `install` (its bot token's and its user token's; names in
+// its info's `bot_chain` / `user_chain`) into the pool's store, durably, replacing
+// what the store held under those names (a reinstall). Use the tokens only
+// after this succeeded.
+//
+// # Safety
+// `pool` and `install` are live handles.
+xoxe_status xoxe_pool_install(const xoxe_pool *pool,
+                              const xoxe_install *install,
+                              xoxe_error **error_out);
+
+// Completes an OAuth install: `xoxe_oauth_v2_access` as the pool's app (a pool
+// made without client id and secret is `XOXE_STATUS_INVALID_ARGUMENT`), then
+// `xoxe_pool_install`. `redirect_uri` may be NULL. `*out` (when `out` is not
+// NULL) receives the install (free with `xoxe_install_free`).
+//
+// The code is spent once Slack answered. If saving then fails, the error's
+// `response_json` holds the answer's raw JSON — a SECRET with the new tokens —
+// and `xoxe_pool_install_json` with it saves the chains later.
+//
+// # Safety
+// `pool` is live; strings are NUL-terminated (`redirect_uri` may be NULL); `out`
+// is NULL or writable.
+xoxe_status xoxe_pool_install_code(const xoxe_pool *pool,
+                                   const char *code,
+                                   const char *redirect_uri,
+                                   xoxe_install **out,
+                                   xoxe_error **error_out);
+
+// Saves the chains of an install from its raw `oauth.v2.access` answer `json`
+// (the `response_json` of a failed `xoxe_pool_install_code`, or an install's
+// `raw_json`). When it arrived is not known, so its access tokens are taken as
+// expired: the first get of each chain rotates it. Not an install's answer:
+// `XOXE_STATUS_INVALID_ARGUMENT`; tokens that do not rotate:
+// `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED`.
+//
+// # Safety
+// `pool` is live; `json` is NUL-terminated.
+xoxe_status xoxe_pool_install_json(const xoxe_pool *pool,
+                                   const char *json,
+                                   xoxe_error **error_out);
 
 // Reads a keyring file: one key per line, `KEY_ID BASE64` (32 bytes decoded;
 // ids of 1 to 64 characters `A-Za-z0-9._-`), blank lines and `#` comments

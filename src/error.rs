@@ -36,6 +36,11 @@ pub struct Error {
     ///   decoded — malformed, truncated or wrong-shaped JSON, even with `ok: true`: the
     ///   raw body, which **may hold the new tokens Slack issued: treat it as a secret**
     ///   (never log or print it; a caller may salvage the new pair from it).
+    /// - an OAuth install (`oauth.v2.access` with a code) that Slack answered but
+    ///   that could not be kept — `TokenRotationNotEnabled` (the app's tokens do not
+    ///   rotate), or a failed save of its chains (`Pool::install_code`): the raw
+    ///   answer, which **holds the installation's tokens: a secret**
+    ///   (`Pool::install_json` saves it later).
     ///
     /// Bytes that are not UTF-8 and NUL characters are replaced by U+FFFD; the text is
     /// at most the client's `max_response_bytes`. `None` otherwise (or when the body

@@ -1,9 +1,9 @@
 //! xoxe: a Slack token-rotation client.
 //!
 //! A blocking core (`ureq` + `serde`) for the Web API methods that rotate tokens —
-//! `tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access` (refresh grant) —
-//! plus `auth.test` and a generic [`Client::call`]. The C ABI lives in [`ffi`];
-//! Python and Go bindings sit on top of it.
+//! `tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access` (refresh grant and
+//! the OAuth install) — plus `auth.test`, `auth.revoke` and a generic [`Client::call`].
+//! The C ABI lives in [`ffi`]; Python and Go bindings sit on top of it.
 //!
 //! ```no_run
 //! let client = xoxe::Client::new(xoxe::ClientOptions::default())?;
@@ -22,6 +22,7 @@ pub mod error;
 pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
+mod installation;
 pub mod log;
 pub mod methods;
 mod outcome;
@@ -39,7 +40,10 @@ pub use chain_name::{installation_chain, TokenOwner};
 pub use client::{Client, ClientOptions};
 pub use error::{Error, Result};
 pub use log::{set_logger, LogLevel, LogSink};
-pub use methods::{ApiResponse, AuthIdentity, ConfigToken, OAuthToken, MAX_TOKEN_LEN, MAX_TOKEN_LIFETIME_SECS};
+pub use methods::{
+    ApiResponse, AuthIdentity, AuthedUser, ConfigToken, IncomingWebhook, Install, InstalledToken, Named, OAuthToken,
+    MAX_TOKEN_LEN, MAX_TOKEN_LIFETIME_SECS,
+};
 pub use pool::{chain_statuses, rewrite_chains, ChainState, ChainStatus, Pool, PoolOptions, PoolStats};
 pub use rotator::{AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
 pub use secret::{redact, Secret};

@@ -1,21 +1,23 @@
 //! Many chains in one process: a [`Pool`] over one client and one store keeps a
 //! rotator per chain (created on first use, dropped least-recently-used beyond a
-//! bound), saves new installations durably, removes uninstalled ones, and can
-//! rotate chains in the background as they enter their window so that no request
-//! waits on Slack. Across processes and machines the store's lease serialises
-//! each chain, as it does for single rotators.
+//! bound), saves new installations durably (from an OAuth install's code, its
+//! answer, or ready chains), removes uninstalled ones, and can rotate chains in
+//! the background as they enter their window so that no request waits on Slack.
+//! Across processes and machines the store's lease serialises each chain, as it
+//! does for single rotators.
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::log::xlog;
-use crate::rotator::{is_revocation, AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
+use crate::methods::Install;
+use crate::rotator::{is_revocation, unix_now, AccessToken, AppCredentials, Renewal, Rotator, RotatorOptions};
 use crate::status::Status;
 use crate::store::fleet::check_chain_name;
 use crate::store::{ChainKind, LeaseTerms, Saved, Store, StoredPair};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Rotators kept in memory unless told otherwise.
 pub const DEFAULT_MAX_CHAINS_IN_MEMORY: usize = 10_000;
@@ -129,10 +131,20 @@ fn no_such_chain(store: &dyn Store, chain: &str) -> Error {
     )
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+/// `err` (a failed save of `install`'s chains) with the install's raw answer in
+/// `response_json`, so the caller can save it again with [`Pool::install_json`].
+fn with_install_body(mut err: Error, install: &Install) -> Error {
+    err.response_json = Some(install.raw_json.expose().to_string());
+    err.message.push_str(
+        "; the install's answer is kept in response_json (it holds the new tokens: treat it as a \
+         secret): save it with install_json, or the installation is lost",
+    );
+    xlog!(
+        Error,
+        "an install was answered but its chains were not saved; its raw answer ({} bytes, a secret) is on the error",
+        install.raw_json.expose().len()
+    );
+    err
 }
 
 /// Many chains over one client and one store (see the module docs). `Send +
@@ -246,11 +258,68 @@ impl Pool {
     /// Saves the chains of a new installation — each `(name, pair)`, replacing
     /// what the store held under that name (a reinstall) — durably, before
     /// returning. On failure some may be saved and the error says which is not.
-    pub fn install(&self, chains: &[(String, StoredPair)]) -> Result<()> {
+    pub fn install_chains(&self, chains: &[(String, StoredPair)]) -> Result<()> {
         for (name, pair) in chains {
             self.inner.save_new(name, pair)?;
         }
         Ok(())
+    }
+
+    /// Saves every chain of an OAuth install ([`Install::chains`]: the bot
+    /// token's, the installing user's) durably, replacing what the store held
+    /// under those names (a reinstall), and returns their names. Use the tokens
+    /// only after this returned: until then a crash loses them.
+    pub fn install(&self, install: &Install) -> Result<Vec<String>> {
+        let chains = install.chains()?;
+        self.install_chains(&chains)?;
+        Ok(chains.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// Completes an OAuth install: trades `code` (with the `redirect_uri` the
+    /// authorization began with, if it named one) for the installation's tokens
+    /// with `oauth.v2.access`, as the pool's app, and saves its chains as
+    /// [`install`](Self::install) does. A pool made without the app's client id
+    /// and secret is `InvalidArgument`.
+    ///
+    /// The code is spent once Slack answered. If saving then fails, the error
+    /// carries the answer's raw JSON in `response_json` — it holds the new
+    /// tokens: a secret — and [`install_json`](Self::install_json) with it saves
+    /// the chains later; nothing else can recover them.
+    pub fn install_code(&self, code: &str, redirect_uri: Option<&str>) -> Result<Install> {
+        let app = self.inner.app.as_ref().ok_or_else(|| {
+            Error::new(
+                Status::InvalidArgument,
+                "installing needs the app's client id and secret: this pool was made without them",
+            )
+        })?;
+        let install = self.inner.client.oauth_v2_access(
+            &app.client_id,
+            app.client_secret.expose(),
+            code,
+            redirect_uri,
+            self.inner.options.rotator.call_timeout,
+        )?;
+        match self.install(&install) {
+            Ok(_) => Ok(install),
+            Err(err) => Err(with_install_body(err, &install)),
+        }
+    }
+
+    /// Saves the chains of an install from its raw `oauth.v2.access` answer — the
+    /// `response_json` of a failed [`install_code`](Self::install_code), or
+    /// [`Install::raw_json`] kept by the caller — and returns their names.
+    ///
+    /// When the answer arrived is not known, so the access tokens are taken as
+    /// expired: the first `get` of each chain rotates it (its refresh token is
+    /// still unspent), and an old body can never yield a token past its expiry.
+    pub fn install_json(&self, raw: &str) -> Result<Vec<String>> {
+        let install = Install::from_json(raw.as_bytes(), unix_now())?;
+        let mut chains = install.chains()?;
+        for (_, pair) in &mut chains {
+            pair.expires_at = 0;
+        }
+        self.install_chains(&chains)?;
+        Ok(chains.into_iter().map(|(name, _)| name).collect())
     }
 
     /// Deletes chain `chain` from the store (its secrets with it) and forgets its
@@ -271,13 +340,11 @@ impl Pool {
     /// fails otherwise, nothing is removed and the error says why.
     pub fn uninstall(&self, chain: &str) -> Result<bool> {
         match self.get(chain) {
-            Ok(token) => {
-                match self.inner.client.call("auth.revoke", Some(token.token.expose()), &[], None) /*TEMP until install branch merges*/ {
+            Ok(token) => match self.inner.client.auth_revoke(token.token.expose(), false, None) {
                 Ok(_) => {}
                 Err(e) if is_revocation(e.status) => {}
                 Err(e) => return Err(e),
-            }
-            }
+            },
             Err(e) if e.status == Status::ChainRevoked => {}
             Err(e) if e.status == Status::StoreEmpty => return Ok(false),
             Err(e) => return Err(e),

@@ -148,7 +148,8 @@ pub fn is_revocation(status: Status) -> bool {
     )
 }
 
-fn unix_now() -> i64 {
+/// Now, in Unix seconds on this machine's clock.
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

@@ -170,6 +170,30 @@ pub enum Status {
     InvalidJson = 1042,
     /// Slack: `unknown_method`.
     UnknownMethod = 1043,
+    /// Slack: `bad_redirect_uri` (the `redirect_uri` differs from the one the authorization began with).
+    BadRedirectUri = 1044,
+    /// Slack: `cannot_install_an_org_installed_app`.
+    CannotInstallAnOrgInstalledApp = 1045,
+    /// Slack: `code_already_used` (an authorization code is single use).
+    CodeAlreadyUsed = 1046,
+    /// Slack: `invalid_code` (unknown or expired authorization code).
+    InvalidCode = 1047,
+    /// Slack: `invalid_code_verifier` (PKCE).
+    InvalidCodeVerifier = 1048,
+    /// Slack: `invalid_team_for_non_distributed_app`.
+    InvalidTeamForNonDistributedApp = 1049,
+    /// Slack: `no_scopes`.
+    NoScopes = 1050,
+    /// Slack: `oauth_authorization_url_mismatch` (the flow must begin at `/oauth/v2/authorize`).
+    OauthAuthorizationUrlMismatch = 1051,
+    /// Slack: `pkce_not_allowed`.
+    PkceNotAllowed = 1052,
+    /// Slack: `preview_feature_not_available`.
+    PreviewFeatureNotAvailable = 1053,
+    /// Slack: `team_not_found`.
+    TeamNotFound = 1054,
+    /// Slack: `user_email_unverified`.
+    UserEmailUnverified = 1055,
 }
 
 /// The coarse class of a status, for mapping codes to exception/error families.
@@ -265,6 +289,27 @@ const NAMES: &[(Status, &CStr)] = &[
     (Status::InvalidManifest, c"invalid_manifest"),
     (Status::InvalidJson, c"invalid_json"),
     (Status::UnknownMethod, c"unknown_method"),
+    (Status::BadRedirectUri, c"bad_redirect_uri"),
+    (
+        Status::CannotInstallAnOrgInstalledApp,
+        c"cannot_install_an_org_installed_app",
+    ),
+    (Status::CodeAlreadyUsed, c"code_already_used"),
+    (Status::InvalidCode, c"invalid_code"),
+    (Status::InvalidCodeVerifier, c"invalid_code_verifier"),
+    (
+        Status::InvalidTeamForNonDistributedApp,
+        c"invalid_team_for_non_distributed_app",
+    ),
+    (Status::NoScopes, c"no_scopes"),
+    (
+        Status::OauthAuthorizationUrlMismatch,
+        c"oauth_authorization_url_mismatch",
+    ),
+    (Status::PkceNotAllowed, c"pkce_not_allowed"),
+    (Status::PreviewFeatureNotAvailable, c"preview_feature_not_available"),
+    (Status::TeamNotFound, c"team_not_found"),
+    (Status::UserEmailUnverified, c"user_email_unverified"),
 ];
 
 impl Status {
@@ -367,7 +412,8 @@ mod tests {
 
     #[test]
     fn every_code_in_the_slack_pages_has_its_own_status() {
-        // The union of the error codes in shared/slack-docs and slack-api-notes.md.
+        // The union of the error codes in shared/slack-docs and slack-api-notes.md, and
+        // oauth.v2.access's (docs.slack.dev/reference/methods/oauth.v2.access).
         let documented = "access_denied accesslimited account_inactive authorization_not_found \
             bad_client_secret deprecated_endpoint ekm_access_denied enterprise_is_restricted \
             fatal_error internal_error invalid_arg_name invalid_arguments invalid_array_arg \
@@ -377,7 +423,10 @@ mod tests {
             org_login_required ratelimited refresh_token_expired request_timeout \
             service_unavailable team_access_not_granted team_added_to_org \
             token_already_exchanged token_expired token_revoked token_rotation_not_enabled \
-            two_factor_setup_required unknown_error invalid_manifest";
+            two_factor_setup_required unknown_error invalid_manifest \
+            bad_redirect_uri cannot_install_an_org_installed_app invalid_code invalid_code_verifier \
+            no_scopes oauth_authorization_url_mismatch pkce_not_allowed preview_feature_not_available \
+            user_email_unverified";
         for code in documented.split_whitespace() {
             assert_ne!(Status::from_slack_code(code), Status::SlackOther, "{code}");
         }

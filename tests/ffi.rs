@@ -661,3 +661,189 @@ fn client_options_read_back_the_librarys_defaults_and_what_was_set() {
         xoxe_client_options_free(options);
     }
 }
+
+/// The OAuth install through the C ABI: `xoxe_oauth_v2_access` and its info,
+/// `xoxe_pool_install`, `xoxe_pool_install_code`, `xoxe_pool_install_json`,
+/// `xoxe_auth_revoke`, and their argument checks.
+#[test]
+fn install_through_the_c_abi() {
+    let slack = server();
+    let app = slack.seeds().app.clone();
+    let (id, secret) = (c(&app.client_id), c(&app.client_secret));
+    let mint = |spec: fake_slack::CodeSpec| c(&slack.mint_code(&spec).unwrap());
+    unsafe {
+        let client = new_client(&slack);
+        let mut store = ptr::null_mut();
+        assert_eq!(xoxe_store_memory_new(&mut store, ptr::null_mut()), Status::Ok);
+        let mut pool = ptr::null_mut();
+        let st = xoxe_pool_new(
+            client,
+            store,
+            id.as_ptr(),
+            secret.as_ptr(),
+            ptr::null(),
+            &mut pool,
+            ptr::null_mut(),
+        );
+        assert_eq!(st, Status::Ok);
+
+        // oauth.v2.access: every field of an org-wide install with a webhook.
+        let code = mint(fake_slack::CodeSpec {
+            is_enterprise_install: true,
+            enterprise_id: Some("E0FFI".into()),
+            user_id: Some("W0FFI".into()),
+            incoming_webhook: true,
+            ..Default::default()
+        });
+        let mut install = ptr::null_mut();
+        let st = xoxe_oauth_v2_access(
+            client,
+            id.as_ptr(),
+            secret.as_ptr(),
+            code.as_ptr(),
+            ptr::null(),
+            0,
+            &mut install,
+            ptr::null_mut(),
+        );
+        assert_eq!(st, Status::Ok);
+        let info = &*xoxe_install_get_info(install);
+        assert_eq!(text(info.app_id), app.app_id);
+        assert!(info.team_id.is_null() && info.team_name.is_null());
+        assert_eq!(
+            (text(info.enterprise_id), info.is_enterprise_install),
+            ("E0FFI".into(), true)
+        );
+        assert_eq!(text(info.bot_chain), "bot:E0FFI:-");
+        assert_eq!(text(info.user_chain), "user:E0FFI:-:W0FFI");
+        assert_eq!(text(info.user_id), "W0FFI");
+        assert!(text(info.bot_access_token).starts_with("xoxe.xoxb-1-"));
+        assert!(text(info.user_refresh_token).starts_with("xoxe-1-"));
+        assert_eq!((info.bot_expires_in, info.user_expires_in), (43_200, 43_200));
+        assert!(text(info.bot_user_id).starts_with('U') && info.bot_id.is_null());
+        assert!(text(info.webhook_url).starts_with("https://hooks.") && !info.webhook_channel_id.is_null());
+        assert_eq!(text(info.raw_json).len(), info.raw_json_len);
+        assert!(info.received_at >= now() - 5 && info.warnings_len == 0);
+        let raw = c(&text(info.raw_json));
+        let user_token = c(&text(info.user_access_token));
+        assert_eq!(xoxe_pool_install(pool, install, ptr::null_mut()), Status::Ok);
+        xoxe_install_free(install);
+        xoxe_install_free(ptr::null_mut());
+        assert!(xoxe_install_get_info(ptr::null()).is_null());
+        // install_json replaces what install saved.
+        assert_eq!(xoxe_pool_install_json(pool, raw.as_ptr(), ptr::null_mut()), Status::Ok);
+
+        // install_code, with and without the install handed back.
+        let mut install = ptr::null_mut();
+        let code = mint(Default::default());
+        let st = xoxe_pool_install_code(pool, code.as_ptr(), ptr::null(), &mut install, ptr::null_mut());
+        assert_eq!(st, Status::Ok);
+        assert!(!(*xoxe_install_get_info(install)).team_id.is_null());
+        xoxe_install_free(install);
+        let code = mint(Default::default());
+        let st = xoxe_pool_install_code(pool, code.as_ptr(), ptr::null(), ptr::null_mut(), ptr::null_mut());
+        assert_eq!(st, Status::Ok);
+        let mut e = ptr::null_mut();
+        let st = xoxe_pool_install_code(pool, code.as_ptr(), ptr::null(), ptr::null_mut(), &mut e);
+        assert_eq!(
+            (st, take_error(e).0),
+            (Status::CodeAlreadyUsed, Status::CodeAlreadyUsed)
+        );
+
+        // auth.revoke: a test, then for real.
+        let mut revoked = true;
+        let st = xoxe_auth_revoke(client, user_token.as_ptr(), true, 0, &mut revoked, ptr::null_mut());
+        assert_eq!((st, revoked), (Status::Ok, false));
+        let st = xoxe_auth_revoke(client, user_token.as_ptr(), false, 0, &mut revoked, ptr::null_mut());
+        assert_eq!((st, revoked), (Status::Ok, true));
+        let mut e = ptr::null_mut();
+        let st = xoxe_auth_revoke(client, user_token.as_ptr(), false, 0, ptr::null_mut(), &mut e);
+        assert_eq!((st, take_error(e).0), (Status::TokenRevoked, Status::TokenRevoked));
+        assert_eq!(slack.stats().revocations, 1);
+
+        // Argument checks.
+        let bad = c"x\xff".as_ptr();
+        let mut out = ptr::null_mut();
+        let cases: [(Status, Status); 9] = [
+            (
+                xoxe_oauth_v2_access(
+                    ptr::null(),
+                    id.as_ptr(),
+                    secret.as_ptr(),
+                    code.as_ptr(),
+                    ptr::null(),
+                    0,
+                    &mut out,
+                    ptr::null_mut(),
+                ),
+                Status::NullArgument,
+            ),
+            (
+                xoxe_oauth_v2_access(
+                    client,
+                    id.as_ptr(),
+                    secret.as_ptr(),
+                    ptr::null(),
+                    ptr::null(),
+                    0,
+                    &mut out,
+                    ptr::null_mut(),
+                ),
+                Status::NullArgument,
+            ),
+            (
+                xoxe_oauth_v2_access(
+                    client,
+                    id.as_ptr(),
+                    secret.as_ptr(),
+                    code.as_ptr(),
+                    bad,
+                    0,
+                    &mut out,
+                    ptr::null_mut(),
+                ),
+                Status::InvalidUtf8,
+            ),
+            (
+                xoxe_oauth_v2_access(
+                    client,
+                    id.as_ptr(),
+                    secret.as_ptr(),
+                    code.as_ptr(),
+                    ptr::null(),
+                    0,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                ),
+                Status::NullArgument,
+            ),
+            (
+                xoxe_auth_revoke(client, bad, false, 0, ptr::null_mut(), ptr::null_mut()),
+                Status::InvalidUtf8,
+            ),
+            (
+                xoxe_pool_install(pool, ptr::null(), ptr::null_mut()),
+                Status::NullArgument,
+            ),
+            (
+                xoxe_pool_install_code(pool, bad, ptr::null(), ptr::null_mut(), ptr::null_mut()),
+                Status::InvalidUtf8,
+            ),
+            (
+                xoxe_pool_install_json(ptr::null(), raw.as_ptr(), ptr::null_mut()),
+                Status::NullArgument,
+            ),
+            (
+                xoxe_pool_install_json(pool, c("{}").as_ptr(), ptr::null_mut()),
+                Status::InvalidArgument,
+            ),
+        ];
+        for (i, (got, want)) in cases.into_iter().enumerate() {
+            assert_eq!(got, want, "case {i}");
+        }
+        assert!(out.is_null(), "nothing written on failure");
+        xoxe_pool_free(pool);
+        xoxe_store_free(store);
+        xoxe_client_free(client);
+    }
+}

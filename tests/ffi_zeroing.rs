@@ -13,15 +13,17 @@ use std::sync::Mutex;
 use xoxe::ffi::*;
 use xoxe::Status;
 
-const WATCHED: usize = 2;
+/// Watch slots: 0-1 for the config token test, 2-7 for the install test (the two
+/// tests may run at once).
+const WATCHED: usize = 8;
 const SNAPSHOT: usize = 128;
 
 /// Passes everything to the system allocator; for a watched pointer it keeps a copy
 /// of the buffer's first bytes as they are when freed.
 struct Watching;
 
-static WATCH: [AtomicUsize; WATCHED] = [AtomicUsize::new(0), AtomicUsize::new(0)];
-static FREED: [AtomicBool; WATCHED] = [AtomicBool::new(false), AtomicBool::new(false)];
+static WATCH: [AtomicUsize; WATCHED] = [const { AtomicUsize::new(0) }; WATCHED];
+static FREED: [AtomicBool; WATCHED] = [const { AtomicBool::new(false) }; WATCHED];
 static SNAPSHOTS: Mutex<[[u8; SNAPSHOT]; WATCHED]> = Mutex::new([[0xAA; SNAPSHOT]; WATCHED]);
 
 unsafe impl GlobalAlloc for Watching {
@@ -73,7 +75,7 @@ fn a_config_tokens_strings_are_zeroed_when_it_is_freed() {
             WATCH[i].store(*s as usize, Ordering::SeqCst);
         }
         xoxe_config_token_free(token);
-        for watched in &WATCH[..WATCHED] {
+        for watched in &WATCH[..2] {
             watched.store(0, Ordering::SeqCst);
         }
         xoxe_client_free(client);
@@ -86,6 +88,80 @@ fn a_config_tokens_strings_are_zeroed_when_it_is_freed() {
             );
             assert!(
                 snaps[i][..=lengths[i]].iter().all(|&b| b == 0),
+                "the {what}'s bytes were not zeroed before free"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_installs_secrets_are_zeroed_when_it_is_freed() {
+    let slack = server();
+    let code = slack
+        .mint_code(&fake_slack::CodeSpec {
+            incoming_webhook: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let app = slack.seeds().app.clone();
+    unsafe {
+        let mut options = ptr::null_mut();
+        assert_eq!(xoxe_client_options_new(&mut options, ptr::null_mut()), Status::Ok);
+        let url = CString::new(slack.base_url()).unwrap();
+        assert_eq!(
+            xoxe_client_options_set_base_url(options, url.as_ptr(), ptr::null_mut()),
+            Status::Ok
+        );
+        let mut client = ptr::null_mut();
+        assert_eq!(xoxe_client_new(options, &mut client, ptr::null_mut()), Status::Ok);
+        xoxe_client_options_free(options);
+
+        let (id, secret, code) = (
+            CString::new(app.client_id).unwrap(),
+            CString::new(app.client_secret).unwrap(),
+            CString::new(code).unwrap(),
+        );
+        let mut install = ptr::null_mut();
+        let status = xoxe_oauth_v2_access(
+            client,
+            id.as_ptr(),
+            secret.as_ptr(),
+            code.as_ptr(),
+            ptr::null(),
+            0,
+            &mut install,
+            ptr::null_mut(),
+        );
+        assert_eq!(status, Status::Ok);
+        let info = &*xoxe_install_get_info(install);
+        let strings = [
+            ("bot access token", info.bot_access_token),
+            ("bot refresh token", info.bot_refresh_token),
+            ("user access token", info.user_access_token),
+            ("user refresh token", info.user_refresh_token),
+            ("webhook URL", info.webhook_url),
+            ("raw JSON", info.raw_json),
+        ];
+        // The bytes a snapshot can show: the string and its NUL, at most SNAPSHOT.
+        let shown = strings.map(|(_, s)| (CStr::from_ptr(s).to_bytes().len() + 1).min(SNAPSHOT));
+        assert!(shown.iter().all(|&n| n > 20));
+        for (i, (_, s)) in strings.iter().enumerate() {
+            WATCH[2 + i].store(*s as usize, Ordering::SeqCst);
+        }
+        xoxe_install_free(install);
+        for watched in &WATCH[2..] {
+            watched.store(0, Ordering::SeqCst);
+        }
+        xoxe_client_free(client);
+
+        let snaps = SNAPSHOTS.lock().unwrap();
+        for (i, (what, _)) in strings.iter().enumerate() {
+            assert!(
+                FREED[2 + i].load(Ordering::SeqCst),
+                "the {what}'s buffer was freed by xoxe_install_free"
+            );
+            assert!(
+                snaps[2 + i][..shown[i]].iter().all(|&b| b == 0),
                 "the {what}'s bytes were not zeroed before free"
             );
         }

@@ -276,7 +276,7 @@ fn seed_chains(world: &World, pool: &Pool, prefix: &str, n: usize) -> Vec<String
             (unique_chain(&format!("{prefix}{i}")), pair)
         })
         .collect();
-    pool.install(&chains).unwrap();
+    pool.install_chains(&chains).unwrap();
     chains.into_iter().map(|(name, _)| name).collect()
 }
 
@@ -388,7 +388,7 @@ fn chains_are_isolated_and_two_pools_over_one_place_share_each_chain() {
         // `b`'s name starts with `a`'s: their files' names share a prefix too.
         let a = unique_chain("iso");
         let b = format!("{a}.b");
-        pool.install(&[(a.clone(), world.config_pair()), (b.clone(), world.config_pair())])
+        pool.install_chains(&[(a.clone(), world.config_pair()), (b.clone(), world.config_pair())])
             .unwrap();
         pool.get(&a).unwrap();
         pool.get(&b).unwrap();
@@ -567,7 +567,7 @@ fn install_replaces_an_existing_chain_by_compare_and_swap_and_drops_its_cached_r
         let pool = world.pool(place.store.clone(), PoolOptions::default());
         let other = world.pool((place.reopen)(), PoolOptions::default());
         let chain = unique_chain("reinstall");
-        pool.install(&[(chain.clone(), world.config_pair())]).unwrap();
+        pool.install_chains(&[(chain.clone(), world.config_pair())]).unwrap();
         let first = pool.get(&chain).unwrap();
         let cached = pool.rotator(&chain).unwrap();
         assert_eq!(other.get(&chain).unwrap().token, first.token, "{place}");
@@ -576,7 +576,7 @@ fn install_replaces_an_existing_chain_by_compare_and_swap_and_drops_its_cached_r
         // Reinstalled: the stored chain is replaced on top of its generation.
         let second = world.config_pair();
         let second_refresh = second.refresh_token.expose().to_string();
-        pool.install(&[(chain.clone(), second)]).unwrap();
+        pool.install_chains(&[(chain.clone(), second)]).unwrap();
         let stored = place.stored(&chain);
         assert_eq!(
             stored.generation, 2,
@@ -605,7 +605,7 @@ fn install_replaces_an_existing_chain_by_compare_and_swap_and_drops_its_cached_r
         let third = world.config_pair();
         let third_refresh = third.refresh_token.expose().to_string();
         let abandoned = place.stored(&chain).refresh_token.expose().to_string();
-        pool.install(&[(chain.clone(), third)]).unwrap();
+        pool.install_chains(&[(chain.clone(), third)]).unwrap();
         let theirs = other.rotator(&chain).unwrap().force_rotate().unwrap();
         assert_eq!(world.slack.refresh_token_age(&third_refresh), Some(1), "{place}");
         assert_eq!(
@@ -678,7 +678,7 @@ fn remove_deletes_a_chain_and_every_trace_of_it_and_lists_stay_sorted() {
         let pool = world.pool(place.store.clone(), PoolOptions::default());
         let base = unique_chain("remove");
         let (gone, kept, after) = (format!("{base}-b"), format!("{base}-a"), format!("{base}-c"));
-        pool.install(&[
+        pool.install_chains(&[
             (gone.clone(), world.config_pair()),
             (kept.clone(), world.config_pair()),
             (after.clone(), world.oauth_pair()),
@@ -729,7 +729,7 @@ fn remove_deletes_a_chain_and_every_trace_of_it_and_lists_stay_sorted() {
         // The others live on.
         assert_all_alive(&place, &world, &pool, &[kept.clone(), after.clone()]);
         // A removed chain can be installed again.
-        pool.install(&[(gone.clone(), world.config_pair())]).unwrap();
+        pool.install_chains(&[(gone.clone(), world.config_pair())]).unwrap();
         assert_eq!(place.stored(&gone).generation, 0, "{place}: a new chain");
         assert_all_alive(&place, &world, &pool, std::slice::from_ref(&gone));
         for name in [&gone, &kept, &after] {
@@ -835,7 +835,7 @@ fn background(place: &Place) {
     let pool = world.pool(place.store.clone(), options.clone());
     let names = seed_chains(&world, &pool, "background-", 3);
     let idle = unique_chain("background-never-fetched");
-    pool.install(&[(idle.clone(), world.config_pair())]).unwrap();
+    pool.install_chains(&[(idle.clone(), world.config_pair())]).unwrap();
     for name in &names {
         pool.get(name).unwrap();
     }
@@ -918,7 +918,7 @@ fn a_revoked_chain_is_marked_in_the_store_and_never_sent_to_slack_again() {
         let [config, marked, refused, inactive, oauth] = &names[..] else {
             unreachable!()
         };
-        pool.install(&[
+        pool.install_chains(&[
             (config.clone(), world.config_pair()),
             (marked.clone(), world.config_pair()),
             (refused.clone(), world.config_pair()),
@@ -1018,7 +1018,7 @@ fn a_revoked_chain_is_marked_in_the_store_and_never_sent_to_slack_again() {
         }
         assert_eq!(of(oauth).kind, ChainKind::Oauth);
         // A revoked chain installed again lives.
-        pool.install(&[(config.clone(), world.config_pair())]).unwrap();
+        pool.install_chains(&[(config.clone(), world.config_pair())]).unwrap();
         assert_all_alive(&place, &world, &pool, std::slice::from_ref(config));
         assert_eq!(world.slack.stats().refresh_token_reuses, 0, "{place}");
         for name in &names {
@@ -1042,7 +1042,10 @@ fn bad_chain_names_unknown_chains_single_file_stores_and_missing_app_credentials
             let results = [
                 ("get", pool.get(name).map(|_| ())),
                 ("rotator", pool.rotator(name).map(|_| ())),
-                ("install", pool.install(&[(name.to_string(), world.config_pair())])),
+                (
+                    "install",
+                    pool.install_chains(&[(name.to_string(), world.config_pair())]),
+                ),
                 ("remove", pool.remove(name).map(|_| ())),
                 ("mark_revoked", pool.mark_revoked(name, "token_revoked")),
             ];
@@ -1080,7 +1083,7 @@ fn bad_chain_names_unknown_chains_single_file_stores_and_missing_app_credentials
         // An OAuth chain in a pool without the app's credentials.
         let bare = Pool::new(world.client.clone(), place.store.clone(), None, PoolOptions::default()).unwrap();
         let oauth = unique_chain("oauth-without-app");
-        bare.install(&[(oauth.clone(), world.oauth_pair())]).unwrap();
+        bare.install_chains(&[(oauth.clone(), world.oauth_pair())]).unwrap();
         let e = bare.get(&oauth).unwrap_err();
         assert_eq!(e.status, Status::InvalidArgument, "{place}: {}", e.message);
         assert!(e.message.contains(&oauth), "{place}: {}", e.message);
@@ -1169,7 +1172,7 @@ fn installation_chain_names_take_every_documented_form_and_name_chains_in_every_
         let world = World::new(None);
         let pool = world.pool(place.store.clone(), PoolOptions::default());
         let chains: Vec<(String, StoredPair)> = names.iter().map(|n| (n.clone(), world.oauth_pair())).collect();
-        pool.install(&chains).unwrap();
+        pool.install_chains(&chains).unwrap();
         assert_all_alive(&place, &world, &pool, &names);
         let listed = place.store.list_chains().unwrap();
         for name in &names {

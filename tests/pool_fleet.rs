@@ -238,7 +238,7 @@ fn fleet(kind: &'static str, location: &str) -> Figures {
                     0,
                 )
             };
-            pool.install(&[((*name).clone(), pair)]).unwrap();
+            pool.install_chains(&[((*name).clone(), pair)]).unwrap();
         },
     );
     eprintln!(

@@ -50,9 +50,14 @@ func own[P comparable](op, what string, free func(P), create func(out *P, e **C.
 	if err := check(op, create(&p, &e), &e); err != nil {
 		return nil, err
 	}
+	return adopt(p, what, free), nil
+}
+
+// adopt takes ownership of p, a handle the library made.
+func adopt[P comparable](p P, what string, free func(P)) *handle[P] {
 	h := &handle[P]{ptr: p, free: free, what: what}
 	runtime.SetFinalizer(h, (*handle[P]).close)
-	return h, nil
+	return h
 }
 
 // use runs f with the pointer; a nil or closed handle fails with ErrClosed.

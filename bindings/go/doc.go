@@ -5,7 +5,9 @@
 // A [Rotator] keeps a token chain fresh in a [Store] (memory, a file, a
 // directory, a PostgreSQL or Redis database shared by a fleet, or one the
 // program keeps through [StoreBackend]); a [Pool] keeps every chain of a
-// store fresh (one per installation: [InstallationChain]); [Store.Sealed]
+// store fresh (one per installation: [InstallationChain]), saving new OAuth
+// installs ([Pool.InstallCode], [Client.OAuthV2Access]) and revoking uninstalled
+// ones ([Pool.Uninstall], [Client.AuthRevoke]); [Store.Sealed]
 // seals stored documents at rest with a [Keyring]; [SetLogger] receives the
 // library's log lines.
 //

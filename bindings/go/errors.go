@@ -116,6 +116,9 @@ var (
 	ErrStoreEmpty            = codeSentinel(StatusStoreEmpty)            // the store holds no such chain (never initialised, or removed)
 	ErrStoreSealed           = codeSentinel(StatusStoreSealed)           // a sealed document whose key was not given, or tampered
 	ErrChainRevoked          = codeSentinel(StatusChainRevoked)          // Slack reported the chain revoked; reinstall
+	ErrInvalidCode           = codeSentinel(StatusInvalidCode)           // the authorization code is unknown, expired, or another app's
+	ErrCodeAlreadyUsed       = codeSentinel(StatusCodeAlreadyUsed)       // the authorization code was redeemed before (single use)
+	ErrBadRedirectURI        = codeSentinel(StatusBadRedirectURI)        // redirect_uri differs from the one the authorization began with
 	// ErrRateLimited: Slack answered ratelimited (HTTP 429) and the client's
 	// rate-limit retries were used up or disabled; see Error.RetryAfter.
 	ErrRateLimited = codeSentinel(StatusRatelimited)

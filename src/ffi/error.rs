@@ -38,7 +38,11 @@ pub struct xoxe_error_info {
     ///   (`tooling.tokens.rotate`, `oauth.v2.exchange`, `oauth.v2.access`) whose answer
     ///   arrived but could not be decoded (malformed, truncated or wrong-shaped JSON,
     ///   even with `ok: true`), the raw body: it may hold the new tokens Slack issued, so
-    ///   it is a SECRET — never log or print it (it is zeroed by `xoxe_error_free`).
+    ///   it is a SECRET — never log or print it (it is zeroed by `xoxe_error_free`);
+    /// - for an OAuth install Slack answered but that could not be kept —
+    ///   `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED` from `xoxe_oauth_v2_access`, or a
+    ///   failed save in `xoxe_pool_install_code` — the raw answer, holding the
+    ///   installation's tokens: a SECRET (`xoxe_pool_install_json` saves it later).
     ///
     /// Invalid UTF-8 and NUL bytes are replaced by U+FFFD; at most the client's
     /// response-size limit.

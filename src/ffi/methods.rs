@@ -10,11 +10,16 @@ use crate::status::Status;
 use std::ffi::c_char;
 use std::time::Duration;
 
-fn timeout(ms: u32) -> Option<Duration> {
+/// `timeout_ms` as a call timeout (0: the client's).
+pub(super) fn timeout(ms: u32) -> Option<Duration> {
     (ms > 0).then(|| Duration::from_millis(ms.into()))
 }
 
-unsafe fn client_arg<'a>(client: *const xoxe_client) -> Result<&'a crate::Client> {
+/// The client behind a required `client` argument.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+pub(super) unsafe fn client_arg<'a>(client: *const xoxe_client) -> Result<&'a crate::Client> {
     non_null(client, "client")?;
     Ok(&(*client).inner)
 }

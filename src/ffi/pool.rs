@@ -43,7 +43,7 @@ pub struct xoxe_pool_stats_info {
 /// and store. Freeing it stops its background refresher (waiting for a rotation
 /// in progress to finish).
 pub struct xoxe_pool {
-    inner: Pool,
+    pub(super) inner: Pool,
 }
 
 fn pool_options(given: *const xoxe_pool_options) -> Result<PoolOptions> {

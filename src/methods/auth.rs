@@ -54,3 +54,28 @@ impl Client {
         })
     }
 }
+
+/// What `auth.revoke` answers.
+#[derive(Deserialize)]
+struct Revoked {
+    #[serde(default)]
+    revoked: bool,
+}
+
+impl Client {
+    /// Calls `auth.revoke` with `token` as Bearer: revokes the token at Slack (for
+    /// a rotating token, its whole chain). With `test`, Slack only checks the token
+    /// and revokes nothing. Returns Slack's `revoked`.
+    pub fn auth_revoke(&self, token: &str, test: bool, timeout: Option<Duration>) -> Result<bool> {
+        check_credential("token", token)?;
+        let params: &[(&str, &str)] = if test { &[("test", "1")] } else { &[] };
+        let call = Call {
+            method: "auth.revoke",
+            auth: Auth::Bearer(token),
+            params,
+            spends_token: false,
+            timeout,
+        };
+        Ok(typed::<Revoked>(self, &call)?.value.revoked)
+    }
+}

@@ -2,12 +2,14 @@
 
 mod api;
 mod auth;
+mod install;
 pub(crate) mod oauth;
 mod tooling;
 
 pub use api::ApiResponse;
 pub use auth::AuthIdentity;
-pub use oauth::OAuthToken;
+pub use install::{AuthedUser, IncomingWebhook, Install, InstalledToken};
+pub use oauth::{Named, OAuthToken};
 pub use tooling::ConfigToken;
 
 use crate::client::{Call, Client};

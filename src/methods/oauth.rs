@@ -71,24 +71,25 @@ pub(crate) struct Wire {
     #[serde(default)]
     is_enterprise_install: bool,
     #[serde(default)]
-    authed_user: Option<AuthedUser>,
+    authed_user: Option<AuthedUserWire>,
 }
 
-/// `authed_user`: the installing user, and their token when it is a user token.
+/// `authed_user` as Slack sends it: the installing user, and their token when it
+/// is a user token (also read by the install, `super::install`).
 #[derive(Deserialize)]
-struct AuthedUser {
+pub(super) struct AuthedUserWire {
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default)]
-    scope: Option<String>,
+    pub scope: Option<String>,
     #[serde(default)]
-    token_type: Option<String>,
+    pub token_type: Option<String>,
     #[serde(default)]
-    access_token: Option<Secret>,
+    pub access_token: Option<Secret>,
     #[serde(default)]
-    refresh_token: Option<Secret>,
+    pub refresh_token: Option<Secret>,
     #[serde(default)]
-    expires_in: Option<i64>,
+    pub expires_in: Option<i64>,
 }
 
 impl Wire {
@@ -120,12 +121,26 @@ impl Wire {
     }
 }
 
-#[derive(Deserialize)]
-struct Named {
+/// A workspace or Enterprise Grid org as Slack names it in an OAuth answer
+/// (`team`, `enterprise`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Named {
+    /// Its id (`T…` / `E…`); `None` when absent or not shaped like a Slack id.
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
+    /// Its name, as Slack sent it.
     #[serde(default)]
-    name: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Named {
+    /// The same, with an id that is not shaped like a Slack id dropped (logged).
+    pub(super) fn checked(self, what: &str) -> Named {
+        Named {
+            id: super::slack_id(what, self.id),
+            name: self.name,
+        }
+    }
 }
 
 impl Client {

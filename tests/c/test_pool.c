@@ -649,7 +649,8 @@ void test_pool_revoked(void) {
     CHECK_STATUS(st, XOXE_STATUS_OK, e);
     drop_err(&e);
     CHECK(!removed);
-    /* The fake Slack has no auth.revoke: the revocation fails, nothing is removed. */
+    /* auth.revoke fails (Slack's internal error): nothing is removed. */
+    t_fault("{\"method\":\"auth.revoke\",\"kind\":\"slack_error\",\"error\":\"internal_error\"}");
     removed = true;
     st = xoxe_pool_uninstall(p, "live", &removed, &e);
     CHECK_MSG(st != XOXE_STATUS_OK, "uninstall succeeded though auth.revoke failed");

@@ -63,6 +63,10 @@
     X(pool_sealed, 1)                   \
     X(installation_chain, 0)            \
     X(pool_misuse, 1)                   \
+    X(install_kinds, 1)                 \
+    X(install_errors, 1)                \
+    X(auth_revoke, 1)                   \
+    X(install_misuse, 1)                \
     X(matrix, 1)
 
 #define T_DECLARE(name, server) void test_##name(void);

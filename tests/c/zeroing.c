@@ -24,7 +24,7 @@
 
 extern void __libc_free(void *p);
 
-#define MAX_WATCH 4
+#define MAX_WATCH 8
 
 typedef struct {
     void *p;          /* the watched buffer; NULL once freed (its address may be reused) */
@@ -205,6 +205,44 @@ static void test_error(void) {
     xoxe_client_free(c);
 }
 
+/* oauth.v2.access (the install): both tokens and both refresh tokens, the
+ * webhook URL and the raw answer. */
+static void test_install(void) {
+    xoxe_client *c = t_client();
+    char out[1024], code[256], seeds[4096], id[T_ID_MAX], secret[T_SECRET_MAX];
+    const char *app;
+    xoxe_install *inst = NULL;
+    xoxe_error *e = NULL;
+    xoxe_status st;
+    code[0] = id[0] = secret[0] = '\0';
+    if (t_ctl("GET", "seeds", NULL, NULL, seeds, sizeof seeds) == 0 && (app = t_json_find(seeds, "app")) != NULL) {
+        t_json_get(app, "client_id", id, sizeof id);
+        t_json_get(app, "client_secret", secret, sizeof secret);
+    }
+    if (t_ctl("POST", "authorization_code", "{\"incoming_webhook\":true}", NULL, out, sizeof out) == 0)
+        t_json_get(out, "code", code, sizeof code);
+    CHECK(code[0] != '\0' && id[0] != '\0');
+    st = xoxe_oauth_v2_access(c, id, secret, code, NULL, 0, &inst, &e);
+    CHECK_STATUS(st, XOXE_STATUS_OK, e);
+    xoxe_error_free(e);
+    if (inst) {
+        const xoxe_install_info *info = xoxe_install_get_info(inst);
+        watch_string("bot_access_token", info->bot_access_token);
+        watch_string("bot_refresh_token", info->bot_refresh_token);
+        watch_string("user_access_token", info->user_access_token);
+        watch_string("user_refresh_token", info->user_refresh_token);
+        watch_string("webhook_url", info->webhook_url);
+        watch_string("raw_json", info->raw_json);
+        xoxe_install_free(inst);
+        CHECK_WATCHED_ZEROED("xoxe_install_free");
+    }
+    memset(code, 0, sizeof code);
+    memset(secret, 0, sizeof secret);
+    memset(seeds, 0, sizeof seeds);
+    memset(out, 0, sizeof out);
+    xoxe_client_free(c);
+}
+
 /* ------------------------------------------------------------------ runner */
 
 typedef struct {
@@ -217,6 +255,7 @@ static const z_case cases[] = {
     {"zeroing_oauth_token", test_oauth_token},
     {"zeroing_api_response", test_api_response},
     {"zeroing_error", test_error},
+    {"zeroing_install", test_install},
 };
 
 int main(void) {

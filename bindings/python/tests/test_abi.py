@@ -213,6 +213,48 @@ def test_result_types_copy_fields_the_info_structs_have() -> None:
     assert {f.name for f in dataclasses.fields(xoxe.ChainStatus)} == chain_info | {"error"}
 
 
+def test_install_copies_every_field_of_its_info_struct() -> None:
+    """Every field of ``xoxe_install_info`` lands in the ``Install`` (each string set to
+    a value of its own, each number to one of its own, found again in the result)."""
+    info = _ffi.xoxe_install_info()
+    keep = []  # the C strings' buffers, alive while info points into them
+    expected: dict[str, object] = {}
+    for i, (name, ctype) in enumerate(_ffi.xoxe_install_info._fields_):
+        if ctype is ctypes.c_char_p:
+            value = f"v{i}-{name}"
+            buf = ctypes.create_string_buffer(value.encode())
+            keep.append(buf)
+            setattr(info, name, ctypes.cast(buf, ctypes.c_char_p))
+            expected[name] = value
+        elif ctype is ctypes.c_int64:
+            setattr(info, name, 1000 * (i + 1))
+            expected[name] = 1000 * (i + 1)
+    info.is_enterprise_install = True
+    warnings = (ctypes.c_char_p * 1)(b"w-1")
+    info.warnings, info.warnings_len = warnings, 1
+    info.raw_json_len = len(expected["raw_json"])  # type: ignore[arg-type]
+    install = xoxe.Install._from_info(info)
+
+    found: list[object] = []
+
+    def walk(value: object) -> None:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, xoxe.Secret):
+            found.append(value.get_secret_value())
+        elif isinstance(value, tuple):
+            found.extend(value)
+        else:
+            found.append(value)
+
+    walk(install)
+    missing = [name for name, value in expected.items() if value not in found]
+    assert not missing, f"xoxe_install_info fields the Install does not copy: {missing}"
+    assert install.is_enterprise_install is True and install.warnings == ("w-1",)
+    assert install.bot and install.bot.expires_at == install.received_at + install.bot.expires_in
+
+
 def test_the_parser_sees_structs_held_by_value() -> None:
     fields = dict(header_structs()["xoxe_pool_options"])
     assert fields["rotator"] == "xoxe_rotator_options"

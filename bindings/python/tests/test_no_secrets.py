@@ -149,6 +149,76 @@ def test_results_errors_and_logs_hide_every_secret(
     assert not leaks, leaks
 
 
+def test_installs_and_their_errors_hide_every_secret(
+    slack: FakeSlack, app: App, xoxe_records: pytest.LogCaptureFixture
+) -> None:
+    """An OAuth install (code, tokens, webhook URL, raw answer), its refusals, a failed
+    save and auth.revoke: no rendering and no log line shows a secret."""
+    secrets: list[str] = [app.client_secret.get_secret_value()]
+    texts: list[str] = []
+
+    class Broken:
+        def open(self, chain: str) -> Any:
+            return self
+
+        def load(self) -> Any:
+            return None
+
+        def save(self, expected: Any, new: int, document: str) -> bool:
+            raise RuntimeError("cannot save right now")
+
+    def mint(**spec: Any) -> str:
+        code = str(slack.control("POST", "authorization_code", {"client_id": app.client_id, **spec})["code"])
+        secrets.append(code)
+        return code
+
+    with xoxe.Client(slack.base_url, timeout=60, max_ratelimit_retries=0) as client:
+        code = mint(incoming_webhook=True, redirect_uri="https://app.example/oauth")
+        install = client.oauth_v2_access(app.client_id, app.client_secret, code, "https://app.example/oauth")
+        assert install.bot and install.authed_user and install.authed_user.token and install.incoming_webhook
+        for token in (install.bot, install.authed_user.token):
+            secrets += [token.access_token.get_secret_value(), token.refresh_token.get_secret_value()]
+        secrets += [install.incoming_webhook.url.get_secret_value(), install.raw_json.get_secret_value()]
+        for obj in (install, install.bot, install.authed_user, install.authed_user.token, install.incoming_webhook):
+            texts += _renderings(obj)
+        with xoxe.Pool(client, xoxe.ForeignChainsStore(Broken()), app.client_id, app.client_secret) as pool:
+            failing = [
+                lambda: client.oauth_v2_access(app.client_id, app.client_secret, code, "https://app.example/oauth"),
+                lambda: client.oauth_v2_access(
+                    app.client_id, app.client_secret, mint(redirect_uri="https://a.example/")
+                ),
+                lambda: client.oauth_v2_access(app.client_id, app.client_secret, code + "x"),
+                lambda: client.oauth_v2_access(app.client_id, install.raw_json, mint()),
+                lambda: client.oauth_v2_access(app.client_id, app.client_secret, code + "\0"),
+                lambda: client.auth_revoke(install.bot.access_token.get_secret_value() + "x"),  # type: ignore[union-attr]
+                lambda: pool.install_code(mint()),  # the save fails: the answer is in the error
+                lambda: pool.install(install),
+                lambda: pool.install_json(install.raw_json.get_secret_value()[:-2]),
+            ]
+            for i, attempt in enumerate(failing):
+                try:
+                    attempt()
+                except (xoxe.XoxeError, ValueError, TypeError) as exc:
+                    texts += _renderings(exc)
+                else:
+                    pytest.fail(f"attempt #{i} did not fail")
+        assert client.auth_revoke(install.bot.access_token, test=True) is False
+        assert client.auth_revoke(install.bot.access_token) is True
+
+    texts += _log_texts(
+        xoxe_records,
+        [
+            "oauth.v2.access: HTTP 200 ok",
+            "oauth.v2.access: code_already_used",
+            "oauth.v2.access: bad_redirect_uri",
+            "oauth.v2.access: invalid_code",
+            "auth.revoke: HTTP 200 ok",
+        ],
+    )
+    leaks = _leaks(texts, secrets)
+    assert not leaks, leaks
+
+
 def test_base_url_errors_do_not_echo_a_token(slack: FakeSlack) -> None:
     token = slack.new_config_pair()["token"].get_secret_value()
     with pytest.raises(xoxe.UsageError) as info:

@@ -348,9 +348,9 @@ def test_uninstall_removes_a_revoked_chain_and_keeps_one_whose_revocation_failed
         assert slack.stats()["requests"].get("auth.revoke", 0) == before, "no revocation sent"
         assert revoked not in place.mine()
         assert pool.uninstall(missing) is False
-        # The fake Slack has no auth.revoke (404 unknown_method): the revocation fails,
-        # so nothing is removed.
-        with pytest.raises(xoxe.XoxeError):
+        # The revocation fails (Slack answers internal_error), so nothing is removed.
+        slack.fault("auth.revoke", "slack_error", error="internal_error")
+        with pytest.raises(xoxe.SlackApiError):
             pool.uninstall(live)
         assert slack.stats()["requests"].get("auth.revoke", 0) == before + 1
         assert live in place.mine()

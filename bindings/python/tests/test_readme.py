@@ -1,5 +1,6 @@
-"""The README's "Keeping tokens fresh", "A fleet" and "Many chains" examples work as
-written (against the fake Slack, and the throwaway PostgreSQL of conftest ``databases``)."""
+"""The README's "Keeping tokens fresh", "A fleet", "Many chains" and "Installs" examples
+work as written (against the fake Slack, and the throwaway PostgreSQL of conftest
+``databases``)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,28 @@ def test_the_pool_example_runs(
     text = open(os.path.join(ns["directory"], "app-config.json")).read()
     assert json.loads(text)["kid"] == "readme-1", "sealed at rest"
     assert refresh.get_secret_value() not in out + text and key not in out
+
+
+def test_the_install_example_runs(
+    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (block,) = _blocks("Installs: OAuth and uninstall")
+    app = slack.new_app()
+    code = slack.control("POST", "authorization_code", {"client_id": app.client_id, "team_id": "T0123README"})
+    monkeypatch.setenv("XOXE_BASE_URL", slack.base_url)
+    monkeypatch.setenv("SLACK_CLIENT_ID", app.client_id)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", app.client_secret.get_secret_value())
+    monkeypatch.setenv("SLACK_OAUTH_CODE", code["code"])
+    before = slack.stats()
+    ns: dict = {"__name__": "readme_example"}
+    exec(compile(block, "README.md install block", "exec"), ns)
+    out = capsys.readouterr().out
+    after = slack.stats()
+    assert after["installs"] - before["installs"] == 1
+    assert after["revocations"] - before["revocations"] == 2, "bot and user token revoked"
+    ids_line, token_line = out.splitlines()
+    assert ids_line.startswith("T0123README (") and "'bot:-:T0123README'" in ids_line
+    assert token_line.startswith("xoxe.xoxb-") and "…" in token_line, "the bot token, redacted"
+    leaked = code["code"] in out or app.client_secret.get_secret_value() in out
+    assert not leaked
+    assert ns["store"].chains() == [], "uninstalled: every chain deleted"

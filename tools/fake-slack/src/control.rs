@@ -3,7 +3,7 @@
 use crate::faults::{Fault, RateLimit};
 use crate::http::{Reply, Request};
 use crate::server::Shared;
-use crate::state::{GraceKeep, TokenKind};
+use crate::state::{CodeSpec, GraceKeep, TokenKind};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -81,6 +81,12 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             let token = shared.lock().new_legacy(&l.client_id, l.kind, None);
             to_reply(&json!({ "token": token }))
         }),
+        ("POST", "authorization_code") => body::<CodeSpec>(req).and_then(|spec| {
+            let minted = shared.lock().mint_code(spec);
+            minted
+                .map(|code| to_reply(&json!({ "code": code })))
+                .map_err(|why| bad(400, &format!("bad_request: {why}")))
+        }),
         ("POST", "config_tokens") => body::<Ttl>(req).map(|t| to_reply(&shared.lock().new_config_pair(t.ttl, None))),
         ("POST", "ttl") => body::<Ttl>(req).and_then(|t| match t.ttl {
             Some(ttl) => {
@@ -139,8 +145,8 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
         ("POST", "shutdown") => Ok(Reply::ShutdownAfter(br#"{"ok":true}"#.to_vec())),
         (
             _,
-            "apps" | "legacy_tokens" | "config_tokens" | "ttl" | "clock" | "refresh_grace" | "faults" | "rate_limits"
-            | "stats" | "reset" | "seeds" | "shutdown",
+            "apps" | "legacy_tokens" | "authorization_code" | "config_tokens" | "ttl" | "clock" | "refresh_grace"
+            | "faults" | "rate_limits" | "stats" | "reset" | "seeds" | "shutdown",
         ) => Err(bad(405, "method_not_allowed")),
         _ => Err(bad(404, "unknown_control_endpoint")),
     };

@@ -1,7 +1,8 @@
 //! A fake Slack Web API server on 127.0.0.1 for xoxe's tests, demo and benchmarks.
 //!
 //! It behaves like Slack for the methods xoxe calls (`tooling.tokens.rotate`,
-//! `oauth.v2.exchange`, `oauth.v2.access` with `grant_type=refresh_token`, `auth.test`,
+//! `oauth.v2.exchange`, `oauth.v2.access` with `grant_type=refresh_token` and the OAuth
+//! install's `authorization_code` ([`FakeSlack::mint_code`]), `auth.test`, `auth.revoke`,
 //! `apps.manifest.validate`) and is a faithful opponent: refresh tokens are single-use,
 //! access tokens expire on time, content types and charsets are checked as Slack checks
 //! them, rate limits answer 429 with `Retry-After`, and faults (errors, HTML 5xx, broken or
@@ -33,7 +34,7 @@ mod tls;
 
 pub use faults::{Echo, Fault, FaultKind, RateLimit};
 pub use methods::METHODS;
-pub use state::{App, ConfigTokenPair, GraceKeep, Seeds, Stats, TokenKind};
+pub use state::{App, CodeSpec, ConfigTokenPair, GraceKeep, Seeds, Stats, TokenKind};
 
 use serde::{Deserialize, Serialize};
 use server::Shared;
@@ -169,6 +170,7 @@ impl FakeSlack {
         st.grace_keep = config.grace_keep;
         st.grace_at_start = (st.refresh_grace, st.grace_keep);
         let app = st.new_app(true, config.app_client_id.clone(), config.app_client_secret.clone());
+        st.seed_client_id = Some(app.client_id.clone());
         let config_token = st.new_config_pair(None, config.config_refresh_token.clone());
         let legacy_bot_token = st.new_legacy(&app.client_id, TokenKind::Bot, config.legacy_bot_token.clone());
         let legacy_user_token = st.new_legacy(&app.client_id, TokenKind::User, config.legacy_user_token.clone());
@@ -266,6 +268,13 @@ impl FakeSlack {
     /// Issue a fresh config token pair; `ttl_secs` overrides the current TTL for this pair.
     pub fn new_config_token(&self, ttl_secs: Option<u64>) -> ConfigTokenPair {
         self.shared.lock().new_config_pair(ttl_secs, None)
+    }
+
+    /// Mint an OAuth authorization code for `spec` (what a user's "Allow" would
+    /// send to the app's redirect URL); `oauth.v2.access` redeems it once. Fails
+    /// for an unknown `client_id` or a spec that installs nothing.
+    pub fn mint_code(&self, spec: &CodeSpec) -> Result<String, String> {
+        self.shared.lock().mint_code(spec.clone())
     }
 
     /// Set the TTL of tokens issued from now on.

@@ -4,7 +4,7 @@ use crate::args::{self, Args, Parsed};
 use crate::faults::{Echo, FaultKind};
 use crate::http::{html_page, Reply, Request, JSON};
 use crate::server::Shared;
-use crate::state::{AccessFamily, Grant, TokenKind, TEAM_NAME};
+use crate::state::{AccessFamily, Grant, InstallGrant, InstalledToken, TokenKind, TEAM_NAME};
 use serde_json::{json, Value};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -15,6 +15,7 @@ pub const METHODS: &[&str] = &[
     "oauth.v2.exchange",
     "oauth.v2.access",
     "auth.test",
+    "auth.revoke",
     "apps.manifest.validate",
 ];
 
@@ -254,6 +255,7 @@ fn execute(shared: &Shared, name: &str, req: &Request, parsed: &Parsed) -> Vec<u
             "oauth.v2.exchange" => exchange(shared, req, args),
             "oauth.v2.access" => access(shared, req, args),
             "auth.test" => auth_test(shared, req, args),
+            "auth.revoke" => auth_revoke(shared, req, args),
             "apps.manifest.validate" => manifest_validate(shared, req, args),
             _ => err("unknown_method"),
         },
@@ -279,27 +281,77 @@ fn rotate(shared: &Shared, args: &Args) -> Value {
     }
 }
 
+/// `{"id","name"}`, or `null`.
+fn named(id: Option<String>, name: Option<String>) -> Value {
+    match id {
+        Some(id) => json!({"id": id, "name": name}),
+        None => Value::Null,
+    }
+}
+
 fn grant_json(g: Grant) -> Value {
+    let o = g.owner;
     let mut v = json!({
         "ok": true,
         "app_id": g.app_id,
-        "scope": match g.kind {
-            TokenKind::Bot => "chat:write,channels:read,users:read",
-            TokenKind::User => "chat:write,users:read,identify",
-        },
+        "scope": o.scope,
         "token_type": match g.kind { TokenKind::Bot => "bot", TokenKind::User => "user" },
         "access_token": g.access_token,
         "expires_in": g.expires_in,
         "refresh_token": g.refresh_token,
-        "team": {"id": g.team_id, "name": TEAM_NAME},
-        "enterprise": null,
-        "is_enterprise_install": false,
+        "team": named(o.team_id, o.team_name),
+        "enterprise": named(o.enterprise_id, o.enterprise_name),
+        "is_enterprise_install": o.is_enterprise_install,
     });
     let key = match g.kind {
         TokenKind::Bot => "bot_user_id",
         TokenKind::User => "user_id",
     };
-    v[key] = Value::String(g.subject_id);
+    v[key] = Value::String(o.subject_id);
+    v
+}
+
+/// An install's token fields (`access_token`, `token_type`, `scope`, and with
+/// rotation on `refresh_token` and `expires_in`) into `into`.
+fn put_token(into: &mut Value, t: InstalledToken, token_type: &str) {
+    into["access_token"] = Value::String(t.access_token);
+    into["token_type"] = Value::String(token_type.into());
+    into["scope"] = Value::String(t.scope);
+    if let (Some(refresh), Some(expires_in)) = (t.refresh_token, t.expires_in) {
+        into["refresh_token"] = Value::String(refresh);
+        into["expires_in"] = json!(expires_in);
+    }
+}
+
+/// The answer of an install, shaped as Slack's: the bot token at the top level,
+/// the user's in `authed_user`.
+fn install_json(g: InstallGrant) -> Value {
+    let mut v = json!({
+        "ok": true,
+        "app_id": g.app_id,
+        "team": g.team.map_or(Value::Null, |(id, name)| json!({"id": id, "name": name})),
+        "enterprise": g.enterprise.map_or(Value::Null, |(id, name)| json!({"id": id, "name": name})),
+        "is_enterprise_install": g.is_enterprise_install,
+    });
+    if let Some(bot) = g.bot {
+        put_token(&mut v, bot, "bot");
+    }
+    if let Some(id) = g.bot_user_id {
+        v["bot_user_id"] = Value::String(id);
+    }
+    let mut user = json!({"id": g.user_id});
+    if let Some(token) = g.user {
+        put_token(&mut user, token, "user");
+    }
+    v["authed_user"] = user;
+    if let Some(w) = g.webhook {
+        v["incoming_webhook"] = json!({
+            "channel": w.channel,
+            "channel_id": w.channel_id,
+            "configuration_url": w.configuration_url,
+            "url": w.url,
+        });
+    }
     v
 }
 
@@ -326,7 +378,15 @@ fn access(shared: &Shared, req: &Request, args: &Args) -> Value {
     }
     match args.get("grant_type") {
         Some("refresh_token") => {}
-        Some("authorization_code") | None if args.get("code").is_some() => return err("invalid_code"),
+        // Slack takes a code without grant_type too.
+        Some("authorization_code") | None if args.get("code").is_some() => {
+            let code = args.get("code").unwrap_or_default();
+            return match st.redeem_code(&id, code, args.get("redirect_uri")) {
+                Ok(g) => install_json(g),
+                Err(e) => err(e),
+            };
+        }
+        Some("authorization_code") => return err("invalid_arguments"),
         None if args.get("refresh_token").is_none() => return err("invalid_arguments"),
         _ => return err("invalid_grant_type"),
     }
@@ -353,13 +413,28 @@ fn auth_test(shared: &Shared, req: &Request, args: &Args) -> Value {
                 "user": if is_bot { "fake-bot" } else { "fake-user" },
                 "team_id": info.team_id,
                 "user_id": info.user_id,
-                "is_enterprise_install": false,
+                "is_enterprise_install": info.is_enterprise_install,
             });
             if let Some(b) = info.bot_id {
                 v["bot_id"] = Value::String(b);
             }
+            if let Some(e) = info.enterprise_id {
+                v["enterprise_id"] = Value::String(e);
+            }
             v
         }
+        Err(e) => err(e),
+    }
+}
+
+/// `auth.revoke`: the Bearer (or `token` argument) token; `test=1`/`true` revokes nothing.
+fn auth_revoke(shared: &Shared, req: &Request, args: &Args) -> Value {
+    let Some(token) = args::token(req, args) else {
+        return err("not_authed");
+    };
+    let test = matches!(args.get("test"), Some("1" | "true"));
+    match shared.lock().revoke(token, test) {
+        Ok(revoked) => json!({"ok": true, "revoked": revoked}),
         Err(e) => err(e),
     }
 }

@@ -10,8 +10,19 @@ use std::fs::File;
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod install;
+
+pub use install::CodeSpec;
+pub(crate) use install::{InstallGrant, InstalledToken};
+
 /// Team name reported by `auth.test` and OAuth responses.
 pub const TEAM_NAME: &str = "Fake Team";
+
+/// Scopes of a bot token, unless an install asked for others.
+pub(crate) const BOT_SCOPES: &str = "chat:write,channels:read,users:read";
+
+/// Scopes of a user token, unless an install asked for others.
+pub(crate) const USER_SCOPES: &str = "chat:write,users:read,identify";
 
 /// Kind of a legacy (and of the rotated) bot/user token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,7 +124,8 @@ pub struct Stats {
     #[serde(default)]
     pub grace_reissues: u64,
     /// Refresh tokens presented after a grace reissue revoked them (the pair that lost,
-    /// see `--grace-keep`), answered `invalid_refresh_token`. Not in `refresh_token_reuses`.
+    /// see `--grace-keep`) or `auth.revoke` revoked their chain, answered
+    /// `invalid_refresh_token`. Not in `refresh_token_reuses`.
     #[serde(default)]
     pub revoked_refresh_token_uses: u64,
     /// Accepted TCP connections (control connections included).
@@ -122,6 +134,20 @@ pub struct Stats {
     pub faults_fired: u64,
     /// Requests refused by a configured rate limit (not by a `ratelimited` fault).
     pub ratelimited: u64,
+    /// Authorization codes minted (`POST /_control/authorization_code`,
+    /// [`FakeSlack::mint_code`](crate::FakeSlack::mint_code)).
+    #[serde(default)]
+    pub codes_minted: u64,
+    /// Codes redeemed by `oauth.v2.access` (`grant_type=authorization_code`): installs
+    /// answered (counted before the answer is written).
+    #[serde(default)]
+    pub installs: u64,
+    /// Codes presented again after their install, answered `code_already_used`.
+    #[serde(default)]
+    pub code_reuses: u64,
+    /// Tokens revoked by `auth.revoke` (not counting `test` calls).
+    #[serde(default)]
+    pub revocations: u64,
 }
 
 /// Unix time in seconds.
@@ -174,8 +200,12 @@ pub(crate) enum AccessFamily {
     Config,
     /// A legacy, non-expiring `xoxb-`/`xoxp-` token.
     Legacy { client_id: String, kind: TokenKind },
-    /// An expiring token from `oauth.v2.exchange`/`oauth.v2.access`.
-    Rotated { client_id: String, kind: TokenKind },
+    /// An expiring token from `oauth.v2.exchange`/`oauth.v2.access`, of chain `chain`.
+    Rotated {
+        client_id: String,
+        kind: TokenKind,
+        chain: ChainId,
+    },
 }
 
 #[derive(Debug)]
@@ -191,7 +221,34 @@ pub(crate) struct AccessRec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RefreshFamily {
     Config,
-    App { client_id: String, kind: TokenKind },
+    App {
+        client_id: String,
+        kind: TokenKind,
+        chain: ChainId,
+    },
+}
+
+/// The number of a rotating chain: every pair rotated from one exchange or install.
+pub(crate) type ChainId = u64;
+
+/// Whose a rotating chain is: what the exchange or install that started it said.
+/// Every refresh of the chain answers with the same.
+#[derive(Debug, Clone)]
+pub(crate) struct ChainRec {
+    /// The workspace (`None` for an org-wide install).
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub enterprise_name: Option<String>,
+    pub is_enterprise_install: bool,
+    /// The bot user (bot chains) or the user (user chains).
+    pub subject_id: String,
+    /// The bot (bot chains).
+    pub bot_id: Option<String>,
+    pub scope: String,
+    /// Revoked by `auth.revoke`: its access tokens answer `token_revoked`, its
+    /// refresh tokens `invalid_refresh_token`.
+    pub revoked: bool,
 }
 
 #[derive(Debug)]
@@ -257,9 +314,9 @@ pub(crate) struct Grant {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: u64,
-    /// `bot_user_id` for bot tokens, `user_id` for user tokens.
-    pub subject_id: String,
-    pub team_id: String,
+    /// The chain's owner: `subject_id` is `bot_user_id` for bot tokens, `user_id`
+    /// for user tokens.
+    pub owner: ChainRec,
 }
 
 /// What `auth.test` learns about a live token.
@@ -269,6 +326,8 @@ pub(crate) struct AuthInfo {
     pub team_id: String,
     pub user_id: String,
     pub bot_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub is_enterprise_install: bool,
 }
 
 /// The whole mutable world.
@@ -291,6 +350,11 @@ pub(crate) struct State {
     access: HashMap<String, AccessRec>,
     refresh: HashMap<String, RefreshRec>,
     legacy: HashMap<String, LegacyRec>,
+    chains: HashMap<ChainId, ChainRec>,
+    /// Authorization codes minted for installs (`install.rs`).
+    codes: HashMap<String, install::CodeRec>,
+    /// The seeded app's client id: whose codes are minted when a spec names none.
+    pub seed_client_id: Option<String>,
     issued: Vec<String>,
     issued_file: Option<File>,
     faults: Vec<Fault>,
@@ -315,6 +379,9 @@ impl State {
             access: HashMap::new(),
             refresh: HashMap::new(),
             legacy: HashMap::new(),
+            chains: HashMap::new(),
+            codes: HashMap::new(),
+            seed_client_id: None,
             issued: Vec::new(),
             issued_file,
             faults: Vec::new(),
@@ -440,13 +507,38 @@ impl State {
         }
     }
 
-    fn new_rotated_pair(&mut self, client_id: &str, kind: TokenKind) -> Grant {
+    /// Starts a rotating chain owned by `owner`.
+    fn new_chain(&mut self, owner: ChainRec) -> ChainId {
+        let id = self.chains.len() as ChainId + 1;
+        self.chains.insert(id, owner);
+        id
+    }
+
+    /// The owner of a chain started by exchanging a legacy token of `client_id`:
+    /// the app's bot user, or the server's user, in the server's team.
+    fn exchange_owner(&self, client_id: &str, kind: TokenKind) -> ChainRec {
         let rec = &self.apps[client_id];
-        let app_id = rec.app.app_id.clone();
-        let subject_id = match kind {
-            TokenKind::Bot => rec.bot_user_id.clone(),
-            TokenKind::User => self.user_id.clone(),
+        let (subject_id, bot_id, scope) = match kind {
+            TokenKind::Bot => (rec.bot_user_id.clone(), Some(rec.bot_id.clone()), BOT_SCOPES),
+            TokenKind::User => (self.user_id.clone(), None, USER_SCOPES),
         };
+        ChainRec {
+            team_id: Some(self.team_id.clone()),
+            team_name: Some(TEAM_NAME.to_string()),
+            enterprise_id: None,
+            enterprise_name: None,
+            is_enterprise_install: false,
+            subject_id,
+            bot_id,
+            scope: scope.to_string(),
+            revoked: false,
+        }
+    }
+
+    /// A new pair of chain `chain`, an app's `kind` token.
+    fn new_rotated_pair(&mut self, client_id: &str, kind: TokenKind, chain: ChainId) -> Grant {
+        let app_id = self.apps[client_id].app.app_id.clone();
+        let owner = self.chains[&chain].clone();
         let prefix = match kind {
             TokenKind::Bot => "xoxe.xoxb-1-",
             TokenKind::User => "xoxe.xoxp-1-",
@@ -460,6 +552,7 @@ impl State {
                 family: AccessFamily::Rotated {
                     client_id: client_id.to_string(),
                     kind,
+                    chain,
                 },
                 exp: Some(self.now().saturating_add(ttl)),
                 revoked: false,
@@ -471,6 +564,7 @@ impl State {
                 RefreshFamily::App {
                     client_id: client_id.to_string(),
                     kind,
+                    chain,
                 },
                 &access_token,
             ),
@@ -481,8 +575,7 @@ impl State {
             access_token,
             refresh_token,
             expires_in: ttl,
-            subject_id,
-            team_id: self.team_id.clone(),
+            owner,
         }
     }
 
@@ -609,21 +702,30 @@ impl State {
         leg.exchanged = true;
         let kind = leg.kind;
         self.stats.exchanges += 1;
-        Ok(self.new_rotated_pair(client_id, kind))
+        let chain = self.new_chain(self.exchange_owner(client_id, kind));
+        Ok(self.new_rotated_pair(client_id, kind, chain))
     }
 
     /// `oauth.v2.access` with `grant_type=refresh_token` (client already checked).
     pub fn refresh_grant(&mut self, client_id: &str, refresh_token: &str) -> Result<Grant, &'static str> {
         let r = self.refresh.get(refresh_token).ok_or("invalid_refresh_token")?;
-        let kind = match &r.family {
-            RefreshFamily::App { client_id: c, kind } if c == client_id => *kind,
+        let (kind, chain) = match &r.family {
+            RefreshFamily::App {
+                client_id: c,
+                kind,
+                chain,
+            } if c == client_id => (*kind, *chain),
             _ => return Err("invalid_refresh_token"),
         };
+        if self.chains[&chain].revoked {
+            self.stats.revoked_refresh_token_uses += 1;
+            return Err("invalid_refresh_token");
+        }
         let spend = self.spend(refresh_token)?;
         if spend == Spend::First {
             self.stats.refreshes += 1;
         }
-        let grant = self.new_rotated_pair(client_id, kind);
+        let grant = self.new_rotated_pair(client_id, kind, chain);
         self.link(refresh_token, &grant.refresh_token, spend);
         Ok(grant)
     }
@@ -631,7 +733,11 @@ impl State {
     /// Authenticate an access token (`not_authed` is the caller's job).
     pub fn auth(&self, token: &str) -> Result<AuthInfo, &'static str> {
         let rec = self.access.get(token).ok_or("invalid_auth")?;
-        if rec.revoked {
+        let chain_revoked = match &rec.family {
+            AccessFamily::Rotated { chain, .. } => self.chains[chain].revoked,
+            _ => false,
+        };
+        if rec.revoked || chain_revoked {
             return Err("token_revoked");
         }
         if let Some(exp) = rec.exp {
@@ -639,22 +745,58 @@ impl State {
                 return Err("token_expired");
             }
         }
-        let (user_id, bot_id) = match &rec.family {
-            AccessFamily::Config => (self.user_id.clone(), None),
-            AccessFamily::Legacy { client_id, kind } | AccessFamily::Rotated { client_id, kind } => {
-                match (kind, self.apps.get(client_id)) {
-                    (TokenKind::Bot, Some(app)) => (app.bot_user_id.clone(), Some(app.bot_id.clone())),
-                    (TokenKind::Bot, None) => (rand_id('U'), Some(rand_id('B'))),
-                    (TokenKind::User, _) => (self.user_id.clone(), None),
-                }
-            }
-        };
-        Ok(AuthInfo {
+        let mut info = AuthInfo {
             family: rec.family.clone(),
             team_id: self.team_id.clone(),
-            user_id,
-            bot_id,
-        })
+            user_id: self.user_id.clone(),
+            bot_id: None,
+            enterprise_id: None,
+            is_enterprise_install: false,
+        };
+        match &rec.family {
+            AccessFamily::Config => {}
+            AccessFamily::Legacy { client_id, kind } => match (kind, self.apps.get(client_id)) {
+                (TokenKind::Bot, Some(app)) => {
+                    (info.user_id, info.bot_id) = (app.bot_user_id.clone(), Some(app.bot_id.clone()))
+                }
+                (TokenKind::Bot, None) => (info.user_id, info.bot_id) = (rand_id('U'), Some(rand_id('B'))),
+                (TokenKind::User, _) => {}
+            },
+            AccessFamily::Rotated { chain, .. } => {
+                let owner = &self.chains[chain];
+                info.team_id = owner.team_id.clone().unwrap_or_default();
+                info.user_id = owner.subject_id.clone();
+                info.bot_id = owner.bot_id.clone();
+                info.enterprise_id = owner.enterprise_id.clone();
+                info.is_enterprise_install = owner.is_enterprise_install;
+            }
+        }
+        Ok(info)
+    }
+
+    /// `auth.revoke`: revokes a live token — a rotating token's whole chain (every
+    /// access token of it then answers `token_revoked`, every refresh token
+    /// `invalid_refresh_token`), or a legacy or config access token itself. With
+    /// `test`, checks the token and revokes nothing. Returns whether it revoked.
+    pub fn revoke(&mut self, token: &str, test: bool) -> Result<bool, &'static str> {
+        let family = self.auth(token)?.family;
+        if test {
+            return Ok(false);
+        }
+        match family {
+            AccessFamily::Rotated { chain, .. } => {
+                if let Some(owner) = self.chains.get_mut(&chain) {
+                    owner.revoked = true;
+                }
+            }
+            AccessFamily::Config | AccessFamily::Legacy { .. } => {
+                if let Some(rec) = self.access.get_mut(token) {
+                    rec.revoked = true;
+                }
+            }
+        }
+        self.stats.revocations += 1;
+        Ok(true)
     }
 
     // ----- faults, rate limits, counters ----------------------------------------------

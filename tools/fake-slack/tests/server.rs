@@ -1495,3 +1495,282 @@ fn applied_body_faults_carry_the_real_answer() {
     s.inject(Fault::new("auth.test", FaultKind::WrongShape { apply: true }));
     assert_eq!(auth_test(&mut c, &s.seeds().legacy_bot_token)["token"], 123);
 }
+
+// ---------------------------------------------------------------------------
+// OAuth installs (authorization codes) and auth.revoke
+
+/// `oauth.v2.access` with HTTP Basic credentials and `args`.
+fn access_with(c: &mut Client, id: &str, secret: &str, args: &[(&str, &str)]) -> Value {
+    let auth = basic(id, secret);
+    c.form_with(
+        "oauth.v2.access",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &auth)],
+        args,
+    )
+    .json()
+}
+
+/// A code grant as the seeded app.
+fn redeem(s: &FakeSlack, c: &mut Client, code: &str) -> Value {
+    let app = s.seeds().app.clone();
+    access_with(
+        c,
+        &app.client_id,
+        &app.client_secret,
+        &[("grant_type", "authorization_code"), ("code", code)],
+    )
+}
+
+fn refresh_as(s: &FakeSlack, c: &mut Client, rt: &str) -> Value {
+    let app = s.seeds().app.clone();
+    access_with(
+        c,
+        &app.client_id,
+        &app.client_secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+}
+
+fn revoke(c: &mut Client, token: &str, test: bool) -> Value {
+    let bearer = format!("Bearer {token}");
+    let args: &[(&str, &str)] = if test { &[("test", "1")] } else { &[] };
+    c.form_with(
+        "auth.revoke",
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &bearer)],
+        args,
+    )
+    .json()
+}
+
+fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{pointer} missing"))
+}
+
+#[test]
+fn a_code_installs_a_bot_and_a_user_token_once() {
+    let s = start();
+    s.set_token_ttl(600);
+    let mut c = Client::connect(s.port());
+    let r = c.control(
+        "POST",
+        "authorization_code",
+        json!({"team_id": "T0INSTALL", "team_name": "Install Co", "user_id": "U0ME",
+               "scopes": "commands", "incoming_webhook": true}),
+    );
+    assert_eq!(r.status, 200);
+    let code = r.json()["code"].as_str().unwrap().to_string();
+    assert!(s.issued_secrets().contains(&code), "a code is a secret");
+    let v = redeem(&s, &mut c, &code);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["app_id"], json!(s.seeds().app.app_id));
+    assert_eq!(v["team"], json!({"id": "T0INSTALL", "name": "Install Co"}));
+    assert_eq!(
+        (v["enterprise"].clone(), v["is_enterprise_install"].clone()),
+        (Value::Null, json!(false))
+    );
+    assert_eq!(
+        (v["token_type"].as_str(), v["scope"].as_str()),
+        (Some("bot"), Some("commands"))
+    );
+    assert_eq!(v["expires_in"], 600);
+    assert!(text(&v, "/access_token").starts_with("xoxe.xoxb-1-"));
+    let bot_user = text(&v, "/bot_user_id").to_string();
+    assert_eq!(text(&v, "/authed_user/id"), "U0ME");
+    assert_eq!(text(&v, "/authed_user/token_type"), "user");
+    assert!(text(&v, "/authed_user/access_token").starts_with("xoxe.xoxp-1-"));
+    assert_eq!(v["authed_user"]["expires_in"], 600);
+    assert!(text(&v, "/incoming_webhook/url").starts_with("https://hooks.fake-slack.example/services/T0INSTALL/"));
+    assert!(s
+        .issued_secrets()
+        .iter()
+        .any(|x| x == text(&v, "/incoming_webhook/url")));
+    // Used twice.
+    assert_eq!(redeem(&s, &mut c, &code)["error"], "code_already_used");
+    // The tokens belong to the install, and so do their rotations.
+    let who = auth_test(&mut c, text(&v, "/access_token"));
+    assert_eq!(
+        (who["team_id"].as_str(), who["user_id"].as_str()),
+        (Some("T0INSTALL"), Some(bot_user.as_str()))
+    );
+    let who = auth_test(&mut c, text(&v, "/authed_user/access_token"));
+    assert_eq!(who["user_id"], "U0ME");
+    let next = refresh_as(&s, &mut c, text(&v, "/refresh_token"));
+    assert_eq!(next["ok"], true, "{next}");
+    assert_eq!(
+        (next["bot_user_id"].as_str(), next["scope"].as_str()),
+        (Some(bot_user.as_str()), Some("commands"))
+    );
+    assert_eq!(next["team"]["id"], "T0INSTALL");
+    let next = refresh_as(&s, &mut c, text(&v, "/authed_user/refresh_token"));
+    assert_eq!(
+        (next["user_id"].as_str(), next["token_type"].as_str()),
+        (Some("U0ME"), Some("user"))
+    );
+    let st = s.stats();
+    assert_eq!(
+        (st.codes_minted, st.installs, st.code_reuses, st.refreshes),
+        (1, 1, 1, 2)
+    );
+}
+
+#[test]
+fn code_grants_fail_as_slack_says() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let app = s.seeds().app.clone();
+    let mint = |spec: Value| {
+        let mut c = Client::connect(s.port());
+        c.control("POST", "authorization_code", spec).json()["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(redeem(&s, &mut c, "1.2.nope")["error"], "invalid_code");
+    assert_eq!(
+        redeem(&s, &mut c, &mint(json!({"ttl_secs": 0})))["error"],
+        "invalid_code"
+    );
+    let code = mint(json!({"redirect_uri": "https://app.example/oauth"}));
+    assert_eq!(redeem(&s, &mut c, &code)["error"], "bad_redirect_uri");
+    let wrong = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://evil.example/"),
+    ];
+    assert_eq!(
+        access_with(&mut c, &app.client_id, &app.client_secret, &wrong)["error"],
+        "bad_redirect_uri"
+    );
+    assert_eq!(
+        access_with(&mut c, &app.client_id, "nope", &wrong)["error"],
+        "bad_client_secret"
+    );
+    // The right redirect URI, and no grant_type (Slack takes a bare code too).
+    let right = [("code", code.as_str()), ("redirect_uri", "https://app.example/oauth")];
+    assert_eq!(
+        access_with(&mut c, &app.client_id, &app.client_secret, &right)["ok"],
+        true
+    );
+    // Another app's code.
+    let other = s.new_app(true);
+    let code = mint(json!({"client_id": other.client_id}));
+    assert_eq!(redeem(&s, &mut c, &code)["error"], "invalid_code");
+    let mine = [("grant_type", "authorization_code"), ("code", code.as_str())];
+    assert_eq!(
+        access_with(&mut c, &other.client_id, &other.client_secret, &mine)["ok"],
+        true
+    );
+    // No code.
+    let none = [("grant_type", "authorization_code")];
+    assert_eq!(
+        access_with(&mut c, &app.client_id, &app.client_secret, &none)["error"],
+        "invalid_arguments"
+    );
+    // What cannot be minted.
+    for bad in [
+        json!({"client_id": "1.2"}),
+        json!({"bot": false, "user": false}),
+        json!({"colour": 1}),
+    ] {
+        let r = c.control("POST", "authorization_code", bad.clone());
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    assert_eq!(s.stats().installs, 2);
+}
+
+#[test]
+fn org_wide_user_only_and_rotation_off_installs() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let spec = fake_slack::CodeSpec {
+        is_enterprise_install: true,
+        enterprise_id: Some("E0ORG".into()),
+        ..fake_slack::CodeSpec::default()
+    };
+    let v = redeem(&s, &mut c, &s.mint_code(&spec).unwrap());
+    assert_eq!(
+        (v["team"].clone(), v["is_enterprise_install"].clone()),
+        (Value::Null, json!(true))
+    );
+    assert_eq!(v["enterprise"], json!({"id": "E0ORG", "name": "Fake Org"}));
+    let who = auth_test(&mut c, text(&v, "/access_token"));
+    assert_eq!(
+        (who["enterprise_id"].as_str(), who["is_enterprise_install"].as_bool()),
+        (Some("E0ORG"), Some(true))
+    );
+    let next = refresh_as(&s, &mut c, text(&v, "/refresh_token"));
+    assert_eq!(
+        (next["team"].clone(), next["enterprise"]["id"].clone()),
+        (Value::Null, json!("E0ORG"))
+    );
+    // User token only: nothing at the top level.
+    let spec = fake_slack::CodeSpec {
+        bot: false,
+        ..fake_slack::CodeSpec::default()
+    };
+    let v = redeem(&s, &mut c, &s.mint_code(&spec).unwrap());
+    assert!(v.get("access_token").is_none() && v.get("bot_user_id").is_none(), "{v}");
+    assert!(text(&v, "/authed_user/refresh_token").starts_with("xoxe-1-"));
+    // Rotation off: long-lived tokens, no refresh token.
+    let plain = s.new_app(false);
+    let spec = fake_slack::CodeSpec {
+        client_id: Some(plain.client_id.clone()),
+        ..fake_slack::CodeSpec::default()
+    };
+    let code = s.mint_code(&spec).unwrap();
+    let v = access_with(
+        &mut c,
+        &plain.client_id,
+        &plain.client_secret,
+        &[("code", code.as_str())],
+    );
+    assert!(text(&v, "/access_token").starts_with("xoxb-"));
+    assert!(
+        v.get("refresh_token").is_none() && v["authed_user"].get("refresh_token").is_none(),
+        "{v}"
+    );
+    assert_eq!(auth_test(&mut c, text(&v, "/authed_user/access_token"))["ok"], true);
+    assert!(s
+        .mint_code(&fake_slack::CodeSpec {
+            client_id: Some("9.9".into()),
+            ..Default::default()
+        })
+        .is_err());
+}
+
+#[test]
+fn auth_revoke_kills_the_whole_chain() {
+    let s = start();
+    let mut c = Client::connect(s.port());
+    let v = redeem(&s, &mut c, &s.mint_code(&fake_slack::CodeSpec::default()).unwrap());
+    let first = text(&v, "/access_token").to_string();
+    let next = refresh_as(&s, &mut c, text(&v, "/refresh_token"));
+    let (access, refresh) = (
+        text(&next, "/access_token").to_string(),
+        text(&next, "/refresh_token").to_string(),
+    );
+    // test=1 checks and revokes nothing.
+    assert_eq!(revoke(&mut c, &access, true), json!({"ok": true, "revoked": false}));
+    assert_eq!(auth_test(&mut c, &access)["ok"], true);
+    assert_eq!(s.stats().revocations, 0);
+    assert_eq!(revoke(&mut c, &first, false), json!({"ok": true, "revoked": true}));
+    for token in [&first, &access] {
+        assert_eq!(auth_test(&mut c, token)["error"], "token_revoked");
+    }
+    assert_eq!(refresh_as(&s, &mut c, &refresh)["error"], "invalid_refresh_token");
+    assert_eq!(revoke(&mut c, &access, false)["error"], "token_revoked");
+    // The user's chain is another chain.
+    assert_eq!(auth_test(&mut c, text(&v, "/authed_user/access_token"))["ok"], true);
+    // A legacy token is revoked alone.
+    let legacy = s.seeds().legacy_user_token.clone();
+    assert_eq!(revoke(&mut c, &legacy, false)["revoked"], true);
+    assert_eq!(auth_test(&mut c, &legacy)["error"], "token_revoked");
+    assert_eq!(c.form("auth.revoke", &[]).json()["error"], "not_authed");
+    assert_eq!(revoke(&mut c, "xoxb-unknown", false)["error"], "invalid_auth");
+    let st = s.stats();
+    assert_eq!((st.revocations, st.revoked_refresh_token_uses), (2, 1));
+}

@@ -15,6 +15,13 @@ store, served by name by a :class:`Pool`:
     >>> pool = xoxe.Pool(xoxe.Client(), store, client_id, client_secret)      # doctest: +SKIP
     >>> token = pool.get(xoxe.installation_chain(None, "T0123")).token      # doctest: +SKIP
 
+An OAuth install (the redirect brought ``code``) saves the installation's chains, and
+an uninstall revokes them:
+
+    >>> install = pool.install_code(code, redirect_uri)                      # doctest: +SKIP
+    >>> token = pool.get(install.bot.chain).token                             # doctest: +SKIP
+    >>> pool.uninstall(install.bot.chain)                                     # doctest: +SKIP
+
     >>> import xoxe
     >>> with xoxe.Client() as client:                         # doctest: +SKIP
     ...     pair = client.tooling_tokens_rotate(refresh_token)
@@ -26,15 +33,18 @@ from __future__ import annotations
 from ._client import Client
 from ._errors import (
     BadClientSecretError,
+    BadRedirectUriError,
     BadResponseError,
     ChainDeadError,
     ChainRevokedError,
+    CodeAlreadyUsedError,
     FileUnreadableError,
     HttpStatusError,
     InsecureUrlError,
     InternalError,
     InvalidAuthError,
     InvalidClientIdError,
+    InvalidCodeError,
     InvalidManifestError,
     InvalidRefreshTokenError,
     InvalidTokenError,
@@ -68,6 +78,7 @@ from ._errors import (
     status_name,
 )
 from ._ffi import LIBRARY_PATH, LibraryLoadError, lib
+from ._install import AuthedUser, IncomingWebhook, Install, InstalledToken
 from ._logging import disable_logging, enable_logging
 from ._pool import MAX_CHAIN_NAME_LEN, Pool, PoolStats, installation_chain
 from ._rotator import MAX_TOKEN_LEN, AccessToken, Rotator
@@ -116,3 +127,5 @@ __all__ += ["RefreshTokenExpiredError", "TokenAlreadyExchangedError", "TokenExpi
 __all__ += ["BadClientSecretError", "InvalidClientIdError", "InvalidManifestError", "TokenRotationNotEnabledError"]
 __all__ += ["StoreCorruptError", "StoreEmptyError", "StoreError", "StoreIoError", "StorePermissionsError"]
 __all__ += ["ChainDeadError", "ChainRevokedError", "LockTimeoutError", "StoreConflictError", "StoreSealedError"]
+__all__ += ["AuthedUser", "IncomingWebhook", "Install", "InstalledToken"]
+__all__ += ["BadRedirectUriError", "CodeAlreadyUsedError", "InvalidCodeError"]

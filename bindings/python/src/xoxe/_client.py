@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Union
 
 from ._ffi import lib
+from ._install import Install, _InstallHandle
 from ._managed import Managed
 from ._secret import Secret
 from ._status import Preset
@@ -209,6 +210,45 @@ class Client(Managed):
         returns a new pair. Never retried once the request may have reached Slack."""
         args = _oauth_args(client_id, client_secret, refresh_token, "refresh_token", timeout)
         return self._result(OAuthToken, lib.xoxe_oauth_v2_refresh, *args)
+
+    def oauth_v2_access(
+        self,
+        client_id: str,
+        client_secret: TokenLike,
+        code: TokenLike,
+        redirect_uri: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Install:
+        """``oauth.v2.access`` with an authorization code: finishes an installation
+        (the OAuth redirect brought ``code``; ``redirect_uri`` must be the one the
+        authorize URL named, if it named one). Returns the :class:`Install` with its
+        tokens; save them at once (:meth:`Pool.install`): the code is spent.
+
+        Raises:
+            SlackApiError: e.g. ``invalid_code``, ``code_already_used``,
+                ``bad_redirect_uri`` (``e.code`` says which).
+        """
+        args = (
+            _cstr(client_id, "client_id"),
+            _cstr(client_secret, "client_secret", secret=True),
+            _cstr(code, "code", secret=True),
+            _opt_cstr(redirect_uri, "redirect_uri"),
+            _opt_time(timeout, "timeout"),
+        )
+        h = self._handle()
+        return Install._adopt(_InstallHandle._made_by(lib.xoxe_oauth_v2_access, h.ptr, *args))
+
+    def auth_revoke(self, token: TokenLike, test: bool = False, *, timeout: float | None = None) -> bool:
+        """``auth.revoke``: revokes ``token`` (and, for a rotating token, its whole
+        chain). With ``test=True`` nothing is revoked (Slack checks the call only).
+        Returns Slack's ``revoked``: whether the token was revoked."""
+        tok = _cstr(token, "token", secret=True)
+        if not isinstance(test, bool):
+            raise TypeError(f"test must be a bool, not {type(test).__name__}")
+        revoked = ctypes.c_bool(False)
+        self._call(lib.xoxe_auth_revoke, tok, test, _opt_time(timeout, "timeout"), ctypes.byref(revoked))
+        return bool(revoked.value)
 
     def auth_test(self, token: TokenLike, *, timeout: float | None = None) -> AuthTestResponse:
         """``auth.test``: says whom ``token`` belongs to."""

@@ -276,6 +276,19 @@ class InvalidManifestError(SlackApiError, code=Status.INVALID_MANIFEST):
     """``invalid_manifest``; ``response`` has Slack's ``errors``."""
 
 
+class InvalidCodeError(SlackApiError, code=Status.INVALID_CODE):
+    """``invalid_code``: the authorization code is unknown, expired, or another app's."""
+
+
+class CodeAlreadyUsedError(SlackApiError, code=Status.CODE_ALREADY_USED):
+    """``code_already_used``: an authorization code is single use."""
+
+
+class BadRedirectUriError(SlackApiError, code=Status.BAD_REDIRECT_URI):
+    """``bad_redirect_uri``: ``redirect_uri`` differs from the one the authorization
+    began with."""
+
+
 def exception_class_for(code: int, family: int | None = None) -> type[XoxeError]:
     """The exception class for a status: the code's own class if it has one, else its
     family's class. ``family`` defaults to what the library says for ``code``."""

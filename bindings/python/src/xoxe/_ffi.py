@@ -41,7 +41,7 @@ AuthIdentityP, ApiResponseP, RotatorP, StoreP, StoreValueP = map(
     _opaque, ["xoxe_auth_identity", "xoxe_api_response", "xoxe_rotator", "xoxe_store", "xoxe_store_value"]
 )
 ChainListP, KeyringP, PoolP = map(_opaque, ["xoxe_chain_list", "xoxe_keyring", "xoxe_pool"])
-ChainNamesP = _opaque("xoxe_chain_names")
+ChainNamesP, InstallP = map(_opaque, ["xoxe_chain_names", "xoxe_install"])
 
 
 def _strs(*names: str) -> list[tuple[str, Any]]:
@@ -86,6 +86,22 @@ class xoxe_auth_identity_info(Structure):
 class xoxe_api_response_info(Structure):
     # json is read with ctypes.string_at(json, json_len): the length the library gives.
     _fields_ = [("json", void_p), ("json_len", size_t), *_WARNINGS]
+
+
+class xoxe_install_info(Structure):
+    _fields_ = [
+        *_strs("app_id", "team_id", "team_name", "enterprise_id", "enterprise_name"),
+        ("is_enterprise_install", bool_),
+        *_strs("bot_chain", "bot_user_id", "bot_id", "bot_access_token", "bot_refresh_token"),
+        ("bot_expires_in", int64_t),
+        *_strs("bot_scope", "user_id", "user_scope", "user_chain", "user_access_token", "user_refresh_token"),
+        ("user_expires_in", int64_t),
+        *_strs("webhook_channel", "webhook_channel_id", "webhook_configuration_url", "webhook_url"),
+        ("received_at", int64_t),
+        *_strs("raw_json"),
+        ("raw_json_len", size_t),
+        *_WARNINGS,
+    ]
 
 
 class xoxe_rotator_options(Structure):
@@ -161,6 +177,10 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_oauth_v2_exchange": (S, [ClientP, char_p, char_p, char_p, uint32_t, P(OAuthTokenP), E]),
     "xoxe_oauth_v2_refresh": (S, [ClientP, char_p, char_p, char_p, uint32_t, P(OAuthTokenP), E]),
     "xoxe_auth_test": (S, [ClientP, char_p, uint32_t, P(AuthIdentityP), E]),
+    "xoxe_oauth_v2_access": (S, [ClientP, char_p, char_p, char_p, char_p, uint32_t, P(InstallP), E]),
+    "xoxe_install_get_info": (P(xoxe_install_info), [InstallP]),
+    "xoxe_install_free": (None, [InstallP]),
+    "xoxe_auth_revoke": (S, [ClientP, char_p, bool_, uint32_t, P(bool_), E]),
     "xoxe_call": (S, [ClientP, char_p, char_p, char_pp, char_pp, size_t, uint32_t, P(ApiResponseP), E]),
     "xoxe_redact": (size_t, [char_p, void_p, size_t]),
     "xoxe_config_token_get_info": (P(xoxe_config_token_info), [ConfigTokenP]),
@@ -206,6 +226,9 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_pool_uninstall": (S, _REMOVED),
     "xoxe_pool_mark_revoked": (S, [PoolP, char_p, char_p, E]),
     "xoxe_pool_stats": (S, [PoolP, P(xoxe_pool_stats_info), E]),
+    "xoxe_pool_install": (S, [PoolP, InstallP, E]),
+    "xoxe_pool_install_code": (S, [PoolP, char_p, char_p, P(InstallP), E]),
+    "xoxe_pool_install_json": (S, [PoolP, char_p, E]),
     "xoxe_pool_free": (None, [PoolP]),
     "xoxe_version": (char_p, []),
     "xoxe_abi_version": (uint32_t, []),

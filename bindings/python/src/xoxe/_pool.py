@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import json
+from typing import Any
 
 from . import _ffi, _status
 from ._client import Client, TokenLike, _cstr, _opt_cstr, _uint
 from ._ffi import lib
+from ._install import Install, _InstallHandle
 from ._managed import Managed, call, failure, local, slot
 from ._rotator import _BUF_LEN, AccessToken, _Buffers, _buffers, _hand_out, _options
+from ._secret import Secret
 from ._store import Store
 
 #: Longest chain name, in bytes (``XOXE_MAX_CHAIN_NAME_LEN``).
@@ -50,6 +54,27 @@ def installation_chain(
     buf = ctypes.create_string_buffer(MAX_CHAIN_NAME_LEN + 1)
     call(lib.xoxe_installation_chain, enterprise, team, is_enterprise_install, user, buf, len(buf))
     return buf.value.decode("utf-8")
+
+
+def _chains_in(raw: bytes) -> list[str]:
+    """The chain names of the install answer ``raw``, which the library has just saved
+    (``xoxe_pool_install_json`` does not return them): the bot token's (top-level
+    ``access_token``), then the user's (``authed_user.access_token``), named by
+    :func:`installation_chain` as the library names them."""
+    answer = json.loads(raw)
+
+    def field(obj: object, key: str) -> Any:
+        return obj.get(key) if isinstance(obj, dict) else None
+
+    enterprise, team = field(field(answer, "enterprise"), "id"), field(field(answer, "team"), "id")
+    org_wide = field(answer, "is_enterprise_install") is True
+    user = field(answer, "authed_user")
+    names = []
+    if field(answer, "access_token"):
+        names.append(installation_chain(enterprise, team, org_wide))
+    if field(user, "access_token"):
+        names.append(installation_chain(enterprise, team, org_wide, field(user, "id")))
+    return names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,9 +240,66 @@ class Pool(Managed):
         self._call(lib.xoxe_pool_stats, ctypes.byref(out))
         return PoolStats(int(out.chains_in_memory), int(out.background_rotations), int(out.background_failures))
 
-    # ---- Pool.install(install) goes here ---------------------------------------------
-    # Saving a new installation's chains (xoxe_pool_install) is added by another change:
-    # this binding leaves the method out until then.
+    def install(self, install: Install) -> list[str]:
+        """Saves a new installation's tokens (``xoxe_pool_install``): each token
+        (the bot's, the installing user's) becomes a chain under its canonical name
+        (:func:`installation_chain`), replacing what the store held there — a
+        reinstall starts the chain again, and one marked revoked is live again.
+        Returns the chain names saved, the bot's first.
+
+        An :class:`Install` copied or unpickled (which no longer holds the library's
+        handle) is saved from its ``raw_json``, as :meth:`install_json` does.
+
+        Raises:
+            StoreError: a save failed; retry later with this method or with
+                :meth:`install_json` and ``install.raw_json`` (a secret: keep it safe).
+        """
+        if not isinstance(install, Install):
+            raise TypeError(f"install must be an xoxe.Install, not {type(install).__name__}")
+        handle = install._handle
+        if handle is None:
+            return self.install_json(install.raw_json)
+        self._call(lib.xoxe_pool_install, handle._handle().ptr)
+        return list(install.chains)
+
+    def install_code(self, code: TokenLike, redirect_uri: str | None = None) -> Install:
+        """Finishes an installation (``xoxe_pool_install_code``): trades the OAuth
+        redirect's ``code`` for tokens with this pool's client and app credentials
+        (``oauth.v2.access``), then saves them as :meth:`install` does. Returns the
+        :class:`Install` (its ``chains`` are the names saved).
+
+        Raises:
+            SlackApiError: Slack refused the code (``invalid_code``,
+                ``code_already_used``, ``bad_redirect_uri``…); nothing was saved.
+            StoreError: the tokens could not be saved; ``e.response_json`` holds
+                Slack's answer (a secret) for a retry with :meth:`install_json`.
+        """
+        c = _cstr(code, "code", secret=True)
+        uri = _opt_cstr(redirect_uri, "redirect_uri")
+        h = self._handle()
+        return Install._adopt(_InstallHandle._made_by(lib.xoxe_pool_install_code, h.ptr, c, uri))
+
+    def install_json(self, raw: str | bytes | Secret) -> list[str]:
+        """Saves the installation in ``raw``, the JSON body of a successful
+        ``oauth.v2.access`` (``Install.raw_json``, or the ``response_json`` of the
+        error of an install whose save failed) (``xoxe_pool_install_json``).
+        Returns the chain names saved, as :meth:`install` does. Its access tokens are
+        taken as expired (when the answer arrived is not known): the first :meth:`get`
+        of each chain rotates it.
+
+        Raises:
+            UsageError: ``raw`` is not a successful ``oauth.v2.access`` answer.
+            TokenRotationNotEnabledError: its tokens do not rotate.
+            StoreError: a save failed.
+        """
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError("raw is not UTF-8") from None
+        body = _cstr(raw, "raw", secret=True)
+        self._call(lib.xoxe_pool_install_json, body)
+        return _chains_in(body)
 
     def close(self) -> None:
         """Stops the background refresher and frees the pool (not its client or store);

@@ -181,6 +181,30 @@ class Status(enum.IntEnum):
     """Slack: `invalid_json`."""
     UNKNOWN_METHOD = 1043
     """Slack: `unknown_method`."""
+    BAD_REDIRECT_URI = 1044
+    """Slack: `bad_redirect_uri` (the `redirect_uri` differs from the one the authorization began with)."""
+    CANNOT_INSTALL_AN_ORG_INSTALLED_APP = 1045
+    """Slack: `cannot_install_an_org_installed_app`."""
+    CODE_ALREADY_USED = 1046
+    """Slack: `code_already_used` (an authorization code is single use)."""
+    INVALID_CODE = 1047
+    """Slack: `invalid_code` (unknown or expired authorization code)."""
+    INVALID_CODE_VERIFIER = 1048
+    """Slack: `invalid_code_verifier` (PKCE)."""
+    INVALID_TEAM_FOR_NON_DISTRIBUTED_APP = 1049
+    """Slack: `invalid_team_for_non_distributed_app`."""
+    NO_SCOPES = 1050
+    """Slack: `no_scopes`."""
+    OAUTH_AUTHORIZATION_URL_MISMATCH = 1051
+    """Slack: `oauth_authorization_url_mismatch` (the flow must begin at `/oauth/v2/authorize`)."""
+    PKCE_NOT_ALLOWED = 1052
+    """Slack: `pkce_not_allowed`."""
+    PREVIEW_FEATURE_NOT_AVAILABLE = 1053
+    """Slack: `preview_feature_not_available`."""
+    TEAM_NOT_FOUND = 1054
+    """Slack: `team_not_found`."""
+    USER_EMAIL_UNVERIFIED = 1055
+    """Slack: `user_email_unverified`."""
 
 
 class StatusFamily(enum.IntEnum):
