@@ -408,8 +408,9 @@ typedef struct {
   xoxe_status status;
   // The underlying reason: for `XOXE_STATUS_OUTCOME_UNKNOWN` what happened (e.g.
   // `XOXE_STATUS_TIMEOUT`, `XOXE_STATUS_INTERNAL_ERROR`), for
-  // `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`);
-  // otherwise equal to `status`.
+  // `XOXE_STATUS_CHAIN_DEAD` Slack's rejection (`XOXE_STATUS_INVALID_REFRESH_TOKEN`),
+  // for `XOXE_STATUS_CHAIN_REVOKED` Slack's code that revoked it (e.g.
+  // `XOXE_STATUS_TOKEN_REVOKED`); otherwise equal to `status`.
   xoxe_status cause;
   // Human-readable detail; never NULL, never contains a secret or a control
   // character: safe to print.
@@ -1011,12 +1012,15 @@ xoxe_status xoxe_pool_install_code(const xoxe_pool *pool,
 // `raw_json`). When it arrived is not known, so its access tokens are taken as
 // expired: the first get of each chain rotates it. Not an install's answer:
 // `XOXE_STATUS_INVALID_ARGUMENT`; tokens that do not rotate:
-// `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED`.
+// `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED`. `*out` (may be NULL) receives the
+// install saved — its `bot_chain` and `user_chain` name the chains; free it
+// with `xoxe_install_free`.
 //
 // # Safety
-// `pool` is live; `json` is NUL-terminated.
+// `pool` is live; `json` is NUL-terminated; `out` is NULL or writable.
 xoxe_status xoxe_pool_install_json(const xoxe_pool *pool,
                                    const char *json,
+                                   xoxe_install **out,
                                    xoxe_error **error_out);
 
 // Reads a keyring file: one key per line, `KEY_ID BASE64` (32 bytes decoded;
@@ -1493,8 +1497,9 @@ void xoxe_store_free(xoxe_store *store);
 // Rewrites every chain kept where `store` is through `store`: after
 // `xoxe_store_sealed`, every document is sealed under the keyring's first key
 // (seal a plain store, or move every chain to a new key); through a plain handle,
-// every document is written plain. Each chain is a compare-and-swap of its
-// current pair, so a concurrent rotation is never undone. `*rewritten_out` (may
+// every document is written plain, with the pairs parked beside it. Each chain
+// is rewritten holding its lease, at the same generation, so a concurrent
+// rotation is waited for and never undone. `*rewritten_out` (may
 // be NULL) receives the number of chains rewritten. A chain that cannot be read
 // (e.g. `XOXE_STATUS_STORE_SEALED`) stops the run, left as it was.
 //

@@ -307,19 +307,20 @@ impl Pool {
 
     /// Saves the chains of an install from its raw `oauth.v2.access` answer — the
     /// `response_json` of a failed [`install_code`](Self::install_code), or
-    /// [`Install::raw_json`] kept by the caller — and returns their names.
+    /// [`Install::raw_json`] kept by the caller — and returns the install saved
+    /// (its [`Install::bot_chain`] and [`Install::user_chain`] name the chains).
     ///
     /// When the answer arrived is not known, so the access tokens are taken as
     /// expired: the first `get` of each chain rotates it (its refresh token is
     /// still unspent), and an old body can never yield a token past its expiry.
-    pub fn install_json(&self, raw: &str) -> Result<Vec<String>> {
+    pub fn install_json(&self, raw: &str) -> Result<Install> {
         let install = Install::from_json(raw.as_bytes(), unix_now())?;
         let mut chains = install.chains()?;
         for (_, pair) in &mut chains {
             pair.expires_at = 0;
         }
         self.install_chains(&chains)?;
-        Ok(chains.into_iter().map(|(name, _)| name).collect())
+        Ok(install)
     }
 
     /// Deletes chain `chain` from the store (its secrets with it) and forgets its

@@ -350,8 +350,10 @@ fn install_json_saves_an_answer_again_and_its_first_get_rotates() {
         .unwrap();
     let again = Install::from_json(install.raw_json.expose().as_bytes(), install.received_at).unwrap();
     assert_eq!(again, install, "the raw answer parses back to the same install");
-    let names = pool.install_json(install.raw_json.expose()).unwrap();
+    let saved = pool.install_json(install.raw_json.expose()).unwrap();
+    let names: Vec<String> = saved.chains().unwrap().into_iter().map(|(name, _)| name).collect();
     assert_eq!(names.len(), 2);
+    assert_eq!(Some(&names[0]), saved.bot_chain().transpose().unwrap().as_ref());
     let refreshes = slack.stats().refreshes;
     for name in &names {
         let stored = store.open_chain(name).unwrap().load().unwrap().unwrap();
@@ -397,7 +399,8 @@ fn a_failed_save_keeps_the_answer_and_install_json_saves_it_later() {
     }
     assert_eq!(slack.stats().installs, 1);
     mkdir();
-    let names = pool.install_json(&raw).unwrap();
+    let saved = pool.install_json(&raw).unwrap();
+    let names: Vec<String> = saved.chains().unwrap().into_iter().map(|(name, _)| name).collect();
     assert_eq!(names.len(), 2);
     for name in &names {
         let token = pool.get(name).unwrap();

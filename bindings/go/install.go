@@ -6,7 +6,6 @@ import "C"
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -313,59 +312,13 @@ func (p *Pool) InstallJSON(raw string) ([]string, error) {
 		return nil, err
 	}
 	defer a.free()
+	var out *C.xoxe_install
 	err = p.handle().use(op, func(h *C.xoxe_pool) error {
 		var e *C.xoxe_error
-		return check(op, C.xoxe_pool_install_json(h, a[0], &e), &e)
+		return check(op, C.xoxe_pool_install_json(h, a[0], &out, &e), &e)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return chainsIn(raw)
-}
-
-// chainsIn names the chains of the install answer raw, which the library has
-// just saved (xoxe_pool_install_json does not return them): the bot token's
-// (top-level access_token), then the user's (authed_user.access_token), named
-// by [InstallationChain] as the library names them.
-func chainsIn(raw string) ([]string, error) {
-	type id struct {
-		ID string `json:"id"`
-	}
-	var answer struct {
-		AccessToken         string `json:"access_token"`
-		Team                *id    `json:"team"`
-		Enterprise          *id    `json:"enterprise"`
-		IsEnterpriseInstall bool   `json:"is_enterprise_install"`
-		AuthedUser          *struct {
-			ID          string `json:"id"`
-			AccessToken string `json:"access_token"`
-		} `json:"authed_user"`
-	}
-	if err := json.Unmarshal([]byte(raw), &answer); err != nil {
-		// Never wrap the decoder's error: it may quote the (secret) input.
-		return nil, usageError("Pool.InstallJSON", "the saved install's chain names could not be read")
-	}
-	var team, enterprise string
-	if answer.Team != nil {
-		team = answer.Team.ID
-	}
-	if answer.Enterprise != nil {
-		enterprise = answer.Enterprise.ID
-	}
-	var names []string
-	if answer.AccessToken != "" {
-		name, err := InstallationChain(enterprise, team, answer.IsEnterpriseInstall, "")
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	if u := answer.AuthedUser; u != nil && u.AccessToken != "" {
-		name, err := InstallationChain(enterprise, team, answer.IsEnterpriseInstall, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	return names, nil
+	return takeInstall(out).Chains(), nil
 }

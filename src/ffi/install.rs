@@ -302,19 +302,26 @@ pub unsafe extern "C" fn xoxe_pool_install_code(
 /// `raw_json`). When it arrived is not known, so its access tokens are taken as
 /// expired: the first get of each chain rotates it. Not an install's answer:
 /// `XOXE_STATUS_INVALID_ARGUMENT`; tokens that do not rotate:
-/// `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED`.
+/// `XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED`. `*out` (may be NULL) receives the
+/// install saved — its `bot_chain` and `user_chain` name the chains; free it
+/// with `xoxe_install_free`.
 ///
 /// # Safety
-/// `pool` is live; `json` is NUL-terminated.
+/// `pool` is live; `json` is NUL-terminated; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn xoxe_pool_install_json(
     pool: *const xoxe_pool,
     json: *const c_char,
+    out: *mut *mut xoxe_install,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
     guard(error_out, || {
         non_null(pool, "pool")?;
         let json = str_arg(json, "json")?;
-        (*pool).inner.install_json(json).map(drop)
+        let install = (*pool).inner.install_json(json)?;
+        if !out.is_null() {
+            give(out, xoxe_install::from(install));
+        }
+        Ok(())
     })
 }

@@ -364,6 +364,7 @@ void test_install_errors(void) {
     if (make_tmpdir(dir, sizeof dir) == 0) {
         xoxe_store *ds = NULL;
         xoxe_pool *dp = NULL;
+        xoxe_install *saved = NULL;
         snprintf(chains, sizeof chains, "%s/chains", dir);
         CHECK(mkdir(chains, 0700) == 0);
         st = xoxe_store_dir_new(chains, NULL, 0, &ds, &e);
@@ -387,9 +388,21 @@ void test_install_errors(void) {
             }
             drop_err(&e);
             CHECK(mkdir(chains, 0700) == 0);
-            st = xoxe_pool_install_json(dp, raw, &e);
+            saved = NULL;
+            st = xoxe_pool_install_json(dp, raw, &saved, &e);
             CHECK_STATUS(st, XOXE_STATUS_OK, e);
             drop_err(&e);
+            /* The install it saved names both chains. */
+            CHECK(saved != NULL && xoxe_install_get_info(saved)->bot_chain != NULL &&
+                  xoxe_install_get_info(saved)->user_chain != NULL);
+            if (saved) {
+                xoxe_store *bot = NULL;
+                st = xoxe_store_open_chain(ds, xoxe_install_get_info(saved)->bot_chain, &bot, &e);
+                CHECK_STATUS(st, XOXE_STATUS_OK, e);
+                drop_err(&e);
+                xoxe_store_free(bot);
+            }
+            xoxe_install_free(saved);
             {
                 xoxe_chain_list *l = NULL;
                 size_t k, n;
@@ -405,7 +418,7 @@ void test_install_errors(void) {
                 xoxe_chain_list_free(l);
             }
             /* Not an install's answer. */
-            st = xoxe_pool_install_json(dp, "{\"ok\":true}", &e);
+            st = xoxe_pool_install_json(dp, "{\"ok\":true}", NULL, &e);
             EXPECT_ERR(st, e, XOXE_STATUS_INVALID_ARGUMENT, XOXE_STATUS_INVALID_ARGUMENT);
         }
         xoxe_pool_free(dp);
@@ -537,18 +550,18 @@ void test_install_misuse(void) {
     EXPECT_STATUS(xoxe_pool_install_code(p, "1.2.3", "\xfe", &inst, EOUT), XOXE_STATUS_INVALID_UTF8);
     EXPECT_STATUS(xoxe_pool_install_code(p, "", NULL, NULL, EOUT), XOXE_STATUS_INVALID_ARGUMENT);
     CHECK(inst == (xoxe_install *)SENTINEL);
-    EXPECT_STATUS(xoxe_pool_install_json(NULL, "{}", EOUT), XOXE_STATUS_NULL_ARGUMENT);
-    EXPECT_STATUS(xoxe_pool_install_json(p, NULL, EOUT), XOXE_STATUS_NULL_ARGUMENT);
-    EXPECT_STATUS(xoxe_pool_install_json(p, "{\"ok\":\xff}", EOUT), XOXE_STATUS_INVALID_UTF8);
-    EXPECT_STATUS(xoxe_pool_install_json(p, "", EOUT), XOXE_STATUS_INVALID_ARGUMENT);
-    EXPECT_STATUS(xoxe_pool_install_json(p, "{\"ok\":false,\"error\":\"invalid_code\"}", EOUT),
+    EXPECT_STATUS(xoxe_pool_install_json(NULL, "{}", NULL, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+    EXPECT_STATUS(xoxe_pool_install_json(p, NULL, NULL, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+    EXPECT_STATUS(xoxe_pool_install_json(p, "{\"ok\":\xff}", NULL, EOUT), XOXE_STATUS_INVALID_UTF8);
+    EXPECT_STATUS(xoxe_pool_install_json(p, "", NULL, EOUT), XOXE_STATUS_INVALID_ARGUMENT);
+    EXPECT_STATUS(xoxe_pool_install_json(p, "{\"ok\":false,\"error\":\"invalid_code\"}", NULL, EOUT),
                   XOXE_STATUS_INVALID_ARGUMENT);
     /* Tokens that do not rotate: xoxe's own verdict on a saved answer (no HTTP
      * status, no slack_error: nothing was sent). */
     {
         xoxe_error *e = NULL;
         xoxe_status st = xoxe_pool_install_json(
-            p, "{\"ok\":true,\"access_token\":\"xoxb-1-2\",\"team\":{\"id\":\"T1\"}}", &e);
+            p, "{\"ok\":true,\"access_token\":\"xoxb-1-2\",\"team\":{\"id\":\"T1\"}}", NULL, &e);
         CHECK_STATUS(st, XOXE_STATUS_TOKEN_ROTATION_NOT_ENABLED, e);
         if (e) {
             const xoxe_error_info *info = xoxe_error_get_info(e);
@@ -558,7 +571,7 @@ void test_install_misuse(void) {
         drop_err(&e);
     }
     /* No error handle wanted: the status alone. */
-    CHECK_INT(xoxe_pool_install_json(p, "[]", NULL), XOXE_STATUS_INVALID_ARGUMENT);
+    CHECK_INT(xoxe_pool_install_json(p, "[]", NULL, NULL), XOXE_STATUS_INVALID_ARGUMENT);
     CHECK_INT(stat_of("installs"), 0);
 out:
     xoxe_pool_free(p);

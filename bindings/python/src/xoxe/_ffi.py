@@ -228,7 +228,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_pool_stats": (S, [PoolP, P(xoxe_pool_stats_info), E]),
     "xoxe_pool_install": (S, [PoolP, InstallP, E]),
     "xoxe_pool_install_code": (S, [PoolP, char_p, char_p, P(InstallP), E]),
-    "xoxe_pool_install_json": (S, [PoolP, char_p, E]),
+    "xoxe_pool_install_json": (S, [PoolP, char_p, P(InstallP), E]),
     "xoxe_pool_free": (None, [PoolP]),
     "xoxe_version": (char_p, []),
     "xoxe_abi_version": (uint32_t, []),

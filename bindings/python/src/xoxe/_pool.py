@@ -56,25 +56,6 @@ def installation_chain(
     return buf.value.decode("utf-8")
 
 
-def _chains_in(raw: bytes) -> list[str]:
-    """The chain names of the install answer ``raw``, which the library has just saved
-    (``xoxe_pool_install_json`` does not return them): the bot token's (top-level
-    ``access_token``), then the user's (``authed_user.access_token``), named by
-    :func:`installation_chain` as the library names them."""
-    answer = json.loads(raw)
-
-    def field(obj: object, key: str) -> Any:
-        return obj.get(key) if isinstance(obj, dict) else None
-
-    enterprise, team = field(field(answer, "enterprise"), "id"), field(field(answer, "team"), "id")
-    org_wide = field(answer, "is_enterprise_install") is True
-    user = field(answer, "authed_user")
-    names = []
-    if field(answer, "access_token"):
-        names.append(installation_chain(enterprise, team, org_wide))
-    if field(user, "access_token"):
-        names.append(installation_chain(enterprise, team, org_wide, field(user, "id")))
-    return names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,8 +279,8 @@ class Pool(Managed):
             except UnicodeDecodeError:
                 raise ValueError("raw is not UTF-8") from None
         body = _cstr(raw, "raw", secret=True)
-        self._call(lib.xoxe_pool_install_json, body)
-        return _chains_in(body)
+        h = self._handle()
+        return list(Install._adopt(_InstallHandle._made_by(lib.xoxe_pool_install_json, h.ptr, body)).chains)
 
     def close(self) -> None:
         """Stops the background refresher and frees the pool (not its client or store);
