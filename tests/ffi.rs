@@ -731,7 +731,10 @@ fn install_through_the_c_abi() {
         xoxe_install_free(ptr::null_mut());
         assert!(xoxe_install_get_info(ptr::null()).is_null());
         // install_json replaces what install saved.
-        assert_eq!(xoxe_pool_install_json(pool, raw.as_ptr(), ptr::null_mut(), ptr::null_mut()), Status::Ok);
+        assert_eq!(
+            xoxe_pool_install_json(pool, raw.as_ptr(), ptr::null_mut(), ptr::null_mut()),
+            Status::Ok
+        );
 
         // install_code, with and without the install handed back.
         let mut install = ptr::null_mut();

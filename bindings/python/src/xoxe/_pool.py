@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-import json
-from typing import Any
 
 from . import _ffi, _status
 from ._client import Client, TokenLike, _cstr, _opt_cstr, _uint
@@ -54,8 +52,6 @@ def installation_chain(
     buf = ctypes.create_string_buffer(MAX_CHAIN_NAME_LEN + 1)
     call(lib.xoxe_installation_chain, enterprise, team, is_enterprise_install, user, buf, len(buf))
     return buf.value.decode("utf-8")
-
-
 
 
 @dataclasses.dataclass(frozen=True)
