@@ -448,6 +448,7 @@ func runMatrixCell(t *testing.T, srv matrixServer, client *xoxe.Client, row *mat
 }
 
 func TestMatrix(t *testing.T) {
+	skipInShortMode(t)
 	root := repoRoot()
 	raw, err := os.ReadFile(filepath.Join(root, "tests", "matrix", "matrix.json"))
 	if err != nil {

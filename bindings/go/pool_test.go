@@ -272,6 +272,7 @@ func TestPoolBoundsChainsInMemory(t *testing.T) {
 // token enters its refresh window is rotated without a Get asking for it, and
 // the next Get finds the new token fresh.
 func TestPoolRefreshesInTheBackground(t *testing.T) {
+	skipInShortMode(t)
 	onEveryPoolPlace(t, func(t *testing.T, p poolPlace) {
 		const window = 5 * time.Second
 		seed := newConfigToken(t, 0)

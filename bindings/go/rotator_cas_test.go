@@ -164,6 +164,7 @@ func (r *rotateRecorder) spends() map[[32]byte]int {
 // spent twice at all, without it only the two processes racing each other
 // may both spend one (one reuse each time, which Slack rejects).
 func TestCASStoreKeepsChainAliveUnderConcurrency(t *testing.T) {
+	skipInShortMode(t)
 	t.Run("with lock", func(t *testing.T) {
 		cas := &casBackend{}
 		lb := &lockedCASBackend{casBackend: cas}
