@@ -859,7 +859,8 @@ fn background(place: &Place) {
                 }
                 seen.insert(name.clone(), now);
             }
-            seen.values().all(|p| p.generation >= 4)
+            // The refresher counts a rotation just after saving it: wait for both.
+            seen.values().all(|p| p.generation >= 4) && pool.stats().background_rotations >= 9
         },
     );
     assert!(pool.stats().background_rotations >= 9, "{place}: {:?}", pool.stats());
