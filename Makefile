@@ -122,8 +122,16 @@ test: build
 
 # The fleet stores' constructors also exist without their cargo features and
 # answer UNSUPPORTED: checked on a build without them.
+# The minute-long many-chains fleet test (tests/pool_fleet.rs) mostly waits on
+# its worker processes: it runs beside the other Rust tests, not after them, and
+# its output follows theirs.
+POOL_FLEET_TEST := a_thousand_chains_in_one_store_are_shared_by_eight_processes_each_with_its_own_pool
 test-rust: build
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked --no-run
+	@$(CARGO) test --locked --test pool_fleet -- --exact $(POOL_FLEET_TEST) > $(BUILD)/pool-fleet.out 2>&1 & fleet=$$!; \
+	  $(CARGO) test --workspace --locked -- --skip $(POOL_FLEET_TEST); rest=$$?; \
+	  wait $$fleet; fleet_rc=$$?; echo "--- tests/pool_fleet.rs (ran beside the others): exit $$fleet_rc"; \
+	  cat $(BUILD)/pool-fleet.out; rm -f $(BUILD)/pool-fleet.out; [ $$rest -eq 0 ] && [ $$fleet_rc -eq 0 ]
 	$(CARGO) test --locked -p xoxe --no-default-features --lib store::fleet
 
 test-c: build
