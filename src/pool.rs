@@ -157,7 +157,7 @@ pub struct Pool {
 struct Inner {
     client: Arc<Client>,
     store: Arc<dyn Store>,
-    app: Option<AppCredentials>,
+    app: Option<Arc<AppCredentials>>,
     options: PoolOptions,
     chains: RwLock<HashMap<String, Held>>,
     /// A use counter: each `get` stamps its chain, the oldest stamps go first.
@@ -209,7 +209,7 @@ impl Pool {
         let inner = Arc::new(Inner {
             client,
             store,
-            app,
+            app: app.map(Arc::new),
             options,
             chains: RwLock::new(HashMap::new()),
             clock: AtomicU64::new(0),

@@ -69,8 +69,9 @@ pub struct AppCredentials {
 pub enum Renewal {
     /// `tooling.tokens.rotate` (app configuration tokens).
     Config,
-    /// `oauth.v2.access` with `grant_type=refresh_token`, as this app.
-    Oauth(AppCredentials),
+    /// `oauth.v2.access` with `grant_type=refresh_token`, as this app (shared by
+    /// every chain of a pool).
+    Oauth(Arc<AppCredentials>),
 }
 
 impl Renewal {
@@ -118,8 +119,9 @@ pub struct Rotator {
     options: RotatorOptions,
     cache: RwLock<Option<Cached>>,
     /// A rotated pair whose save failed: the only valid one at Slack, kept here
-    /// (never handed out) until a save succeeds.
-    unsaved: Mutex<Option<StoredPair>>,
+    /// (never handed out) until a save succeeds. Boxed: it is almost always empty,
+    /// and a pool holds a rotator per chain.
+    unsaved: Mutex<Option<Box<StoredPair>>>,
     /// Mirrors `unsaved.is_some()` for the lock-free fast path.
     has_unsaved: AtomicBool,
     /// Rotated pairs whose save lost and that the store had no orphan slot for
@@ -188,7 +190,7 @@ impl Rotator {
         app: AppCredentials,
         options: RotatorOptions,
     ) -> Result<Rotator> {
-        Rotator::new(client, store, Renewal::Oauth(app), options)
+        Rotator::new(client, store, Renewal::Oauth(Arc::new(app)), options)
     }
 
     /// A rotator renewing its chain as `renewal` says, after checking the app
@@ -641,11 +643,11 @@ impl Rotator {
     fn take_unsaved(&self) -> Option<StoredPair> {
         let pair = self.unsaved.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.has_unsaved.store(false, Ordering::Release);
-        pair
+        pair.map(|boxed| *boxed)
     }
 
     fn keep_unsaved(&self, pair: StoredPair) {
-        *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(pair);
+        *self.unsaved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(pair));
         self.has_unsaved.store(true, Ordering::Release);
     }
 
