@@ -197,8 +197,32 @@ fn parse_inner(req: &Request, warnings: &mut Vec<&'static str>) -> Result<Args, 
     Ok(args)
 }
 
-/// Decode standard base64 (padding optional).
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+/// Encode as base64: standard alphabet with `=` padding, or URL-safe without padding.
+pub(crate) fn base64_encode(data: &[u8], url_safe: bool) -> String {
+    let table: &[u8; 64] = if url_safe {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(table[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if !url_safe {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decode standard base64 (padding optional; the URL-safe alphabet is taken too).
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     fn val(c: u8) -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -270,6 +294,15 @@ mod tests {
 
     #[test]
     fn base64() {
+        assert_eq!(base64_encode(b"abc:def", false), "YWJjOmRlZg==");
+        assert_eq!(base64_encode(b"abc:de", false), "YWJjOmRl");
+        assert_eq!(base64_encode(b"\xfb\xff", false), "+/8=");
+        assert_eq!(base64_encode(b"\xfb\xff", true), "-_8");
+        for n in 0..40u8 {
+            let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37)).collect();
+            assert_eq!(base64_decode(&base64_encode(&data, false)).unwrap(), data);
+            assert_eq!(base64_decode(&base64_encode(&data, true)).unwrap(), data);
+        }
         assert_eq!(base64_decode("YWJjOmRlZg==").unwrap(), b"abc:def");
         assert_eq!(base64_decode("YQ").unwrap(), b"a");
         assert!(base64_decode("a*b").is_none());

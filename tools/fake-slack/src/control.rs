@@ -1,4 +1,14 @@
 //! The control interface (`/_control/…`, JSON in and out) for tests in C, Python and Go.
+//!
+//! Besides faults, rate limits, apps, tokens and codes (see the crate README's table):
+//!
+//! - `GET stats` / `POST reset_stats`: the counters ([`Stats`](crate::Stats)) / zero them
+//!   (`POST reset` zeroes them too, and more).
+//! - `GET messages`: `{"ok":true,"messages":[{"channel","text","ts","team_id","user",
+//!   "bot_id","thread_ts"?}]}`, what `chat.postMessage` posted, oldest first (the last
+//!   200,000); `DELETE messages` empties the list. `POST reset` leaves it alone.
+//! - `POST events`: deliver a signed Events API request to an app under test and
+//!   answer with what the app answered; see `events.rs`.
 
 use crate::faults::{Fault, RateLimit};
 use crate::http::{Reply, Request};
@@ -132,6 +142,19 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             Ok(ok())
         }
         ("GET", "stats") => Ok(to_reply(&shared.lock().snapshot_stats())),
+        ("POST", "reset_stats") => {
+            shared.lock().reset_stats();
+            Ok(ok())
+        }
+        ("GET", "messages") => {
+            let messages = shared.lock().board.messages();
+            Ok(to_reply(&json!({"ok": true, "messages": messages})))
+        }
+        ("DELETE", "messages") => {
+            shared.lock().board.clear();
+            Ok(ok())
+        }
+        ("POST", "events") => Ok(crate::events::deliver(shared, req)),
         ("POST", "reset") => {
             let mut st = shared.lock();
             st.clear_faults();
@@ -146,7 +169,8 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
         (
             _,
             "apps" | "legacy_tokens" | "authorization_code" | "config_tokens" | "ttl" | "clock" | "refresh_grace"
-            | "faults" | "rate_limits" | "stats" | "reset" | "seeds" | "shutdown",
+            | "faults" | "rate_limits" | "stats" | "reset_stats" | "messages" | "events" | "reset" | "seeds"
+            | "shutdown",
         ) => Err(bad(405, "method_not_allowed")),
         _ => Err(bad(404, "unknown_control_endpoint")),
     };

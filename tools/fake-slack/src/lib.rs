@@ -12,6 +12,12 @@
 //! refresh token presented again within it gets a second successor pair, of which only
 //! one stays valid ([`GraceKeep`]).
 //!
+//! For framework integration tests (Bolt for Python, slack_sdk, slack-go) it also serves
+//! `chat.postMessage` and `conversations.list` ([`CHANNELS`]), keeps what was posted
+//! ([`FakeSlack::messages`], `GET /_control/messages`), and delivers signed Events API
+//! requests to an app under test (`POST /_control/events`, signed with HMAC-SHA256 as
+//! Slack signs them; the envelope's `token` is [`VERIFICATION_TOKEN`]).
+//!
 //! ```no_run
 //! let server = fake_slack::FakeSlack::start(fake_slack::Config::default()).unwrap();
 //! let url = server.base_url(); // "http://127.0.0.1:PORT/api/"
@@ -25,14 +31,18 @@
 
 mod args;
 mod control;
+mod events;
 mod faults;
 mod http;
+mod messaging;
 mod methods;
 mod server;
 mod state;
 mod tls;
 
+pub use events::VERIFICATION_TOKEN;
 pub use faults::{Echo, Fault, FaultKind, RateLimit};
+pub use messaging::{PostedMessage, CHANNELS};
 pub use methods::METHODS;
 pub use state::{App, CodeSpec, ConfigTokenPair, GraceKeep, Seeds, Stats, TokenKind};
 
@@ -342,6 +352,16 @@ impl FakeSlack {
     /// Zero the counters.
     pub fn reset_stats(&self) {
         self.shared.lock().reset_stats();
+    }
+
+    /// The messages `chat.postMessage` posted (the last 200,000), oldest first.
+    pub fn messages(&self) -> Vec<PostedMessage> {
+        self.shared.lock().board.messages()
+    }
+
+    /// Forget the posted messages.
+    pub fn clear_messages(&self) {
+        self.shared.lock().board.clear();
     }
 
     /// Every secret this server ever issued or seeded (access, refresh and legacy tokens,

@@ -1,4 +1,8 @@
 //! The Slack Web API methods xoxe calls, and how faults bend their answers.
+//!
+//! `chat.postMessage` and `conversations.list` (for framework integration tests) live
+//! in `messaging.rs`; every method that takes an access token checks it through
+//! `State::check_token`, which counts `api_calls` and `token_errors`.
 
 use crate::args::{self, Args, Parsed};
 use crate::faults::{Echo, FaultKind};
@@ -17,6 +21,8 @@ pub const METHODS: &[&str] = &[
     "auth.test",
     "auth.revoke",
     "apps.manifest.validate",
+    "chat.postMessage",
+    "conversations.list",
 ];
 
 fn err(code: &str) -> Value {
@@ -257,6 +263,8 @@ fn execute(shared: &Shared, name: &str, req: &Request, parsed: &Parsed) -> Vec<u
             "auth.test" => auth_test(shared, req, args),
             "auth.revoke" => auth_revoke(shared, req, args),
             "apps.manifest.validate" => manifest_validate(shared, req, args),
+            "chat.postMessage" => crate::messaging::post_message(shared, req, args),
+            "conversations.list" => crate::messaging::list_conversations(shared, req, args),
             _ => err("unknown_method"),
         },
     };
@@ -400,10 +408,7 @@ fn access(shared: &Shared, req: &Request, args: &Args) -> Value {
 }
 
 fn auth_test(shared: &Shared, req: &Request, args: &Args) -> Value {
-    let Some(token) = args::token(req, args) else {
-        return err("not_authed");
-    };
-    match shared.lock().auth(token) {
+    match shared.lock().check_token("auth.test", args::token(req, args)) {
         Ok(info) => {
             let is_bot = info.bot_id.is_some();
             let mut v = json!({
@@ -429,21 +434,23 @@ fn auth_test(shared: &Shared, req: &Request, args: &Args) -> Value {
 
 /// `auth.revoke`: the Bearer (or `token` argument) token; `test=1`/`true` revokes nothing.
 fn auth_revoke(shared: &Shared, req: &Request, args: &Args) -> Value {
-    let Some(token) = args::token(req, args) else {
-        return err("not_authed");
-    };
+    let token = args::token(req, args);
     let test = matches!(args.get("test"), Some("1" | "true"));
-    match shared.lock().revoke(token, test) {
+    let mut st = shared.lock();
+    if let Err(e) = st.check_token("auth.revoke", token) {
+        return err(e);
+    }
+    match st.revoke(token.unwrap_or_default(), test) {
         Ok(revoked) => json!({"ok": true, "revoked": revoked}),
         Err(e) => err(e),
     }
 }
 
 fn manifest_validate(shared: &Shared, req: &Request, args: &Args) -> Value {
-    let Some(token) = args::token(req, args) else {
-        return err("not_authed");
-    };
-    match shared.lock().auth(token) {
+    match shared
+        .lock()
+        .check_token("apps.manifest.validate", args::token(req, args))
+    {
         Ok(info) if info.family == AccessFamily::Config => {}
         Ok(_) => return err("not_allowed_token_type"),
         Err(e) => return err(e),

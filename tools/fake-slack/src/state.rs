@@ -148,6 +148,24 @@ pub struct Stats {
     /// Tokens revoked by `auth.revoke` (not counting `test` calls).
     #[serde(default)]
     pub revocations: u64,
+    /// Calls per Web API method that reached the access-token check (`auth.test`,
+    /// `auth.revoke`, `apps.manifest.validate`, `chat.postMessage`,
+    /// `conversations.list`), whether the token passed or not. Calls refused before it
+    /// (rate limits, faults that do not apply, unparseable arguments) are not counted.
+    #[serde(default)]
+    pub api_calls: BTreeMap<String, u64>,
+    /// Errors of those same checks, per code: `not_authed`, `invalid_auth`,
+    /// `token_expired`, `token_revoked`.
+    #[serde(default)]
+    pub token_errors: BTreeMap<String, u64>,
+    /// Signed events (`POST /_control/events`) the app answered, whatever its HTTP status.
+    #[serde(default)]
+    pub events_delivered: u64,
+    /// Signed events that got no answer: connection refused or broken, or no complete
+    /// answer within 10 s (`delivery_failed`). Refused requests (a bad body, a URL off
+    /// loopback) are counted in neither.
+    #[serde(default)]
+    pub events_failed: u64,
 }
 
 /// Unix time in seconds.
@@ -177,7 +195,7 @@ pub(crate) fn rand_hex40() -> String {
 }
 
 /// `prefix` + 10 random uppercase alphanumerics (Slack-style ids: `T…`, `U…`, `A…`, `B…`).
-fn rand_id(prefix: char) -> String {
+pub(crate) fn rand_id(prefix: char) -> String {
     const ALNUM: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let b: [u8; 10] = random_bytes();
     let mut s = String::with_capacity(11);
@@ -361,6 +379,8 @@ pub(crate) struct State {
     rate_limits: Vec<RateLimitState>,
     requests: HashMap<String, u64>,
     pub stats: Stats,
+    /// Messages posted with `chat.postMessage`, and the `ts` clock.
+    pub board: crate::messaging::Board,
     /// A refresh token that rotates without being spent (benchmarks only).
     pub bench_refresh_token: Option<String>,
 }
@@ -388,6 +408,7 @@ impl State {
             rate_limits: Vec::new(),
             requests: HashMap::new(),
             stats: Stats::default(),
+            board: crate::messaging::Board::default(),
             bench_refresh_token: None,
         }
     }
@@ -395,6 +416,15 @@ impl State {
     /// Unix time in seconds on this server's (possibly skewed) clock.
     pub fn now(&self) -> u64 {
         now_secs().saturating_add_signed(self.clock_offset)
+    }
+
+    /// Unix time in microseconds on this server's clock (message and event `ts`).
+    pub fn now_micros(&self) -> u64 {
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        micros.saturating_add_signed(self.clock_offset.saturating_mul(1_000_000))
     }
 
     /// Record a secret (issued-secrets list and file) and hand it back.
@@ -774,6 +804,34 @@ impl State {
         Ok(info)
     }
 
+    /// The access-token check of a Web API method (`token` from `Authorization: Bearer`
+    /// or the `token` argument; `None`: `not_authed`), counted in `api_calls` and, when
+    /// it fails, in `token_errors`.
+    pub fn check_token(&mut self, method: &str, token: Option<&str>) -> Result<AuthInfo, &'static str> {
+        bump(&mut self.stats.api_calls, method);
+        let checked = token.ok_or("not_authed").and_then(|t| self.auth(t));
+        if let Err(code) = checked {
+            bump(&mut self.stats.token_errors, code);
+        }
+        checked
+    }
+
+    /// Who an app's events come from: the app id (`api_app_id`, default the seeded
+    /// app's) and its bot user (the seeded app's for an app id this server never made).
+    pub fn event_identity(&self, api_app_id: Option<&str>) -> (String, String) {
+        let seeded = self.seed_client_id.as_deref().and_then(|c| self.apps.get(c));
+        let app = match api_app_id {
+            Some(id) => self.apps.values().find(|a| a.app.app_id == id).or(seeded),
+            None => seeded,
+        };
+        let app_id = api_app_id
+            .map(str::to_string)
+            .or_else(|| app.map(|a| a.app.app_id.clone()))
+            .unwrap_or_else(|| rand_id('A'));
+        let bot_user = app.map_or_else(|| rand_id('U'), |a| a.bot_user_id.clone());
+        (app_id, bot_user)
+    }
+
     /// `auth.revoke`: revokes a live token — a rotating token's whole chain (every
     /// access token of it then answers `token_revoked`, every refresh token
     /// `invalid_refresh_token`), or a legacy or config access token itself. With
@@ -876,5 +934,14 @@ impl State {
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
         self.requests.clear();
+    }
+}
+
+/// Add one to `map[key]` (allocating the key only the first time).
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else {
+        map.insert(key.to_string(), 1);
     }
 }

@@ -525,7 +525,7 @@ fn content_types_charsets_and_arguments() {
         .json();
     assert_eq!(v["ok"], true);
     // Unknown method: 404 with a JSON body.
-    let r = c.form("chat.postMessage", &[]);
+    let r = c.form("users.info", &[]);
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"], "unknown_method");
     // Body larger than announced arrival: request_timeout (client half-closes).
