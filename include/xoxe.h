@@ -1174,6 +1174,22 @@ xoxe_status xoxe_pool_get(const xoxe_pool *pool,
                           int64_t *expires_at_out,
                           xoxe_error **error_out);
 
+// The non-blocking half of `xoxe_pool_get` (as `xoxe_rotator_try_get` is of
+// `xoxe_rotator_get`): when chain `chain`'s rotator is in memory with a fresh
+// token, writes it and sets `*fresh_out` to true; otherwise sets it to false
+// and writes nothing — then call `xoxe_pool_get` from a thread that may block.
+// Never reads the store, waits for a lock or rotates.
+//
+// # Safety
+// As for `xoxe_pool_get`; `fresh_out` is writable.
+xoxe_status xoxe_pool_try_get(const xoxe_pool *pool,
+                              const char *chain,
+                              char *token_buf,
+                              size_t buf_len,
+                              int64_t *expires_at_out,
+                              bool *fresh_out,
+                              xoxe_error **error_out);
+
 // Deletes chain `chain` from the store (its secrets with it) and forgets its
 // rotator; `*removed_out` (may be NULL) says whether the store held it.
 //
@@ -1323,6 +1339,21 @@ xoxe_status xoxe_rotator_get(const xoxe_rotator *rotator,
                              size_t buf_len,
                              int64_t *expires_at_out,
                              xoxe_error **error_out);
+
+// The non-blocking half of `xoxe_rotator_get`, for event loops and bindings
+// that must not block: when a fresh token is in memory, writes it as
+// `xoxe_rotator_get` does and sets `*fresh_out` to true; otherwise sets it to
+// false and writes nothing — then call `xoxe_rotator_get` from a thread that
+// may block. Never reads the store, waits for a lock or rotates.
+//
+// # Safety
+// As for `xoxe_rotator_get`; `fresh_out` is writable.
+xoxe_status xoxe_rotator_try_get(const xoxe_rotator *rotator,
+                                 char *token_buf,
+                                 size_t buf_len,
+                                 int64_t *expires_at_out,
+                                 bool *fresh_out,
+                                 xoxe_error **error_out);
 
 // Like `xoxe_rotator_get`, but rotates now whatever the expiry (unless another
 // rotation finished while this call waited: then that one's token).

@@ -250,6 +250,18 @@ impl Pool {
         self.inner.forget_on_end(chain, rotator.get_with(f))
     }
 
+    /// Chain `chain`'s token, lent to `f`, only if it can be had without
+    /// blocking (its rotator in memory, the token fresh): see
+    /// [`Rotator::try_get_with`]. `None` means "call [`get`](Self::get)".
+    pub fn try_get_with<R>(&self, chain: &str, f: impl FnOnce(&str, i64) -> R) -> Option<R> {
+        // The map's read guard is held through the (non-blocking) token copy.
+        let chains = self.inner.chains.try_read().ok()?;
+        let held = chains.get(chain)?;
+        held.last_used
+            .store(self.inner.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        held.rotator.try_get_with(f)
+    }
+
     /// The rotator of chain `chain` (created on first use).
     pub fn rotator(&self, chain: &str) -> Result<Arc<Rotator>> {
         self.inner.rotator(chain)

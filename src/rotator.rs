@@ -248,6 +248,17 @@ impl Rotator {
         Ok(f(token.token.expose(), token.expires_at))
     }
 
+    /// The token, lent to `f`, only if it can be had without blocking: fresh in
+    /// memory and the cache not being written this instant. `None` means "call
+    /// [`get`](Self::get)" (from a thread that may block): nothing is read from
+    /// the store, no lock is waited for, nothing rotates. For event loops, which
+    /// must not block, and bindings that want to skip a thread hop.
+    pub fn try_get_with<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Option<R> {
+        let cache = self.cache.try_read().ok()?;
+        let c = self.fresh(&cache, unix_now())?;
+        Some(f(c.token.token.expose(), c.token.expires_at))
+    }
+
     /// The chain kind this rotator renews.
     pub fn kind(&self) -> ChainKind {
         self.renewal.kind()

@@ -557,6 +557,51 @@ fn a_chain_in_memory_is_served_by_one_rotator_without_reading_the_store_again() 
     }
 }
 
+#[test]
+fn try_get_lends_only_a_fresh_token_in_memory_and_never_reads_the_store_or_rotates() {
+    let place = memory_place();
+    let world = World::new(Some(2));
+    let loads = Arc::new(AtomicU64::new(0));
+    let counted: Arc<dyn Store> = Arc::new(Counting {
+        inner: place.store.clone(),
+        loads: loads.clone(),
+    });
+    let pool = world.pool(counted, PoolOptions::default());
+    let names = seed_chains(&world, &pool, "try-", 1);
+    let try_get = |chain: &str| pool.try_get_with(chain, |t, exp| (t.to_owned(), exp));
+    let reads = loads.load(Ordering::SeqCst);
+
+    assert!(try_get(&names[0]).is_none(), "a chain not in memory: call get");
+    assert!(try_get("no-such-chain").is_none());
+    assert_eq!(loads.load(Ordering::SeqCst), reads, "try_get never reads the store");
+    assert_eq!(world.spent(), 0, "try_get never rotates");
+
+    let got = pool.get(&names[0]).unwrap();
+    let (token, expires_at) = try_get(&names[0]).expect("fresh in memory");
+    assert_eq!((token.as_str(), expires_at), (got.token.expose(), got.expires_at));
+    let rotator = pool.rotator(&names[0]).unwrap();
+    let lent = rotator
+        .try_get_with(|t, _| t.to_owned())
+        .expect("the rotator lends it too");
+    assert_eq!(lent, token);
+
+    // Once the token is due (2 s tokens rotate at half life), try_get declines
+    // and still spends nothing: only get rotates.
+    let reads = loads.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert!(try_get(&names[0]).is_none(), "a due token is not lent");
+    assert!(rotator.try_get_with(|_, _| ()).is_none());
+    assert_eq!(world.spent(), 1, "try_get never rotates");
+    assert_eq!(loads.load(Ordering::SeqCst), reads, "try_get never reads the store");
+    let renewed = pool.get(&names[0]).unwrap();
+    assert_ne!(renewed.token.expose(), token);
+    assert_eq!(world.spent(), 2);
+    assert_eq!(
+        try_get(&names[0]).map(|(t, _)| t).as_deref(),
+        Some(renewed.token.expose())
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Install and remove
 

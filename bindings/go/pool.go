@@ -131,6 +131,33 @@ func (p *Pool) Get(chain string) (Secret, time.Time, error) {
 	return out, exp, err
 }
 
+// TryGet returns the token [Pool.Get] would, only if it can be had without
+// blocking: the chain's rotator in memory and its token fresh. ok false means
+// "call Get" (which may block). It never reads the store, waits for a lock or
+// rotates.
+func (p *Pool) TryGet(chain string) (token Secret, expires time.Time, ok bool, err error) {
+	const op = "Pool.TryGet"
+	a, err := toC(op, strArg{"chain", chain, false})
+	if err != nil {
+		return Secret{}, time.Time{}, false, err
+	}
+	defer a.free()
+	var fresh C.bool
+	err = p.handle().use(op, func(h *C.xoxe_pool) error {
+		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
+			return C.xoxe_pool_try_get(h, a[0], b, n, expires, &fresh, e)
+		}, func(t []byte, exp int64) {
+			if fresh {
+				token, expires = NewSecret(string(t)), unixTime(exp)
+			}
+		})
+	})
+	if err != nil || !bool(fresh) {
+		return Secret{}, time.Time{}, false, err
+	}
+	return token, expires, true, nil
+}
+
 // removal runs xoxe_pool_remove or xoxe_pool_uninstall on chain.
 func (p *Pool) removal(op, chain string, call func(*C.xoxe_pool, *C.char, *C.bool, **C.xoxe_error) C.xoxe_status) (bool, error) {
 	a, err := toC(op, strArg{"chain", chain, false})

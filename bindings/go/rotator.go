@@ -151,6 +151,27 @@ func (r *Rotator) ForceRotate(ctx context.Context) (Secret, time.Time, error) {
 	})
 }
 
+// TryGet returns the token [Rotator.Get] would, only if it can be had without
+// blocking: fresh in memory. ok false means "call Get" (which may block). It
+// never reads the store, waits for a lock or rotates.
+func (r *Rotator) TryGet() (token Secret, expires time.Time, ok bool, err error) {
+	const op = "Rotator.TryGet"
+	var fresh C.bool
+	err = r.handle().use(op, func(p *C.xoxe_rotator) error {
+		return lendToken(op, func(b *C.char, n C.size_t, exp *C.int64_t, e **C.xoxe_error) C.xoxe_status {
+			return C.xoxe_rotator_try_get(p, b, n, exp, &fresh, e)
+		}, func(t []byte, exp int64) {
+			if fresh {
+				token, expires = r.handOut(t, exp), unixTime(exp)
+			}
+		})
+	})
+	if err != nil || !bool(fresh) {
+		return Secret{}, time.Time{}, false, err
+	}
+	return token, expires, true, nil
+}
+
 // Current returns the token in memory or in the store without any network
 // call; it may be expired. A zero time means the chain was never rotated (the
 // token may then be empty).
@@ -169,17 +190,22 @@ func (r *Rotator) token(ctx context.Context, op string,
 		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
 			return call(p, b, n, expires, e)
 		}, func(token []byte, expires int64) {
-			// string(token) in a comparison does not allocate.
-			if last := r.last.Load(); last != nil && last.expires == expires && last.secret.value != nil && *last.secret.value == string(token) {
-				out = last.secret
-			} else {
-				out = NewSecret(string(token))
-				r.last.Store(&handedOut{secret: out, expires: expires})
-			}
-			exp = unixTime(expires)
+			out, exp = r.handOut(token, expires), unixTime(expires)
 		})
 	})
 	return out, exp, err
+}
+
+// handOut is token (lent by the library) as a Secret: the one handed out last
+// when it is the same, so the common fresh call does not allocate.
+func (r *Rotator) handOut(token []byte, expires int64) Secret {
+	// string(token) in a comparison does not allocate.
+	if last := r.last.Load(); last != nil && last.expires == expires && last.secret.value != nil && *last.secret.value == string(token) {
+		return last.secret
+	}
+	out := NewSecret(string(token))
+	r.last.Store(&handedOut{secret: out, expires: expires})
+	return out
 }
 
 // lendToken runs call, a C function that writes a token and its expiry, with a

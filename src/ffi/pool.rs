@@ -4,7 +4,7 @@
 use super::args::{free_handle, give, guard, non_null, opt_str_arg, out_arg, str_arg};
 use super::client::xoxe_client;
 use super::error::xoxe_error;
-use super::rotator::{lend, lend_token_checked, xoxe_rotator_options};
+use super::rotator::{flag_out, lend, lend_token_checked, xoxe_rotator_options};
 use super::store::xoxe_store;
 use crate::error::{Error, Result};
 use crate::pool::{Pool, PoolOptions};
@@ -134,6 +134,40 @@ pub unsafe extern "C" fn xoxe_pool_get(
         (*pool).inner.get_with(chain, |token, expires_at| {
             lend(token, expires_at, token_buf, buf_len, expires_at_out)
         })?
+    })
+}
+
+/// The non-blocking half of `xoxe_pool_get` (as `xoxe_rotator_try_get` is of
+/// `xoxe_rotator_get`): when chain `chain`'s rotator is in memory with a fresh
+/// token, writes it and sets `*fresh_out` to true; otherwise sets it to false
+/// and writes nothing — then call `xoxe_pool_get` from a thread that may block.
+/// Never reads the store, waits for a lock or rotates.
+///
+/// # Safety
+/// As for `xoxe_pool_get`; `fresh_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_pool_try_get(
+    pool: *const xoxe_pool,
+    chain: *const c_char,
+    token_buf: *mut c_char,
+    buf_len: usize,
+    expires_at_out: *mut i64,
+    fresh_out: *mut bool,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(pool, "pool")?;
+        let fresh_out = flag_out(fresh_out, "fresh_out")?;
+        let chain = str_arg(chain, "chain")?;
+        lend_token_checked(token_buf, buf_len)?;
+        *fresh_out = false;
+        if let Some(lent) = (*pool).inner.try_get_with(chain, |token, expires_at| {
+            lend(token, expires_at, token_buf, buf_len, expires_at_out)
+        }) {
+            lent?;
+            *fresh_out = true;
+        }
+        Ok(())
     })
 }
 

@@ -199,6 +199,48 @@ pub unsafe extern "C" fn xoxe_rotator_get(
     })
 }
 
+/// The non-blocking half of `xoxe_rotator_get`, for event loops and bindings
+/// that must not block: when a fresh token is in memory, writes it as
+/// `xoxe_rotator_get` does and sets `*fresh_out` to true; otherwise sets it to
+/// false and writes nothing — then call `xoxe_rotator_get` from a thread that
+/// may block. Never reads the store, waits for a lock or rotates.
+///
+/// # Safety
+/// As for `xoxe_rotator_get`; `fresh_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_rotator_try_get(
+    rotator: *const xoxe_rotator,
+    token_buf: *mut c_char,
+    buf_len: usize,
+    expires_at_out: *mut i64,
+    fresh_out: *mut bool,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(rotator, "rotator")?;
+        let fresh_out = flag_out(fresh_out, "fresh_out")?;
+        lend_token_checked(token_buf, buf_len)?;
+        *fresh_out = false;
+        if let Some(lent) = (*rotator)
+            .inner
+            .try_get_with(|token, expires_at| lend(token, expires_at, token_buf, buf_len, expires_at_out))
+        {
+            lent?;
+            *fresh_out = true;
+        }
+        Ok(())
+    })
+}
+
+/// `out` checked: a required `bool` out-parameter.
+pub(crate) fn flag_out(out: *mut bool, name: &str) -> Result<*mut bool> {
+    if out.is_null() {
+        Err(Error::new(Status::NullArgument, format!("{name} is NULL")))
+    } else {
+        Ok(out)
+    }
+}
+
 /// Like `xoxe_rotator_get`, but rotates now whatever the expiry (unless another
 /// rotation finished while this call waited: then that one's token).
 ///

@@ -234,6 +234,27 @@ static void pool_chains_on(const xoxe_client *c, const xoxe_store *s, const char
             CHECK_INT(exp2, exp[i]);
         }
     CHECK_INT(t_get_stats().rotations, (long long)NPOOL_NAMES);
+    /* The non-blocking get lends the same fresh token; a chain not in memory
+     * is "not fresh" (call xoxe_pool_get), with nothing written. */
+    for (i = 0; i < NPOOL_NAMES; i++) {
+        bool fresh = false;
+        exp2 = -1;
+        st = xoxe_pool_try_get(p, pool_names[i], buf, sizeof buf, &exp2, &fresh, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK_MSG(fresh && strcmp(buf, tok[i]) == 0, "%s: try_get of chain %s", what, pool_names[i]);
+        CHECK_INT(exp2, exp[i]);
+    }
+    {
+        bool fresh = true;
+        memset(buf, 'Z', sizeof buf);
+        exp2 = -7;
+        st = xoxe_pool_try_get(p, "not-in-memory", buf, sizeof buf, &exp2, &fresh, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK_MSG(!fresh && buf[0] == 'Z' && exp2 == -7, "%s: try_get of a chain not in memory", what);
+    }
+    CHECK_INT(t_get_stats().rotations, (long long)NPOOL_NAMES);
     ps = pool_stats(p);
     CHECK_INT(ps.chains_in_memory, NPOOL_NAMES);
     CHECK_INT(ps.background_rotations, 0);
@@ -1077,6 +1098,19 @@ void test_pool_misuse(void) {
     EXPECT_STATUS(xoxe_pool_get(p, long_name, buf, sizeof buf, NULL, EOUT), XOXE_STATUS_INVALID_ARGUMENT);
     /* No error handle wanted: the status alone. */
     CHECK_INT(xoxe_pool_get(p, "missing", buf, sizeof buf, NULL, NULL), XOXE_STATUS_STORE_EMPTY);
+    /* xoxe_pool_try_get */
+    {
+        bool fresh = true;
+        EXPECT_STATUS(xoxe_pool_try_get(NULL, "c", buf, sizeof buf, NULL, &fresh, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_try_get(p, NULL, buf, sizeof buf, NULL, &fresh, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_try_get(p, "c", buf, sizeof buf, NULL, NULL, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_try_get(p, "c\xff", buf, sizeof buf, NULL, &fresh, EOUT), XOXE_STATUS_INVALID_UTF8);
+        EXPECT_STATUS(xoxe_pool_try_get(p, "c", NULL, sizeof buf, NULL, &fresh, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_try_get(p, "c", buf, XOXE_MAX_TOKEN_LEN, NULL, &fresh, EOUT),
+                      XOXE_STATUS_INVALID_ARGUMENT);
+        CHECK_INT(xoxe_pool_try_get(p, "missing", buf, sizeof buf, NULL, &fresh, NULL), XOXE_STATUS_OK);
+        CHECK(!fresh);
+    }
     /* xoxe_pool_remove / uninstall */
     EXPECT_STATUS(xoxe_pool_remove(NULL, "c", &removed, EOUT), XOXE_STATUS_NULL_ARGUMENT);
     EXPECT_STATUS(xoxe_pool_remove(p, NULL, &removed, EOUT), XOXE_STATUS_NULL_ARGUMENT);

@@ -261,6 +261,24 @@ void test_rotator_config(void) {
     stats = t_get_stats();
     CHECK_INT(stats.rotate, 0);
 
+    /* Before the first rotation the non-blocking get lends nothing and rotates
+     * nothing; its arguments are checked like get's. */
+    {
+        bool fresh = true;
+        memset(buf, 'Z', sizeof buf);
+        st = xoxe_rotator_try_get(r, buf, sizeof buf, &exp, &fresh, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK(!fresh && buf[0] == 'Z');
+        st = xoxe_rotator_try_get(NULL, buf, sizeof buf, &exp, &fresh, &e);
+        EXPECT_ERR(st, e, XOXE_STATUS_NULL_ARGUMENT, XOXE_STATUS_NULL_ARGUMENT);
+        st = xoxe_rotator_try_get(r, buf, sizeof buf, &exp, NULL, &e);
+        EXPECT_ERR(st, e, XOXE_STATUS_NULL_ARGUMENT, XOXE_STATUS_NULL_ARGUMENT);
+        st = xoxe_rotator_try_get(r, buf, XOXE_MAX_TOKEN_LEN, &exp, &fresh, &e);
+        EXPECT_ERR(st, e, XOXE_STATUS_INVALID_ARGUMENT, XOXE_STATUS_INVALID_ARGUMENT);
+        CHECK_INT(t_get_stats().rotate, 0);
+    }
+
     /* First get: exactly one rotation; the token works. */
     exp = -1;
     if (FETCH_OK(GET, r, tok, &exp)) {
@@ -287,6 +305,15 @@ void test_rotator_config(void) {
         CHECK_INT(exp2, exp);
     }
     if (FETCH_OK(CURRENT, r, buf, NULL)) CHECK(strcmp(buf, tok) == 0);
+    {
+        bool fresh = false;
+        exp2 = -1;
+        st = xoxe_rotator_try_get(r, buf, sizeof buf, &exp2, &fresh, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK(fresh && strcmp(buf, tok) == 0);
+        CHECK_INT(exp2, exp);
+    }
 
     /* Buffers shorter than XOXE_MAX_TOKEN_LEN + 1 are refused before anything else
      * (so a short buffer never costs a rotation), even one the token would fit. */

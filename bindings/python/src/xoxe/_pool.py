@@ -25,6 +25,7 @@ from ._store import Store
 MAX_CHAIN_NAME_LEN = _status.MAX_CHAIN_NAME_LEN
 
 _get = _ffi.fast("xoxe_pool_get")
+_try_get = _ffi.fast("xoxe_pool_try_get")
 
 
 def installation_chain(
@@ -186,6 +187,31 @@ class Pool(Managed):
         if status:
             raise failure(status, err)
         return _hand_out(b)
+
+    def try_get(self, chain: str) -> AccessToken | None:
+        """The token :meth:`get` would return, only if it can be had without blocking
+        (``xoxe_pool_try_get``): the chain's rotator in memory, its token fresh.
+        ``None`` means "call :meth:`get`" from a thread that may block. Never reads the
+        store, waits or rotates: safe on an event loop (:class:`xoxe.aio.AsyncPool`
+        uses it)."""
+        h = self._h
+        if h is None:
+            h = self._handle()  # raises: closed
+        if type(chain) is str and chain.isascii() and "\0" not in chain:
+            name = chain.encode("ascii")
+        else:
+            name = _chain(chain)
+        b: _Buffers
+        try:
+            s, b = local.slot, local.buffers
+        except AttributeError:
+            s, b = slot(), _buffers()
+        err = s.err
+        s.cause = None
+        status = _try_get(h.addr, name, b.buf, _BUF_LEN, b.expires_ref, b.fresh_ref, s.ref)
+        if status:
+            raise failure(status, err)
+        return _hand_out(b) if b.fresh.value else None
 
     def remove(self, chain: str) -> bool:
         """Deletes chain ``chain`` from the store — its secrets with it — and forgets its

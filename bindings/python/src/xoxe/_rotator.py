@@ -23,6 +23,7 @@ from ._store import ChainKind, Store
 MAX_TOKEN_LEN = _status.MAX_TOKEN_LEN
 _BUF_LEN = MAX_TOKEN_LEN + 1
 _ZEROS = memoryview(bytes(_BUF_LEN))
+_try_get = _ffi.fast("xoxe_rotator_try_get")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +47,7 @@ class _Buffers:
     and the last token handed out (raw bytes, expiry, ``AccessToken``): the same token is
     then returned without building new objects (they are frozen: sharing is safe)."""
 
-    __slots__ = ("buf", "expires", "expires_ref", "last", "wipe")
+    __slots__ = ("buf", "expires", "expires_ref", "fresh", "fresh_ref", "last", "wipe")
 
     def __init__(self) -> None:
         self.buf = ctypes.create_string_buffer(_BUF_LEN)
@@ -54,6 +55,8 @@ class _Buffers:
         self.wipe = memoryview(self.buf).cast("B")
         self.expires = ctypes.c_int64(0)
         self.expires_ref = ctypes.byref(self.expires)
+        self.fresh = ctypes.c_bool(False)
+        self.fresh_ref = ctypes.byref(self.fresh)
         self.last: tuple[bytes, int, AccessToken] | None = None
 
 
@@ -263,6 +266,26 @@ class Rotator(Managed):
         expired (check ``expires_at``; ``0`` = never rotated, and the token may be
         empty).""",
     )
+
+    def try_get(self) -> AccessToken | None:
+        """The token :meth:`get` would return, only if it can be had without blocking
+        (``xoxe_rotator_try_get``): fresh in memory. ``None`` means "call :meth:`get`"
+        from a thread that may block. Never reads the store, waits or rotates: safe on
+        an event loop (:class:`xoxe.aio.AsyncRotator` uses it)."""
+        h = self._h
+        if h is None:
+            h = self._handle()  # raises: closed
+        b: _Buffers
+        try:
+            s, b = local.slot, local.buffers
+        except AttributeError:
+            s, b = slot(), _buffers()
+        err = s.err
+        s.cause = None
+        status = _try_get(h.addr, b.buf, _BUF_LEN, b.expires_ref, b.fresh_ref, s.ref)
+        if status:
+            raise failure(status, err)
+        return _hand_out(b) if b.fresh.value else None
 
     def __repr__(self) -> str:
         closed = " closed" if self.closed else ""
