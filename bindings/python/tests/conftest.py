@@ -14,6 +14,7 @@ every test, whatever the test did with ``enable_logging``/``disable_logging``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -98,6 +99,10 @@ def _logging_restored(xoxe_log_to_stderr: None) -> Iterator[None]:
     restore_logging()
 
 
+#: The session fake Slack's token lifetime (fake-slack's default).
+DEFAULT_TTL = 43200
+
+
 @dataclass(frozen=True)
 class App:
     client_id: str
@@ -138,6 +143,16 @@ class FakeSlack:
     def new_config_pair(self) -> dict[str, Any]:
         r = self.control("POST", "config_tokens", {})
         return {k: Secret(v) if k in ("token", "refresh_token") else v for k, v in r.items()}
+
+    @contextlib.contextmanager
+    def token_ttl(self, seconds: int) -> Iterator[None]:
+        """Tokens the fake issues inside the ``with`` live ``seconds`` (then its default,
+        DEFAULT_TTL, again)."""
+        self.control("POST", "ttl", {"ttl": seconds})
+        try:
+            yield
+        finally:
+            self.control("POST", "ttl", {"ttl": DEFAULT_TTL})
 
     # -- faults and counters --
     def fault(self, method: str, kind: str, count: int = 1, **extra: Any) -> None:

@@ -241,8 +241,8 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
 #: Functions that also get a second prototype whose pointer arguments are all ``void *``:
 #: ctypes converts a plain int address and a buffer about 3x faster than typed pointers
 #: (the rotator's and the pool's hot path). Same symbol, same C signature.
-FAST = ("xoxe_rotator_get", "xoxe_rotator_force_rotate", "xoxe_rotator_current", "xoxe_rotator_try_get")
-FAST += ("xoxe_pool_get", "xoxe_pool_try_get")
+FAST: tuple[str, ...] = ("xoxe_rotator_get", "xoxe_rotator_force_rotate", "xoxe_rotator_current")
+FAST += ("xoxe_rotator_try_get", "xoxe_pool_get", "xoxe_pool_try_get")
 
 
 class LibraryLoadError(ImportError):
