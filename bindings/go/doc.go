@@ -9,7 +9,10 @@
 // installs ([Pool.InstallCode], [Client.OAuthV2Access]) and revoking uninstalled
 // ones ([Pool.Uninstall], [Client.AuthRevoke]); [Store.Sealed]
 // seals stored documents at rest with a [Keyring]; [SetLogger] receives the
-// library's log lines.
+// library's log lines. [NewTransport] is an [net/http.RoundTripper] that puts
+// a fresh token from a Rotator or a Pool chain ([WithChain]) on every Web API
+// request, so an HTTP client library such as slack-go gets the rotation
+// without knowing about it.
 //
 // All the work happens in the Rust core through its C ABI (include/xoxe.h);
 // this package only converts arguments and results, checks them and frees

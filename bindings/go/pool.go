@@ -17,7 +17,12 @@ import (
 // (and, through the store's lease, across processes and machines). Safe for
 // concurrent use. It keeps its own references to the client and the store,
 // which may be closed before it.
-type Pool struct{ h *handle[*C.xoxe_pool] }
+type Pool struct {
+	h *handle[*C.xoxe_pool]
+	// baseURL is the base URL of the client it was made with ([Transport]'s
+	// default API URL).
+	baseURL string
+}
 
 func (p *Pool) handle() *handle[*C.xoxe_pool] {
 	if p == nil {
@@ -104,6 +109,7 @@ func NewPool(client *Client, store *Store, clientID, clientSecret string, opts .
 	if err != nil {
 		return nil, err
 	}
+	pool.baseURL = client.BaseURL()
 	return pool, nil
 }
 

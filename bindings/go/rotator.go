@@ -64,6 +64,9 @@ type Rotator struct {
 	// last is the token handed out most recently, so a fresh Get (the common
 	// case) returns it without allocating or asking the library to redact again.
 	last atomic.Pointer[handedOut]
+	// baseURL is the base URL of the client it was made with ([Transport]'s
+	// default API URL).
+	baseURL string
 }
 
 type handedOut struct {
@@ -125,6 +128,7 @@ func newRotator(op string, client *Client, store *Store, opts *RotatorOptions, a
 	if err != nil {
 		return nil, err
 	}
+	r.baseURL = client.BaseURL()
 	return r, nil
 }
 
