@@ -25,9 +25,11 @@ define py_make_venv
 	  python3 -m pip install -q --user --disable-pip-version-check virtualenv && python3 -m virtualenv -q $(1); }
 endef
 
-$(PY_VENV)/.ready: $(PY_SRC)/pyproject.toml $(PY_SRC)/python.mk
+# The test tools and the frameworks the integrations are tested against, pinned.
+PY_TEST_REQUIREMENTS := $(PY_SRC)/tests/requirements.txt
+$(PY_VENV)/.ready: $(PY_SRC)/pyproject.toml $(PY_SRC)/python.mk $(PY_TEST_REQUIREMENTS)
 	$(call py_make_venv,$(PY_VENV))
-	$(PY) -m pip install -q --disable-pip-version-check "pytest>=7"
+	$(PY) -m pip install -q --disable-pip-version-check -r $(PY_TEST_REQUIREMENTS)
 	@touch $@
 
 python-venv: $(PY_VENV)/.ready
@@ -59,6 +61,7 @@ demo-python-keep-fresh: build python-venv
 # and mypy --strict over the package.
 LINT_TARGETS += lint-python
 .PHONY: lint-python
-lint-python: lint-tools
+# mypy reads the frameworks (slack_bolt, slack_sdk, aiohttp) from the test venv.
+lint-python: lint-tools python-venv
 	cd $(ROOT) && $(LINT_TOOLS)/ruff check . && $(LINT_TOOLS)/ruff format --check .
-	cd $(PY_SRC) && $(LINT_TOOLS)/mypy --strict src
+	cd $(PY_SRC) && $(LINT_TOOLS)/mypy --strict --python-executable $(PY) src

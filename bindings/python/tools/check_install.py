@@ -18,6 +18,8 @@ lib = Path(xoxe.LIBRARY_PATH)
 assert lib.is_absolute() and lib.parent == pkg, f"library {lib} is not inside {pkg}"
 assert "site-packages" in str(pkg), f"xoxe imported from {pkg}, not an installed copy"
 assert (pkg / "py.typed").is_file(), "py.typed is missing"
+for module in ("aio.py", "bolt/__init__.py", "bolt/async_app.py", "slack_sdk/__init__.py", "slack_sdk/async_client.py"):
+    assert (pkg / module).is_file(), f"{module} is missing from the installed package"
 assert xoxe.lib.xoxe_abi_version() == xoxe.ABI_VERSION
 with xoxe.Client(preset=xoxe.Preset.GOV_SLACK) as client:
     assert client.base_url == xoxe.GOV_SLACK_BASE_URL
