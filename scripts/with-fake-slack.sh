@@ -2,7 +2,9 @@
 # Usage: scripts/with-fake-slack.sh CMD [ARGS...]
 # Starts the fake Slack on loopback, exports the variables the examples read
 # (XOXE_BASE_URL, XOXE_CONFIG_REFRESH_TOKEN, XOXE_CLIENT_ID, XOXE_CLIENT_SECRET,
-# XOXE_LEGACY_TOKEN) with fresh credentials, runs CMD, and stops the server.
+# XOXE_LEGACY_TOKEN) with fresh credentials and the fake's control URL
+# (XOXE_FAKE_SLACK_CONTROL_URL: the Bolt example asks it to deliver an event),
+# runs CMD, and stops the server.
 # XOXE_FAKE_SLACK_ARGS adds flags for the server (e.g. "--token-ttl 5").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,7 @@ eval "$(python3 - "$dir/ready.json" <<'PY'
 import json, shlex, sys
 r = json.load(open(sys.argv[1]))
 for k, v in [("XOXE_BASE_URL", r["base_url"]),
+             ("XOXE_FAKE_SLACK_CONTROL_URL", r["control_url"]),
              ("XOXE_CONFIG_REFRESH_TOKEN", r["config_token"]["refresh_token"]),
              ("XOXE_CLIENT_ID", r["app"]["client_id"]),
              ("XOXE_CLIENT_SECRET", r["app"]["client_secret"]),

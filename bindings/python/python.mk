@@ -5,6 +5,8 @@
 #   make test-python-install  `pip install ./bindings/python` into a fresh venv, then check it
 #   make demo-python          examples/python/example.py against a fake Slack
 #   make demo-python-keep-fresh  examples/python/keep_fresh.py: a rotator keeping 5-second tokens fresh
+#   make demo-python-bolt     examples/python/bolt_app.py: a Bolt app answering signed events
+#   make demo-python-asyncio  examples/python/asyncio_app.py: 50 tasks posting through slack_sdk
 
 PY_SRC := $(ROOT)/bindings/python
 PY_BUILD := $(BUILD)/python
@@ -14,9 +16,9 @@ PY_INSTALL_VENV := $(PY_BUILD)/install-venv
 
 TEST_TARGETS += test-python test-python-install
 LOG_CHECKED_SUITES += test-python
-DEMO_TARGETS += demo-python demo-python-keep-fresh
+DEMO_TARGETS += demo-python demo-python-keep-fresh demo-python-bolt demo-python-asyncio
 
-.PHONY: python-venv test-python test-python-install demo-python demo-python-keep-fresh
+.PHONY: python-venv test-python test-python-install demo-python demo-python-keep-fresh demo-python-bolt demo-python-asyncio
 
 # A venv with the test tools. Falls back to virtualenv where python3-venv is missing.
 define py_make_venv
@@ -56,6 +58,15 @@ demo-python: build python-venv
 # A rotator keeping a 5-second token fresh across several rotations.
 demo-python-keep-fresh: build python-venv
 	PYTHONPATH=$(PY_SRC)/src XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh $(PY) examples/python/keep_fresh.py
+
+# A Bolt app (xoxe.bolt) answering three signed events the fake Slack delivers, 3 s
+# apart, with 5-second tokens.
+demo-python-bolt: build python-venv
+	PYTHONPATH=$(PY_SRC)/src XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh $(PY) examples/python/bolt_app.py
+
+# asyncio tasks posting through xoxe's slack_sdk AsyncWebClient across 5-second tokens.
+demo-python-asyncio: build python-venv
+	PYTHONPATH=$(PY_SRC)/src XOXE_FAKE_SLACK_ARGS="--token-ttl 5" scripts/with-fake-slack.sh $(PY) examples/python/asyncio_app.py
 
 # Ruff (lint and format) over every Python file in the repository (ruff.toml),
 # and mypy --strict over the package.

@@ -1,4 +1,4 @@
-"""The README's "Keeping tokens fresh", "A fleet", "Many chains" and "Installs" examples
+"""The README's framework lines, "Keeping tokens fresh", "A fleet", "Many chains" and "Installs" examples
 work as written (against the fake Slack, and the throwaway PostgreSQL of conftest
 ``databases``)."""
 
@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, Database, FakeSlack, unique_chain
@@ -117,3 +118,35 @@ def test_the_install_example_runs(
     leaked = code["code"] in out or app.client_secret.get_secret_value() in out
     assert not leaked
     assert ns["store"].chains() == [], "uninstalled: every chain deleted"
+
+
+def test_the_framework_lines_build_a_bolt_app_and_a_slack_sdk_client_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: FakeSlack
+) -> None:
+    """The "Already using Bolt or slack_sdk?" blocks, run in order in one namespace as a
+    reader would paste them: they build without a network call and without a warning."""
+    import warnings
+
+    import slack_bolt
+    import slack_sdk
+    import xoxe.bolt
+
+    blocks = _blocks("Already using Bolt or slack_sdk? Add these lines")
+    assert len(blocks) == 4
+    chains = tmp_path / "chains"
+    chains.mkdir(mode=0o700)
+    app = slack.new_app()
+    monkeypatch.setenv("CHAINS_DIR", str(chains))
+    monkeypatch.setenv("SLACK_CLIENT_ID", app.client_id)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", app.client_secret.get_secret_value())
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "readme-signing-secret")
+    ns: dict = {"__name__": "readme_frameworks"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", xoxe.bolt.BothRotateWarning)
+        for i, block in enumerate(blocks):
+            exec(compile(block, f"README.md frameworks block {i}", "exec"), ns)
+    assert isinstance(ns["app"], slack_bolt.App) and ns["app"].oauth_flow is not None
+    assert xoxe.bolt.check_app(ns["app"]) == []
+    assert isinstance(ns["async_app"], slack_bolt.async_app.AsyncApp)
+    assert isinstance(ns["client"], slack_sdk.WebClient) and ns["client"].chain == "bot:-:T0123"
+    ns["pool"].close()
