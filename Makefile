@@ -112,8 +112,9 @@ test: build
 	$(MAKE) --no-print-directory check-header
 	$(TEST_DB) ensure
 	@$(TEST_DB) start $(DB_DIR); trap '$(TEST_DB) stop $(DB_DIR)' EXIT; . $(DB_DIR)/env; \
-	  for t in $(TEST_TARGETS); do echo; echo "=== $$t ==="; \
-	  $(MAKE) --no-print-directory $$t 2>&1 | tee $(LOGS)/$$t.log | { grep -v '\[xoxe \(debug\|info\|warn\|error\)\]' || true; }; done
+	  for t in $(TEST_TARGETS); do echo; echo "=== $$t ==="; started=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$t 2>&1 | tee $(LOGS)/$$t.log | { grep -v '\[xoxe \(debug\|info\|warn\|error\)\]' || true; }; \
+	  echo "$$t: $$(( $$(date +%s) - started )) s" | tee -a $(LOGS)/durations.txt; done
 	@cat $(BUILD)/db*/secrets >> $(XOXE_ISSUED_TOKENS)
 	$(MAKE) --no-print-directory log-check
 	$(MAKE) --no-print-directory secret-scan

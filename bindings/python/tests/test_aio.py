@@ -71,23 +71,26 @@ def test_a_thousand_tasks_awaiting_get_across_a_rotation_rotate_once_with_one_th
         assert len({t.token for t in tokens}) == 1
         assert client.auth_test(tokens[0].token).user_id
 
-        # Fresh: served on the loop, no hop, no request.
+        # Fresh (12-hour tokens here): served on the loop, no hop, no request.
         again = await asyncio.gather(*(rotator.get() for _ in range(1000)))
         assert executor.hops == 1, "a fresh token cost a thread hop"
         assert {t.token for t in again} == {tokens[0].token}
 
-        # Across the next rotation (2-second tokens rotate at half life).
+        # Across the next rotation: a 2-second token (rotated at half life) comes due,
+        # and the thousand tasks, all started before the rotation answers, share it.
+        with slack.token_ttl(2):
+            short = await rotator.force_rotate()
+        assert executor.hops == 2
         await _wait_for("the token to come due", lambda: rotator.sync.try_get() is None)
         before = _rotations(slack)
         renewed = await asyncio.gather(*(rotator.get() for _ in range(1000)))
         assert _rotations(slack) - before == 1
-        assert executor.hops == 2
-        assert len({t.token for t in renewed}) == 1 and renewed[0].token != tokens[0].token
+        assert executor.hops == 3
+        assert len({t.token for t in renewed}) == 1 and renewed[0].token != short.token
         assert client.auth_test(renewed[0].token).user_id
 
     try:
-        with slack.token_ttl(2):
-            asyncio.run(main())
+        asyncio.run(main())
     finally:
         rotator.close()
         executor.shutdown()

@@ -164,7 +164,8 @@ def test_a_bolt_app_with_four_workers_answers_every_signed_event_with_fresh_toke
     }
     bin_dir = Path(sys.executable).parent
     if server.startswith("gunicorn"):
-        cmd = [str(bin_dir / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}"]
+        # No control socket: gunicorn would put it under $HOME, and one run's would clash with another's.
+        cmd = [str(bin_dir / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
         cmd += ["--chdir", str(FRAMEWORKS), "bolt_wsgi:application"]
     else:
         cmd = [sys.executable, "-m", "uvicorn", "--workers", "4", "--host", "127.0.0.1", "--port", str(port)]
