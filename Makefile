@@ -41,6 +41,13 @@ DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include soak/soak.mk
 -include tests/db/db.mk
 
+# How make test runs the suites (scripts/run-suites.sh): the CPU-bound ones first,
+# then the rest in two lanes side by side — the Go suites and the fuzz run beside
+# the others, which mostly wait on tokens and servers. Every suite is in one list.
+TEST_FIRST := test-rust test-c
+TEST_BESIDE := fuzz-short test-go test-go-slackgo
+TEST_AFTER = $(filter-out $(TEST_FIRST) $(TEST_BESIDE),$(TEST_TARGETS))
+
 PHONY_EXTRA := lint lint-tools lint-rust lint-shell header demo-c-keep-fresh demo-cli reliability-check log-check mutants audit-mutants
 .PHONY: all build deps demo test check-header test-rust test-c demo-c secret-scan $(PHONY_EXTRA) install clean bench $(TEST_TARGETS) $(DEMO_TARGETS)
 
@@ -112,9 +119,7 @@ test: build
 	$(MAKE) --no-print-directory check-header
 	$(TEST_DB) ensure
 	@$(TEST_DB) start $(DB_DIR); trap '$(TEST_DB) stop $(DB_DIR)' EXIT; . $(DB_DIR)/env; \
-	  for t in $(TEST_TARGETS); do echo; echo "=== $$t ==="; started=$$(date +%s); \
-	  $(MAKE) --no-print-directory $$t 2>&1 | tee $(LOGS)/$$t.log | { grep -v '\[xoxe \(debug\|info\|warn\|error\)\]' || true; }; \
-	  echo "$$t: $$(( $$(date +%s) - started )) s" | tee -a $(LOGS)/durations.txt; done
+	  MAKE="$(MAKE)" scripts/run-suites.sh $(LOGS) "$(TEST_FIRST)" "$(TEST_AFTER)" "$(TEST_BESIDE)"
 	@cat $(BUILD)/db*/secrets >> $(XOXE_ISSUED_TOKENS)
 	$(MAKE) --no-print-directory log-check
 	$(MAKE) --no-print-directory secret-scan

@@ -27,7 +27,7 @@
 #   $(MAKE) --no-print-directory db-start
 #   set -a; . $(DB_DIR)/env; set +a
 #   trap '$(MAKE) --no-print-directory db-stop' EXIT
-#   for t in $(TEST_TARGETS); do ... done
+#   scripts/run-suites.sh ... (each suite of $(TEST_TARGETS))
 
 DB_MK_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 ROOT ?= $(abspath $(DB_MK_DIR)/../..)
