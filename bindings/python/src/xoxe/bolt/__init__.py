@@ -46,6 +46,7 @@ from ._common import (
     bot_for,
     both_rotate_message,
     installation_for,
+    installation_of_bot,
     user_chain_prefix,
     user_chains,
 )
@@ -208,21 +209,7 @@ class XoxeInstallationStore(InstallationStore):
 
     def save_bot(self, bot: Bot) -> None:
         """Saves a bot's token as its chain (from its refresh token)."""
-        self.save(
-            Installation(
-                app_id=bot.app_id,
-                enterprise_id=bot.enterprise_id,
-                team_id=bot.team_id,
-                bot_token=bot.bot_token,
-                bot_id=bot.bot_id,
-                bot_user_id=bot.bot_user_id,
-                bot_scopes=bot.bot_scopes,
-                bot_refresh_token=bot.bot_refresh_token,
-                bot_token_expires_at=bot.bot_token_expires_at,
-                user_id="",
-                is_enterprise_install=bot.is_enterprise_install,
-            )
-        )
+        self.save(installation_of_bot(bot))
 
     def find_installation(
         self,

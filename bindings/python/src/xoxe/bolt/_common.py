@@ -96,6 +96,23 @@ def installation_for(
     )
 
 
+def installation_of_bot(bot: Bot) -> Installation:
+    """A bot's token as an ``Installation`` (``save_bot`` saves it as ``save`` does)."""
+    return Installation(
+        app_id=bot.app_id,
+        enterprise_id=bot.enterprise_id,
+        team_id=bot.team_id,
+        bot_token=bot.bot_token,
+        bot_id=bot.bot_id,
+        bot_user_id=bot.bot_user_id,
+        bot_scopes=bot.bot_scopes,
+        bot_refresh_token=bot.bot_refresh_token,
+        bot_token_expires_at=bot.bot_token_expires_at,
+        user_id="",
+        is_enterprise_install=bot.is_enterprise_install,
+    )
+
+
 def bot_for(installation: Installation) -> Bot | None:
     """The ``Bot`` of an ``Installation`` (``None`` without a bot token)."""
     if installation.bot_token is None:

@@ -32,6 +32,7 @@ from ._common import (
     bot_chains,
     bot_for,
     installation_for,
+    installation_of_bot,
     user_chain_prefix,
     user_chains,
 )
@@ -162,21 +163,7 @@ class AsyncXoxeInstallationStore(AsyncInstallationStore):
 
     async def async_save_bot(self, bot: Bot) -> None:
         """Saves a bot's token as its chain (from its refresh token)."""
-        await self.async_save(
-            Installation(
-                app_id=bot.app_id,
-                enterprise_id=bot.enterprise_id,
-                team_id=bot.team_id,
-                bot_token=bot.bot_token,
-                bot_id=bot.bot_id,
-                bot_user_id=bot.bot_user_id,
-                bot_scopes=bot.bot_scopes,
-                bot_refresh_token=bot.bot_refresh_token,
-                bot_token_expires_at=bot.bot_token_expires_at,
-                user_id="",
-                is_enterprise_install=bot.is_enterprise_install,
-            )
-        )
+        await self.async_save(installation_of_bot(bot))
 
     async def async_find_installation(
         self,
