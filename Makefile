@@ -40,6 +40,8 @@ DEMO_TARGETS := demo-c demo-c-keep-fresh demo-cli
 -include tests/matrix/matrix.mk
 -include soak/soak.mk
 -include tests/db/db.mk
+-include packaging/dist.mk
+-include tests/abi/abi.mk
 
 # How make test runs the suites (scripts/run-suites.sh): the CPU-bound ones first,
 # then the rest in two lanes side by side — the Go suites and the fuzz run beside
@@ -57,8 +59,12 @@ deps:
 	@scripts/ensure-deps.sh
 
 # One release build serves the C tests, the bindings, the demo and the benchmarks.
+# The library's SONAME is libxoxe.so.ABI (build.rs): programs linked against
+# target/release load it through that name, so it is linked there too.
+XOXE_ABI := $(shell sed -n 's/^\#define XOXE_ABI_VERSION //p' include/xoxe.h)
 build: deps
 	$(CARGO) build --release --workspace --locked
+	@ln -sfn libxoxe.so $(RELEASE)/libxoxe.so.$(XOXE_ABI)
 	@mkdir -p $(LOGS)
 
 # Every linter, each run even when an earlier one fails; fails if any did.
@@ -159,8 +165,10 @@ log-check:
 secret-scan:
 	scripts/secret-scan.sh $(XOXE_ISSUED_TOKENS) $(LOGS) $(BUILD)/matrix
 
+# Header, libxoxe.so.ABI (+ libxoxe.so), libxoxe.a, pkg-config files, bin/xoxe
+# and its man page under $(DESTDIR)$(PREFIX) (scripts/install.sh lists them).
 install: build
-	scripts/install.sh "$(PREFIX)"
+	scripts/install.sh "$(PREFIX)" "$(DESTDIR)"
 
 # Mutation testing (not part of make test; MUTANTS.md): cargo-mutants over the
 # modules that guard tokens, in two passes (the core; the C ABI and the host-kept
@@ -194,4 +202,4 @@ bench: bench-run
 
 clean:
 	$(CARGO) clean
-	rm -rf $(BUILD) fuzz/target $(FUZZ_TARGET_DIR)
+	rm -rf $(BUILD) $(DIST_DIR) fuzz/target $(FUZZ_TARGET_DIR)

@@ -7,18 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The ABI version this header describes. Bindings compare it with
-// `xoxe_abi_version()` when they load the library and refuse a mismatch.
-#define XOXE_ABI_VERSION 1
-
 // Major version of the xoxe release this header belongs to.
 #define XOXE_VERSION_MAJOR 0
 
 // Minor version of the xoxe release this header belongs to.
-#define XOXE_VERSION_MINOR 1
+#define XOXE_VERSION_MINOR 2
 
 // Patch version of the xoxe release this header belongs to.
 #define XOXE_VERSION_PATCH 0
+
+// The ABI version this header describes. Bindings compare it with
+// `xoxe_abi_version()` when they load the library and refuse a mismatch.
+#define XOXE_ABI_VERSION 1
 
 // Longest token, id or secret xoxe accepts or hands out: a buffer of this many
 // bytes plus one holds any token with its NUL.
@@ -27,7 +27,7 @@
 // The longest token lifetime xoxe believes (30 days; Slack's are 12 hours). A
 // longer stated lifetime is cut to this, so a wild server value can neither
 // overflow an expiry nor keep a token from ever being rotated.
-#define MAX_TOKEN_LIFETIME_SECS (30 * 86400)
+#define XOXE_MAX_TOKEN_LIFETIME_SECS (30 * 86400)
 
 // Longest chain name, in bytes.
 #define XOXE_MAX_CHAIN_NAME_LEN 200
@@ -1540,7 +1540,7 @@ xoxe_status xoxe_store_rewrite_chains(const xoxe_store *store,
                                       size_t *rewritten_out,
                                       xoxe_error **error_out);
 
-// The library's version, e.g. `"0.1.0"`. Static string: never free it.
+// The library's version, e.g. `"0.2.0"`. Static string: never free it.
 const char *xoxe_version(void);
 
 // The ABI version of the loaded library (compare with `XOXE_ABI_VERSION`).

@@ -9,6 +9,8 @@ command -v c++ >/dev/null || missing+=(g++)
 # The durability and thread-count tests watch system calls (tests/syscalls.rs and
 # the bindings' store tests).
 command -v strace >/dev/null || missing+=(strace)
+# The man page must render without a warning (tests/cli_man.rs runs groff).
+command -v groff >/dev/null || missing+=(groff-base)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_=sudo

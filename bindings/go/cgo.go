@@ -1,9 +1,10 @@
 package xoxe
 
+// Where the header and the library come from is up to the build mode: see
+// link_repo.go (a checkout), link_dynamic.go (tag xoxe_dynamic: an installed
+// libxoxe) and, in a release's module, link_release.go.
+
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo !xoxe_dynamic LDFLAGS: ${SRCDIR}/../../target/release/libxoxe.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-#cgo xoxe_dynamic LDFLAGS: -L${SRCDIR}/../../target/release -lxoxe -Wl,-rpath,${SRCDIR}/../../target/release
 #include <stdlib.h>
 #include "xoxe.h"
 

@@ -21,10 +21,15 @@
 //
 // # Building
 //
-// cgo must be enabled. The package links target/release/libxoxe.a of this
-// repository by path (build it with "cargo build --release --workspace";
-// the tag xoxe_dynamic links libxoxe.so instead), so use it from a checkout
-// through a replace directive or go.work; README.md has the details.
+// cgo must be enabled. A release's module (go get
+// github.com/xoxe-dev/xoxe/bindings/go@v0.2.0 through the release's module
+// proxy) carries the header and a static library for linux/amd64, so programs
+// need neither a Rust toolchain nor libxoxe at run time. From a checkout of the
+// repository, through a replace directive or go.work, the package links
+// target/release/libxoxe.a (build it with "cargo build --release
+// --workspace"). With the tag xoxe_dynamic, on any platform, it links an
+// installed libxoxe found with pkg-config (pkg-config xoxe). README.md has the
+// details.
 //
 // # Calls, contexts and timeouts
 //

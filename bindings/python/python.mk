@@ -40,14 +40,15 @@ test-python: build python-venv
 	cd $(PY_SRC) && PYTHONPATH=$(PY_SRC)/src $(PY) -m pytest -q -s tests
 
 # The install path: `pip install ./bindings/python` into a fresh venv puts the library
-# inside the package. It packages the one release build (XOXE_PREBUILT_LIBRARY) that
+# and the xoxe command line inside the package. It packages the one release build
+# (XOXE_PREBUILT_LIBRARY, XOXE_PREBUILT_CLI) that
 # every other suite tests: left to itself, setuptools-rust's `cargo rustc --crate-type
 # cdylib` rebuilds the crate with other settings and replaces target/release's library
 # under the later suites (and makes the next `cargo build` compile it again).
 test-python-install: build
 	$(call py_make_venv,$(PY_INSTALL_VENV))
-	XOXE_PREBUILT_LIBRARY=$(RELEASE)/libxoxe.so $(PY_INSTALL_VENV)/bin/pip install -q --disable-pip-version-check $(PY_SRC)
-	cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH $(PY_INSTALL_VENV)/bin/python $(PY_SRC)/tools/check_install.py
+	XOXE_PREBUILT_LIBRARY=$(RELEASE)/libxoxe.so XOXE_PREBUILT_CLI=$(RELEASE)/xoxe $(PY_INSTALL_VENV)/bin/pip install -q --disable-pip-version-check $(PY_SRC)
+	cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH PATH=$(PY_INSTALL_VENV)/bin:$$PATH $(PY_INSTALL_VENV)/bin/python $(PY_SRC)/tools/check_install.py
 	@installed=$$(cd $(PY_BUILD) && env -u XOXE_LIBRARY -u PYTHONPATH $(PY_INSTALL_VENV)/bin/python -c 'import xoxe; print(xoxe.LIBRARY_PATH)'); \
 	  cmp -s $(RELEASE)/libxoxe.so "$$installed" || { echo "the installed $$installed is not the tested $(RELEASE)/libxoxe.so"; exit 1; }; \
 	  echo "the installed package carries the tested library"

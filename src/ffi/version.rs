@@ -7,14 +7,10 @@ use std::ffi::c_char;
 /// The ABI version this header describes. Bindings compare it with
 /// `xoxe_abi_version()` when they load the library and refuse a mismatch.
 pub const XOXE_ABI_VERSION: u32 = 1;
-/// Major version of the xoxe release this header belongs to.
-pub const XOXE_VERSION_MAJOR: u32 = 0;
-/// Minor version of the xoxe release this header belongs to.
-pub const XOXE_VERSION_MINOR: u32 = 1;
-/// Patch version of the xoxe release this header belongs to.
-pub const XOXE_VERSION_PATCH: u32 = 0;
+// XOXE_VERSION_MAJOR/MINOR/PATCH: written into the header by build.rs from
+// the crate's version (Cargo.toml, the one place the version is kept).
 
-/// The library's version, e.g. `"0.1.0"`. Static string: never free it.
+/// The library's version, e.g. `"0.2.0"`. Static string: never free it.
 #[no_mangle]
 pub extern "C" fn xoxe_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
@@ -46,18 +42,4 @@ pub extern "C" fn xoxe_status_family_of(status: u32) -> StatusFamily {
     guard_plain(StatusFamily::Internal, || {
         Status::from_u32(status).map_or(StatusFamily::Internal, Status::family)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn header_version_constants_match_the_crate() {
-        let v = format!(
-            "{}.{}.{}",
-            super::XOXE_VERSION_MAJOR,
-            super::XOXE_VERSION_MINOR,
-            super::XOXE_VERSION_PATCH
-        );
-        assert_eq!(v, env!("CARGO_PKG_VERSION"));
-    }
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Checks an installed ``xoxe`` (run by ``make test-python-install`` from a fresh venv,
-outside the source tree, with ``XOXE_LIBRARY`` unset): the package imports, loads the
-library it carries inside the package by absolute path, and works."""
+outside the source tree, with ``XOXE_LIBRARY`` unset; and by ``make dist-check`` on the
+wheel): the package imports, loads the library it carries inside the package by absolute
+path, and works, and the ``xoxe`` command runs the command line packaged with it."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,4 +52,12 @@ for fleet_store, url in [
         assert "not-a-password" not in str(exc) and "***" in str(exc), "the password is redacted"
     else:
         sys.exit(f"expected StoreIoError from {fleet_store.__name__} on a closed port")
+# One version: the package's metadata, xoxe.__version__ and the library's agree.
+assert importlib.metadata.version("xoxe") == xoxe.__version__ == xoxe.library_version(), "versions differ"
+# The xoxe command line: a console script in the environment's bin/, and python -m xoxe.
+command = shutil.which("xoxe")
+assert command and Path(command).resolve().parent == (Path(sys.prefix) / "bin").resolve(), f"xoxe command: {command}"
+for argv in ([command, "--version"], [sys.executable, "-m", "xoxe", "--version"]):
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == f"xoxe {xoxe.__version__}", f"{argv[1:]} printed {out!r}"
 print(f"installed xoxe OK: {pkg} loads {lib.name} (libxoxe {xoxe.library_version()})")

@@ -109,7 +109,8 @@ def library_version() -> str:
     return raw.decode("utf-8") if raw else ""
 
 
-__version__ = "0.1.0"
+#: The package is the library it carries: one version, kept in the crate's Cargo.toml.
+__version__ = library_version()
 
 __all__ = ["ABI_VERSION", "LIBRARY_PATH", "MAX_TOKEN_LEN", "LibraryLoadError", "library_version"]
 __all__ += ["GOV_SLACK_BASE_URL", "SLACK_BASE_URL", "ApiResponse", "AuthTestResponse", "Client", "ConfigToken"]
