@@ -14,6 +14,9 @@
 #   c            from the unpacked tarball, pkg-config only: the C example built
 #                against libxoxe.so and against the archive (xoxe-static), and bin/xoxe
 #   go           packaging/go-dist-check.sh: go get through the file proxy, build, run
+#   sdist        last, with the toolchain back: pip builds a wheel from the sdist
+#                with cargo (in ~/.cache/xoxe/sdist-target, kept warm) and the
+#                installed result passes the same install check
 # Output goes to WORK_DIR/logs; the secret scan reads it all at the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +46,7 @@ hide() { # DIR NAME... : wrappers in DIR for each NAME
 }
 hide "$work/no-rust" cargo rustc rustup cargo-zigbuild
 hide "$work/no-cc" cc gcc c++ g++ clang clang++ ld zig
+saved_path=$PATH saved_cargo_home=${CARGO_HOME:-} saved_rustup_home=${RUSTUP_HOME:-}
 clean_path=$(tr ':' '\n' <<<"$PATH" | grep -v -e '/\.cargo/bin' -e '/\.rustup/' -e "$tools" | paste -sd: -)
 export PATH=$work/no-rust:$clean_path CARGO_HOME=$work/no-cargo-home RUSTUP_HOME=$work/no-rustup-home
 unset XOXE_LIBRARY PYTHONPATH RUSTFLAGS
@@ -78,6 +82,7 @@ pass "wheel: auditwheel show says manylinux_2_17_x86_64 (glibc 2.17)"
 venv=$work/venv
 python3 -m venv "$venv" 2>/dev/null || { python3 -m pip install -q --user --disable-pip-version-check virtualenv && python3 -m virtualenv -q "$venv"; }
 (
+  # shellcheck disable=SC2030 # this part's PATH is meant to end with it
   export PATH=$work/no-cc:$venv/bin:$PATH
   cd "$work"
   pip install -q --disable-pip-version-check --no-index --no-deps "$wheel" > "$logs/wheel-install.log" 2>&1 \
@@ -116,6 +121,23 @@ pass "c: example built with pkg-config (shared and static) ran against the fake 
   || { cat "$logs/go.log"; fail "packaging/go-dist-check.sh"; }
 grep '^PASS' "$logs/go.log" || true
 pass "go: go get through the file proxy, built and ran"
+
+# --- sdist: the one artifact meant to build from source, so cargo is back.
+(
+  # shellcheck disable=SC2031
+  export PATH=$saved_path CARGO_HOME=$saved_cargo_home RUSTUP_HOME=$saved_rustup_home
+  [ -n "$CARGO_HOME" ] || unset CARGO_HOME
+  [ -n "$RUSTUP_HOME" ] || unset RUSTUP_HOME
+  sdist_venv=$work/sdist-venv
+  python3 -m venv "$sdist_venv" 2>/dev/null || python3 -m virtualenv -q "$sdist_venv"
+  export PATH=$sdist_venv/bin:$PATH CARGO_TARGET_DIR=$HOME/.cache/xoxe/sdist-target
+  cd "$work"
+  pip install --disable-pip-version-check "$dist/xoxe-$version.tar.gz" > "$logs/sdist-install.log" 2>&1 \
+    || { tail -30 "$logs/sdist-install.log"; fail "pip install of the sdist (see $logs/sdist-install.log)"; }
+  python "$root/bindings/python/tools/check_install.py" > "$logs/sdist-check.log" 2>&1 \
+    || { cat "$logs/sdist-check.log"; fail "the package built from the sdist (check_install.py)"; }
+)
+pass "sdist: pip built it from source with cargo, and the installed package works"
 
 "$root/scripts/secret-scan.sh" "$XOXE_ISSUED_TOKENS" "$logs"
 echo "dist-check: all passed (logs in $logs)"
