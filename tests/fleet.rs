@@ -93,17 +93,20 @@ fn every_fleet_store_keeps_the_store_contract() {
             (1, "xoxe-1-cccccccccccc")
         );
 
-        // The lease excludes other holders, and expires on the store's clock.
-        let lease = store.acquire_lease(&terms(300, 300, 100)).unwrap();
+        // The lease excludes other holders, and expires on the store's clock. It
+        // lasts 3.3 s: marking it below needs 0.8 s left (the call and a sixth of
+        // the margin), so a loaded machine has 2.4 s for the steps in between.
+        let held = terms(300, 3_000, 100);
+        let lease = store.acquire_lease(&held).unwrap();
         let epoch = lease.epoch().expect("fleet leases are numbered");
-        let refused = other.acquire_lease(&terms(300, 300, 100)).err().expect("held");
+        let refused = other.acquire_lease(&held).err().expect("held");
         assert_eq!(refused.status, Status::LockTimeout, "{name}");
         assert!(
             refused.message.contains(xoxe::store::fleet::holder_id()),
             "{name}: names the holder"
         );
         // Enough left to send: marked. Too little: refused, nothing recorded.
-        store.mark_in_flight(&lease, 1, &terms(300, 300, 100)).unwrap();
+        store.mark_in_flight(&lease, 1, &held).unwrap();
         let marker = other.in_flight().unwrap().expect("the marker is durable");
         assert_eq!(marker.generation, 1);
         assert!(marker.left <= Duration::from_millis(300), "{name}: {marker:?}");
