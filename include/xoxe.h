@@ -11,7 +11,7 @@
 #define XOXE_VERSION_MAJOR 0
 
 // Minor version of the xoxe release this header belongs to.
-#define XOXE_VERSION_MINOR 2
+#define XOXE_VERSION_MINOR 3
 
 // Patch version of the xoxe release this header belongs to.
 #define XOXE_VERSION_PATCH 0
@@ -1174,6 +1174,21 @@ xoxe_status xoxe_pool_get(const xoxe_pool *pool,
                           int64_t *expires_at_out,
                           xoxe_error **error_out);
 
+// `xoxe_pool_get`, also writing into `*reuse_until_ms_out` until when the
+// caller may hand chain `chain`'s token out again without calling xoxe (as
+// `xoxe_rotator_get_reusable`: Unix milliseconds, at most one second ahead; 0:
+// call every time).
+//
+// # Safety
+// As for `xoxe_pool_get`; `reuse_until_ms_out` is writable.
+xoxe_status xoxe_pool_get_reusable(const xoxe_pool *pool,
+                                   const char *chain,
+                                   char *token_buf,
+                                   size_t buf_len,
+                                   int64_t *expires_at_out,
+                                   int64_t *reuse_until_ms_out,
+                                   xoxe_error **error_out);
+
 // The non-blocking half of `xoxe_pool_get` (as `xoxe_rotator_try_get` is of
 // `xoxe_rotator_get`): when chain `chain`'s rotator is in memory with a fresh
 // token, writes it and sets `*fresh_out` to true; otherwise sets it to false
@@ -1339,6 +1354,23 @@ xoxe_status xoxe_rotator_get(const xoxe_rotator *rotator,
                              size_t buf_len,
                              int64_t *expires_at_out,
                              xoxe_error **error_out);
+
+// `xoxe_rotator_get`, also writing into `*reuse_until_ms_out` until when the
+// caller may hand the same token out again without calling xoxe: Unix
+// milliseconds on this machine's clock (`CLOCK_REALTIME`), the earlier of the
+// moment the token is due for rotation and one second from now; 0 when it must
+// call every time (the token came from a rotation or the store just now). The
+// rotator decides; a binding keeping the token only compares its clock with
+// the deadline, which makes a fresh token cost no call at all.
+//
+// # Safety
+// As for `xoxe_rotator_get`; `reuse_until_ms_out` is writable.
+xoxe_status xoxe_rotator_get_reusable(const xoxe_rotator *rotator,
+                                      char *token_buf,
+                                      size_t buf_len,
+                                      int64_t *expires_at_out,
+                                      int64_t *reuse_until_ms_out,
+                                      xoxe_error **error_out);
 
 // The non-blocking half of `xoxe_rotator_get`, for event loops and bindings
 // that must not block: when a fresh token is in memory, writes it as

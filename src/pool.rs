@@ -250,6 +250,14 @@ impl Pool {
         self.inner.forget_on_end(chain, rotator.get_with(f))
     }
 
+    /// Like [`get_with`](Self::get_with), with the deadline of
+    /// [`Rotator::get_reusable_with`]: until when the caller may hand chain
+    /// `chain`'s token out again without asking (0: ask every time).
+    pub fn get_reusable_with<R>(&self, chain: &str, f: impl FnOnce(&str, i64, i64) -> R) -> Result<R> {
+        let rotator = self.inner.rotator(chain)?;
+        self.inner.forget_on_end(chain, rotator.get_reusable_with(f))
+    }
+
     /// Chain `chain`'s token, lent to `f`, only if it can be had without
     /// blocking (its rotator in memory, the token fresh): see
     /// [`Rotator::try_get_with`]. `None` means "call [`get`](Self::get)".

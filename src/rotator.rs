@@ -151,6 +151,19 @@ pub fn is_revocation(status: Status) -> bool {
 }
 
 /// Now, in Unix seconds on this machine's clock.
+/// How long a caller may hand out a token [`Rotator::get_reusable_with`] lent it
+/// without asking again, at most: short enough that a change the caller cannot
+/// see (another thread's rotation, a failed save, a pool evicting an idle
+/// chain) is noticed within it, long enough that asking costs nothing per call.
+pub const REUSE_HORIZON_MS: i64 = 1_000;
+
+/// Now, in Unix milliseconds on this machine's clock.
+pub(crate) fn unix_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -246,6 +259,29 @@ impl Rotator {
         }
         let token = self.slow_path(false)?;
         Ok(f(token.token.expose(), token.expires_at))
+    }
+
+    /// Like [`get_with`](Self::get_with), also telling `f` until when the caller
+    /// may hand the same token out again without asking this rotator: Unix
+    /// milliseconds on this machine's clock, the earlier of the moment the token
+    /// is due for rotation and [`REUSE_HORIZON_MS`] from now; 0 when it must ask
+    /// every time (the token came from a rotation or the store just now, or a
+    /// rotated pair awaits its save). The decision stays here: a binding that
+    /// keeps the token only compares its clock with the deadline.
+    pub fn get_reusable_with<R>(&self, f: impl FnOnce(&str, i64, i64) -> R) -> Result<R> {
+        {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            let now_ms = unix_now_ms();
+            if let Some(c) = self.fresh(&cache, now_ms.div_euclid(1000)) {
+                let until = c
+                    .rotate_at
+                    .saturating_mul(1000)
+                    .min(now_ms.saturating_add(REUSE_HORIZON_MS));
+                return Ok(f(c.token.token.expose(), c.token.expires_at, until));
+            }
+        }
+        let token = self.slow_path(false)?;
+        Ok(f(token.token.expose(), token.expires_at, 0))
     }
 
     /// The token, lent to `f`, only if it can be had without blocking: fresh in

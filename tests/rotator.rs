@@ -1221,3 +1221,69 @@ fn a_store_too_full_to_rewrite_after_a_rotation_is_refused_before_one() {
     assert_eq!(store.load().unwrap().unwrap().generation, 1);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Now, Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// `(token, reuse_until_ms)` from `get_reusable_with`.
+fn reusable(rotator: &Rotator) -> (String, i64) {
+    rotator
+        .get_reusable_with(|token, _, until| (token.to_string(), until))
+        .unwrap()
+}
+
+#[test]
+fn a_reusable_token_carries_the_rotators_deadline_never_past_its_rotation() {
+    let slack = server();
+    slack.set_token_ttl(40);
+    let store = Arc::new(MemoryStore::new(Some(seed_config(
+        &slack.new_config_token(None).refresh_token,
+    ))));
+    let rotator = Rotator::config(Arc::new(client(&slack)), store, RotatorOptions::default());
+    let (first, until) = reusable(&rotator);
+    assert_eq!(until, 0, "a token that just came from a rotation: ask again");
+    let before = now_ms();
+    let (again, until) = reusable(&rotator);
+    assert_eq!(again, first);
+    let rotate_at_ms = rotator.next_rotation().unwrap() * 1000;
+    assert!(
+        until > before && until <= now_ms() + xoxe::rotator::REUSE_HORIZON_MS && until <= rotate_at_ms,
+        "at most the horizon ahead, never past the rotation: {until} (now {before}, rotation {rotate_at_ms})"
+    );
+
+    // Two-second tokens are due a second after they are issued: the deadline is
+    // the rotation itself, not the horizon.
+    slack.set_token_ttl(2);
+    rotator.force_rotate().unwrap();
+    let until = loop {
+        let (_, until) = reusable(&rotator);
+        if until != 0 {
+            break until;
+        }
+    };
+    let rotate_at_ms = rotator.next_rotation().unwrap() * 1000;
+    assert!(until <= rotate_at_ms, "{until} is past the rotation at {rotate_at_ms}");
+}
+
+#[test]
+fn a_pending_unsaved_pair_makes_the_caller_ask_every_time() {
+    let slack = server();
+    let store = Arc::new(FailingSave {
+        inner: MemoryStore::new(Some(seed_config(&slack.new_config_token(None).refresh_token))),
+        fail_next: false.into(),
+    });
+    let rotator = Rotator::config(Arc::new(client(&slack)), store.clone(), RotatorOptions::default());
+    let (first, _) = reusable(&rotator);
+    assert_ne!(reusable(&rotator).1, 0, "fresh: reusable");
+    store.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
+    rotator.force_rotate().unwrap_err();
+    let (second, until) = reusable(&rotator);
+    assert_ne!(second, first, "the pending pair, saved first");
+    assert_eq!(until, 0, "the save happened in this call: no deadline to reuse");
+    assert_eq!(store.load().unwrap().unwrap().access_token.expose(), second);
+}

@@ -150,8 +150,16 @@ func TestEveryHeaderFunctionIsCalled(t *testing.T) {
 		}
 		src.Write(b)
 	}
+	// Functions a newer one supersedes in the binding, with the reason.
+	superseded := map[string]string{
+		"xoxe_rotator_get": "Rotator.Get calls xoxe_rotator_get_reusable, which also gives the deadline for reuse",
+		"xoxe_pool_get":    "Pool.Get calls xoxe_pool_get_reusable, which also gives the deadline for reuse",
+	}
 	var missing []string
 	for _, m := range fns {
+		if _, ok := superseded[m[1]]; ok {
+			continue
+		}
 		if !strings.Contains(src.String(), "C."+m[1]+"(") {
 			missing = append(missing, m[1])
 		}

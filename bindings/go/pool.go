@@ -7,8 +7,21 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// maxReusedChains bounds how many chains' tokens [Pool.Get] keeps for reuse;
+// past it they are all let go (a pool cycling through more chains than this
+// pays one library call per Get).
+const maxReusedChains = 4096
+
+// reuseMap is chain name -> *reusable, with a count of the entries stored.
+type reuseMap struct {
+	m sync.Map
+	n atomic.Int64
+}
 
 // Pool keeps many chains of one store's place fresh — a directory, a
 // PostgreSQL or Redis database, or memory — one rotator per chain, created on
@@ -22,6 +35,9 @@ type Pool struct {
 	// baseURL is the base URL of the client it was made with ([Transport]'s
 	// default API URL).
 	baseURL string
+	// reuse holds the tokens Get hands out again without calling the library,
+	// each until the library's deadline for it (see [reusable]).
+	reuse atomic.Pointer[reuseMap]
 }
 
 func (p *Pool) handle() *handle[*C.xoxe_pool] {
@@ -120,6 +136,15 @@ func NewPool(client *Client, store *Store, clientID, clientSecret string, opts .
 // otherwise as [Rotator.Get] ([ErrOutcomeUnknown], [ErrChainDead], …).
 func (p *Pool) Get(chain string) (Secret, time.Time, error) {
 	const op = "Pool.Get"
+	var reuse *reuseMap
+	if p != nil {
+		reuse = p.reuse.Load()
+		if reuse != nil {
+			if u, ok := reuse.m.Load(chain); ok && u.(*reusable).fresh() {
+				return u.(*reusable).secret, u.(*reusable).expires, nil
+			}
+		}
+	}
 	a, err := toC(op, strArg{"chain", chain, false})
 	if err != nil {
 		return Secret{}, time.Time{}, err
@@ -127,14 +152,43 @@ func (p *Pool) Get(chain string) (Secret, time.Time, error) {
 	defer a.free()
 	var out Secret
 	var exp time.Time
+	var untilMS C.int64_t
 	err = p.handle().use(op, func(h *C.xoxe_pool) error {
 		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-			return C.xoxe_pool_get(h, a[0], b, n, expires, e)
+			return C.xoxe_pool_get_reusable(h, a[0], b, n, expires, &untilMS, e)
 		}, func(token []byte, expires int64) {
 			out, exp = NewSecret(string(token)), unixTime(expires)
 		})
 	})
+	if p != nil {
+		if err != nil || untilMS == 0 {
+			p.forget(chain)
+		} else {
+			p.keep(reuse, chain, &reusable{secret: out, expires: exp, untilMS: int64(untilMS)})
+		}
+	}
 	return out, exp, err
+}
+
+// keep stores chain's reusable token, starting a new map when reuse is nil or full.
+func (p *Pool) keep(reuse *reuseMap, chain string, u *reusable) {
+	if reuse == nil || reuse.n.Load() >= maxReusedChains {
+		fresh := &reuseMap{}
+		if !p.reuse.CompareAndSwap(reuse, fresh) {
+			return // another goroutine replaced it: the next Get keeps the token
+		}
+		reuse = fresh
+	}
+	if _, loaded := reuse.m.Swap(chain, u); !loaded {
+		reuse.n.Add(1)
+	}
+}
+
+// forget drops chain's reusable token, if any.
+func (p *Pool) forget(chain string) {
+	if reuse := p.reuse.Load(); reuse != nil {
+		reuse.m.Delete(chain)
+	}
 }
 
 // TryGet returns the token [Pool.Get] would, only if it can be had without
@@ -166,6 +220,9 @@ func (p *Pool) TryGet(chain string) (token Secret, expires time.Time, ok bool, e
 
 // removal runs xoxe_pool_remove or xoxe_pool_uninstall on chain.
 func (p *Pool) removal(op, chain string, call func(*C.xoxe_pool, *C.char, *C.bool, **C.xoxe_error) C.xoxe_status) (bool, error) {
+	if p != nil {
+		p.forget(chain)
+	}
 	a, err := toC(op, strArg{"chain", chain, false})
 	if err != nil {
 		return false, err
@@ -204,6 +261,9 @@ func (p *Pool) Uninstall(chain string) (bool, error) {
 // and [Store.Chains] shows the code in Revoked.
 func (p *Pool) MarkRevoked(chain, slackCode string) error {
 	const op = "Pool.MarkRevoked"
+	if p != nil {
+		p.forget(chain)
+	}
 	a, err := toC(op, strArg{"chain", chain, false}, strArg{"Slack code", slackCode, false})
 	if err != nil {
 		return err
@@ -249,7 +309,12 @@ func (p *Pool) Stats() (PoolStats, error) {
 // Close frees the pool and stops its background refresher (waiting for a
 // rotation in progress). It is idempotent, waits for calls in flight, makes
 // later calls fail with [ErrClosed], and always returns nil.
-func (p *Pool) Close() error { return p.handle().close() }
+func (p *Pool) Close() error {
+	if p != nil {
+		p.reuse.Store(nil)
+	}
+	return p.handle().close()
+}
 
 // String describes the pool handle (never a token).
 func (p *Pool) String() string {

@@ -67,11 +67,28 @@ type Rotator struct {
 	// baseURL is the base URL of the client it was made with ([Transport]'s
 	// default API URL).
 	baseURL string
+	// reuse is the token Get hands out again without calling the library,
+	// until the library's deadline for it (nil: call).
+	reuse atomic.Pointer[reusable]
 }
 
 type handedOut struct {
 	secret  Secret
 	expires int64
+}
+
+// reusable is a token with the library's deadline for handing it out again
+// (xoxe_rotator_get_reusable): Unix milliseconds, at most a second ahead and
+// never past the token's rotation. The library decides; Get only compares.
+type reusable struct {
+	secret  Secret
+	expires time.Time
+	untilMS int64
+}
+
+// fresh reports whether u may be handed out now.
+func (u *reusable) fresh() bool {
+	return u != nil && time.Now().UnixMilli() < u.untilMS
 }
 
 func (r *Rotator) handle() *handle[*C.xoxe_rotator] {
@@ -140,16 +157,41 @@ func newRotator(op string, client *Client, store *Store, opts *RotatorOptions, a
 // ctx is checked before the call (a cancelled or expired context fails at
 // once); the call itself cannot be interrupted and is bounded by the
 // options' WaitTimeout and CallTimeout.
+//
+// Until the library's deadline for a fresh token (at most a second ahead,
+// never past its rotation) Get hands it out again without calling the library.
 func (r *Rotator) Get(ctx context.Context) (Secret, time.Time, error) {
-	return r.token(ctx, "Rotator.Get", func(p *C.xoxe_rotator, b *C.char, n C.size_t, exp *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-		return C.xoxe_rotator_get(p, b, n, exp, e)
+	const op = "Rotator.Get"
+	if r != nil {
+		if u := r.reuse.Load(); u.fresh() {
+			if ctx != nil && ctx.Err() != nil {
+				return Secret{}, time.Time{}, contextError(op, ctx.Err())
+			}
+			return u.secret, u.expires, nil
+		}
+	}
+	var untilMS C.int64_t
+	out, exp, err := r.token(ctx, op, func(p *C.xoxe_rotator, b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
+		return C.xoxe_rotator_get_reusable(p, b, n, expires, &untilMS, e)
 	})
+	if r != nil {
+		if err != nil || untilMS == 0 {
+			r.reuse.Store(nil)
+		} else {
+			r.reuse.Store(&reusable{secret: out, expires: exp, untilMS: int64(untilMS)})
+		}
+	}
+	return out, exp, err
 }
 
 // ForceRotate rotates now whatever the expiry (unless another rotation
 // finished while it waited: then that one's token) and returns the new token.
 // Context handling is as for [Rotator.Get].
 func (r *Rotator) ForceRotate(ctx context.Context) (Secret, time.Time, error) {
+	if r != nil {
+		r.reuse.Store(nil)
+		defer r.reuse.Store(nil) // Get then gives the new token at once
+	}
 	return r.token(ctx, "Rotator.ForceRotate", func(p *C.xoxe_rotator, b *C.char, n C.size_t, exp *C.int64_t, e **C.xoxe_error) C.xoxe_status {
 		return C.xoxe_rotator_force_rotate(p, b, n, exp, e)
 	})
@@ -245,4 +287,9 @@ func unixTime(sec int64) time.Time {
 // Close frees the rotator. It is idempotent, waits for calls in flight (a
 // rotation may take up to its timeouts), makes later calls fail with
 // [ErrClosed], and always returns nil.
-func (r *Rotator) Close() error { return r.handle().close() }
+func (r *Rotator) Close() error {
+	if r != nil {
+		r.reuse.Store(nil)
+	}
+	return r.handle().close()
+}

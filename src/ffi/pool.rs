@@ -137,6 +137,36 @@ pub unsafe extern "C" fn xoxe_pool_get(
     })
 }
 
+/// `xoxe_pool_get`, also writing into `*reuse_until_ms_out` until when the
+/// caller may hand chain `chain`'s token out again without calling xoxe (as
+/// `xoxe_rotator_get_reusable`: Unix milliseconds, at most one second ahead; 0:
+/// call every time).
+///
+/// # Safety
+/// As for `xoxe_pool_get`; `reuse_until_ms_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_pool_get_reusable(
+    pool: *const xoxe_pool,
+    chain: *const c_char,
+    token_buf: *mut c_char,
+    buf_len: usize,
+    expires_at_out: *mut i64,
+    reuse_until_ms_out: *mut i64,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(pool, "pool")?;
+        let chain = str_arg(chain, "chain")?;
+        let until_out = super::rotator::i64_out(reuse_until_ms_out, "reuse_until_ms_out")?;
+        lend_token_checked(token_buf, buf_len)?;
+        (*pool).inner.get_reusable_with(chain, |token, expires_at, until| {
+            lend(token, expires_at, token_buf, buf_len, expires_at_out)?;
+            *until_out = until;
+            Ok(())
+        })?
+    })
+}
+
 /// The non-blocking half of `xoxe_pool_get` (as `xoxe_rotator_try_get` is of
 /// `xoxe_rotator_get`): when chain `chain`'s rotator is in memory with a fresh
 /// token, writes it and sets `*fresh_out` to true; otherwise sets it to false

@@ -199,6 +199,46 @@ pub unsafe extern "C" fn xoxe_rotator_get(
     })
 }
 
+/// `xoxe_rotator_get`, also writing into `*reuse_until_ms_out` until when the
+/// caller may hand the same token out again without calling xoxe: Unix
+/// milliseconds on this machine's clock (`CLOCK_REALTIME`), the earlier of the
+/// moment the token is due for rotation and one second from now; 0 when it must
+/// call every time (the token came from a rotation or the store just now). The
+/// rotator decides; a binding keeping the token only compares its clock with
+/// the deadline, which makes a fresh token cost no call at all.
+///
+/// # Safety
+/// As for `xoxe_rotator_get`; `reuse_until_ms_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xoxe_rotator_get_reusable(
+    rotator: *const xoxe_rotator,
+    token_buf: *mut c_char,
+    buf_len: usize,
+    expires_at_out: *mut i64,
+    reuse_until_ms_out: *mut i64,
+    error_out: *mut *mut xoxe_error,
+) -> Status {
+    guard(error_out, || {
+        non_null(rotator, "rotator")?;
+        let until_out = i64_out(reuse_until_ms_out, "reuse_until_ms_out")?;
+        lend_token_checked(token_buf, buf_len)?;
+        (*rotator).inner.get_reusable_with(|token, expires_at, until| {
+            lend(token, expires_at, token_buf, buf_len, expires_at_out)?;
+            *until_out = until;
+            Ok(())
+        })?
+    })
+}
+
+/// `out` checked: a required `int64_t` out-parameter.
+pub(crate) fn i64_out(out: *mut i64, name: &str) -> Result<*mut i64> {
+    if out.is_null() {
+        Err(Error::new(Status::NullArgument, format!("{name} is NULL")))
+    } else {
+        Ok(out)
+    }
+}
+
 /// The non-blocking half of `xoxe_rotator_get`, for event loops and bindings
 /// that must not block: when a fresh token is in memory, writes it as
 /// `xoxe_rotator_get` does and sets `*fresh_out` to true; otherwise sets it to

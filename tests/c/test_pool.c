@@ -245,6 +245,17 @@ static void pool_chains_on(const xoxe_client *c, const xoxe_store *s, const char
         CHECK_MSG(fresh && strcmp(buf, tok[i]) == 0, "%s: try_get of chain %s", what, pool_names[i]);
         CHECK_INT(exp2, exp[i]);
     }
+    /* And with the deadline for handing it out again: at most a second ahead. */
+    for (i = 0; i < NPOOL_NAMES; i++) {
+        int64_t until = -1;
+        long long now_ms = (long long)time(NULL) * 1000;
+        st = xoxe_pool_get_reusable(p, pool_names[i], buf, sizeof buf, &exp2, &until, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK_MSG(strcmp(buf, tok[i]) == 0, "%s: get_reusable of chain %s", what, pool_names[i]);
+        CHECK_MSG(until >= now_ms && until <= now_ms + 2000, "%s: reuse_until_ms %lld, now %lld ms", what,
+                  (long long)until, now_ms);
+    }
     {
         bool fresh = true;
         memset(buf, 'Z', sizeof buf);
@@ -1110,6 +1121,18 @@ void test_pool_misuse(void) {
                       XOXE_STATUS_INVALID_ARGUMENT);
         CHECK_INT(xoxe_pool_try_get(p, "missing", buf, sizeof buf, NULL, &fresh, NULL), XOXE_STATUS_OK);
         CHECK(!fresh);
+    }
+    /* xoxe_pool_get_reusable */
+    {
+        int64_t until = 0;
+        EXPECT_STATUS(xoxe_pool_get_reusable(NULL, "c", buf, sizeof buf, NULL, &until, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_get_reusable(p, NULL, buf, sizeof buf, NULL, &until, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_get_reusable(p, "c", buf, sizeof buf, NULL, NULL, EOUT), XOXE_STATUS_NULL_ARGUMENT);
+        EXPECT_STATUS(xoxe_pool_get_reusable(p, "c\xff", buf, sizeof buf, NULL, &until, EOUT),
+                      XOXE_STATUS_INVALID_UTF8);
+        EXPECT_STATUS(xoxe_pool_get_reusable(p, "c", buf, XOXE_MAX_TOKEN_LEN, NULL, &until, EOUT),
+                      XOXE_STATUS_INVALID_ARGUMENT);
+        CHECK_INT(xoxe_pool_get_reusable(p, "missing", buf, sizeof buf, NULL, &until, NULL), XOXE_STATUS_STORE_EMPTY);
     }
     /* xoxe_pool_remove / uninstall */
     EXPECT_STATUS(xoxe_pool_remove(NULL, "c", &removed, EOUT), XOXE_STATUS_NULL_ARGUMENT);

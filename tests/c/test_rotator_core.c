@@ -314,6 +314,27 @@ void test_rotator_config(void) {
         CHECK(fresh && strcmp(buf, tok) == 0);
         CHECK_INT(exp2, exp);
     }
+    /* The same token with the rotator's deadline for handing it out again: at
+     * most a second ahead, never before now; arguments checked like get's. */
+    {
+        int64_t until = -1;
+        long long now_ms = (long long)time(NULL) * 1000;
+        exp2 = -1;
+        st = xoxe_rotator_get_reusable(r, buf, sizeof buf, &exp2, &until, &e);
+        CHECK_STATUS(st, XOXE_STATUS_OK, e);
+        drop_err(&e);
+        CHECK(strcmp(buf, tok) == 0);
+        CHECK_INT(exp2, exp);
+        CHECK_MSG(until >= now_ms && until <= now_ms + 2000, "reuse_until_ms %lld, now %lld ms", (long long)until,
+                  now_ms);
+        st = xoxe_rotator_get_reusable(NULL, buf, sizeof buf, &exp2, &until, &e);
+        EXPECT_ERR(st, e, XOXE_STATUS_NULL_ARGUMENT, XOXE_STATUS_NULL_ARGUMENT);
+        st = xoxe_rotator_get_reusable(r, buf, sizeof buf, &exp2, NULL, &e);
+        EXPECT_ERR(st, e, XOXE_STATUS_NULL_ARGUMENT, XOXE_STATUS_NULL_ARGUMENT);
+        st = xoxe_rotator_get_reusable(r, buf, XOXE_MAX_TOKEN_LEN, &exp2, &until, &e);
+        EXPECT_ERR(st, e, XOXE_STATUS_INVALID_ARGUMENT, XOXE_STATUS_INVALID_ARGUMENT);
+        CHECK_INT(t_get_stats().rotate, 1);
+    }
 
     /* Buffers shorter than XOXE_MAX_TOKEN_LEN + 1 are refused before anything else
      * (so a short buffer never costs a rotation), even one the token would fit. */

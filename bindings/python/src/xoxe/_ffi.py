@@ -197,6 +197,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_rotator_force_rotate": (S, _TOKEN_OUT),
     "xoxe_rotator_current": (S, _TOKEN_OUT),
     "xoxe_rotator_try_get": (S, [RotatorP, void_p, size_t, P(int64_t), P(bool_), E]),
+    "xoxe_rotator_get_reusable": (S, [RotatorP, void_p, size_t, P(int64_t), P(int64_t), E]),
     "xoxe_rotator_free": (None, [RotatorP]),
     "xoxe_store_memory_new": (S, [P(StoreP), E]),
     "xoxe_store_postgres_new": (S, [char_p, char_p, P(StoreP), E]),
@@ -224,6 +225,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "xoxe_pool_new": (S, [ClientP, StoreP, char_p, char_p, P(xoxe_pool_options), P(PoolP), E]),
     "xoxe_pool_get": (S, [PoolP, char_p, void_p, size_t, P(int64_t), E]),
     "xoxe_pool_try_get": (S, [PoolP, char_p, void_p, size_t, P(int64_t), P(bool_), E]),
+    "xoxe_pool_get_reusable": (S, [PoolP, char_p, void_p, size_t, P(int64_t), P(int64_t), E]),
     "xoxe_pool_remove": (S, _REMOVED),
     "xoxe_pool_uninstall": (S, _REMOVED),
     "xoxe_pool_mark_revoked": (S, [PoolP, char_p, char_p, E]),
@@ -243,6 +245,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
 #: (the rotator's and the pool's hot path). Same symbol, same C signature.
 FAST: tuple[str, ...] = ("xoxe_rotator_get", "xoxe_rotator_force_rotate", "xoxe_rotator_current")
 FAST += ("xoxe_rotator_try_get", "xoxe_pool_get", "xoxe_pool_try_get")
+FAST += ("xoxe_rotator_get_reusable", "xoxe_pool_get_reusable")
 
 
 class LibraryLoadError(ImportError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import time
 
 from . import _ffi, _status
 from ._client import Client, TokenLike, _cstr, _opt_cstr, _uint
@@ -24,8 +25,12 @@ from ._store import Store
 #: Longest chain name, in bytes (``XOXE_MAX_CHAIN_NAME_LEN``).
 MAX_CHAIN_NAME_LEN = _status.MAX_CHAIN_NAME_LEN
 
-_get = _ffi.fast("xoxe_pool_get")
 _try_get = _ffi.fast("xoxe_pool_try_get")
+_get_reusable = _ffi.fast("xoxe_pool_get_reusable")
+_clock = time.time
+#: Most chains whose token get() keeps for reuse; past it they are all let go (a
+#: pool cycling through more chains than this pays one library call per get).
+_REUSE_MAX = 4096
 
 
 def installation_chain(
@@ -107,6 +112,8 @@ class Pool(Managed):
 
     _client: Client | None = None
     _store: Store | None = None
+    #: chain -> (deadline in Unix seconds, token): get() hands the token out again until then.
+    _reuse: dict[str, tuple[float, AccessToken]]
 
     def __init__(
         self,
@@ -122,6 +129,7 @@ class Pool(Managed):
         max_chains_in_memory: int | None = None,
         background_refresh: bool = False,
     ) -> None:
+        self._reuse = {}
         if not isinstance(client, Client):
             raise TypeError(f"client must be an xoxe.Client, not {type(client).__name__}")
         if not isinstance(store, Store):
@@ -167,8 +175,14 @@ class Pool(Managed):
             StoreEmptyError: the store holds no chain named ``chain``.
             ChainRevokedError: the chain was revoked (uninstalled); the pool forgets it.
         """
-        # The hot path, flat as Rotator.get: no lock (the local `h` keeps the handle
-        # alive while the C call runs, even if another thread closes the pool).
+        # The hot path, flat as Rotator.get: the token again until the library's
+        # deadline for it; else the C call, without a lock (the local `h` keeps the
+        # handle alive while it runs, even if another thread closes the pool).
+        reuse = self._reuse
+        if type(chain) is str:
+            hit = reuse.get(chain)
+            if hit is not None and _clock() < hit[0]:
+                return hit[1]
         h = self._h
         if h is None:
             h = self._handle()  # raises: closed
@@ -183,10 +197,19 @@ class Pool(Managed):
             s, b = slot(), _buffers()
         err = s.err
         s.cause = None
-        status = _get(h.addr, name, b.buf, _BUF_LEN, b.expires_ref, s.ref)
+        status = _get_reusable(h.addr, name, b.buf, _BUF_LEN, b.expires_ref, b.until_ref, s.ref)
         if status:
+            reuse.pop(chain, None)
             raise failure(status, err)
-        return _hand_out(b)
+        token = _hand_out(b)
+        until = b.until.value
+        if until:
+            if len(reuse) >= _REUSE_MAX:
+                reuse.clear()
+            reuse[chain] = (until / 1000, token)
+        else:
+            reuse.pop(chain, None)
+        return token
 
     def try_get(self, chain: str) -> AccessToken | None:
         """The token :meth:`get` would return, only if it can be had without blocking
@@ -217,6 +240,7 @@ class Pool(Managed):
         """Deletes chain ``chain`` from the store — its secrets with it — and forgets its
         rotator (``xoxe_pool_remove``). Returns whether the store held it."""
         removed = ctypes.c_bool(False)
+        self._reuse.pop(chain, None)
         self._call(lib.xoxe_pool_remove, _chain(chain), ctypes.byref(removed))
         return bool(removed.value)
 
@@ -226,6 +250,7 @@ class Pool(Managed):
         just removed; if the revocation fails otherwise, nothing is removed and the
         error says why. Returns whether the store held it."""
         removed = ctypes.c_bool(False)
+        self._reuse.pop(chain, None)
         self._call(lib.xoxe_pool_uninstall, _chain(chain), ctypes.byref(removed))
         return bool(removed.value)
 
@@ -235,6 +260,7 @@ class Pool(Managed):
         ``invalid_auth``; another code raises :class:`UsageError`)
         (``xoxe_pool_mark_revoked``). Every holder of the chain then gets
         :class:`ChainRevokedError` without calling Slack."""
+        self._reuse.pop(chain, None)
         self._call(lib.xoxe_pool_mark_revoked, _chain(chain), _cstr(slack_code, "slack_code"))
 
     def stats(self) -> PoolStats:
@@ -309,6 +335,7 @@ class Pool(Managed):
         idempotent. Calls in flight on other threads finish first: the library's pool
         is freed when the last of them returns (and its refresher has finished a
         rotation in progress)."""
+        self._reuse.clear()
         super().close()
         self._store = self._client = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import time
 from typing import Any, Callable
 
 from . import _ffi, _status
@@ -24,6 +25,8 @@ MAX_TOKEN_LEN = _status.MAX_TOKEN_LEN
 _BUF_LEN = MAX_TOKEN_LEN + 1
 _ZEROS = memoryview(bytes(_BUF_LEN))
 _try_get = _ffi.fast("xoxe_rotator_try_get")
+_get_reusable = _ffi.fast("xoxe_rotator_get_reusable")
+_clock = time.time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +50,7 @@ class _Buffers:
     and the last token handed out (raw bytes, expiry, ``AccessToken``): the same token is
     then returned without building new objects (they are frozen: sharing is safe)."""
 
-    __slots__ = ("buf", "expires", "expires_ref", "fresh", "fresh_ref", "last", "wipe")
+    __slots__ = ("buf", "expires", "expires_ref", "fresh", "fresh_ref", "last", "until", "until_ref", "wipe")
 
     def __init__(self) -> None:
         self.buf = ctypes.create_string_buffer(_BUF_LEN)
@@ -57,6 +60,9 @@ class _Buffers:
         self.expires_ref = ctypes.byref(self.expires)
         self.fresh = ctypes.c_bool(False)
         self.fresh_ref = ctypes.byref(self.fresh)
+        # The rotator's deadline for handing the token out again (Unix ms; 0: none).
+        self.until = ctypes.c_int64(0)
+        self.until_ref = ctypes.byref(self.until)
         self.last: tuple[bytes, int, AccessToken] | None = None
 
 
@@ -163,6 +169,8 @@ class Rotator(Managed):
     _kind = ChainKind.CONFIG
     _client: Client | None = None
     _store: Store | None = None
+    #: (deadline in Unix seconds, token): get() hands the token out again until then.
+    _reuse: tuple[float, AccessToken] | None = None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError("create a rotator with Rotator.config(...) or Rotator.oauth(...)")
@@ -247,19 +255,49 @@ class Rotator(Managed):
         other threads finish first: the library's rotator is freed when the last of
         them returns. A :class:`ForeignStore` backend is let go of once neither its
         store nor any rotator using it remains."""
+        self._reuse = None
         super().close()
         self._store = self._client = None
 
-    get = _token_method(
-        "get",
+    def get(self) -> AccessToken:
         """A valid access token, rotating first when it expires within the window (and
-        saving the new pair before returning it). A fresh token costs no I/O.""",
-    )
-    force_rotate = _token_method(
-        "force_rotate",
+        saving the new pair before returning it). A fresh token costs no I/O, and
+        until the library's deadline for it (at most a second ahead, never past its
+        rotation: ``xoxe_rotator_get_reusable``) no call into the library either."""
+        reuse = self._reuse
+        if reuse is not None and _clock() < reuse[0]:
+            return reuse[1]
+        # The rest is _token_method's body, flat, with the deadline kept.
+        h = self._h
+        if h is None:
+            h = self._handle()  # raises: closed
+        b: _Buffers
+        try:
+            s, b = local.slot, local.buffers
+        except AttributeError:
+            s, b = slot(), _buffers()
+        err = s.err
+        s.cause = None
+        status = _get_reusable(h.addr, b.buf, _BUF_LEN, b.expires_ref, b.until_ref, s.ref)
+        if status:
+            self._reuse = None
+            raise failure(status, err)
+        token = _hand_out(b)
+        until = b.until.value
+        self._reuse = (until / 1000, token) if until else None
+        return token
+
+    _force_rotate = _token_method("force_rotate", "")
+
+    def force_rotate(self) -> AccessToken:
         """Rotates now, whatever the expiry (unless another rotation finished while this
-        call waited for it: then that one's token).""",
-    )
+        call waited for it: then that one's token). :meth:`get` then gives the new one."""
+        self._reuse = None
+        try:
+            return self._force_rotate()
+        finally:
+            self._reuse = None
+
     current = _token_method(
         "current",
         """The token in memory or in the store, without any network call; possibly
