@@ -53,3 +53,17 @@ fn the_python_package_takes_its_version_from_the_crate() {
         "pyproject.toml must not restate the version"
     );
 }
+
+#[test]
+fn the_readmes_install_lines_name_the_crates_version() {
+    let readme = read("README.md");
+    let named: Vec<&str> = readme
+        .match_indices("xoxe-")
+        .filter_map(|(i, _)| readme[i + 5..].split("-linux-x86_64").next())
+        .filter(|v| v.len() < 12 && v.chars().all(|c| c.is_ascii_digit() || c == '.') && v.contains('.'))
+        .collect();
+    assert!(!named.is_empty(), "README.md's Install names the C tarball");
+    for v in named {
+        assert_eq!(v, env!("CARGO_PKG_VERSION"), "README.md names xoxe-{v}-linux-x86_64");
+    }
+}
