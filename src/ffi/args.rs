@@ -70,6 +70,12 @@ pub(crate) fn non_null<T>(ptr: *const T, name: &str) -> Result<*const T> {
     }
 }
 
+/// A required out-parameter for a plain value (a flag, a number), checked like
+/// any pointer argument.
+pub(crate) fn value_out<T>(ptr: *mut T, name: &str) -> Result<*mut T> {
+    non_null(ptr.cast_const(), name).map(<*const T>::cast_mut)
+}
+
 /// A required out-parameter; checked before any work so nothing is done for nothing.
 pub(crate) fn out_arg<T>(ptr: *mut *mut T, name: &str) -> Result<*mut *mut T> {
     if ptr.is_null() {

@@ -1,10 +1,10 @@
 //! `xoxe_pool`: many chains (one per installation and user) over one client and
 //! one store.
 
-use super::args::{free_handle, give, guard, non_null, opt_str_arg, out_arg, str_arg};
+use super::args::{free_handle, give, guard, non_null, opt_str_arg, out_arg, str_arg, value_out};
 use super::client::xoxe_client;
 use super::error::xoxe_error;
-use super::rotator::{flag_out, lend, lend_token_checked, xoxe_rotator_options};
+use super::rotator::{lend, lend_token_checked, xoxe_rotator_options};
 use super::store::xoxe_store;
 use crate::error::{Error, Result};
 use crate::pool::{Pool, PoolOptions};
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn xoxe_pool_get_reusable(
     guard(error_out, || {
         non_null(pool, "pool")?;
         let chain = str_arg(chain, "chain")?;
-        let until_out = super::rotator::i64_out(reuse_until_ms_out, "reuse_until_ms_out")?;
+        let until_out = value_out(reuse_until_ms_out, "reuse_until_ms_out")?;
         lend_token_checked(token_buf, buf_len)?;
         (*pool).inner.get_reusable_with(chain, |token, expires_at, until| {
             lend(token, expires_at, token_buf, buf_len, expires_at_out)?;
@@ -187,7 +187,7 @@ pub unsafe extern "C" fn xoxe_pool_try_get(
 ) -> Status {
     guard(error_out, || {
         non_null(pool, "pool")?;
-        let fresh_out = flag_out(fresh_out, "fresh_out")?;
+        let fresh_out = value_out(fresh_out, "fresh_out")?;
         let chain = str_arg(chain, "chain")?;
         lend_token_checked(token_buf, buf_len)?;
         *fresh_out = false;

@@ -1,6 +1,6 @@
 //! `xoxe_rotator`: keeps one token chain fresh.
 
-use super::args::{free_handle, give, guard, non_null, out_arg, str_arg};
+use super::args::{free_handle, give, guard, non_null, out_arg, str_arg, value_out};
 use super::client::xoxe_client;
 use super::error::xoxe_error;
 use super::store::xoxe_store;
@@ -220,7 +220,7 @@ pub unsafe extern "C" fn xoxe_rotator_get_reusable(
 ) -> Status {
     guard(error_out, || {
         non_null(rotator, "rotator")?;
-        let until_out = i64_out(reuse_until_ms_out, "reuse_until_ms_out")?;
+        let until_out = value_out(reuse_until_ms_out, "reuse_until_ms_out")?;
         lend_token_checked(token_buf, buf_len)?;
         (*rotator).inner.get_reusable_with(|token, expires_at, until| {
             lend(token, expires_at, token_buf, buf_len, expires_at_out)?;
@@ -228,15 +228,6 @@ pub unsafe extern "C" fn xoxe_rotator_get_reusable(
             Ok(())
         })?
     })
-}
-
-/// `out` checked: a required `int64_t` out-parameter.
-pub(crate) fn i64_out(out: *mut i64, name: &str) -> Result<*mut i64> {
-    if out.is_null() {
-        Err(Error::new(Status::NullArgument, format!("{name} is NULL")))
-    } else {
-        Ok(out)
-    }
 }
 
 /// The non-blocking half of `xoxe_rotator_get`, for event loops and bindings
@@ -258,7 +249,7 @@ pub unsafe extern "C" fn xoxe_rotator_try_get(
 ) -> Status {
     guard(error_out, || {
         non_null(rotator, "rotator")?;
-        let fresh_out = flag_out(fresh_out, "fresh_out")?;
+        let fresh_out = value_out(fresh_out, "fresh_out")?;
         lend_token_checked(token_buf, buf_len)?;
         *fresh_out = false;
         if let Some(lent) = (*rotator)
@@ -270,15 +261,6 @@ pub unsafe extern "C" fn xoxe_rotator_try_get(
         }
         Ok(())
     })
-}
-
-/// `out` checked: a required `bool` out-parameter.
-pub(crate) fn flag_out(out: *mut bool, name: &str) -> Result<*mut bool> {
-    if out.is_null() {
-        Err(Error::new(Status::NullArgument, format!("{name} is NULL")))
-    } else {
-        Ok(out)
-    }
 }
 
 /// Like `xoxe_rotator_get`, but rotates now whatever the expiry (unless another
