@@ -148,7 +148,10 @@ impl Client {
         }
         let agent = ureq::Agent::with_parts(
             config.build(),
-            ureq::unversioned::transport::DefaultConnector::default(),
+            ureq::unversioned::transport::Connector::chain(
+                ureq::unversioned::transport::DefaultConnector::default(),
+                crate::lean_transport::LeanConnector,
+            ),
             LookupResolver::default(),
         );
         Ok(Client { agent, base, options })

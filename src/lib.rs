@@ -23,6 +23,7 @@ pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 mod installation;
+mod lean_transport;
 pub mod log;
 pub mod methods;
 mod outcome;

@@ -160,7 +160,8 @@ struct Inner {
     app: Option<Arc<AppCredentials>>,
     options: PoolOptions,
     chains: RwLock<HashMap<String, Held>>,
-    /// A use counter: each `get` stamps its chain, the oldest stamps go first.
+    /// A use counter: each `get` stamps its chain with the next value (see
+    /// `touch`), the oldest stamps go first.
     clock: AtomicU64,
     stopping: Mutex<bool>,
     wake: Condvar,
@@ -258,6 +259,16 @@ impl Pool {
         self.inner.forget_on_end(chain, rotator.get_reusable_with(f))
     }
 
+    /// [`get_reusable_with`](Self::get_reusable_with)'s fresh-token half, which
+    /// never blocks (as [`try_get_with`](Self::try_get_with)): `None` means "call
+    /// `get_reusable_with`".
+    pub fn try_get_reusable_with<R>(&self, chain: &str, f: impl FnOnce(&str, i64, i64) -> R) -> Option<R> {
+        let chains = self.inner.chains.try_read().ok()?;
+        let held = chains.get(chain)?;
+        self.inner.touch(held);
+        held.rotator.try_get_reusable_with(f)
+    }
+
     /// Chain `chain`'s token, lent to `f`, only if it can be had without
     /// blocking (its rotator in memory, the token fresh): see
     /// [`Rotator::try_get_with`]. `None` means "call [`get`](Self::get)".
@@ -265,8 +276,7 @@ impl Pool {
         // The map's read guard is held through the (non-blocking) token copy.
         let chains = self.inner.chains.try_read().ok()?;
         let held = chains.get(chain)?;
-        held.last_used
-            .store(self.inner.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        self.inner.touch(held);
         held.rotator.try_get_with(f)
     }
 
@@ -421,9 +431,8 @@ impl Drop for Pool {
 
 impl Inner {
     fn rotator(&self, chain: &str) -> Result<Arc<Rotator>> {
-        let stamp = self.clock.fetch_add(1, Ordering::Relaxed);
         if let Some(held) = self.chains.read().unwrap_or_else(|e| e.into_inner()).get(chain) {
-            held.last_used.store(stamp, Ordering::Relaxed);
+            self.touch(held);
             return Ok(Arc::clone(&held.rotator));
         }
         check_chain_name(chain)?;
@@ -448,13 +457,24 @@ impl Inner {
         let mut chains = self.chains.write().unwrap_or_else(|e| e.into_inner());
         let held = chains.entry(chain.to_string()).or_insert_with(|| Held {
             rotator,
-            last_used: AtomicU64::new(stamp),
+            last_used: AtomicU64::new(self.clock.fetch_add(1, Ordering::Relaxed) + 1),
         });
+        self.touch(held); // another thread's, if it loaded the chain meanwhile
         let rotator = Arc::clone(&held.rotator);
         if chains.len() > self.options.max_chains_in_memory {
             evict_least_recently_used(&mut chains, self.options.max_chains_in_memory, chain);
         }
         Ok(rotator)
+    }
+
+    /// Marks `held` as the most recently used: the next stamp of the use
+    /// counter, unless it holds the latest already (then nothing is written, so
+    /// a chain got over and over, on any number of threads, costs no shared write).
+    fn touch(&self, held: &Held) {
+        if held.last_used.load(Ordering::Relaxed) != self.clock.load(Ordering::Relaxed) {
+            held.last_used
+                .store(self.clock.fetch_add(1, Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
     }
 
     fn forget(&self, chain: &str) {

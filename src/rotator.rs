@@ -16,9 +16,10 @@ use crate::log::xlog;
 use crate::secret::Secret;
 use crate::status::Status;
 use crate::store::{ChainKind, InFlight, Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
+use arc_swap::ArcSwapOption;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How a [`Rotator`] decides when to rotate.
@@ -117,7 +118,8 @@ pub struct Rotator {
     store: Arc<dyn Store>,
     renewal: Renewal,
     options: RotatorOptions,
-    cache: RwLock<Option<Cached>>,
+    /// Read without a lock: a get on many threads writes no shared cache line.
+    cache: ArcSwapOption<Cached>,
     /// A rotated pair whose save failed: the only valid one at Slack, kept here
     /// (never handed out) until a save succeeds. Boxed: it is almost always empty,
     /// and a pool holds a rotator per chain.
@@ -152,16 +154,38 @@ pub fn is_revocation(status: Status) -> bool {
 
 /// Now, in Unix seconds on this machine's clock.
 /// How long a caller may hand out a token [`Rotator::get_reusable_with`] lent it
-/// without asking again, at most: short enough that a change the caller cannot
-/// see (another thread's rotation, a failed save, a pool evicting an idle
-/// chain) is noticed within it, long enough that asking costs nothing per call.
-pub const REUSE_HORIZON_MS: i64 = 1_000;
+/// without asking again, at most. The deadline is never past the token's
+/// rotation, and the bindings drop a kept token on every change they make
+/// (a forced rotation, a revocation, a failed call, closing); the horizon bounds
+/// how late a change made through another handle to the same rotator or pool
+/// (C code beside a binding, a second binding object) is noticed. 30 s keeps a
+/// pool of 100 000 chains answering from the binding's memory while costing a
+/// call into the library per chain only twice a minute.
+pub const REUSE_HORIZON_MS: i64 = 30_000;
 
 /// Now, in Unix milliseconds on this machine's clock.
 pub(crate) fn unix_now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Now, in Unix milliseconds, from the coarse clock where there is one (Linux's
+/// `CLOCK_REALTIME_COARSE`: the time at the last tick, a few ms behind, for a
+/// fraction of a precise read's cost). Only for the fresh-token check, which
+/// is measured in seconds.
+fn coarse_unix_now_ms() -> i64 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid, writable timespec.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+            // `time_t` and `c_long` are narrower than i64 on 32-bit targets.
+            #[allow(clippy::useless_conversion)]
+            return i64::from(ts.tv_sec).saturating_mul(1000) + i64::from(ts.tv_nsec) / 1_000_000;
+        }
+    }
+    unix_now_ms()
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -227,7 +251,7 @@ impl Rotator {
             store,
             renewal,
             options,
-            cache: RwLock::new(None),
+            cache: ArcSwapOption::empty(),
             unsaved: Mutex::new(None),
             has_unsaved: AtomicBool::new(false),
             strays: Mutex::new(Vec::new()),
@@ -251,14 +275,13 @@ impl Rotator {
     /// Like [`get`](Self::get), lending the token to `f` instead of copying it: the
     /// fresh-token path then allocates nothing (the C ABI's hot path).
     pub fn get_with<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Result<R> {
-        {
-            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(c) = self.fresh(&cache, unix_now()) {
-                return Ok(f(c.token.token.expose(), c.token.expires_at));
+        match self.lend_fresh(|token, expires_at, _| f(token, expires_at)) {
+            Ok(r) => Ok(r),
+            Err(f) => {
+                let token = self.slow_path(false)?;
+                Ok(f(token.token.expose(), token.expires_at, 0))
             }
         }
-        let token = self.slow_path(false)?;
-        Ok(f(token.token.expose(), token.expires_at))
     }
 
     /// Like [`get_with`](Self::get_with), also telling `f` until when the caller
@@ -269,30 +292,44 @@ impl Rotator {
     /// rotated pair awaits its save). The decision stays here: a binding that
     /// keeps the token only compares its clock with the deadline.
     pub fn get_reusable_with<R>(&self, f: impl FnOnce(&str, i64, i64) -> R) -> Result<R> {
-        {
-            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            let now_ms = unix_now_ms();
-            if let Some(c) = self.fresh(&cache, now_ms.div_euclid(1000)) {
-                let until = c
-                    .rotate_at
-                    .saturating_mul(1000)
-                    .min(now_ms.saturating_add(REUSE_HORIZON_MS));
-                return Ok(f(c.token.token.expose(), c.token.expires_at, until));
+        match self.lend_fresh(f) {
+            Ok(r) => Ok(r),
+            Err(f) => {
+                let token = self.slow_path(false)?;
+                Ok(f(token.token.expose(), token.expires_at, 0))
             }
         }
-        let token = self.slow_path(false)?;
-        Ok(f(token.token.expose(), token.expires_at, 0))
     }
 
     /// The token, lent to `f`, only if it can be had without blocking: fresh in
-    /// memory and the cache not being written this instant. `None` means "call
+    /// memory (reading it never waits). `None` means "call
     /// [`get`](Self::get)" (from a thread that may block): nothing is read from
     /// the store, no lock is waited for, nothing rotates. For event loops, which
     /// must not block, and bindings that want to skip a thread hop.
     pub fn try_get_with<R>(&self, f: impl FnOnce(&str, i64) -> R) -> Option<R> {
-        let cache = self.cache.try_read().ok()?;
-        let c = self.fresh(&cache, unix_now())?;
-        Some(f(c.token.token.expose(), c.token.expires_at))
+        self.lend_fresh(|token, expires_at, _| f(token, expires_at)).ok()
+    }
+
+    /// [`get_reusable_with`](Self::get_reusable_with)'s fresh-token half, which
+    /// never blocks: `None` means "call `get_reusable_with`".
+    pub fn try_get_reusable_with<R>(&self, f: impl FnOnce(&str, i64, i64) -> R) -> Option<R> {
+        self.lend_fresh(f).ok()
+    }
+
+    /// Lends a fresh token in memory to `f` (token, expiry, reuse deadline), or
+    /// gives `f` back: every get's first step, with no lock and no precise clock
+    /// read (the fresh check is in seconds; the coarse clock is ms-accurate).
+    fn lend_fresh<R, F: FnOnce(&str, i64, i64) -> R>(&self, f: F) -> std::result::Result<R, F> {
+        let cache = self.cache.load();
+        let now_ms = coarse_unix_now_ms();
+        let Some(c) = self.fresh(cache.as_deref(), now_ms.div_euclid(1000)) else {
+            return Err(f);
+        };
+        let until = c
+            .rotate_at
+            .saturating_mul(1000)
+            .min(now_ms.saturating_add(REUSE_HORIZON_MS));
+        Ok(f(c.token.token.expose(), c.token.expires_at, until))
     }
 
     /// The chain kind this rotator renews.
@@ -309,7 +346,7 @@ impl Rotator {
     /// The current token without any network call (read from the store if this
     /// rotator has none in memory); it may be expired — check `expires_at`.
     pub fn current(&self) -> Result<AccessToken> {
-        if let Some(c) = self.cache.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(c) = self.cache.load().as_deref() {
             return Ok(c.token.clone());
         }
         let pair = self.load_pair()?;
@@ -319,11 +356,7 @@ impl Rotator {
     /// When this rotator will next rotate (Unix seconds; the expiry minus the
     /// window and jitter), or `None` before it has read its chain.
     pub fn next_rotation(&self) -> Option<i64> {
-        self.cache
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|c| c.rotate_at)
+        self.cache.load().as_deref().map(|c| c.rotate_at)
     }
 
     /// The generation of the pair in memory, if any.
@@ -345,24 +378,20 @@ impl Rotator {
 
     /// The cached pair, if its token may be handed out at `now`: fresh, and no
     /// rotated pair waiting to be saved (the slow path must retry saving first).
-    fn fresh<'a>(&self, cache: &'a Option<Cached>, now: i64) -> Option<&'a Cached> {
+    fn fresh<'a>(&self, cache: Option<&'a Cached>, now: i64) -> Option<&'a Cached> {
         if self.has_unsaved.load(Ordering::Acquire) {
             return None;
         }
-        cache.as_ref().filter(|c| c.is_fresh(now))
+        cache.filter(|c| c.is_fresh(now))
     }
 
     fn fresh_cached(&self, now: i64) -> Option<AccessToken> {
-        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-        self.fresh(&cache, now).map(|c| c.token.clone())
+        let cache = self.cache.load();
+        self.fresh(cache.as_deref(), now).map(|c| c.token.clone())
     }
 
     fn cached_generation(&self) -> Option<u64> {
-        self.cache
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|c| c.pair.generation)
+        self.cache.load().as_deref().map(|c| c.pair.generation)
     }
 
     /// Makes `pair` the one in memory; returns its token.
@@ -374,11 +403,11 @@ impl Rotator {
             user_id: pair.user_id.clone(),
         };
         let rotate_at = self.rotate_at(&pair);
-        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+        self.cache.store(Some(Arc::new(Cached {
             pair,
             token: token.clone(),
             rotate_at,
-        });
+        })));
         token
     }
 
@@ -877,7 +906,7 @@ impl Rotator {
     }
 
     fn save_revocation(&self, stored: &StoredPair, code: &str) -> Result<()> {
-        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.cache.store(None);
         let mut current = Some(stored.clone());
         for _ in 0..3 {
             let Some(pair) = current.filter(|p| p.revoked.is_none()) else {

@@ -620,3 +620,64 @@ fn a_raw_body_is_kept_only_where_a_spent_token_may_hide_in_it() {
         assert_eq!((err.status, err.response_json), (Status::BadResponse, None));
     }
 }
+
+/// A server may close a kept-alive connection while it idles in the pool (Slack's
+/// edge does). The next rotation must not be sent on it — that would end as an
+/// unknown outcome — but on a new connection: the client probes a pooled
+/// connection as it takes it out (src/lean_transport.rs skips only the probe
+/// made as it goes back, right after a complete response).
+#[test]
+fn a_pooled_connection_the_server_closed_while_idle_is_not_used_for_the_next_rotation() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let body = r#"{"ok":true,"token":"xoxe.xoxp-1-new","refresh_token":"xoxe-1-new","team_id":"T1","user_id":"U1","iat":1,"exp":2}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut connections = 0;
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            connections += 1;
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Head and body (the form is short): read until the body's end.
+            while !String::from_utf8_lossy(&request).contains("refresh_token=") {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0, "the client closed before sending a request");
+                request.extend_from_slice(&buf[..n]);
+            }
+            stream.write_all(answer.as_bytes()).unwrap();
+            // Close while the client keeps the connection in its pool.
+            stream.shutdown(std::net::Shutdown::Both).unwrap();
+            drop(stream);
+            if connections == 1 {
+                closed_tx.send(()).unwrap();
+            }
+        }
+        connections
+    });
+    let xoxe = Client::new(ClientOptions {
+        base_url: format!("http://127.0.0.1:{port}/api/"),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    xoxe.tooling_tokens_rotate("xoxe-1-first", None).unwrap();
+    closed_rx.recv().unwrap();
+    // Let the FIN arrive before the next call takes the connection out.
+    std::thread::sleep(Duration::from_millis(200));
+    let second = xoxe.tooling_tokens_rotate("xoxe-1-new", None);
+    assert!(
+        second.is_ok(),
+        "the second rotation failed: {:?}",
+        second.err().map(|e| e.message)
+    );
+    assert_eq!(
+        server.join().unwrap(),
+        2,
+        "the second rotation came on a new connection"
+    );
+}

@@ -36,9 +36,22 @@ fn syscall_worker() {
                 client.auth_test(&token, None).unwrap();
             }
         }
+        "rotations" => {
+            // A chain of real rotations: a POST with a body each time.
+            let mut refresh = Secret::new(token);
+            for _ in 0..ROTATIONS {
+                refresh = client
+                    .tooling_tokens_rotate(refresh.expose(), None)
+                    .unwrap()
+                    .refresh_token;
+            }
+        }
         other => panic!("unknown mode {other}"),
     }
 }
+
+/// Rotations the "rotations" worker makes, one after another on one client.
+const ROTATIONS: usize = 100;
 
 /// Runs the worker under `strace -f -y` for `syscalls`; returns the trace lines.
 fn trace(mode: &str, syscalls: &str, env: &[(&str, &str)], dir: &Path) -> Vec<String> {
@@ -185,5 +198,54 @@ fn pooled_calls_start_no_thread(slack: &fake_slack::FakeSlack, base_url: &str, n
         lines.join("\n")
     );
     assert!(connects <= 2, "{connects} connections for 100 pooled calls");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A pooled request goes out in one write (head and body together, as curl
+/// sends it), and the socket timeouts are not set again for every call (ureq
+/// alone sends the head and the body apart and sets the time left on the socket
+/// before each; src/lean_transport.rs). Counted on the socket to the fake Slack.
+#[test]
+fn pooled_requests_go_out_in_one_write_without_resetting_timeouts() {
+    let slack = server();
+    let dir = temp_dir("one-write");
+    let refresh = slack.new_config_token(None).refresh_token;
+    let lines = trace(
+        "rotations",
+        "sendto,sendmsg,write,writev,setsockopt,ioctl",
+        &[
+            ("XOXE_SYSCALL_BASE_URL", &slack.base_url()),
+            ("XOXE_SYSCALL_TOKEN", &refresh),
+        ],
+        &dir,
+    );
+    assert_eq!(slack.stats().rotations, ROTATIONS as u64);
+    // `strace -y` names a socket `socket:[inode]`; the worker's only ones are
+    // its connections to the fake Slack (an IP literal: no lookup).
+    let on_socket = |call: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!(" {call}(")) && l.contains("<socket:["))
+            .count()
+    };
+    let writes = on_socket("sendto") + on_socket("sendmsg") + on_socket("write") + on_socket("writev");
+    assert!(
+        writes <= ROTATIONS + 2,
+        "{writes} writes for {ROTATIONS} requests:\n{}",
+        lines.join("\n")
+    );
+    // ureq alone: three per request. A request that takes longer than the
+    // rounding step may set one again, so the bound leaves room for slow ones.
+    let timeouts = on_socket("setsockopt");
+    assert!(
+        timeouts < ROTATIONS,
+        "{timeouts} socket timeouts set for {ROTATIONS} requests"
+    );
+    // One probe of a pooled connection per request (as it is taken out), not two.
+    let probes = on_socket("ioctl");
+    assert!(
+        probes <= 2 * ROTATIONS + 2,
+        "{probes} FIONBIO switches for {ROTATIONS} requests"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

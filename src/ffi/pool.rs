@@ -4,7 +4,7 @@
 use super::args::{free_handle, give, guard, non_null, opt_str_arg, out_arg, str_arg, value_out};
 use super::client::xoxe_client;
 use super::error::xoxe_error;
-use super::rotator::{lend, lend_token_checked, xoxe_rotator_options};
+use super::rotator::{lend, lend_if_fresh, lend_token_checked, xoxe_rotator_options};
 use super::store::xoxe_store;
 use crate::error::{Error, Result};
 use crate::pool::{Pool, PoolOptions};
@@ -127,6 +127,9 @@ pub unsafe extern "C" fn xoxe_pool_get(
     expires_at_out: *mut i64,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
+    if let Some(ok) = fresh_from(pool, chain, token_buf, buf_len, expires_at_out, std::ptr::null_mut()) {
+        return ok;
+    }
     guard(error_out, || {
         non_null(pool, "pool")?;
         let chain = str_arg(chain, "chain")?;
@@ -137,9 +140,28 @@ pub unsafe extern "C" fn xoxe_pool_get(
     })
 }
 
+/// [`lend_if_fresh`] for a chain of a pool.
+unsafe fn fresh_from(
+    pool: *const xoxe_pool,
+    chain: *const c_char,
+    buf: *mut c_char,
+    buf_len: usize,
+    expires_at_out: *mut i64,
+    until_out: *mut i64,
+) -> Option<Status> {
+    let pool = pool.as_ref()?;
+    if chain.is_null() {
+        return None;
+    }
+    lend_if_fresh(buf, buf_len, expires_at_out, until_out, |lend| {
+        let chain = std::ffi::CStr::from_ptr(chain).to_str().ok()?;
+        pool.inner.try_get_reusable_with(chain, |t, e, u| lend(t, e, u))
+    })
+}
+
 /// `xoxe_pool_get`, also writing into `*reuse_until_ms_out` until when the
 /// caller may hand chain `chain`'s token out again without calling xoxe (as
-/// `xoxe_rotator_get_reusable`: Unix milliseconds, at most one second ahead; 0:
+/// `xoxe_rotator_get_reusable`: Unix milliseconds, at most 30 seconds ahead; 0:
 /// call every time).
 ///
 /// # Safety
@@ -154,6 +176,11 @@ pub unsafe extern "C" fn xoxe_pool_get_reusable(
     reuse_until_ms_out: *mut i64,
     error_out: *mut *mut xoxe_error,
 ) -> Status {
+    if !reuse_until_ms_out.is_null() {
+        if let Some(ok) = fresh_from(pool, chain, token_buf, buf_len, expires_at_out, reuse_until_ms_out) {
+            return ok;
+        }
+    }
     guard(error_out, || {
         non_null(pool, "pool")?;
         let chain = str_arg(chain, "chain")?;
