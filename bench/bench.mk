@@ -1,15 +1,17 @@
 # Benchmarks: included by the top-level Makefile, which wires `make bench`
 # to `bench-run`. Uses ROOT, RELEASE and BUILD from it. Not part of `make test`.
 #
-# Installs what it compares against: wrk and GNU time (Debian), slack_sdk (PyPI, pinned
-# in bench/python/requirements.txt, venv in $(BUILD)/bench/venv), @slack/web-api (npm,
+# Installs what it compares against: wrk, GNU time and nginx (Debian; run.py starts its own
+# nginx from bench/nginx/nginx.conf.in under $(BUILD)/bench/nginx, the package's service is
+# not used), slack_sdk and matplotlib (PyPI, pinned in bench/python/requirements.txt, venv in
+# $(BUILD)/bench/venv; matplotlib draws bench/scaling.png), @slack/web-api (npm,
 # pinned in bench/node/package-lock.json, installed into $(BUILD)/bench/node), slack-go
 # (Go module proxy, pinned in bench/go-slackgo/go.mod + go.sum), and PostgreSQL and
 # Redis for the store section (scripts/test-db.sh ensure: Debian's packages, when
-# missing). Then bench/run.py starts the fake Slack and writes BENCHMARKS.md; for the
+# missing). Then bench/run.py starts nginx and the fake Slack and writes BENCHMARKS.md; for the
 # section "Rotation through each store" it starts throwaway databases under
 # $(BUILD)/bench/db and stops them afterwards.
-#   make bench                      the whole run (~5 minutes on 2 cores)
+#   make bench                      the whole run (~6 minutes on 2 cores)
 #   make bench BENCH_ARGS="--reps 3 --calls 1000"   a quicker one
 #   make bench-stores               that store section alone (printed, and written
 #                                   to $(BUILD)/bench/store-rotation.json; BENCHMARKS.md
@@ -19,8 +21,16 @@
 #                                   TokenRotator check), memory per chain, the background
 #                                   refresher's rotations/s (printed, and written to
 #                                   $(BUILD)/bench/pool.json), e.g. BENCH_ARGS="--reps 3"
-#   BENCH_ARGS=--write              with bench-stores or bench-pool: also replace that section
-#                                   of BENCHMARKS.md (and its findings), keeping the rest
+#   make bench-scaling              the section "Scaling: threads and chains" alone: get(chain)
+#                                   at 1, 2, 8, 32 threads with 10, 1 000, 100 000 chains, and
+#                                   rotations from threads sharing one client against nginx and
+#                                   the fake Slack (bench_xoxe scale-get / scale-rotate); draws
+#                                   bench/scaling.png; written to $(BUILD)/bench/scaling.json
+#   make bench-section BENCH_SECTION=KEY   any section alone by its --only key (stores, pool,
+#                                   scaling, or an extra section of run.py's EXTRA_SECTIONS)
+#   BENCH_ARGS=--write              with bench-stores, bench-pool, bench-scaling or bench-section:
+#                                   also replace that section of BENCHMARKS.md (and its findings),
+#                                   keeping the rest
 
 BENCH_BUILD := $(BUILD)/bench
 BENCH_GO ?= $(firstword $(shell command -v go 2>/dev/null) $(wildcard /usr/local/go/bin/go /usr/lib/go/bin/go))
@@ -28,10 +38,11 @@ BENCH_CC ?= cc
 BENCH_ARGS ?=
 BENCH_SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: bench-run bench-stores bench-pool bench-deps bench-apt bench-db bench-python bench-node bench-go bench-c bench-rust bench-example
+.PHONY: bench-run bench-stores bench-pool bench-scaling bench-section bench-deps bench-apt bench-db bench-python bench-node bench-go bench-c bench-rust bench-example
 
 bench-apt:
 	@missing=(); command -v wrk >/dev/null || missing+=(wrk); [ -x /usr/bin/time ] || missing+=(time); \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx); \
 	  command -v curl >/dev/null || missing+=(curl); command -v node >/dev/null || missing+=(nodejs npm); \
 	  if [ $${#missing[@]} -gt 0 ]; then echo "installing: $${missing[*]}"; \
 	    $(BENCH_SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(BENCH_SUDO) apt-get install -y -qq "$${missing[@]}" >/dev/null; fi
@@ -86,3 +97,11 @@ bench-stores: bench-db bench-rust
 
 bench-pool: bench-python bench-c bench-go
 	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) --only pool $(BENCH_ARGS)
+
+bench-scaling: bench-apt bench-python bench-c
+	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) --only scaling $(BENCH_ARGS)
+
+# Builds everything (an extra section may need any of it), then runs one section.
+bench-section: build bench-deps
+	@[ -n "$(BENCH_SECTION)" ] || { echo "bench-section: set BENCH_SECTION (see bench/run.py --help)"; exit 2; }
+	python3 $(ROOT)/bench/run.py --root $(ROOT) --release $(RELEASE) --build $(BENCH_BUILD) --only $(BENCH_SECTION) $(BENCH_ARGS)

@@ -24,6 +24,16 @@
  *                                             the same rotations made by xoxe_pool_get on
  *                                             the calling thread (chains seeded without an
  *                                             access token), for comparison
+ *   bench_xoxe scale-get BASE CHAINS CALLS THREADS[,THREADS...] REPS
+ *                                             the scaling curve of get(chain): a pool over a
+ *                                             memory store of CHAINS fresh chains (each loaded
+ *                                             once), then REPS rounds, each running every
+ *                                             thread count in turn: T threads sharing the
+ *                                             pool, CALLS gets in all (CALLS / T each) on
+ *                                             random chains; wall and process CPU ns per call
+ *   bench_xoxe scale-rotate BASE RT CALLS THREADS[,THREADS...] REPS
+ *                                             the same for tooling.tokens.rotate: T threads
+ *                                             sharing one client, CALLS rotations in all
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -120,8 +130,10 @@ static double run_threads(void *(*fn)(void *), struct job *proto, int threads, d
         jobs[i].start = &start;
         pthread_create(&t[i], NULL, fn, &jobs[i]);
     }
-    pthread_barrier_wait(&start);
+    /* The clocks start before the workers are released: with more threads than cores,
+     * they may finish their calls before this thread runs again. */
     double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    pthread_barrier_wait(&start);
     for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
     double w1 = now_s(CLOCK_MONOTONIC), c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
     pthread_barrier_destroy(&start);
@@ -422,6 +434,164 @@ static int pool_refresh_mode(xoxe_client *client, long chains, const char *kind,
     return 0;
 }
 
+/* ------------------------------------------------------------------ scaling */
+
+#define MAX_POINTS 16
+static int parse_threads(const char *list, int *out) {
+    int n = 0;
+    const char *p = list;
+    while (*p && n < MAX_POINTS) {
+        char *end = NULL;
+        long t = strtol(p, &end, 10);
+        if (end == p || t < 1 || t > 64) return -1;
+        out[n++] = (int)t;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return -1;
+    }
+    return *p ? -1 : n;
+}
+
+struct scale_job {
+    const xoxe_pool *pool;
+    const xoxe_client *client;
+    const char *rt;
+    char (*names)[NAME_LEN];
+    long chains, calls;
+    uint64_t seed;
+    pthread_barrier_t *start;
+};
+
+static void *scale_get_worker(void *p) {
+    struct scale_job *j = p;
+    char buf[XOXE_MAX_TOKEN_LEN + 1];
+    uint64_t x = j->seed;
+    pthread_barrier_wait(j->start);
+    for (long i = 0; i < j->calls; i++) {
+        x ^= x << 13; /* xorshift64, per thread */
+        x ^= x >> 7;
+        x ^= x << 17;
+        pool_get(j->pool, j->names[x % (uint64_t)j->chains], buf, sizeof buf);
+    }
+    return NULL;
+}
+
+static void *scale_rotate_worker(void *p) {
+    struct scale_job *j = p;
+    pthread_barrier_wait(j->start);
+    for (long i = 0; i < j->calls; i++) rotate_once(j->client, j->rt);
+    return NULL;
+}
+
+/* T threads running fn over proto, calls split among them; wall and process CPU
+ * seconds. */
+static double scale_run(void *(*fn)(void *), const struct scale_job *proto, int threads, double *cpu) {
+    pthread_t t[64];
+    struct scale_job jobs[64];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = *proto;
+        jobs[i].calls = proto->calls / threads + (i < proto->calls % threads);
+        jobs[i].seed = 0x9e3779b97f4a7c15u ^ ((uint64_t)(i + 1) * 0xbf58476d1ce4e5b9u);
+        jobs[i].start = &start;
+        pthread_create(&t[i], NULL, fn, &jobs[i]);
+    }
+    /* The clocks start before the workers are released: with more threads than cores,
+     * they may finish their calls before this thread runs again. */
+    double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    pthread_barrier_wait(&start);
+    for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+    double w1 = now_s(CLOCK_MONOTONIC), c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    pthread_barrier_destroy(&start);
+    *cpu = c1 - c0;
+    return w1 - w0;
+}
+
+/* Rounds of every thread count in turn; prints {"points":[{"threads":T,
+ * "wall_ns_per_call":[...],"cpu_ns_per_call":[...]}...]} after HEAD. */
+static void scale_points(void *(*fn)(void *), const struct scale_job *proto, const int *threads, int npoints,
+                         int reps, const char *head) {
+    static double wall[MAX_POINTS][64], cpu[MAX_POINTS][64];
+    for (int r = 0; r < reps; r++)
+        for (int k = 0; k < npoints; k++) {
+            double c, w = scale_run(fn, proto, threads[k], &c);
+            wall[k][r] = w * 1e9 / (double)proto->calls;
+            cpu[k][r] = c * 1e9 / (double)proto->calls;
+        }
+    printf("{%s\"calls\":%ld,\"points\":[", head, proto->calls);
+    for (int k = 0; k < npoints; k++) {
+        printf("%s{\"threads\":%d,", k ? "," : "", threads[k]);
+        print_list("wall_ns_per_call", wall[k], reps);
+        printf(",");
+        print_list("cpu_ns_per_call", cpu[k], reps);
+        printf("}");
+    }
+    printf("]}\n");
+}
+
+/* scale-get: get(chain) with CHAINS chains, at each thread count. */
+static int scale_get_mode(xoxe_client *client, long chains, long calls, const char *list, int reps) {
+    int threads[MAX_POINTS];
+    int npoints = parse_threads(list, threads);
+    if (chains < 1 || calls < 1 || reps < 1 || reps > 64 || npoints < 1 || chains > UINT32_MAX) return 2;
+    char (*names)[NAME_LEN] = chain_names(chains);
+    xoxe_store *store = NULL;
+    xoxe_pool *pool = NULL;
+    xoxe_error *err = NULL;
+    xoxe_status st = xoxe_store_memory_new(&store, &err);
+    if (st) die("store", st, err);
+    int64_t expires_at = (int64_t)time(NULL) + 6 * 3600; /* fresh: no rotation, no network */
+    char access[64], refresh[64], buf[XOXE_MAX_TOKEN_LEN + 1];
+    for (long i = 0; i < chains; i++) {
+        synthetic_token(access, sizeof access, "xoxe.xoxp-1-");
+        synthetic_token(refresh, sizeof refresh, "xoxe-1-");
+        seed_chain(store, names[i], refresh, access, expires_at, false);
+    }
+    memset(access, 0, sizeof access);
+    memset(refresh, 0, sizeof refresh);
+    xoxe_pool_options o;
+    memset(&o, 0, sizeof o);
+    o.max_chains_in_memory = (uint32_t)chains;
+    st = xoxe_pool_new(client, store, NULL, NULL, &o, &pool, &err);
+    if (st) die("pool", st, err);
+    for (long i = 0; i < chains; i++)
+        if (pool_get(pool, names[i], buf, sizeof buf) != expires_at) {
+            fprintf(stderr, "chain %s: unexpected expiry (rotated?)\n", names[i]);
+            return 1;
+        }
+    struct scale_job j = {pool, client, NULL, names, chains, calls / 10 + 1, 0, NULL};
+    double c;
+    scale_run(scale_get_worker, &j, 1, &c); /* warm-up */
+    j.calls = calls;
+    char head[64];
+    snprintf(head, sizeof head, "\"chains\":%ld,", chains);
+    scale_points(scale_get_worker, &j, threads, npoints, reps, head);
+    xoxe_pool_stats_info s = pool_stats(pool);
+    if ((long)s.chains_in_memory != chains || s.background_rotations) {
+        fprintf(stderr, "pool holds %zu chains, not %ld\n", s.chains_in_memory, chains);
+        return 1;
+    }
+    xoxe_pool_free(pool);
+    xoxe_store_free(store);
+    free(names);
+    return 0;
+}
+
+/* scale-rotate: tooling.tokens.rotate from T threads sharing one client. */
+static int scale_rotate_mode(xoxe_client *client, const char *rt, long calls, const char *list, int reps) {
+    int threads[MAX_POINTS];
+    int npoints = parse_threads(list, threads);
+    if (calls < 1 || reps < 1 || reps > 64 || npoints < 1) return 2;
+    int most = 1;
+    for (int k = 0; k < npoints; k++) most = threads[k] > most ? threads[k] : most;
+    struct scale_job j = {NULL, client, rt, NULL, 0, (long)most * 20, 0, NULL};
+    double c;
+    scale_run(scale_rotate_worker, &j, most, &c); /* warm-up: the client's connections */
+    j.calls = calls;
+    scale_points(scale_rotate_worker, &j, threads, npoints, reps, "");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "pool-get")) {
         xoxe_client *client = new_client(argv[2]);
@@ -437,10 +607,24 @@ int main(int argc, char **argv) {
         xoxe_client_free(client);
         return rc;
     }
+    if (argc >= 7 && !strcmp(argv[1], "scale-get")) {
+        xoxe_client *client = new_client(argv[2]);
+        int rc = scale_get_mode(client, atol(argv[3]), atol(argv[4]), argv[5], atoi(argv[6]));
+        xoxe_client_free(client);
+        return rc;
+    }
+    if (argc >= 7 && !strcmp(argv[1], "scale-rotate")) {
+        xoxe_client *client = new_client(argv[2]);
+        int rc = scale_rotate_mode(client, argv[3], atol(argv[4]), argv[5], atoi(argv[6]));
+        xoxe_client_free(client);
+        return rc;
+    }
     if (argc < 5) {
         fprintf(stderr, "usage: bench_xoxe rotate|get|mt|rss BASE RT CALLS [N]\n"
                         "       bench_xoxe pool-get BASE CHAINS CALLS REPS\n"
-                        "       bench_xoxe pool-refresh|pool-rotate BASE CHAINS memory|dir [DIR]\n");
+                        "       bench_xoxe pool-refresh|pool-rotate BASE CHAINS memory|dir [DIR]\n"
+                        "       bench_xoxe scale-get BASE CHAINS CALLS THREADS[,THREADS...] REPS\n"
+                        "       bench_xoxe scale-rotate BASE RT CALLS THREADS[,THREADS...] REPS\n");
         return 2;
     }
     const char *mode = argv[1], *base = argv[2], *rt = argv[3];
