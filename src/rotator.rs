@@ -171,9 +171,10 @@ pub(crate) fn unix_now_ms() -> i64 {
 }
 
 /// Now, in Unix milliseconds, from the coarse clock where there is one (Linux's
-/// `CLOCK_REALTIME_COARSE`: the time at the last tick, a few ms behind, for a
-/// fraction of a precise read's cost). Only for the fresh-token check, which
-/// is measured in seconds.
+/// `CLOCK_REALTIME_COARSE`: the time at the last tick, for a fraction of a
+/// precise read's cost). It lags the precise clock by up to a tick (longer if
+/// the tick itself is late, e.g. a paused virtual CPU), so it only decides that
+/// a rotation is more than [`COARSE_CLOCK_SLACK_MS`] away.
 fn coarse_unix_now_ms() -> i64 {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -186,6 +187,21 @@ fn coarse_unix_now_ms() -> i64 {
         }
     }
     unix_now_ms()
+}
+
+/// How far from a token's rotation the coarse clock may decide it is fresh;
+/// nearer, the precise clock decides (far more than a tick's lag, so the coarse
+/// clock never hands out a token at or after its rotation).
+const COARSE_CLOCK_SLACK_MS: i64 = 1_000;
+
+/// The time to check a token due at `rotate_at` (Unix seconds) against: the
+/// coarse clock's `coarse_ms` when the rotation is far, else `precise()`.
+fn now_for_fresh_check(rotate_at: i64, coarse_ms: i64, precise: impl FnOnce() -> i64) -> i64 {
+    if rotate_at.saturating_mul(1000).saturating_sub(coarse_ms) > COARSE_CLOCK_SLACK_MS {
+        coarse_ms
+    } else {
+        precise()
+    }
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -317,11 +333,12 @@ impl Rotator {
     }
 
     /// Lends a fresh token in memory to `f` (token, expiry, reuse deadline), or
-    /// gives `f` back: every get's first step, with no lock and no precise clock
-    /// read (the fresh check is in seconds; the coarse clock is ms-accurate).
+    /// gives `f` back: every get's first step, with no lock, and no precise clock
+    /// read unless the rotation is near.
     fn lend_fresh<R, F: FnOnce(&str, i64, i64) -> R>(&self, f: F) -> std::result::Result<R, F> {
         let cache = self.cache.load();
-        let now_ms = coarse_unix_now_ms();
+        let rotate_at = cache.as_deref().map_or(i64::MIN, |c| c.rotate_at);
+        let now_ms = now_for_fresh_check(rotate_at, coarse_unix_now_ms(), unix_now_ms);
         let Some(c) = self.fresh(cache.as_deref(), now_ms.div_euclid(1000)) else {
             return Err(f);
         };
@@ -1056,6 +1073,21 @@ impl Rotator {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+
+    #[test]
+    fn the_coarse_clock_decides_only_far_from_the_rotation() {
+        let rotate_at = 1_800_000_000;
+        let at_ms = rotate_at * 1000;
+        let precise = || at_ms; // the precise clock says: due now
+        // A coarse clock a tick behind must not make the token fresh.
+        assert_eq!(now_for_fresh_check(rotate_at, at_ms - 4, precise), at_ms);
+        assert_eq!(now_for_fresh_check(rotate_at, at_ms - COARSE_CLOCK_SLACK_MS, precise), at_ms);
+        // Far from it, no precise read.
+        let far = at_ms - COARSE_CLOCK_SLACK_MS - 1;
+        assert_eq!(now_for_fresh_check(rotate_at, far, || unreachable!("read the precise clock")), far);
+        // Never rotated yet, or already past: the precise clock.
+        assert_eq!(now_for_fresh_check(i64::MIN, far, precise), at_ms);
+    }
 
     fn rotator(window_secs: u64) -> Rotator {
         let client = Client::new(crate::ClientOptions {
