@@ -29,6 +29,10 @@
 // overflow an expiry nor keep a token from ever being rotated.
 #define XOXE_MAX_TOKEN_LIFETIME_SECS (30 * 86400)
 
+// Rotators a pool keeps in memory unless told otherwise (`max_chains_in_memory`
+// 0); a binding that keeps tokens sizes its map by it.
+#define XOXE_DEFAULT_MAX_CHAINS_IN_MEMORY 10000
+
 // Longest chain name, in bytes.
 #define XOXE_MAX_CHAIN_NAME_LEN 200
 
@@ -594,7 +598,8 @@ typedef struct {
   // Options of every chain's rotator.
   xoxe_rotator_options rotator;
   // Most rotators held in memory; beyond it the least recently used are dropped
-  // and read from the store again when next asked for (default 10000).
+  // and read from the store again when next asked for (default
+  // `XOXE_DEFAULT_MAX_CHAINS_IN_MEMORY`).
   uint32_t max_chains_in_memory;
   // Rotate the chains in memory from a background thread as they enter their
   // window (each at its own jittered time), so requests find them fresh.
@@ -1176,7 +1181,7 @@ xoxe_status xoxe_pool_get(const xoxe_pool *pool,
 
 // `xoxe_pool_get`, also writing into `*reuse_until_ms_out` until when the
 // caller may hand chain `chain`'s token out again without calling xoxe (as
-// `xoxe_rotator_get_reusable`: Unix milliseconds, at most one second ahead; 0:
+// `xoxe_rotator_get_reusable`: Unix milliseconds, at most 30 seconds ahead; 0:
 // call every time).
 //
 // # Safety
@@ -1358,7 +1363,7 @@ xoxe_status xoxe_rotator_get(const xoxe_rotator *rotator,
 // `xoxe_rotator_get`, also writing into `*reuse_until_ms_out` until when the
 // caller may hand the same token out again without calling xoxe: Unix
 // milliseconds on this machine's clock (`CLOCK_REALTIME`), the earlier of the
-// moment the token is due for rotation and one second from now; 0 when it must
+// moment the token is due for rotation and 30 seconds from now; 0 when it must
 // call every time (the token came from a rotation or the store just now). The
 // rotator decides; a binding keeping the token only compares its clock with
 // the deadline, which makes a fresh token cost no call at all.

@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-/// Rotators kept in memory unless told otherwise.
+/// Rotators a pool keeps in memory unless told otherwise (`max_chains_in_memory`
+/// 0); a binding that keeps tokens sizes its map by it.
 pub const DEFAULT_MAX_CHAINS_IN_MEMORY: usize = 10_000;
 
 /// How a [`Pool`] runs.

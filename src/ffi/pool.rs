@@ -19,7 +19,8 @@ pub struct xoxe_pool_options {
     /// Options of every chain's rotator.
     pub rotator: xoxe_rotator_options,
     /// Most rotators held in memory; beyond it the least recently used are dropped
-    /// and read from the store again when next asked for (default 10000).
+    /// and read from the store again when next asked for (default
+    /// `XOXE_DEFAULT_MAX_CHAINS_IN_MEMORY`).
     pub max_chains_in_memory: u32,
     /// Rotate the chains in memory from a background thread as they enter their
     /// window (each at its own jittered time), so requests find them fresh.

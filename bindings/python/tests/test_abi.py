@@ -199,6 +199,16 @@ def test_fast_prototypes_are_the_same_functions_with_pointer_sized_arguments() -
             assert py is ctypes.c_void_p if "*" in c else _compatible(c, py), (name, c, py)
 
 
+def test_raw_prototypes_convert_nothing_and_return_the_status() -> None:
+    """The pool's per-request prototypes (no argtypes: their callers pass C types)."""
+    functions = header_functions()
+    for name in _ffi.RAW:
+        assert name in functions and name in _ffi.FAST, name
+        fn = _ffi.raw(name)
+        assert fn.argtypes is None and fn.restype is _ffi.SIGNATURES[name][0], name
+        assert fn is not getattr(_ffi.lib, name) and getattr(_ffi.lib, name).argtypes, "lib keeps its typed one"
+
+
 def test_result_types_copy_fields_the_info_structs_have() -> None:
     for cls, struct in [
         (xoxe.ConfigToken, _ffi.xoxe_config_token_info),
@@ -273,6 +283,22 @@ def test_status_table_is_generated_from_the_current_header() -> None:
     assert table == gen_status.generate(HEADER.read_text()), (
         "src/xoxe/_status.py is stale: run python3 bindings/python/tools/gen_status.py"
     )
+    enums = Path(xoxe._status.__file__).with_name("_enums.py").read_text()
+    assert enums == gen_status.generate_enums(HEADER.read_text()), (
+        "src/xoxe/_enums.py is stale: run python3 bindings/python/tools/gen_status.py"
+    )
+
+
+def test_the_plain_status_values_are_the_enums() -> None:
+    """_status's plain ints (what import-time code uses) and _enums' IntEnums agree."""
+    for plain, enum_cls in [
+        (xoxe._status._Status, xoxe.Status),
+        (xoxe._status._StatusFamily, xoxe.StatusFamily),
+        (xoxe._status._Preset, xoxe.Preset),
+    ]:
+        values = {k: v for k, v in vars(plain).items() if not k.startswith("_")}
+        assert values == {m.name: int(m) for m in enum_cls}
+    assert xoxe._status.Status is xoxe.Status and xoxe._store.ChainKind is xoxe.ChainKind
 
 
 def test_status_enum_matches_header_and_library() -> None:

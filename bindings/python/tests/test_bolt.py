@@ -365,3 +365,47 @@ def test_the_async_authorize_and_store_serve_fresh_tokens(
         await pool.aclose()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("org", [False, True])
+@pytest.mark.parametrize("with_bot", [False, True])
+@pytest.mark.parametrize("user_token", [None, "xoxe.xoxp-1-user"])
+def test_authorize_result_skips_the_installation(org: bool, with_bot: bool, user_token: str | None) -> None:
+    """XoxeAuthorize builds Bolt's AuthorizeResult directly (per request); it is the one
+    made through the Installation the installation store hands out."""
+    from xoxe.bolt._common import Identity, authorize_result, installation_for, result_for
+
+    who = Identity("U0BOT", "B0BOT", "Team", "https://team.example/") if with_bot else None
+    args: dict[str, Any] = {
+        "enterprise_id": "E01" if org else None,
+        "team_id": None if org else "T01",
+        "is_enterprise_install": org,
+        "bot_token": "xoxe.xoxb-1-bot" if with_bot else None,
+        "bot": who,
+        "user_token": user_token,
+    }
+    for user_id in ("U0REQ", None):
+        expected = authorize_result(installation_for(user_id=user_id, **args), who, user_id)
+        assert result_for(user_id=user_id, **args) == expected
+
+
+def test_equal_authorize_results_are_made_once() -> None:
+    from xoxe.bolt._common import Identity, Results, result_for
+
+    who = Identity("U0BOT", "B0BOT", "Team", None)
+    found: dict[str, Any] = {
+        "enterprise_id": None,
+        "team_id": "T01",
+        "is_enterprise_install": False,
+        "user_id": "U0REQ",
+        "bot_token": "xoxe.xoxb-1-a",
+        "bot": who,
+        "user_token": None,
+    }
+    results = Results(most=2)
+    first = results.get(dict(found))
+    assert results.get(dict(found)) is first and first == result_for(**found)
+    rotated = results.get({**found, "bot_token": "xoxe.xoxb-1-b"})
+    assert rotated is not first and rotated["bot_token"] == "xoxe.xoxb-1-b"
+    assert results.get({**found, "user_id": "U0OTHER"})["user_id"] == "U0OTHER"
+    assert len(results._made) <= 2

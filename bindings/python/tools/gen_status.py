@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""Regenerates ``src/xoxe/_status.py`` from ``include/xoxe.h``: its ``#define`` constants,
-its enums, and the preset base URLs it documents.
+"""Regenerates ``src/xoxe/_status.py`` and ``src/xoxe/_enums.py`` from ``include/xoxe.h``:
+its ``#define`` constants, its enums, and the preset base URLs it documents.
+
+``_status.py`` holds plain ints (the constants, and each enum's values as attributes of
+a plain class, ``_Status``…) and is imported with xoxe; ``_enums.py`` holds the public
+``IntEnum`` classes (``Status``…), imported on first use (``import enum`` is a good part
+of what ``import xoxe`` would cost otherwise).
 
     python3 bindings/python/tools/gen_status.py          # rewrite the file
     python3 bindings/python/tools/gen_status.py --check  # exit 1 if it is stale
@@ -19,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 HEADER = HERE.parents[2] / "include" / "xoxe.h"
 TARGET = HERE.parent / "src" / "xoxe" / "_status.py"
+ENUMS_TARGET = HERE.parent / "src" / "xoxe" / "_enums.py"
 
 # (class, C enum, prefix, docstring): the enums the binding exposes as IntEnum classes.
 CLASSES = [
@@ -70,6 +76,11 @@ def _define(header: str, name: str) -> tuple[str, int, str]:
     return name, int(m.group(2)), _comment(m.group(1).splitlines())
 
 
+def _pool_default(header: str) -> tuple[str, int, str]:
+    """The pool's default ``max_chains_in_memory``: ``#define XOXE_DEFAULT_MAX_CHAINS_IN_MEMORY``."""
+    return _define(header, "DEFAULT_MAX_CHAINS_IN_MEMORY")
+
+
 def _wrap(text: str, indent: str, prefix: str = "") -> str:
     text = text.replace("\\", "\\\\").replace('"""', "'''")
     if prefix:  # a #: comment
@@ -78,15 +89,23 @@ def _wrap(text: str, indent: str, prefix: str = "") -> str:
     return "".join(f"{indent}{line}\n" for line in lines)
 
 
+def _entries(header: str, cls: str, enum_name: str, prefix: str) -> list[tuple[str, int, str]]:
+    entries = _enum(header, enum_name, prefix)
+    # FAMILY_ entries belong to the other enum; the prefix alone does not keep them apart.
+    return [e for e in entries if cls != "Status" or not e[0].startswith("FAMILY_")]
+
+
 def generate(header: str) -> str:
+    """The text of ``_status.py``."""
     out = [
         '"""Generated from include/xoxe.h by tools/gen_status.py (do not edit): the header\'s\n'
-        "constants and enums, and the preset base URLs it documents. tests/test_abi.py fails when this\n"
-        'module and the header or the loaded library disagree."""\n\n'
+        "constants, its enums' values as plain ints (``_Status.OK``…; the ``IntEnum`` classes are in\n"
+        "_enums.py, imported on first use: ``Status`` here is that class), and the preset base URLs it\n"
+        'documents. tests/test_abi.py fails when this module and the header or the loaded library disagree."""\n\n'
         "from __future__ import annotations\n\n"
-        "import enum\n\n"
     ]
     constants: list[tuple[str, object, str]] = [_define(header, name) for name in DEFINES]
+    constants.append(_pool_default(header))
     for enum_name, prefix in CONSTANT_ENUMS:
         constants += _enum(header, enum_name, prefix)
     presets = {name: doc for name, _, doc in _enum(header, "xoxe_preset", "XOXE_PRESET_")}
@@ -98,23 +117,46 @@ def generate(header: str) -> str:
     for name, value, doc in constants:
         literal = f'"{value}"' if isinstance(value, str) else value
         out.append(f"{_wrap(doc, '', '#: ')}{name} = {literal}\n")
+    for cls, enum_name, prefix, _ in CLASSES:
+        body = "".join(f"    {n} = {v}\n" for n, v, _ in _entries(header, cls, enum_name, prefix))
+        out.append(f'\n\nclass _{cls}:\n    """``{cls}``\'s values, as plain ints."""\n\n{body}')
+    names = ", ".join(f'"{cls}"' for cls, *_ in CLASSES)
+    out.append(
+        "\n\ndef __getattr__(name: str) -> object:\n"
+        f"    if name in ({names}):  # the IntEnum classes, made on first use\n"
+        "        from . import _enums\n\n"
+        "        return getattr(_enums, name)\n"
+        '    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+    )
+    return "".join(out)
+
+
+def generate_enums(header: str) -> str:
+    """The text of ``_enums.py``."""
+    out = [
+        '"""Generated from include/xoxe.h by tools/gen_status.py (do not edit): the header\'s enums\n'
+        "as ``IntEnum`` classes (``xoxe.Status``…), imported on first use (``import enum`` is not\n"
+        'part of ``import xoxe``). tests/test_abi.py fails when this module and the header disagree."""\n\n'
+        "from __future__ import annotations\n\n"
+        "import enum\n"
+    ]
     for cls, enum_name, prefix, doc in CLASSES:
-        entries = _enum(header, enum_name, prefix)
-        # FAMILY_ entries belong to the other enum; the prefix alone does not keep them apart.
-        entries = [e for e in entries if cls != "Status" or not e[0].startswith("FAMILY_")]
+        entries = _entries(header, cls, enum_name, prefix)
         body = "".join(f"    {n} = {v}\n{_wrap(c, '    ') if c else ''}" for n, v, c in entries)
         out.append(f'\n\nclass {cls}(enum.IntEnum):\n    """{doc}"""\n\n{body}')
     return "".join(out)
 
 
 def main() -> int:
-    text = generate(HEADER.read_text())
+    header = HEADER.read_text()
+    outputs = {TARGET: generate(header), ENUMS_TARGET: generate_enums(header)}
     if "--check" in sys.argv[1:]:
-        if TARGET.read_text() != text:
-            print(f"{TARGET} is stale: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
+        stale = [path for path, text in outputs.items() if not path.exists() or path.read_text() != text]
+        for path in stale:
+            print(f"{path} is stale: run {Path(__file__).name}", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text)
     return 0
 
 

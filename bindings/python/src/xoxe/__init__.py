@@ -77,30 +77,53 @@ from ._errors import (
     status_family,
     status_name,
 )
-from ._ffi import LIBRARY_PATH, LibraryLoadError, lib
+from ._ffi import LibraryLoadError, lib
 from ._install import AuthedUser, IncomingWebhook, Install, InstalledToken
 from ._logging import disable_logging, enable_logging
 from ._pool import MAX_CHAIN_NAME_LEN, Pool, PoolStats, installation_chain
 from ._rotator import MAX_TOKEN_LEN, AccessToken, Rotator
 from ._secret import Secret, redact
-from ._status import ABI_VERSION, GOV_SLACK_BASE_URL, SLACK_BASE_URL, Preset, Status, StatusFamily
+from ._status import ABI_VERSION, GOV_SLACK_BASE_URL, SLACK_BASE_URL
 from ._store import (
-    ChainBackend,
-    ChainKind,
     ChainStatus,
     DirectoryStore,
     FileStore,
     ForeignChainsStore,
     ForeignStore,
     Keyring,
-    LockingStoreBackend,
     MemoryStore,
     PostgresStore,
     RedisStore,
     Store,
-    StoreBackend,
 )
 from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ._enums import Preset, Status, StatusFamily
+    from ._kinds import ChainKind
+    from ._protocols import ChainBackend, LockingStoreBackend, StoreBackend
+
+    #: The absolute path of the loaded library.
+    LIBRARY_PATH: Path
+
+# Made on first use (``import xoxe`` imports neither typing, pathlib nor enum): the backend
+# protocols (typing.Protocol), LIBRARY_PATH (a pathlib.Path) and the enums.
+_LAZY = {"StoreBackend": "_protocols", "LockingStoreBackend": "_protocols", "ChainBackend": "_protocols"}
+_LAZY.update(LIBRARY_PATH="_ffi", Status="_enums", StatusFamily="_enums", Preset="_enums", ChainKind="_kinds")
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def library_version() -> str:

@@ -6,21 +6,27 @@ from __future__ import annotations
 import ctypes
 import math
 import os
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, Union
+from _collections_abc import Mapping  # collections.abc's, without importing collections
 
 from ._ffi import lib
 from ._install import Install, _InstallHandle
 from ._managed import Managed
 from ._secret import Secret
-from ._status import Preset
-from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken, _FromInfo
+from ._types import ApiResponse, AuthTestResponse, ConfigToken, OAuthToken
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar, Union
+
+    from ._enums import Preset
+    from ._types import _FromInfo
+
+    TokenLike = Union[str, Secret]
+    R = TypeVar("R", bound=_FromInfo)
 
 _U32_MAX = 0xFFFFFFFF
 _U64_MAX = 0xFFFFFFFFFFFFFFFF
-
-TokenLike = Union[str, Secret]
-R = TypeVar("R", bound=_FromInfo)
 
 
 class _LibraryDefault:
@@ -296,3 +302,11 @@ def _oauth_args(client_id: str, client_secret: TokenLike, token: TokenLike, name
         _cstr(token, name, secret=True),
         _opt_time(timeout, "timeout"),
     )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TokenLike":  # a str or a Secret (typing.Union: made on use, not at import)
+        from typing import Union
+
+        return Union[str, Secret]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import builtins
-import json
-from typing import Any
 
 from ._ffi import lib
-from ._status import Status, StatusFamily
+from ._status import _Status as Status  # plain ints; the IntEnum classes are made on first use
+from ._status import _StatusFamily as StatusFamily
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._enums import Status as StatusEnum
+    from ._enums import StatusFamily as StatusFamilyEnum
 
 _BY_CODE: dict[int, type[XoxeError]] = {}
-_BY_FAMILY: dict[StatusFamily, type[XoxeError]] = {}
+_BY_FAMILY: dict[int, type[XoxeError]] = {}
 
 
-def _status_or_int(code: int) -> Status | int:
+def _status_or_int(code: int) -> StatusEnum | int:
+    from ._enums import Status
+
     try:
         return Status(code)
     except ValueError:
@@ -26,8 +34,10 @@ def status_name(code: int) -> str:
     return raw.decode("utf-8") if raw else "unknown_status"
 
 
-def status_family(code: int) -> StatusFamily:
+def status_family(code: int) -> StatusFamilyEnum:
     """The family of a status code, as the library defines it."""
+    from ._enums import StatusFamily
+
     fam = int(lib.xoxe_status_family_of(int(code) & 0xFFFFFFFF))
     try:
         return StatusFamily(fam)
@@ -86,6 +96,8 @@ class XoxeError(Exception):
         """``response_json`` parsed, or ``None``."""
         if self.response_json is None:
             return None
+        import json
+
         try:
             parsed = json.loads(self.response_json)
         except ValueError:
@@ -101,7 +113,7 @@ class XoxeError(Exception):
     def __reduce__(self) -> Any:
         return type(self), (int(self.code), self.message), self.__dict__
 
-    def __init_subclass__(cls, *, code: int | None = None, family: StatusFamily | None = None) -> None:
+    def __init_subclass__(cls, *, code: int | None = None, family: int | None = None) -> None:
         """Registers the class for :func:`exception_class_for` (a status's or a family's)."""
         super().__init_subclass__()
         if code is not None:
@@ -295,6 +307,8 @@ def exception_class_for(code: int, family: int | None = None) -> type[XoxeError]
     cls = _BY_CODE.get(int(code))
     if cls is not None:
         return cls
+    from ._enums import StatusFamily
+
     fam = status_family(code) if family is None else family
     try:
         return _BY_FAMILY[StatusFamily(fam)]

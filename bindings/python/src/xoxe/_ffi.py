@@ -9,13 +9,15 @@ declaration here (functions, structs, callback types) against the header.
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 import os
 from ctypes import CFUNCTYPE, POINTER, Structure
-from pathlib import Path
-from typing import Any
 
 from ._status import ABI_VERSION
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 #: Environment variable naming the shared library to load instead of the packaged one.
 LIBRARY_ENV = "XOXE_LIBRARY"
@@ -247,33 +249,41 @@ FAST: tuple[str, ...] = ("xoxe_rotator_get", "xoxe_rotator_force_rotate", "xoxe_
 FAST += ("xoxe_rotator_try_get", "xoxe_pool_get", "xoxe_pool_try_get")
 FAST += ("xoxe_rotator_get_reusable", "xoxe_pool_get_reusable")
 
+#: Functions that also get a prototype without argument conversion (:func:`raw`): the
+#: pool's per-request calls, where converting seven arguments cost ~4x the call itself.
+RAW: tuple[str, ...] = ("xoxe_pool_get_reusable", "xoxe_pool_try_get")
+
 
 class LibraryLoadError(ImportError):
     """The shared library could not be found or loaded, or has the wrong ABI version."""
 
 
-def _packaged_library() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for suffix in [*importlib.machinery.EXTENSION_SUFFIXES, ".so", ".dylib", ".dll"]:
-        candidate = here / (PACKAGED_STEM + suffix)
-        if candidate.is_file():
+def _packaged_library() -> str | None:
+    import _imp  # importlib.machinery.EXTENSION_SUFFIXES, without importing importlib
+
+    here = os.path.dirname(os.path.realpath(__file__))
+    for suffix in [*_imp.extension_suffixes(), ".so", ".dylib", ".dll"]:
+        candidate = os.path.join(here, PACKAGED_STEM + suffix)
+        if os.path.isfile(candidate):
             return candidate
     return None
 
 
-def library_path() -> Path:
-    """The absolute path of the library this package loads (``$XOXE_LIBRARY`` first)."""
+def _library_file() -> str:
+    """The library's absolute path as a string (what :func:`library_path` gives, without
+    importing :mod:`pathlib`)."""
     override = os.environ.get(LIBRARY_ENV)
     if override:
-        path = Path(override)
-        if not path.is_absolute():
+        if not os.path.isabs(override):
             raise LibraryLoadError(
                 f"{LIBRARY_ENV} must be an absolute path to libxoxe (got a relative path); "
                 "xoxe never searches the current directory"
             )
-        if not path.is_file():
-            raise LibraryLoadError(f"{LIBRARY_ENV} names {str(path)!r}, which is not a file")
-        return path
+        if not os.path.isfile(override):
+            from pathlib import Path
+
+            raise LibraryLoadError(f"{LIBRARY_ENV} names {str(Path(override))!r}, which is not a file")
+        return override
     packaged = _packaged_library()
     if packaged is None:
         raise LibraryLoadError(
@@ -285,35 +295,48 @@ def library_path() -> Path:
     return packaged
 
 
-def load(path: Path, expected_abi: int = ABI_VERSION) -> Any:
+def library_path() -> Path:
+    """The absolute path of the library this package loads (``$XOXE_LIBRARY`` first)."""
+    from pathlib import Path
+
+    return Path(_library_file())
+
+
+def _shown(path: Path | str) -> str:
+    """``path`` as error messages show it (as a ``pathlib.Path`` prints)."""
+    from pathlib import Path
+
+    return repr(str(Path(path)))
+
+
+def load(path: Path | str, expected_abi: int = ABI_VERSION) -> Any:
     """Loads the library at ``path``, checks its ABI version, and declares every function."""
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:
-        raise LibraryLoadError(f"cannot load the xoxe library at {str(path)!r}: {exc}") from None
+        raise LibraryLoadError(f"cannot load the xoxe library at {_shown(path)}: {exc}") from None
     try:
         abi = lib.xoxe_abi_version
     except AttributeError:
-        raise LibraryLoadError(f"{str(path)!r} is not an xoxe library (no xoxe_abi_version)") from None
+        raise LibraryLoadError(f"{_shown(path)} is not an xoxe library (no xoxe_abi_version)") from None
     abi.restype, abi.argtypes = SIGNATURES["xoxe_abi_version"]
     found = int(abi())
     if found != expected_abi:
         raise LibraryLoadError(
-            f"the xoxe library at {str(path)!r} has ABI version {found}, but this Python "
+            f"the xoxe library at {_shown(path)} has ABI version {found}, but this Python "
             f"binding was written for ABI version {expected_abi}: install matching versions"
         )
     for name, (restype, argtypes) in SIGNATURES.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            raise LibraryLoadError(f"the xoxe library at {str(path)!r} lacks {name}") from None
+            raise LibraryLoadError(f"the xoxe library at {_shown(path)} lacks {name}") from None
         fn.restype, fn.argtypes = restype, argtypes
     return lib
 
 
-#: The absolute path of the loaded library.
-LIBRARY_PATH: Path = library_path()
-lib: Any = load(LIBRARY_PATH)
+_LIBRARY_FILE = _library_file()
+lib: Any = load(_LIBRARY_FILE)
 
 
 def fast(name: str) -> Any:
@@ -323,3 +346,32 @@ def fast(name: str) -> Any:
     fn.restype, argtypes = SIGNATURES[name]
     fn.argtypes = [void_p if issubclass(t, (ctypes._Pointer, char_p, void_p)) else t for t in argtypes]
     return fn
+
+
+def raw(name: str) -> Any:
+    """The :data:`RAW` prototype of ``name``: its return type, and no ``argtypes``, so
+    ctypes passes each argument as it is, without calling a converter for it. Every
+    argument must then be of its C type already: a typed pointer instance (``h.ptr``)
+    for a handle, ``bytes`` or ``None`` for a ``const char *``, a ``c_char`` array for a
+    buffer, ``byref(...)`` for an out-parameter, a ``c_size_t`` instance for a
+    ``size_t`` (a plain ``int`` would go as a C ``int``). A new function object;
+    ``lib.<name>`` keeps its typed one."""
+    fn = lib[name]
+    fn.restype = SIGNATURES[name][0]
+    fn.argtypes = None
+    return fn
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LIBRARY_PATH":  # the absolute path of the loaded library (a pathlib.Path, made on use)
+        from pathlib import Path
+
+        global LIBRARY_PATH
+        LIBRARY_PATH = Path(_LIBRARY_FILE)
+        return LIBRARY_PATH
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    #: The absolute path of the loaded library.
+    LIBRARY_PATH: Path

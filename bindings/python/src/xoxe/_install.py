@@ -8,14 +8,18 @@ the strings out. An :class:`Install` keeps the library's handle while it lives, 
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, ClassVar
-
 from ._managed import Managed, opt_text, strings
 from ._secret import Secret
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+    from typing import Any, ClassVar
+else:  # the same, without importing dataclasses
+    from ._frozen import dataclass, field
 
-@dataclasses.dataclass(frozen=True)
+
+@dataclass(frozen=True)
 class InstalledToken:
     """A token an installation granted: the bot's (``Install.bot``) or the installing
     user's (``Install.authed_user.token``). Tokens always rotate (an app with rotation
@@ -41,7 +45,7 @@ class InstalledToken:
     """The bot's id (a bot token only)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class AuthedUser:
     """The user who installed the app (``authed_user``)."""
 
@@ -54,7 +58,7 @@ class AuthedUser:
     """The user token's chain name (as ``token.chain``), or ``None`` without a token."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class IncomingWebhook:
     """The incoming webhook an install with the ``incoming-webhook`` scope created."""
 
@@ -69,7 +73,7 @@ class _InstallHandle(Managed):
     """The library's ``xoxe_install *`` behind an :class:`Install`."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Install:
     """A new installation, as ``oauth.v2.access`` (``grant_type=authorization_code``)
     answered it: :meth:`Client.oauth_v2_access`, :meth:`Pool.install_code`.
@@ -93,7 +97,7 @@ class Install:
     authed_user: AuthedUser | None
     """The installing user (and their token, if user scopes were granted)."""
     incoming_webhook: IncomingWebhook | None
-    raw_json: Secret = dataclasses.field(repr=False)
+    raw_json: Secret = field(repr=False)
     """Slack's answer as it came, tokens and all: a secret (never log it). It can be
     saved later with :meth:`Pool.install_json`."""
     received_at: int = 0

@@ -8,45 +8,49 @@ thread holds no GIL: ctypes takes the GIL for the duration of the callback.
 
 from __future__ import annotations
 
-import atexit
-import logging
-import threading
-from typing import Any
+from _thread import _local, allocate_lock  # threading's, without importing threading
 
 from . import _status
 from ._ffi import LogCallback, lib
 from ._managed import call
 
-#: xoxe level (``XOXE_LOG_LEVEL_*``) -> logging level.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import logging
+    from typing import Any
+
+# logging is imported by the first enable_logging(), not with xoxe.
+#: xoxe level (``XOXE_LOG_LEVEL_*``) -> logging level (logging.ERROR... are these numbers).
 _TO_LOGGING = {
-    _status.LOG_LEVEL_ERROR: logging.ERROR,
-    _status.LOG_LEVEL_WARN: logging.WARNING,
-    _status.LOG_LEVEL_INFO: logging.INFO,
-    _status.LOG_LEVEL_DEBUG: logging.DEBUG,
+    _status.LOG_LEVEL_ERROR: 40,
+    _status.LOG_LEVEL_WARN: 30,
+    _status.LOG_LEVEL_INFO: 20,
+    _status.LOG_LEVEL_DEBUG: 10,
 }
 
 # Serialises enable/disable. The C callback never takes it: xoxe_set_logger waits for
 # callbacks in flight, and they must be able to finish while we wait.
-_lock = threading.Lock()
+_lock = allocate_lock()
 # The installed callback object. ctypes frees the C thunk when the object is collected,
 # so it is kept here until xoxe_set_logger has replaced it (after which the library
 # never calls it again).
 _callback: Any | None = None
 # Set while this thread is inside the callback: calling xoxe_set_logger from there
 # would deadlock (the library waits for the callback to return).
-_in_callback = threading.local()
+_in_callback = _local()
 _atexit_registered = False
 
 
 def _make_callback(logger: logging.Logger) -> Any:
     log = logger.log
     levels = _TO_LOGGING
+    debug = 10  # logging.DEBUG
 
     def callback(_user_data: int | None, level: int, message: bytes | None) -> None:
         _in_callback.active = True
         try:
             text = message.decode("utf-8", "replace") if message else ""
-            log(levels.get(level, logging.DEBUG), text)
+            log(levels.get(level, debug), text)
         except KeyboardInterrupt:
             # Cannot cross into C: deliver it to the main thread once C returns.
             import _thread
@@ -73,7 +77,7 @@ def _check_not_in_callback(what: str) -> None:
         raise RuntimeError(f"xoxe.{what}() cannot be called from inside a xoxe log handler")
 
 
-def enable_logging(logger: logging.Logger | None = None, level: int = logging.DEBUG) -> logging.Logger:
+def enable_logging(logger: logging.Logger | None = None, level: int = 10) -> logging.Logger:
     """Sends xoxe's log lines to ``logger`` (default ``logging.getLogger("xoxe")``).
 
     Requests and their outcome are ``DEBUG``, rate-limit waits and rotations ``INFO``,
@@ -89,6 +93,8 @@ def enable_logging(logger: logging.Logger | None = None, level: int = logging.DE
     An exception in a handler never reaches the library.
     """
     global _callback, _atexit_registered
+    import logging
+
     _check_not_in_callback("enable_logging")
     if logger is None:
         logger = logging.getLogger("xoxe")
@@ -102,6 +108,8 @@ def enable_logging(logger: logging.Logger | None = None, level: int = logging.DE
         # The old callback is no longer running and will not be called again.
         _callback = callback
         if not _atexit_registered:
+            import atexit
+
             atexit.register(_disable_at_exit)
             _atexit_registered = True
     return logger

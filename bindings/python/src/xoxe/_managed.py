@@ -13,13 +13,18 @@ call running on another, and borrowing a handle takes no lock.
 from __future__ import annotations
 
 import ctypes
-import threading
-from typing import Any, TypeVar
+from _thread import _local  # threading.local itself, without importing threading
 
-from ._errors import XoxeError, exception_class_for
+from ._errors import exception_class_for
 from ._ffi import ErrorP, lib
 
-M = TypeVar("M", bound="Managed")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    from ._errors import XoxeError
+
+    M = TypeVar("M", bound="Managed")
 
 
 class _Ptr:
@@ -120,7 +125,7 @@ class _Slot:
 
 
 #: Per-thread state: ``local.slot`` is this thread's :class:`_Slot` (see :func:`slot`).
-local = threading.local()
+local = _local()
 
 
 def slot() -> _Slot:

@@ -10,27 +10,37 @@ converts arguments and copies tokens out.
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import time
 
 from . import _ffi, _status
-from ._client import Client, TokenLike, _cstr, _opt_cstr, _uint
+from ._client import Client, _cstr, _opt_cstr, _uint
 from ._ffi import lib
 from ._install import Install, _InstallHandle
-from ._managed import Managed, call, failure, local, slot
-from ._rotator import _BUF_LEN, AccessToken, _Buffers, _buffers, _hand_out, _options
+from ._managed import Managed, call, failure, local
+from ._rotator import _BUF_LEN, _ZEROS, AccessToken, _Buffers, _buffers, _hand_out, _options
 from ._secret import Secret
 from ._store import Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from dataclasses import dataclass
+
+    from ._client import TokenLike
+else:  # the same, without importing dataclasses
+    from ._frozen import dataclass
 
 #: Longest chain name, in bytes (``XOXE_MAX_CHAIN_NAME_LEN``).
 MAX_CHAIN_NAME_LEN = _status.MAX_CHAIN_NAME_LEN
 
-_try_get = _ffi.fast("xoxe_pool_try_get")
-_get_reusable = _ffi.fast("xoxe_pool_get_reusable")
+# Prototypes without argument conversion (_ffi.raw): each argument is passed as its C
+# type already (the handle's pointer, bytes, the buffer, c_size_t, byref()s).
+_try_get = _ffi.raw("xoxe_pool_try_get")
+_get_reusable = _ffi.raw("xoxe_pool_get_reusable")
+_BUF_LEN_C = ctypes.c_size_t(_BUF_LEN)
 _clock = time.time
-#: Most chains whose token get() keeps for reuse; past it they are all let go (a
-#: pool cycling through more chains than this pays one library call per get).
-_REUSE_MAX = 4096
+_new = object.__new__
+_set_value = Secret.__dict__["_value"].__set__  # Secret's slot, past its frozen __setattr__
 
 
 def installation_chain(
@@ -60,7 +70,7 @@ def installation_chain(
     return buf.value.decode("utf-8")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class PoolStats:
     """A pool's counters (:meth:`Pool.stats`; ``xoxe_pool_stats``)."""
 
@@ -112,8 +122,15 @@ class Pool(Managed):
 
     _client: Client | None = None
     _store: Store | None = None
-    #: chain -> (deadline in Unix seconds, token): get() hands the token out again until then.
+    #: chain -> (deadline in Unix seconds, token): get() hands the token out again until
+    #: then. At most _reuse_max chains: the pool's max_chains_in_memory, so every chain the
+    #: pool keeps can be answered from here; past it (more chains than that in use) the
+    #: map is emptied and fills again.
     _reuse: dict[str, tuple[float, AccessToken]]
+    _reuse_max: int
+    #: Counts what ends a reuse (remove, uninstall, mark_revoked, close): a get() whose
+    #: library call overlapped one keeps nothing, so no token outlives its chain.
+    _epoch = 0
 
     def __init__(
         self,
@@ -145,6 +162,8 @@ class Pool(Managed):
             most = _uint(max_chains_in_memory, "max_chains_in_memory")
             if most == 0:
                 raise ValueError("max_chains_in_memory must be at least 1 (None: the library's default)")
+        # What the library keeps (0: its default, as the header documents it).
+        self._reuse_max = most or _status.DEFAULT_MAX_CHAINS_IN_MEMORY
         opts = _ffi.xoxe_pool_options(
             rotator=_options(refresh_window, jitter, wait_timeout, call_timeout),
             max_chains_in_memory=most,
@@ -179,10 +198,12 @@ class Pool(Managed):
         # deadline for it; else the C call, without a lock (the local `h` keeps the
         # handle alive while it runs, even if another thread closes the pool).
         reuse = self._reuse
+        hit = None
         if type(chain) is str:
             hit = reuse.get(chain)
             if hit is not None and _clock() < hit[0]:
                 return hit[1]
+        epoch = self._epoch  # before the handle: a close() after this changes it
         h = self._h
         if h is None:
             h = self._handle()  # raises: closed
@@ -192,22 +213,37 @@ class Pool(Managed):
             name = _chain(chain)
         b: _Buffers
         try:
-            s, b = local.slot, local.buffers
+            b = local.buffers
         except AttributeError:
-            s, b = slot(), _buffers()
+            b = _buffers()
+        s = b.slot
         err = s.err
         s.cause = None
-        status = _get_reusable(h.addr, name, b.buf, _BUF_LEN, b.expires_ref, b.until_ref, s.ref)
+        status = _get_reusable(h.ptr, name, b.buf, _BUF_LEN_C, b.expires_ref, b.until_ref, s.ref)
         if status:
             reuse.pop(chain, None)
             raise failure(status, err)
-        token = _hand_out(b)
-        until = b.until.value
-        if until:
-            if len(reuse) >= _REUSE_MAX:
-                reuse.clear()
-            reuse[chain] = (until / 1000, token)
+        raw = b.buf.value  # a copy, up to the NUL
+        n = len(raw)
+        b.wipe[:n] = _ZEROS[:n]
+        expires_at = b.expires.value
+        value = raw.decode("utf-8", "replace")
+        if hit is not None and hit[1].expires_at == expires_at and hit[1].token._value == value:
+            token = hit[1]  # the same token again, past its deadline: no new objects
         else:
+            # AccessToken(Secret(value), expires_at), filling the frozen instances directly.
+            secret = _new(Secret)
+            _set_value(secret, value)
+            token = _new(AccessToken)
+            d = token.__dict__
+            d["token"] = secret
+            d["expires_at"] = expires_at
+        until = b.until.value
+        if until and self._epoch == epoch:  # else a remove/revoke/close ran meanwhile: keep nothing
+            if hit is None and len(reuse) >= self._reuse_max:
+                reuse.clear()  # more chains than the pool keeps: start again
+            reuse[chain] = (until / 1000, token)
+        elif hit is not None:
             reuse.pop(chain, None)
         return token
 
@@ -226,22 +262,37 @@ class Pool(Managed):
             name = _chain(chain)
         b: _Buffers
         try:
-            s, b = local.slot, local.buffers
+            b = local.buffers
         except AttributeError:
-            s, b = slot(), _buffers()
+            b = _buffers()
+        s = b.slot
         err = s.err
         s.cause = None
-        status = _try_get(h.addr, name, b.buf, _BUF_LEN, b.expires_ref, b.fresh_ref, s.ref)
+        status = _try_get(h.ptr, name, b.buf, _BUF_LEN_C, b.expires_ref, b.fresh_ref, s.ref)
         if status:
             raise failure(status, err)
         return _hand_out(b) if b.fresh.value else None
+
+    def _forget(self, chain: object) -> None:
+        """Ends the reuse of chain ``chain``'s token, and of any a get() in flight
+        returns; called once the library call that changed the chain has returned."""
+        self._epoch += 1
+        if type(chain) is str:
+            self._reuse.pop(chain, None)
+
+    def _forget_all(self, chains: Iterable[str]) -> None:
+        self._epoch += 1
+        for chain in chains:
+            self._reuse.pop(chain, None)
 
     def remove(self, chain: str) -> bool:
         """Deletes chain ``chain`` from the store — its secrets with it — and forgets its
         rotator (``xoxe_pool_remove``). Returns whether the store held it."""
         removed = ctypes.c_bool(False)
-        self._reuse.pop(chain, None)
-        self._call(lib.xoxe_pool_remove, _chain(chain), ctypes.byref(removed))
+        try:
+            self._call(lib.xoxe_pool_remove, _chain(chain), ctypes.byref(removed))
+        finally:
+            self._forget(chain)
         return bool(removed.value)
 
     def uninstall(self, chain: str) -> bool:
@@ -250,8 +301,10 @@ class Pool(Managed):
         just removed; if the revocation fails otherwise, nothing is removed and the
         error says why. Returns whether the store held it."""
         removed = ctypes.c_bool(False)
-        self._reuse.pop(chain, None)
-        self._call(lib.xoxe_pool_uninstall, _chain(chain), ctypes.byref(removed))
+        try:
+            self._call(lib.xoxe_pool_uninstall, _chain(chain), ctypes.byref(removed))
+        finally:
+            self._forget(chain)
         return bool(removed.value)
 
     def mark_revoked(self, chain: str, slack_code: str) -> None:
@@ -260,8 +313,10 @@ class Pool(Managed):
         ``invalid_auth``; another code raises :class:`UsageError`)
         (``xoxe_pool_mark_revoked``). Every holder of the chain then gets
         :class:`ChainRevokedError` without calling Slack."""
-        self._reuse.pop(chain, None)
-        self._call(lib.xoxe_pool_mark_revoked, _chain(chain), _cstr(slack_code, "slack_code"))
+        try:
+            self._call(lib.xoxe_pool_mark_revoked, _chain(chain), _cstr(slack_code, "slack_code"))
+        finally:
+            self._forget(chain)
 
     def stats(self) -> PoolStats:
         """The pool's counters (``xoxe_pool_stats``)."""
@@ -288,7 +343,10 @@ class Pool(Managed):
         handle = install._handle
         if handle is None:
             return self.install_json(install.raw_json)
-        self._call(lib.xoxe_pool_install, handle._handle().ptr)
+        try:
+            self._call(lib.xoxe_pool_install, handle._handle().ptr)
+        finally:
+            self._forget_all(install.chains)  # a reinstall replaces the chains' tokens
         return list(install.chains)
 
     def install_code(self, code: TokenLike, redirect_uri: str | None = None) -> Install:
@@ -306,7 +364,12 @@ class Pool(Managed):
         c = _cstr(code, "code", secret=True)
         uri = _opt_cstr(redirect_uri, "redirect_uri")
         h = self._handle()
-        return Install._adopt(_InstallHandle._made_by(lib.xoxe_pool_install_code, h.ptr, c, uri))
+        try:
+            install = Install._adopt(_InstallHandle._made_by(lib.xoxe_pool_install_code, h.ptr, c, uri))
+        finally:
+            self._epoch += 1  # which chains is not known if it failed: a get() in flight keeps nothing
+        self._forget_all(install.chains)
+        return install
 
     def install_json(self, raw: str | bytes | Secret) -> list[str]:
         """Saves the installation in ``raw``, the JSON body of a successful
@@ -328,7 +391,12 @@ class Pool(Managed):
                 raise ValueError("raw is not UTF-8") from None
         body = _cstr(raw, "raw", secret=True)
         h = self._handle()
-        return list(Install._adopt(_InstallHandle._made_by(lib.xoxe_pool_install_json, h.ptr, body)).chains)
+        try:
+            chains = list(Install._adopt(_InstallHandle._made_by(lib.xoxe_pool_install_json, h.ptr, body)).chains)
+        finally:
+            self._epoch += 1
+        self._forget_all(chains)
+        return chains
 
     def close(self) -> None:
         """Stops the background refresher and frees the pool (not its client or store);
@@ -337,6 +405,8 @@ class Pool(Managed):
         rotation in progress)."""
         self._reuse.clear()
         super().close()
+        self._epoch += 1  # after the handle is gone: a get() in flight keeps nothing
+        self._reuse.clear()
         self._store = self._client = None
 
     def __repr__(self) -> str:

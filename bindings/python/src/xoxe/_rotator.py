@@ -9,16 +9,24 @@ tokens out.
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import time
-from typing import Any, Callable
 
 from . import _ffi, _status
-from ._client import Client, TokenLike, _cstr, _opt_time
+from ._client import Client, _cstr, _opt_time
 from ._ffi import lib
 from ._managed import Managed, failure, local, slot
 from ._secret import Secret
-from ._store import ChainKind, Store
+from ._store import Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+    from typing import Any, Callable
+
+    from ._client import TokenLike
+    from ._kinds import ChainKind
+else:  # the same, without importing dataclasses
+    from ._frozen import dataclass
 
 #: Longest access token a rotator hands out (``XOXE_MAX_TOKEN_LEN``).
 MAX_TOKEN_LEN = _status.MAX_TOKEN_LEN
@@ -29,7 +37,7 @@ _get_reusable = _ffi.fast("xoxe_rotator_get_reusable")
 _clock = time.time
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class AccessToken:
     """An access token handed out by a :class:`Rotator`.
 
@@ -48,11 +56,13 @@ class AccessToken:
 class _Buffers:
     """One per thread: a token buffer (wiped after every copy), the expiry out-parameter,
     and the last token handed out (raw bytes, expiry, ``AccessToken``): the same token is
-    then returned without building new objects (they are frozen: sharing is safe)."""
+    then returned without building new objects (they are frozen: sharing is safe); and
+    the thread's error slot (``slot()``), so a hot path reads one thread-local."""
 
-    __slots__ = ("buf", "expires", "expires_ref", "fresh", "fresh_ref", "last", "until", "until_ref", "wipe")
+    __slots__ = ("buf", "expires", "expires_ref", "fresh", "fresh_ref", "last", "slot", "until", "until_ref", "wipe")
 
     def __init__(self) -> None:
+        self.slot = slot()
         self.buf = ctypes.create_string_buffer(_BUF_LEN)
         # A wipe through a memoryview is a plain memset, without a ctypes call.
         self.wipe = memoryview(self.buf).cast("B")
@@ -166,17 +176,20 @@ class Rotator(Managed):
     token), other :class:`StoreError`\\ s, and the client's transport/Slack errors.
     """
 
-    _kind = ChainKind.CONFIG
+    _kind = "config"  # the ChainKind's value (ChainKind is made on first use)
     _client: Client | None = None
     _store: Store | None = None
     #: (deadline in Unix seconds, token): get() hands the token out again until then.
     _reuse: tuple[float, AccessToken] | None = None
+    #: Counts what ends the reuse (force_rotate, close): a get() whose library call
+    #: overlapped one keeps nothing.
+    _epoch = 0
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError("create a rotator with Rotator.config(...) or Rotator.oauth(...)")
 
     @classmethod
-    def _create(cls, kind: ChainKind, client: Client, store: Store, fn: Any, *args: Any) -> Rotator:
+    def _create(cls, kind: str, client: Client, store: Store, fn: Any, *args: Any) -> Rotator:
         if not isinstance(client, Client):
             raise TypeError(f"client must be an xoxe.Client, not {type(client).__name__}")
         if not isinstance(store, Store):
@@ -213,7 +226,7 @@ class Rotator(Managed):
             call_timeout: timeout of the rotation call (default: the client's).
         """
         opts = _options(refresh_window, jitter, wait_timeout, call_timeout)
-        return cls._create(ChainKind.CONFIG, client, store, lib.xoxe_rotator_new_config, ctypes.byref(opts))
+        return cls._create("config", client, store, lib.xoxe_rotator_new_config, ctypes.byref(opts))
 
     @classmethod
     def oauth(
@@ -233,12 +246,14 @@ class Rotator(Managed):
         cid = _cstr(client_id, "client_id")
         cs = _cstr(client_secret, "client_secret", secret=True)
         opts = _options(refresh_window, jitter, wait_timeout, call_timeout)
-        return cls._create(ChainKind.OAUTH, client, store, lib.xoxe_rotator_new_oauth, cid, cs, ctypes.byref(opts))
+        return cls._create("oauth", client, store, lib.xoxe_rotator_new_oauth, cid, cs, ctypes.byref(opts))
 
     @property
     def kind(self) -> ChainKind:
         """The kind of chain this rotator keeps."""
-        return self._kind
+        from ._kinds import ChainKind
+
+        return ChainKind(self._kind)
 
     @property
     def store(self) -> Store | None:
@@ -257,17 +272,20 @@ class Rotator(Managed):
         store nor any rotator using it remains."""
         self._reuse = None
         super().close()
+        self._epoch += 1  # after the handle is gone: a get() in flight keeps nothing
+        self._reuse = None
         self._store = self._client = None
 
     def get(self) -> AccessToken:
         """A valid access token, rotating first when it expires within the window (and
         saving the new pair before returning it). A fresh token costs no I/O, and
-        until the library's deadline for it (at most a second ahead, never past its
+        until the library's deadline for it (a short horizon it chooses, never past its
         rotation: ``xoxe_rotator_get_reusable``) no call into the library either."""
         reuse = self._reuse
         if reuse is not None and _clock() < reuse[0]:
             return reuse[1]
         # The rest is _token_method's body, flat, with the deadline kept.
+        epoch = self._epoch  # before the handle: a close() after this changes it
         h = self._h
         if h is None:
             h = self._handle()  # raises: closed
@@ -284,7 +302,8 @@ class Rotator(Managed):
             raise failure(status, err)
         token = _hand_out(b)
         until = b.until.value
-        self._reuse = (until / 1000, token) if until else None
+        # Kept unless a force_rotate/close ran meanwhile (it would outlive their end of reuse).
+        self._reuse = (until / 1000, token) if until and self._epoch == epoch else None
         return token
 
     _force_rotate = _token_method("force_rotate", "")
@@ -296,6 +315,7 @@ class Rotator(Managed):
         try:
             return self._force_rotate()
         finally:
+            self._epoch += 1
             self._reuse = None
 
     current = _token_method(
@@ -327,4 +347,4 @@ class Rotator(Managed):
 
     def __repr__(self) -> str:
         closed = " closed" if self.closed else ""
-        return f"<xoxe.Rotator kind={self._kind.value!r} store={self._store!r}{closed}>"
+        return f"<xoxe.Rotator kind={self._kind!r} store={self._store!r}{closed}>"

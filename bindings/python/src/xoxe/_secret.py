@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ctypes
-import hmac
-from typing import Any
 
 from ._ffi import lib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def redact(token: str | Secret) -> str:
@@ -75,7 +77,9 @@ class Secret:
             other = other._value
         if not isinstance(other, str):
             return NotImplemented
-        return hmac.compare_digest(self._value.encode("utf-8", "surrogatepass"), other.encode("utf-8", "surrogatepass"))
+        from hmac import compare_digest  # imported on first use, not with xoxe
+
+        return compare_digest(self._value.encode("utf-8", "surrogatepass"), other.encode("utf-8", "surrogatepass"))
 
     def __hash__(self) -> int:
         return hash(self._value)

@@ -4,38 +4,36 @@ C callbacks that connect a Python backend to a foreign store."""
 from __future__ import annotations
 
 import ctypes
-import dataclasses
-import datetime
-import enum
 import itertools
-import logging
 import math
 import os
-from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from . import _ffi, _status
-from ._client import TokenLike, _cstr, _opt_cstr, _opt_time, _path
-from ._errors import XoxeError
+from ._client import _cstr, _opt_cstr, _opt_time, _path
 from ._ffi import lib
 from ._managed import Managed, call, error_for, opt_text, slot
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import datetime
+    from dataclasses import dataclass
+    from typing import Any, TypeVar
+
+    from ._client import TokenLike
+    from ._errors import XoxeError
+    from ._kinds import ChainKind
+    from ._protocols import ChainBackend, StoreBackend
+
+    S = TypeVar("S", bound="Store")
+else:  # the same, without importing dataclasses
+    from ._frozen import dataclass
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
-class ChainKind(str, enum.Enum):
-    """Which Slack method renews a chain (``xoxe_chain_kind``). Plain strings work too."""
-
-    CONFIG = "config"
-    """An app configuration token, renewed with ``tooling.tokens.rotate``."""
-    OAUTH = "oauth"
-    """A bot or user token, renewed with ``oauth.v2.access`` (refresh grant)."""
-
-
-_log = logging.getLogger("xoxe")
-_KIND_NUMBERS = {ChainKind.CONFIG: _status.CHAIN_KIND_CONFIG, ChainKind.OAUTH: _status.CHAIN_KIND_OAUTH}
+# ChainKind's values (it is a str enum: its members are these strings) and numbers.
+_KIND_NUMBERS = {"config": _status.CHAIN_KIND_CONFIG, "oauth": _status.CHAIN_KIND_OAUTH}
 _KINDS = {number: kind for kind, number in _KIND_NUMBERS.items()}
-
-S = TypeVar("S", bound="Store")
 
 
 class Keyring(Managed):
@@ -93,7 +91,7 @@ class Keyring(Managed):
         return f"<xoxe.Keyring from {self.source}{' closed' if self.closed else ''}>"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class ChainStatus:
     """One chain as its store holds it (:meth:`Store.chains`; ``xoxe_chain_info``). No
     secret: the tokens are not read out."""
@@ -122,10 +120,13 @@ class ChainStatus:
 
     @classmethod
     def _from_info(cls, info: Any) -> ChainStatus:
+        from ._kinds import ChainKind
+
         error = None if info.status == 0 else error_for(info.status, opt_text(info.error_message) or "")
+        kind = None if error is not None else _KINDS.get(info.kind)
         return cls(
             chain=opt_text(info.chain) or "",
-            kind=None if error is not None else _KINDS.get(info.kind),
+            kind=None if kind is None else ChainKind(kind),
             generation=info.generation,
             expires_at=info.expires_at,
             rotated_at=info.rotated_at,
@@ -238,7 +239,7 @@ class Store(Managed):
         self,
         refresh_token: TokenLike,
         *,
-        kind: ChainKind | str = ChainKind.CONFIG,
+        kind: ChainKind | str = "config",
         access_token: TokenLike | None = None,
         expires_at: int | datetime.datetime = 0,
         overwrite: bool = False,
@@ -257,14 +258,19 @@ class Store(Managed):
         """
         rt = _cstr(refresh_token, "refresh_token", secret=True)
         at = _opt_cstr(access_token, "access_token", secret=True)
+        from ._kinds import ChainKind
+
         try:
             kind_n = _KIND_NUMBERS[ChainKind(kind)]
         except ValueError:
             raise ValueError(f"kind must be 'config' or 'oauth', not {kind!r}") from None
-        if isinstance(expires_at, datetime.datetime):
-            if expires_at.tzinfo is None:
-                raise ValueError("expires_at must be an aware datetime (with a tzinfo) or Unix seconds")
-            expires_at = math.floor(expires_at.timestamp())
+        if not isinstance(expires_at, int):
+            import datetime
+
+            if isinstance(expires_at, datetime.datetime):
+                if expires_at.tzinfo is None:
+                    raise ValueError("expires_at must be an aware datetime (with a tzinfo) or Unix seconds")
+                expires_at = math.floor(expires_at.timestamp())
         if isinstance(expires_at, bool) or not isinstance(expires_at, int):
             raise TypeError(f"expires_at must be an int (Unix seconds) or a datetime, not {type(expires_at).__name__}")
         if not _I64_MIN <= expires_at <= _I64_MAX:
@@ -406,44 +412,6 @@ class RedisStore(_FleetStore):
     _new = "xoxe_store_redis_new"
 
 
-@runtime_checkable
-class StoreBackend(Protocol):
-    """What :class:`ForeignStore` needs from your storage (a database row, a secrets
-    manager…). It keeps one JSON *document* and its generation number.
-
-    The document holds the refresh token and the access token in clear: it is a
-    secret. Keep it where only this app can read it, and never log it.
-
-    Methods may be called from any thread using a rotator on the store, and from
-    several threads at once (two rotators sharing it, or ``current()`` on several
-    threads — even with ``lock()``): make them thread-safe.
-    """
-
-    def load(self) -> str | None:
-        """The stored document, or ``None`` when nothing is stored yet."""
-
-    def save(self, expected_generation: int | None, new_generation: int, document: str) -> bool:
-        """Compare-and-swap: store ``document`` with generation ``new_generation`` if the
-        stored generation is ``expected_generation`` (``None``: only if nothing is
-        stored). Return ``True`` when stored — durably, before returning — and
-        ``False`` on a conflict (something else is stored)."""
-
-
-@runtime_checkable
-class LockingStoreBackend(StoreBackend, Protocol):
-    """A :class:`StoreBackend` that can also hold an exclusive lock spanning every
-    process that uses the chain (e.g. a database advisory lock). With a lock, two
-    processes never rotate the same refresh token. Without one, compare-and-swap still
-    keeps the chain intact at the cost of a rare wasted rotation."""
-
-    def lock(self) -> bool | None:
-        """Take the lock (block until held). Return ``None``/``True`` when held;
-        return ``False`` or raise when it cannot be taken (e.g. timed out)."""
-
-    def unlock(self) -> None:
-        """Release the lock taken by :meth:`lock` (called on the same thread)."""
-
-
 # ---- the foreign store's C callbacks ------------------------------------------------
 
 
@@ -508,7 +476,11 @@ def _unlock(user_data: int | None) -> None:
     except BaseException as exc:
         # Nothing can report it (the C callback returns nothing); the text is the backend's.
         try:
-            _log.error("xoxe: a ForeignStore backend's unlock() raised %s", type(exc).__name__, exc_info=exc)
+            import logging
+
+            logging.getLogger("xoxe").error(
+                "xoxe: a ForeignStore backend's unlock() raised %s", type(exc).__name__, exc_info=exc
+            )
         except BaseException:
             pass
 
@@ -584,33 +556,6 @@ class ForeignStore(Store):
 
 
 # ---- a host keeping many chains: its C callbacks -------------------------------------
-
-
-@runtime_checkable
-class ChainBackend(Protocol):
-    """What :class:`ForeignChainsStore` needs from storage that keeps many chains (a
-    table with a row per chain, a secrets manager with a secret per chain…).
-
-    :meth:`open` hands out one chain's :class:`StoreBackend`. Two methods are optional,
-    and without them the library answers :class:`UnsupportedError` for what needs
-    them:
-
-    - ``list() -> Iterable[str]``: the name of every chain kept (for
-      :meth:`Store.chains` and :meth:`Store.rewrite_chains`);
-    - ``remove(chain: str) -> bool``: delete chain ``chain`` and every secret of it,
-      returning whether there was one to delete (for :meth:`Store.remove_chain` and
-      :meth:`Pool.remove`).
-
-    Every method may be called from any thread, and from several at once: make them
-    thread-safe.
-    """
-
-    def open(self, chain: str) -> StoreBackend:
-        """The backend of chain ``chain`` (a valid chain name; it need not exist yet):
-        an object as :class:`ForeignStore` takes, with ``load()`` and ``save()`` and
-        optionally ``lock()``/``unlock()``. The library holds it until it no longer
-        uses that chain, then lets go of it; the same chain may be opened again
-        later."""
 
 
 def _store_thunks(backend: object, what: str) -> dict[str, Any]:
@@ -732,3 +677,16 @@ class ForeignChainsStore(Store):
     def backend(self) -> ChainBackend:
         """The backend object."""
         return self._backend
+
+
+def __getattr__(name: str) -> Any:
+    # The backend protocols need typing (Protocol), ChainKind enum: made on first use.
+    if name in ("StoreBackend", "LockingStoreBackend", "ChainBackend"):
+        from . import _protocols
+
+        return getattr(_protocols, name)
+    if name == "ChainKind":
+        from ._kinds import ChainKind
+
+        return ChainKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

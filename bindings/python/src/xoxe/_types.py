@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import ctypes
-import dataclasses
-import json
-from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar, cast
+from _collections_abc import Mapping  # collections.abc's, without importing collections
 
 from ._managed import strings
 from ._secret import Secret
 
-R = TypeVar("R", bound="_FromInfo")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from dataclasses import dataclass, field
+    from typing import Any, TypeVar
+
+    R = TypeVar("R", bound="_FromInfo")
+    _MappingBase = Mapping[str, Any]
+else:  # the same, without importing dataclasses or typing
+    from ._frozen import dataclass, field
+
+    _MappingBase = Mapping
 
 
 class _FromInfo:
@@ -21,17 +29,18 @@ class _FromInfo:
         (NULL is ``None`` where the field defaults to ``None``, else ``""``), tokens in
         :class:`Secret`."""
         values: dict[str, Any] = {"warnings": strings(info.warnings, info.warnings_len)}
-        for field in dataclasses.fields(cast(Any, cls)):
-            value = values.get(field.name, getattr(info, field.name))
-            if value is None and field.default is not None:
+        body = cls.__dict__
+        for name, annotation in body["__annotations__"].items():
+            value = values.get(name, getattr(info, name))
+            if value is None and body.get(name, "") is not None:  # no default, or a non-None one
                 value = b""
             if isinstance(value, bytes):
                 value = value.decode("utf-8", "replace")
-            values[field.name] = Secret(value) if field.type in ("Secret", Secret) else value
+            values[name] = Secret(value) if annotation == "Secret" else value
         return cls(**values)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class ConfigToken(_FromInfo):
     """A rotated app configuration token pair (``tooling.tokens.rotate``).
 
@@ -51,7 +60,7 @@ class ConfigToken(_FromInfo):
     warnings: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class OAuthToken(_FromInfo):
     """An expiring bot/user token pair (``oauth.v2.exchange``, ``oauth.v2.access`` refresh)."""
 
@@ -73,7 +82,7 @@ class OAuthToken(_FromInfo):
     warnings: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class AuthTestResponse(_FromInfo):
     """What ``auth.test`` said about a token."""
 
@@ -88,14 +97,14 @@ class AuthTestResponse(_FromInfo):
     warnings: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class ApiResponse(_FromInfo, Mapping[str, Any]):
+@dataclass(frozen=True)
+class ApiResponse(_FromInfo, _MappingBase):
     """The parsed JSON answer of :meth:`Client.call`, readable like a dict.
 
     ``repr`` lists only the top-level keys: a raw answer may hold tokens.
     """
 
-    data: dict[str, Any] = dataclasses.field(repr=False)
+    data: dict[str, Any] = field(repr=False)
     warnings: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> Any:
@@ -114,6 +123,8 @@ class ApiResponse(_FromInfo, Mapping[str, Any]):
 
     @classmethod
     def _from_info(cls, info: Any) -> ApiResponse:
+        import json
+
         raw = ctypes.string_at(info.json, info.json_len) if info.json else b"{}"
         data = json.loads(raw.decode("utf-8", "replace"))
         return cls(data if isinstance(data, dict) else {"value": data}, strings(info.warnings, info.warnings_len))

@@ -39,9 +39,9 @@ from .._pool import Pool
 from ._common import (
     NOT_INSTALLED,
     Identity,
+    Results,
     XoxeInstallation,
     access_json,
-    authorize_result,
     bot_chains,
     bot_for,
     both_rotate_message,
@@ -82,7 +82,7 @@ class _Tokens:
         self._identities: dict[str, Identity] = {}
         self._lock = threading.Lock()
 
-    def first(self, chains: list[str]) -> tuple[str, str] | None:
+    def first(self, chains: tuple[str, ...]) -> tuple[str, str] | None:
         """The first of ``chains`` the pool holds live: (chain, fresh token)."""
         for chain in chains:
             try:
@@ -92,8 +92,7 @@ class _Tokens:
         return None
 
     def identity(self, chain: str, token: str) -> Identity:
-        with self._lock:
-            known = self._identities.get(chain)
+        known = self._identities.get(chain)  # a dict read is atomic: the lock guards writes
         if known is None:
             client = self.pool.client
             if client is None:
@@ -107,26 +106,32 @@ class _Tokens:
         with self._lock:
             self._identities.pop(chain, None)
 
+    def found(
+        self, enterprise_id: str | None, team_id: str | None, org: bool, user_id: str | None, bot_only: bool = False
+    ) -> dict[str, Any] | None:
+        """The fresh tokens serving (enterprise, team[, user]) and who the bot is, as
+        ``installation_for``'s arguments; ``None`` when the pool holds neither token."""
+        bot = self.first(bot_chains(enterprise_id, team_id, org))
+        user = None if bot_only or not user_id else self.first(user_chains(enterprise_id, team_id, org, user_id))
+        if bot is None and user is None:
+            return None
+        return {
+            "enterprise_id": enterprise_id,
+            "team_id": team_id,
+            "is_enterprise_install": org,
+            "user_id": user_id,
+            "bot_token": bot[1] if bot else None,
+            "bot": self.identity(*bot) if bot else None,
+            "user_token": user[1] if user else None,
+        }
+
     def installation(
         self, enterprise_id: str | None, team_id: str | None, org: bool, user_id: str | None, bot_only: bool = False
     ) -> tuple[Installation, Identity | None] | None:
         """The installation serving (enterprise, team[, user]) with fresh tokens, and
         who its bot is; ``None`` when the pool holds neither token."""
-        bot = self.first(bot_chains(enterprise_id, team_id, org))
-        user = None if bot_only or not user_id else self.first(user_chains(enterprise_id, team_id, org, user_id))
-        if bot is None and user is None:
-            return None
-        who = self.identity(*bot) if bot else None
-        installation = installation_for(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            is_enterprise_install=org,
-            user_id=user_id,
-            bot_token=bot[1] if bot else None,
-            bot=who,
-            user_token=user[1] if user else None,
-        )
-        return installation, who
+        found = self.found(enterprise_id, team_id, org, user_id, bot_only)
+        return None if found is None else (installation_for(**found), found["bot"])
 
 
 class XoxeAuthorize(Authorize):
@@ -135,6 +140,10 @@ class XoxeAuthorize(Authorize):
     installation (or its org's, for an org-wide install) and, with ``user_tokens``,
     the requesting user's token when the pool holds one — fresh, rotated when due.
     The bot's ids come from one ``auth.test`` per chain and process.
+
+    Requests that would get equal results (same ids, same fresh tokens) get the same
+    ``AuthorizeResult`` object, as with Bolt's own ``cache_enabled`` (Bolt never
+    modifies it); a rotated token makes a new one.
 
     A request from a workspace the pool holds no live chain for (never installed,
     uninstalled, revoked) is not authorized (``None``: Bolt answers it as such).
@@ -146,6 +155,7 @@ class XoxeAuthorize(Authorize):
         super().__init__()  # type: ignore[no-untyped-call]
         self._tokens = _Tokens(pool)
         self._user_tokens = user_tokens
+        self._results = Results()
 
     @property
     def pool(self) -> Pool:
@@ -164,11 +174,12 @@ class XoxeAuthorize(Authorize):
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
         org = bool(context.is_enterprise_install)
-        found = self._tokens.installation(enterprise_id, team_id, org, user_id if self._user_tokens else None)
+        found = self._tokens.found(enterprise_id, team_id, org, user_id if self._user_tokens else None)
         if found is None:
             _log.debug("no installation in the pool for enterprise %s team %s", enterprise_id, team_id)
             return None
-        return authorize_result(*found, user_id)
+        found["user_id"] = user_id
+        return self._results.get(found)
 
 
 class XoxeInstallationStore(InstallationStore):
@@ -248,7 +259,7 @@ class XoxeInstallationStore(InstallationStore):
         ``user_id`` every user chain of the installation."""
         org = team_id is None
         if user_id is not None:
-            doomed = user_chains(enterprise_id, team_id, org, user_id)
+            doomed = list(user_chains(enterprise_id, team_id, org, user_id))
         else:
             prefix = user_chain_prefix(enterprise_id, team_id, org)
             store = self.pool.store

@@ -28,24 +28,40 @@ def _name(enterprise_id: str | None, team_id: str | None, org: bool, user_id: st
         return None
 
 
+#: (enterprise, team, org-wide, user) -> its candidate chains: chain names are a pure
+#: function of the ids (the library's), asked for on every request, so remembered; at
+#: most _CANDIDATES_MAX entries, then emptied (ids come from signed requests).
+_CANDIDATES: dict[tuple[str | None, str | None, bool, str | None], tuple[str, ...]] = {}
+_CANDIDATES_MAX = 10_000
+
+
 def _candidates(
     enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool, user_id: str | None = None
-) -> list[str]:
+) -> tuple[str, ...]:
     """The chains that may serve a request from (enterprise, team), most specific
     first: the workspace's own install, then its org's org-wide install (a request
     from a workspace of an org that installed the app org-wide carries the team id)."""
-    names = [] if is_enterprise_install else [_name(enterprise_id, team_id, False, user_id)]
-    if enterprise_id:
-        names.append(_name(enterprise_id, None, True, user_id))
-    return [n for i, n in enumerate(names) if n is not None and n not in names[:i]]
+    key = (enterprise_id, team_id, is_enterprise_install, user_id)
+    known = _CANDIDATES.get(key)
+    if known is None:
+        names = [] if is_enterprise_install else [_name(enterprise_id, team_id, False, user_id)]
+        if enterprise_id:
+            names.append(_name(enterprise_id, None, True, user_id))
+        known = tuple(n for i, n in enumerate(names) if n is not None and n not in names[:i])
+        if len(_CANDIDATES) >= _CANDIDATES_MAX:
+            _CANDIDATES.clear()
+        _CANDIDATES[key] = known
+    return known
 
 
-def bot_chains(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool) -> list[str]:
+def bot_chains(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool) -> tuple[str, ...]:
     """The bot token chains that may serve a request, most specific first."""
     return _candidates(enterprise_id, team_id, is_enterprise_install)
 
 
-def user_chains(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool, user_id: str) -> list[str]:
+def user_chains(
+    enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool, user_id: str
+) -> tuple[str, ...]:
     """User ``user_id``'s token chains that may serve a request, most specific first."""
     return _candidates(enterprise_id, team_id, is_enterprise_install, user_id)
 
@@ -118,6 +134,52 @@ def bot_for(installation: Installation) -> Bot | None:
     if installation.bot_token is None:
         return None
     return installation.to_bot()
+
+
+def result_for(
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+    is_enterprise_install: bool,
+    user_id: str | None,
+    bot_token: str | None,
+    bot: Identity | None,
+    user_token: str | None,
+) -> AuthorizeResult:
+    """``authorize_result(installation_for(...), bot, user_id)`` without the
+    ``Installation`` in between (Bolt's ``authorize``, on every request)."""
+    return AuthorizeResult(
+        enterprise_id=enterprise_id,
+        team_id=None if is_enterprise_install else team_id,
+        team=bot.team if bot else None,
+        url=bot.url if bot else None,
+        bot_user_id=bot.user_id if bot else None,
+        bot_id=bot.bot_id if bot else None,
+        bot_token=bot_token,
+        user_id=user_id,
+        user_token=user_token,
+    )
+
+
+class Results:
+    """The ``AuthorizeResult`` of each distinct ``result_for`` arguments (ids, tokens and
+    the bot's identity: everything the result holds), made once and handed out again, as
+    Bolt's own ``cache_enabled`` does (Bolt never modifies one). A new token or identity
+    is a new key. At most ``most`` results, then all are let go."""
+
+    def __init__(self, most: int = 10_000) -> None:
+        self._made: dict[tuple[Any, ...], AuthorizeResult] = {}
+        self._most = most
+
+    def get(self, found: dict[str, Any]) -> AuthorizeResult:
+        key = tuple(found.values())
+        made = self._made.get(key)
+        if made is None:
+            made = result_for(**found)
+            if len(self._made) >= self._most:
+                self._made.clear()
+            self._made[key] = made
+        return made
 
 
 def authorize_result(installation: Installation, who: Identity | None, user_id: str | None) -> AuthorizeResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
@@ -26,9 +27,9 @@ from ..aio import AsyncClient, AsyncPool, default_executor
 from ._common import (
     NOT_INSTALLED,
     Identity,
+    Results,
     XoxeInstallation,
     access_json,
-    authorize_result,
     bot_chains,
     bot_for,
     installation_for,
@@ -62,7 +63,7 @@ class _AsyncTokens:
         self.client = AsyncClient(client)
         self._identities: dict[str, Identity] = {}
 
-    async def first(self, chains: list[str]) -> tuple[str, str] | None:
+    async def first(self, chains: tuple[str, ...]) -> tuple[str, str] | None:
         for chain in chains:
             try:
                 return chain, (await self.pool.get(chain)).token.get_secret_value()
@@ -79,26 +80,30 @@ class _AsyncTokens:
     def forget(self, chain: str) -> None:
         self._identities.pop(chain, None)
 
-    async def installation(
+    async def found(
         self, enterprise_id: str | None, team_id: str | None, org: bool, user_id: str | None, bot_only: bool = False
-    ) -> tuple[Installation, Identity | None] | None:
+    ) -> dict[str, Any] | None:
         bot = await self.first(bot_chains(enterprise_id, team_id, org))
         user = None
         if not bot_only and user_id:
             user = await self.first(user_chains(enterprise_id, team_id, org, user_id))
         if bot is None and user is None:
             return None
-        who = await self.identity(*bot) if bot else None
-        installation = installation_for(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            is_enterprise_install=org,
-            user_id=user_id,
-            bot_token=bot[1] if bot else None,
-            bot=who,
-            user_token=user[1] if user else None,
-        )
-        return installation, who
+        return {
+            "enterprise_id": enterprise_id,
+            "team_id": team_id,
+            "is_enterprise_install": org,
+            "user_id": user_id,
+            "bot_token": bot[1] if bot else None,
+            "bot": await self.identity(*bot) if bot else None,
+            "user_token": user[1] if user else None,
+        }
+
+    async def installation(
+        self, enterprise_id: str | None, team_id: str | None, org: bool, user_id: str | None, bot_only: bool = False
+    ) -> tuple[Installation, Identity | None] | None:
+        found = await self.found(enterprise_id, team_id, org, user_id, bot_only)
+        return None if found is None else (installation_for(**found), found["bot"])
 
 
 class AsyncXoxeAuthorize(AsyncAuthorize):
@@ -109,6 +114,7 @@ class AsyncXoxeAuthorize(AsyncAuthorize):
         super().__init__()  # type: ignore[no-untyped-call]
         self._tokens = _AsyncTokens(pool)
         self._user_tokens = user_tokens
+        self._results = Results()
 
     @property
     def pool(self) -> AsyncPool:
@@ -127,11 +133,12 @@ class AsyncXoxeAuthorize(AsyncAuthorize):
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
         org = bool(context.is_enterprise_install)
-        found = await self._tokens.installation(enterprise_id, team_id, org, user_id if self._user_tokens else None)
+        found = await self._tokens.found(enterprise_id, team_id, org, user_id if self._user_tokens else None)
         if found is None:
             _log.debug("no installation in the pool for enterprise %s team %s", enterprise_id, team_id)
             return None
-        return authorize_result(*found, user_id)
+        found["user_id"] = user_id
+        return self._results.get(found)
 
 
 class AsyncXoxeInstallationStore(AsyncInstallationStore):
@@ -190,7 +197,7 @@ class AsyncXoxeInstallationStore(AsyncInstallationStore):
         )
         return None if found is None else bot_for(found[0])
 
-    async def _remove(self, chains: list[str]) -> None:
+    async def _remove(self, chains: Iterable[str]) -> None:
         for chain in chains:
             await self.pool.remove(chain)
             self._tokens.forget(chain)
