@@ -622,12 +622,12 @@ pub fn rewrite_chains(store: &dyn Store) -> Result<usize> {
     let mut rewritten = 0;
     for name in store.list_chains()? {
         let saved = with_chain(store, &name, |chain| {
-            let lease = chain.acquire_lease(&terms)?;
-            let saved = match chain.load()? {
+            let acquired = chain.acquire_and_load(&terms)?;
+            let saved = match acquired.pair {
                 Some(pair) => matches!(chain.rewrite(&pair)?, Saved::Stored),
                 None => false,
             };
-            drop(lease);
+            drop(acquired.lease);
             Ok(saved)
         })?;
         rewritten += usize::from(saved);

@@ -448,7 +448,12 @@ impl Rotator {
     }
 
     fn load_pair(&self) -> Result<StoredPair> {
-        let pair = self.store.load()?.ok_or_else(|| {
+        self.check_pair(self.store.load()?)
+    }
+
+    /// The pair a store read, checked: present, not revoked, of this chain's kind.
+    fn check_pair(&self, pair: Option<StoredPair>) -> Result<StoredPair> {
+        let pair = pair.ok_or_else(|| {
             Error::new(
                 Status::StoreEmpty,
                 format!(
@@ -548,9 +553,11 @@ impl Rotator {
             return self.save_pending(pending);
         }
         let terms = self.terms();
-        let mut lease = self.store.acquire_lease(&terms)?;
-        // Re-read: another process may have rotated while we waited for the lock.
-        let mut stored = self.load_pair()?;
+        // Re-read under the lease (one round trip where the store can): another
+        // process may have rotated while we waited for it.
+        let acquired = self.store.acquire_and_load(&terms)?;
+        let mut lease = acquired.lease;
+        let mut stored = self.check_pair(acquired.pair)?;
         let someone_rotated = seen.is_some_and(|g| stored.generation != g);
         let token = self.adopt(stored.clone());
         if (!force || someone_rotated) && self.fresh_cached(unix_now()).is_some() {
@@ -564,7 +571,11 @@ impl Rotator {
             }
             return Ok(token);
         }
-        let abandoned = self.store.in_flight()?.filter(|m| m.generation == stored.generation);
+        let marker = match acquired.in_flight {
+            Some(marker) => marker,
+            None => self.store.in_flight()?,
+        };
+        let abandoned = marker.filter(|m| m.generation == stored.generation);
         if let Some(marker) = &abandoned {
             // A holder that paused or died mid-rotation may have spent this refresh
             // token: wait out its deadline, then use what it saved or left aside.
@@ -623,8 +634,7 @@ impl Rotator {
         // Nothing is spent that could not be saved: the save is prepared first,
         // and the intent is recorded with enough of the lease left for the call.
         let mut reservation = self.store.reserve()?;
-        lease.renew()?;
-        self.store.mark_in_flight(lease, stored.generation, terms)?;
+        self.store.renew_and_mark(lease, stored.generation, terms)?;
         xlog!(Debug, "spending refresh token {}", stored.refresh_token.redacted());
         let sent_at = unix_now();
         let next = match self.rotate_once(stored) {
@@ -662,7 +672,7 @@ impl Rotator {
             extra: stored.extra.clone(),
             ..next
         };
-        match self.persist(&mut reservation, stored.generation, &pair) {
+        match self.persist(&mut reservation, lease, stored.generation, &pair) {
             Ok(None) => {}
             Ok(Some(theirs)) => return self.adopt_fresh(theirs),
             Err(e) => {
@@ -698,7 +708,7 @@ impl Rotator {
     /// was rotated from.
     fn save_pending(&self, pending: StoredPair) -> Result<AccessToken> {
         let base = pending.generation.saturating_sub(1);
-        match self.persist(&mut Reservation::none(), base, &pending) {
+        match self.persist(&mut Reservation::none(), &mut Lease::none(), base, &pending) {
             Ok(None) => {
                 xlog!(
                     Info,
@@ -749,8 +759,17 @@ impl Rotator {
     /// overwrites: the pair that won stays (a refresh token spent twice within
     /// Slack's grace period yields two pairs, and either may be the valid one), ours
     /// is parked as an orphan, and `Ok(Some(theirs))` is what the store holds.
-    fn persist(&self, reservation: &mut Reservation, expected: u64, pair: &StoredPair) -> Result<Option<StoredPair>> {
-        let mut current = match self.store.save_reserved(reservation, Some(expected), pair)? {
+    /// `lease` is given up by the first save (with it, where the store can), and
+    /// is none afterwards.
+    fn persist(
+        &self,
+        reservation: &mut Reservation,
+        lease: &mut Lease,
+        expected: u64,
+        pair: &StoredPair,
+    ) -> Result<Option<StoredPair>> {
+        let held = std::mem::replace(lease, Lease::none());
+        let mut current = match self.store.save_and_release(reservation, held, expected, pair)? {
             Saved::Stored => return Ok(None),
             Saved::Conflict(current) => current,
         };

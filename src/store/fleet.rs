@@ -262,11 +262,38 @@ pub fn holder_id() -> &'static str {
 }
 
 /// Waits between polls for a lease: about 50 ms, doubling to about 1 s, with
-/// jitter, never past `deadline`.
+/// jitter, never past `deadline`. A waiter woken by the store's notices (a fleet
+/// store's release wakes its waiters) polls only as the fallback, for a notice
+/// lost or a holder that died holding the lease.
 #[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
 pub(crate) struct Backoff {
     pause: Duration,
+    cap: Duration,
     deadline: Instant,
+}
+
+/// The polling of a fleet store's lease waiters: `None` is the default backoff
+/// (about 50 ms doubling to 1 s); `Some(d)` polls every `d` (tests and
+/// benchmarks set it long to show that notices, not polls, wake the waiters).
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
+#[derive(Default)]
+pub(crate) struct Polling(std::sync::Mutex<Option<Duration>>);
+
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
+impl Polling {
+    pub(crate) fn set(&self, every: Option<Duration>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = every.map(|d| d.max(Duration::from_millis(1)));
+    }
+
+    /// The backoff for a wait of at most `wait`.
+    pub(crate) fn backoff(&self, wait: Duration) -> Backoff {
+        let mut backoff = Backoff::until(wait);
+        if let Some(every) = *self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            backoff.pause = every;
+            backoff.cap = every;
+        }
+        backoff
+    }
 }
 
 #[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
@@ -275,15 +302,18 @@ impl Backoff {
         let now = Instant::now();
         Backoff {
             pause: Duration::from_millis(50),
+            cap: Duration::from_secs(1),
             deadline: now.checked_add(wait).unwrap_or(now + Duration::from_secs(86_400)),
         }
     }
 
-    /// Sleeps before the next poll; `false` once the deadline has passed.
-    pub(crate) fn wait(&mut self) -> bool {
+    /// How long to wait before the next poll (at most until `expires`, when the
+    /// held lease is known to lapse then, plus a little); `None` once the deadline
+    /// has passed.
+    pub(crate) fn next_pause(&mut self, expires: Option<Duration>) -> Option<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return false;
+            return None;
         }
         // Spread over half to one and a half times the pause, so processes that
         // started together do not keep polling in step.
@@ -293,10 +323,26 @@ impl Backoff {
             h.write_u128(Instant::now().elapsed().as_nanos());
             h.finish()
         };
-        std::thread::sleep(jittered(self.pause, random).min(left));
-        self.pause = (self.pause * 2).min(Duration::from_secs(1));
-        true
+        let mut pause = jittered(self.pause, random).min(left);
+        if let Some(expires) = expires {
+            pause = pause.min(expires + Duration::from_millis(5));
+        }
+        self.pause = (self.pause * 2).min(self.cap);
+        Some(pause.max(Duration::from_millis(1)))
     }
+}
+
+/// The PostgreSQL notification channel a chain's lease releases are announced
+/// on (an identifier: `xoxe_` and 16 hex digits of the chain name's FNV-1a
+/// hash; the payload is the chain name, so a collision only costs a poll).
+/// Redis announces them on the channel `xoxe:{CHAIN}:wake`.
+pub fn wake_channel(chain: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in chain.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("xoxe_{hash:016x}")
 }
 
 /// `pause` spread by `random` over half to one and a half times itself.
@@ -546,7 +592,7 @@ mod tests {
         assert_eq!(jittered(ms(100), 500), ms(100));
         assert_eq!(jittered(ms(100), 1999), ms(149) + Duration::from_micros(900));
         let mut backoff = Backoff::until(Duration::from_secs(600));
-        assert!(backoff.wait(), "time is left");
+        assert!(backoff.next_pause(None).is_some(), "time is left");
         assert_eq!(backoff.pause, ms(100), "doubled");
         for _ in 0..5 {
             backoff.pause = (backoff.pause * 2).min(Duration::from_secs(1));
@@ -555,9 +601,20 @@ mod tests {
         // A wait too long to add to the clock waits a day at most, never nothing.
         let mut endless = Backoff::until(Duration::MAX);
         endless.pause = Duration::ZERO;
-        assert!(endless.wait());
+        assert!(endless.next_pause(None).is_some());
         let mut over = Backoff::until(Duration::ZERO);
-        assert!(!over.wait(), "no time left");
+        assert!(over.next_pause(None).is_none(), "no time left");
+        // A known lease expiry shortens the pause; a fixed poll stays fixed.
+        let mut hinted = Backoff::until(Duration::from_secs(600));
+        assert!(hinted.next_pause(Some(ms(2))).unwrap() <= ms(7));
+        let polling = Polling::default();
+        polling.set(Some(Duration::from_secs(30)));
+        let mut fixed = polling.backoff(Duration::from_secs(600));
+        assert!(fixed.next_pause(None).unwrap() >= Duration::from_secs(15));
+        assert_eq!(fixed.pause, Duration::from_secs(30));
+        assert_eq!(wake_channel("default"), wake_channel("default"));
+        assert_ne!(wake_channel("a"), wake_channel("b"));
+        assert_eq!(wake_channel("x").len(), "xoxe_".len() + 16);
     }
 
     #[test]

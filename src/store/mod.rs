@@ -234,6 +234,47 @@ pub trait Store: Send + Sync {
         false
     }
 
+    /// Takes the lease as [`acquire_lease`](Self::acquire_lease) does and reads the
+    /// stored pair under it — and, where the store can, the in-flight marker — in
+    /// as few round trips as the store allows (a fleet store: one statement or
+    /// script). Default: `acquire_lease`, then [`load`](Self::load); the marker is
+    /// left unread.
+    fn acquire_and_load(&self, terms: &LeaseTerms) -> Result<Acquired> {
+        let lease = self.acquire_lease(terms)?;
+        let pair = self.load()?;
+        Ok(Acquired {
+            lease,
+            pair,
+            in_flight: None,
+        })
+    }
+
+    /// Renews `lease` ([`Lease::renew`]) and records the intent to spend the
+    /// refresh token of `generation` ([`mark_in_flight`](Self::mark_in_flight)),
+    /// with the same checks, in one step where the store can. Default: the two
+    /// calls in turn.
+    fn renew_and_mark(&self, lease: &mut Lease, generation: u64, terms: &LeaseTerms) -> Result<()> {
+        lease.renew()?;
+        self.mark_in_flight(lease, generation, terms)
+    }
+
+    /// Saves a rotated pair as [`save_reserved`](Self::save_reserved) does with
+    /// `Some(expected)` (so a stored pair also clears the in-flight marker), and
+    /// gives `lease` up whatever the outcome, in one step where the store can; a
+    /// store with waiters to wake wakes them. Default: the save, then the release
+    /// (a failed release is logged: the save's outcome is what matters).
+    fn save_and_release(
+        &self,
+        reservation: &mut Reservation,
+        lease: Lease,
+        expected: u64,
+        new: &StoredPair,
+    ) -> Result<Saved> {
+        let saved = self.save_reserved(reservation, Some(expected), new);
+        drop(lease);
+        saved
+    }
+
     /// Records durably, before the request is sent, that the holder of `lease` is
     /// about to spend the refresh token of generation `generation`: a holder that
     /// dies mid-rotation then leaves a trace for the next one. A store whose lease
@@ -358,6 +399,19 @@ impl Reservation {
     }
 }
 
+/// What [`Store::acquire_and_load`] found: the lease (or none), the pair stored
+/// under it, and the in-flight marker when the store read it in the same step.
+pub struct Acquired {
+    /// The lease taken ([`Lease::none`] for a store without one, or when nothing
+    /// is stored).
+    pub lease: Lease,
+    /// The stored pair, read holding the lease; `None` when nothing is stored.
+    pub pair: Option<StoredPair>,
+    /// `Some(marker)`: the in-flight marker as read with the pair. `None`: not
+    /// read ([`Store::in_flight`] tells).
+    pub in_flight: Option<Option<InFlight>>,
+}
+
 /// A "rotation in flight" marker left in a store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlight {
@@ -457,6 +511,12 @@ impl Lease {
     /// Gives the lease up now, reporting a failure that dropping would ignore.
     pub fn release(mut self) -> Result<()> {
         self.held.take().map_or(Ok(()), |held| held.release())
+    }
+
+    /// Forgets the lease without releasing it: for a store that released it
+    /// itself (in the statement that saved the pair).
+    pub fn forget(mut self) {
+        self.held.take();
     }
 }
 

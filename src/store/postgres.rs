@@ -4,19 +4,29 @@
 //! and an orphan table. No session advisory locks and no transaction held across
 //! the Slack call: every statement is a single autocommit statement, so a holder
 //! that vanishes leaves nothing locked but a lease that expires.
+//!
+//! A rotation is three prepared statements: take the lease and read the row;
+//! renew the lease and mark the rotation in flight; save, clear the mark and
+//! release the lease. A release `NOTIFY`s the chain's channel
+//! ([`wake_channel`]); a waiter `LISTEN`s on a connection of its own and polls
+//! only as the fallback.
 
 use super::fleet::{
-    check_chain_name, holder_id, lease_not_free, orphan_from, with_causes, Backoff, DatabaseUrl, STATEMENT_TIMEOUT,
+    check_chain_name, holder_id, lease_not_free, orphan_from, wake_channel, with_causes, DatabaseUrl, Polling,
+    STATEMENT_TIMEOUT,
 };
 use super::seal::{Codec, Keyring};
-use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
+use super::{Acquired, HeldLease, InFlight, Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
 use crate::status::Status;
-use postgres::{Client, Row};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, Row, Statement};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The schema version this build writes; a database with a newer one is refused.
 const SCHEMA_VERSION: i32 = 1;
@@ -69,7 +79,111 @@ struct Database {
     url: DatabaseUrl,
     config: postgres::Config,
     tls: tokio_postgres_rustls::MakeRustlsConnect,
-    connection: Mutex<Option<Client>>,
+    connection: Mutex<Option<Conn>>,
+    /// Idle listening connections, lent to waiters for a lease.
+    listeners: Mutex<Vec<Listener>>,
+    polling: Polling,
+}
+
+/// A connection and the statements prepared on it: a prepared statement costs
+/// one round trip, an unprepared one two (parse, then execute).
+struct Conn {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl Conn {
+    fn statement(&mut self, sql: &'static str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: Params<'_>) -> std::result::Result<u64, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, params)
+    }
+
+    fn query(&mut self, sql: &'static str, params: Params<'_>) -> std::result::Result<Vec<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params)
+    }
+
+    fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> std::result::Result<Option<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query_opt(&statement, params)
+    }
+}
+
+/// Idle listening connections kept per database.
+const LISTENERS_KEPT: usize = 4;
+
+/// A connection that only listens for lease releases (`LISTEN`), lent to one
+/// waiter at a time; idle, it listens to nothing (a backend whose notices
+/// nobody reads would hold the server's notification queue back).
+struct Listener {
+    client: Client,
+}
+
+impl Listener {
+    /// Follows `channel` (notices left over from an earlier wait are dropped).
+    fn listen(&mut self, channel: &str) -> std::result::Result<(), postgres::Error> {
+        {
+            let mut notices = self.client.notifications();
+            let mut pending = notices.iter();
+            while pending.next()?.is_some() {}
+        }
+        // The channel is an identifier of letters, digits and `_` (`wake_channel`).
+        self.client.batch_execute(&format!("LISTEN {channel}"))
+    }
+
+    /// Waits up to `timeout` for a notice on `channel` naming `chain`; whether
+    /// one came.
+    fn wait(&mut self, channel: &str, chain: &str, timeout: Duration) -> std::result::Result<bool, postgres::Error> {
+        let deadline = Instant::now() + timeout;
+        let mut notices = self.client.notifications();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            match notices.timeout_iter(left).next()? {
+                Some(n) if n.channel() == channel && n.payload() == chain => return Ok(true),
+                Some(_) => continue,
+                None => return Ok(false),
+            }
+        }
+    }
+}
+
+/// A listening connection lent to a waiter, given back when dropped.
+struct Lent<'a> {
+    db: &'a Database,
+    listener: Option<Listener>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let Some(mut listener) = self.listener.take() else {
+            return;
+        };
+        if listener.client.is_closed() || listener.client.batch_execute("UNLISTEN *").is_err() {
+            return;
+        }
+        let mut idle = self.db.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < LISTENERS_KEPT {
+            idle.push(listener);
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -118,13 +232,23 @@ impl PostgresStore {
                     config,
                     tls,
                     connection: Mutex::new(None),
+                    listeners: Mutex::new(Vec::new()),
+                    polling: Polling::default(),
                 }),
                 chain: chain.to_string(),
                 codec: Codec::plain(),
             }),
         };
-        store.shared.with(create_schema)?;
+        store.shared.with(|c| create_schema(&mut c.client))?;
         Ok(store)
+    }
+
+    /// Makes waiters for a held lease poll every `every` instead of backing off
+    /// from 50 ms to 1 s (`None`: the default), for every chain of this
+    /// connection. Polling is the fallback: a release wakes its waiters with a
+    /// notice (`LISTEN`/`NOTIFY`). For tests and benchmarks.
+    pub fn set_lease_poll(&self, every: Option<Duration>) {
+        self.shared.db.polling.set(every);
     }
 }
 
@@ -146,7 +270,7 @@ impl Shared {
         format!("PostgreSQL store {} (chain {})", self.db.url.redacted(), self.chain)
     }
 
-    fn with<T>(&self, f: impl FnMut(&mut Client) -> std::result::Result<T, postgres::Error>) -> Result<T> {
+    fn with<T>(&self, f: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>) -> Result<T> {
         self.db.with(&self.describe(), f)
     }
 
@@ -173,6 +297,24 @@ impl Shared {
 }
 
 impl Database {
+    /// A connection listening on `channel`: an idle one, or a new one (also when
+    /// an idle one turns out broken).
+    fn listener(&self, describe: &str, channel: &str) -> Result<Listener> {
+        let idle = self.listeners.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        if let Some(mut listener) = idle.filter(|l| !l.client.is_closed()) {
+            if listener.listen(channel).is_ok() {
+                return Ok(listener);
+            }
+        }
+        let mut listener = Listener {
+            client: self.open(describe)?,
+        };
+        listener
+            .listen(channel)
+            .map_err(|e| self.error(describe, "listening for lease releases", &e))?;
+        Ok(listener)
+    }
+
     fn error(&self, describe: &str, doing: &str, e: &postgres::Error) -> Error {
         let status = match e.code() {
             Some(code) if code == &postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => Status::StorePermissions,
@@ -217,19 +359,22 @@ impl Database {
     fn with<T>(
         &self,
         describe: &str,
-        mut f: impl FnMut(&mut Client) -> std::result::Result<T, postgres::Error>,
+        mut f: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>,
     ) -> Result<T> {
         let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let mut retried = false;
         loop {
-            let client = match slot.as_mut() {
-                Some(c) if !c.is_closed() => c,
-                _ => slot.insert(self.open(describe)?),
+            let conn = match slot.as_mut() {
+                Some(c) if !c.client.is_closed() => c,
+                _ => slot.insert(Conn {
+                    client: self.open(describe)?,
+                    prepared: HashMap::new(),
+                }),
             };
-            match f(client) {
+            match f(conn) {
                 Ok(value) => return Ok(value),
                 Err(e) => {
-                    let broken = client.is_closed()
+                    let broken = conn.client.is_closed()
                         || e.is_closed()
                         || e.code()
                             .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
@@ -280,11 +425,15 @@ impl HeldLease for PostgresLease {
         u64::try_from(self.epoch).ok()
     }
 
+    /// Releases the lease and wakes its waiters (`NOTIFY`, sent at commit).
     fn release(self: Box<Self>) -> Result<()> {
+        let channel = wake_channel(&self.shared.chain);
         self.shared.with(|c| {
-            c.execute(
-                "UPDATE xoxe_chain SET lease_until = NULL, lease_holder = NULL WHERE chain = $1 AND lease_epoch = $2",
-                &[&self.shared.chain, &self.epoch],
+            c.query(
+                "WITH released AS (UPDATE xoxe_chain SET lease_until = NULL, lease_holder = NULL \
+                 WHERE chain = $1 AND lease_epoch = $2 RETURNING chain) \
+                 SELECT 1 FROM released WHERE pg_notify($3, $1)::text = ''",
+                &[&self.shared.chain, &self.epoch, &channel],
             )
         })?;
         Ok(())
@@ -335,35 +484,195 @@ impl Store for PostgresStore {
     }
 
     fn acquire_lease(&self, terms: &LeaseTerms) -> Result<Lease> {
+        Ok(self.acquire_and_load(terms)?.lease)
+    }
+
+    /// One statement takes the lease and reads the pair and the in-flight marker
+    /// (or, when the lease is held, who holds it and for how long). A waiter
+    /// follows the chain's release notices on a listening connection of its own,
+    /// polling only as the fallback.
+    fn acquire_and_load(&self, terms: &LeaseTerms) -> Result<Acquired> {
         let s = &self.shared;
         let length = terms.lease();
-        let mut backoff = Backoff::until(terms.wait);
+        let mut backoff = s.db.polling.backoff(terms.wait);
+        let channel = wake_channel(&s.chain);
+        let mut lent = Lent {
+            db: &s.db,
+            listener: None,
+        };
+        let mut tried_listening = false;
         loop {
             let row = s.with(|c| {
                 c.query_opt(
-                    "UPDATE xoxe_chain SET lease_epoch = lease_epoch + 1, lease_holder = $2, \
+                    "WITH acquired AS (UPDATE xoxe_chain SET lease_epoch = lease_epoch + 1, lease_holder = $2, \
                      lease_until = clock_timestamp() + $3 * interval '1 millisecond' \
                      WHERE chain = $1 AND (lease_until IS NULL OR lease_until < clock_timestamp()) \
-                     RETURNING lease_epoch",
+                     RETURNING lease_epoch, generation, document, in_flight_generation, \
+                     extract(epoch FROM in_flight_at)::bigint AS since, \
+                     greatest(0, extract(epoch FROM in_flight_until - clock_timestamp()) * 1000)::bigint AS left_ms, \
+                     in_flight_holder) \
+                     SELECT true AS acquired, lease_epoch, generation, document, in_flight_generation, since, \
+                     left_ms, in_flight_holder AS holder, NULL::bigint AS lease_left_ms FROM acquired \
+                     UNION ALL \
+                     SELECT false, NULL, NULL, NULL, NULL, NULL, NULL, lease_holder, \
+                     greatest(0, extract(epoch FROM lease_until - clock_timestamp()) * 1000)::bigint \
+                     FROM xoxe_chain WHERE chain = $1 AND NOT EXISTS (SELECT 1 FROM acquired)",
                     &[&s.chain, &holder_id(), &(ms(length) as f64)],
                 )
             })?;
-            if let Some(row) = row {
-                return Ok(Lease::held(PostgresLease {
-                    shared: Arc::clone(s),
-                    epoch: row.get(0),
-                    length,
-                }));
-            }
-            let holder =
-                s.with(|c| c.query_opt("SELECT lease_holder FROM xoxe_chain WHERE chain = $1", &[&s.chain]))?;
-            let Some(holder) = holder else {
-                return Ok(Lease::none()); // nothing stored: nothing to rotate
+            let Some(row) = row else {
+                // Nothing stored: nothing to rotate.
+                return Ok(Acquired {
+                    lease: Lease::none(),
+                    pair: None,
+                    in_flight: Some(None),
+                });
             };
-            if !backoff.wait() {
-                let holder: Option<String> = holder.get(0);
-                return Err(lease_not_free(&s.describe(), terms.wait, holder.as_deref()));
+            if row.get::<_, bool>("acquired") {
+                let lease = Lease::held(PostgresLease {
+                    shared: Arc::clone(s),
+                    epoch: row.get("lease_epoch"),
+                    length,
+                });
+                let pair = s.pair_from(&row)?;
+                let in_flight = row.get::<_, Option<i64>>("in_flight_generation").map(|g| InFlight {
+                    generation: u64::try_from(g).unwrap_or(0),
+                    since: row.get::<_, Option<i64>>("since").unwrap_or(0),
+                    left: Duration::from_millis(u64::try_from(row.get::<_, i64>("left_ms")).unwrap_or(0)),
+                    holder: row.get("holder"),
+                });
+                return Ok(Acquired {
+                    lease,
+                    pair: Some(pair),
+                    in_flight: Some(in_flight),
+                });
             }
+            if !tried_listening {
+                // Listen first, then try once more at once: a release between the
+                // try above and the LISTEN would otherwise wake nobody.
+                tried_listening = true;
+                match s.db.listener(&s.describe(), &channel) {
+                    Ok(listener) => {
+                        lent.listener = Some(listener);
+                        continue;
+                    }
+                    Err(e) => xlog!(Debug, "{}; polling instead", e.message),
+                }
+            }
+            let expires = row
+                .get::<_, Option<i64>>("lease_left_ms")
+                .map(|left| Duration::from_millis(u64::try_from(left).unwrap_or(0)));
+            let Some(pause) = backoff.next_pause(expires) else {
+                let holder: Option<String> = row.get("holder");
+                return Err(lease_not_free(&s.describe(), terms.wait, holder.as_deref()));
+            };
+            match lent.listener.as_mut() {
+                Some(listener) => match listener.wait(&channel, &s.chain, pause) {
+                    Ok(woken) => {
+                        if !woken && listener.client.is_closed() {
+                            lent.listener = None;
+                        }
+                    }
+                    Err(e) => {
+                        xlog!(
+                            Debug,
+                            "{}; polling instead",
+                            s.db.error(&s.describe(), "waiting for a lease release", &e).message
+                        );
+                        lent.listener = None;
+                    }
+                },
+                None => std::thread::sleep(pause),
+            }
+        }
+    }
+
+    /// One statement renews the lease and records the intent.
+    fn renew_and_mark(&self, lease: &mut Lease, generation: u64, terms: &LeaseTerms) -> Result<()> {
+        let s = &self.shared;
+        let Some(epoch) = lease.epoch().and_then(|e| i64::try_from(e).ok()) else {
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!("{}: no lease is held: nothing was sent", s.describe()),
+            ));
+        };
+        let generation = generation_column(generation)?;
+        // The renewed lease must outlast the send margin (it does: the lease is the
+        // call's deadline plus the margin); the old one must not have lapsed.
+        let n = s.with(|c| {
+            c.execute(
+                "UPDATE xoxe_chain SET lease_until = clock_timestamp() + $5 * interval '1 millisecond', \
+                 in_flight_generation = $3, in_flight_holder = $4, in_flight_at = clock_timestamp(), \
+                 in_flight_until = clock_timestamp() + $6 * interval '1 millisecond' \
+                 WHERE chain = $1 AND lease_epoch = $2 AND generation = $3 \
+                 AND lease_until > clock_timestamp() AND $5::float8 > $7::float8",
+                &[
+                    &s.chain,
+                    &epoch,
+                    &generation,
+                    &holder_id(),
+                    &(ms(terms.lease()) as f64),
+                    &(ms(terms.call) as f64),
+                    &(ms(terms.send_margin()) as f64),
+                ],
+            )
+        })?;
+        if n == 0 {
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!(
+                    "{}: the lease lapsed and may be another holder's now (or the chain moved on): nothing was sent",
+                    s.describe()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One statement saves (compare-and-swap on the generation), clears the
+    /// in-flight marker, releases the lease if it is still this holder's, and
+    /// wakes the chain's waiters; a lost swap then reads what won and releases.
+    fn save_and_release(
+        &self,
+        _reservation: &mut Reservation,
+        lease: Lease,
+        expected: u64,
+        new: &StoredPair,
+    ) -> Result<Saved> {
+        let s = &self.shared;
+        let Some(epoch) = lease.epoch().and_then(|e| i64::try_from(e).ok()) else {
+            let saved = self.compare_and_swap(Some(expected), new);
+            drop(lease);
+            return saved;
+        };
+        let document = s.document(new)?;
+        let document: &str = &document;
+        let generation = generation_column(new.generation)?;
+        let expected = generation_column(expected)?;
+        let channel = wake_channel(&s.chain);
+        let saved = s.with(|c| {
+            c.query_opt(
+                "WITH saved AS (UPDATE xoxe_chain SET document = $3, generation = $4, \
+                 in_flight_generation = NULL, in_flight_holder = NULL, in_flight_at = NULL, in_flight_until = NULL, \
+                 lease_until = CASE WHEN lease_epoch = $5 THEN NULL ELSE lease_until END, \
+                 lease_holder = CASE WHEN lease_epoch = $5 THEN NULL ELSE lease_holder END \
+                 WHERE chain = $1 AND generation = $2 RETURNING lease_epoch = $5 AS released) \
+                 SELECT released FROM saved WHERE pg_notify($6, $1)::text = ''",
+                &[&s.chain, &expected, &document, &generation, &epoch, &channel],
+            )
+        });
+        match saved {
+            Ok(Some(_)) => {
+                // Released by the save, or lapsed and another holder's now.
+                lease.forget();
+                Ok(Saved::Stored)
+            }
+            Ok(None) => {
+                let current = self.load();
+                drop(lease);
+                Ok(Saved::Conflict(current?))
+            }
+            Err(e) => Err(e), // the lease is released on drop
         }
     }
 
@@ -483,7 +792,7 @@ impl Store for PostgresStore {
             }
         }
         let stored = s.with(|c| {
-            let mut tx = c.transaction()?;
+            let mut tx = c.client.transaction()?;
             let updated = tx.execute(
                 "UPDATE xoxe_chain SET document = $3 WHERE chain = $1 AND generation = $2",
                 &[&s.chain, &generation, &&*document],
@@ -553,7 +862,7 @@ impl Store for PostgresStore {
     fn remove_chain(&self) -> Result<bool> {
         let s = &self.shared;
         let removed = s.with(|c| {
-            let mut tx = c.transaction()?;
+            let mut tx = c.client.transaction()?;
             tx.execute("DELETE FROM xoxe_orphan WHERE chain = $1", &[&s.chain])?;
             let n = tx.execute("DELETE FROM xoxe_chain WHERE chain = $1", &[&s.chain])?;
             tx.commit()?;

@@ -3,15 +3,20 @@
 //! `…:lease` (`EPOCH:HOLDER`, expiring), `…:epoch` (the lease counter) and
 //! `…:orphans` (a list, newest first): the braces put one chain's keys in one
 //! Cluster hash slot. Every step is one Lua script (atomic, one round trip); the
-//! lease is timed by the server's clock (`PX`, `PTTL`, `TIME`).
+//! lease is timed by the server's clock (`PX`, `PTTL`, `TIME`). A rotation is
+//! three scripts (take the lease and read; renew and mark; save, clear and
+//! release). A release `PUBLISH`es on `xoxe:{CHAIN}:wake`; a waiter subscribes on
+//! a connection of its own and polls only as the fallback.
 //!
 //! Preconditions, stated in the README: one primary, `appendonly yes` with
 //! `appendfsync always` (the store warns otherwise); a failover to a replica that
 //! missed the last write can hand out a stale pair.
 
-use super::fleet::{check_chain_name, holder_id, lease_not_free, orphan_from, Backoff, DatabaseUrl, STATEMENT_TIMEOUT};
+use super::fleet::{
+    check_chain_name, holder_id, lease_not_free, orphan_from, Backoff, DatabaseUrl, Polling, STATEMENT_TIMEOUT,
+};
 use super::seal::{Codec, Keyring};
-use super::{HeldLease, InFlight, Lease, LeaseTerms, Saved, Store, StoredPair};
+use super::{Acquired, HeldLease, InFlight, Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
 use crate::error::{Error, Result};
 use crate::log::xlog;
 use crate::status::Status;
@@ -21,6 +26,9 @@ use std::time::Duration;
 
 /// Orphans kept per chain (the newest).
 const ORPHANS_KEPT: i64 = 16;
+
+/// Idle pub/sub connections kept per server.
+const LISTENERS_KEPT: usize = 4;
 
 /// How often a rewrite retries when parked pairs change under it.
 const REWRITE_ATTEMPTS: usize = 8;
@@ -49,6 +57,9 @@ struct Database {
     url: DatabaseUrl,
     client: redis::Client,
     connection: Mutex<Option<Connection>>,
+    /// Idle connections for waiters to subscribe to a chain's wake channel on.
+    listeners: Mutex<Vec<Connection>>,
+    polling: Polling,
 }
 
 struct Keys {
@@ -56,10 +67,11 @@ struct Keys {
     lease: String,
     epoch: String,
     orphans: String,
+    /// The pub/sub channel a release of the lease is announced on.
+    wake: String,
 }
 
 struct Scripts {
-    acquire: Script,
     renew: Script,
     release: Script,
     intent: Script,
@@ -67,29 +79,70 @@ struct Scripts {
     in_flight: Script,
     save: Script,
     rewrite: Script,
+    acquire_load: Script,
+    renew_mark: Script,
+    save_release: Script,
+}
+
+/// What one try for the lease found.
+enum Attempt {
+    Done(Box<Acquired>),
+    Held { holder: Option<String>, expires: Duration },
 }
 
 impl Scripts {
     fn new() -> Scripts {
         Scripts {
-            // KEYS: lease, epoch, pair. ARGV: holder, lease ms. -1: no chain; 0: held.
-            acquire: Script::new(
-                "if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
-                 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-                 local e = redis.call('INCR', KEYS[2])
-                 redis.call('SET', KEYS[1], e .. ':' .. ARGV[1], 'PX', ARGV[2])
-                 return e",
-            ),
             // KEYS: lease. ARGV: value, lease ms.
             renew: Script::new(
                 "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
                  redis.call('PEXPIRE', KEYS[1], ARGV[2])
                  return 1",
             ),
-            // KEYS: lease. ARGV: value. Compare and delete.
+            // KEYS: lease. ARGV: value, wake channel. Compare and delete, and wake
+            // the waiters.
             release: Script::new(
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then
+                     redis.call('DEL', KEYS[1])
+                     redis.call('PUBLISH', ARGV[2], '1')
+                     return 1
+                 end
                  return 0",
+            ),
+            // KEYS: lease, epoch, pair. ARGV: holder, lease ms. {-1}: no chain;
+            // {0, lease value, ms left}: held; else {epoch, gen, doc, then the
+            // in-flight gen, at ms, ms left, holder (each false when unset)}.
+            acquire_load: Script::new(
+                "if redis.call('EXISTS', KEYS[3]) == 0 then return {-1} end
+                 if redis.call('EXISTS', KEYS[1]) == 1 then
+                     return {0, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}
+                 end
+                 local e = redis.call('INCR', KEYS[2])
+                 redis.call('SET', KEYS[1], e .. ':' .. ARGV[1], 'PX', ARGV[2])
+                 local f = redis.call('HMGET', KEYS[3], 'gen', 'doc', 'inflight_gen', 'inflight_at',
+                     'inflight_until', 'inflight_holder')
+                 local left = false
+                 if f[5] then
+                     local t = redis.call('TIME')
+                     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+                     left = tonumber(f[5]) - now
+                     if left < 0 then left = 0 end
+                     left = tostring(left)
+                 end
+                 return {e, f[1], f[2], f[3], f[4], left, f[6]}",
+            ),
+            // KEYS: lease, pair. ARGV: value, lease ms, generation, ms that must
+            // remain, holder, call ms. Renews, then marks: 1, or 0 (refused).
+            renew_mark: Script::new(
+                "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+                 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+                 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then return 0 end
+                 if redis.call('HGET', KEYS[2], 'gen') ~= ARGV[3] then return 0 end
+                 local t = redis.call('TIME')
+                 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+                 redis.call('HSET', KEYS[2], 'inflight_gen', ARGV[3], 'inflight_at', now,
+                     'inflight_until', now + tonumber(ARGV[6]), 'inflight_holder', ARGV[5])
+                 return 1",
             ),
             // KEYS: lease, pair. ARGV: value, generation, ms that must remain, holder, call ms.
             intent: Script::new(
@@ -127,6 +180,23 @@ impl Scripts {
                      redis.call('HDEL', KEYS[1], {IN_FLIGHT_FIELDS})
                      return {{1}}
                  end
+                 if g == false then return {{0}} end
+                 return {{0, g, redis.call('HGET', KEYS[1], 'doc')}}"
+            )),
+            // KEYS: pair, lease. ARGV: expected generation, new generation,
+            // document, lease value, wake channel. Saves as `save` does, releases
+            // the lease if still this holder's (either way), and wakes the waiters.
+            save_release: Script::new(&format!(
+                "local g = redis.call('HGET', KEYS[1], 'gen')
+                 local stored = g == ARGV[1]
+                 if stored then
+                     redis.call('HSET', KEYS[1], 'gen', ARGV[2], 'doc', ARGV[3])
+                     redis.call('HDEL', KEYS[1], {IN_FLIGHT_FIELDS})
+                 end
+                 local released = redis.call('GET', KEYS[2]) == ARGV[4]
+                 if released then redis.call('DEL', KEYS[2]) end
+                 if stored or released then redis.call('PUBLISH', ARGV[5], '1') end
+                 if stored then return {{1}} end
                  if g == false then return {{0}} end
                  return {{0, g, redis.call('HGET', KEYS[1], 'doc')}}"
             )),
@@ -211,6 +281,8 @@ impl RedisStore {
                     url,
                     client,
                     connection: Mutex::new(None),
+                    listeners: Mutex::new(Vec::new()),
+                    polling: Polling::default(),
                 }),
                 chain: chain.to_string(),
                 keys: Keys::of(chain),
@@ -221,6 +293,14 @@ impl RedisStore {
         store.shared.with(|c| redis::cmd("PING").query::<String>(c))?;
         store.shared.warn_unless_durable();
         Ok(store)
+    }
+
+    /// Makes waiters for a held lease poll every `every` instead of backing off
+    /// from 50 ms to 1 s (`None`: the default), for every chain of this
+    /// connection. Polling is the fallback: a release wakes its waiters through
+    /// the chain's pub/sub channel. For tests and benchmarks.
+    pub fn set_lease_poll(&self, every: Option<Duration>) {
+        self.shared.db.polling.set(every);
     }
 }
 
@@ -235,6 +315,7 @@ impl Keys {
             lease: format!("{tag}:lease"),
             epoch: format!("{tag}:epoch"),
             orphans: format!("{tag}:orphans"),
+            wake: format!("{tag}:wake"),
         }
     }
 }
@@ -262,6 +343,21 @@ impl Shared {
 }
 
 impl Database {
+    /// An idle connection to subscribe on.
+    fn idle_listener(&self) -> Option<Connection> {
+        let idle = self.listeners.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        idle.filter(|c| c.is_open())
+    }
+
+    fn give_back(&self, connection: Connection) {
+        if connection.is_open() {
+            let mut idle = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < LISTENERS_KEPT {
+                idle.push(connection);
+            }
+        }
+    }
+
     fn error(&self, describe: &str, doing: &str, e: &RedisError) -> Error {
         Error::new(
             Status::StoreIo,
@@ -346,6 +442,33 @@ impl Shared {
     }
 }
 
+/// A field of a script's answer, as bytes (a secret, zeroed on drop).
+fn field(answer: &[redis::Value], i: usize) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    match answer.get(i) {
+        Some(redis::Value::BulkString(bytes)) => Some(zeroize::Zeroizing::new(bytes.clone())),
+        Some(redis::Value::Int(n)) => Some(zeroize::Zeroizing::new(n.to_string().into_bytes())),
+        _ => None,
+    }
+}
+
+/// A field of a script's answer as text (not a secret).
+fn text(answer: &[redis::Value], i: usize) -> Option<String> {
+    field(answer, i).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+impl Shared {
+    /// The outcome of a save script: `{1}`, or `{0, gen, doc}` / `{0}`.
+    fn saved_from(&self, answer: &[redis::Value]) -> Result<Saved> {
+        if field(answer, 0).as_deref().map(|v| &v[..]) == Some(b"1") {
+            return Ok(Saved::Stored);
+        }
+        match (text(answer, 1), field(answer, 2)) {
+            (Some(generation), Some(document)) => Ok(Saved::Conflict(Some(self.pair_from(&generation, &document)?))),
+            _ => Ok(Saved::Conflict(None)),
+        }
+    }
+}
+
 /// A lease key held by this store: its value is ours until it expires.
 struct RedisLease {
     shared: Arc<Shared>,
@@ -380,7 +503,14 @@ impl HeldLease for RedisLease {
 
     fn release(self: Box<Self>) -> Result<()> {
         let s = &self.shared;
-        let _: i64 = s.with(|c| s.scripts.release.key(&s.keys.lease).arg(&self.value).invoke(c))?;
+        let _: i64 = s.with(|c| {
+            s.scripts
+                .release
+                .key(&s.keys.lease)
+                .arg(&self.value)
+                .arg(&s.keys.wake)
+                .invoke(c)
+        })?;
         Ok(())
     }
 }
@@ -389,6 +519,144 @@ impl RedisStore {
     /// The lease value of the holder of `lease`, if it is one of ours.
     fn lease_value(lease: &Lease) -> Option<String> {
         lease.epoch().map(|e| format!("{e}:{}", holder_id()))
+    }
+
+    /// One try for the lease (one script): taken, with the pair and marker read;
+    /// nothing stored; or held, by whom and for how long.
+    fn try_acquire(&self, length: Duration) -> Result<Attempt> {
+        let s = &self.shared;
+        let answer: Vec<redis::Value> = s.with(|c| {
+            s.scripts
+                .acquire_load
+                .key(&s.keys.lease)
+                .key(&s.keys.epoch)
+                .key(&s.keys.pair)
+                .arg(holder_id())
+                .arg(ms(length))
+                .invoke(c)
+        })?;
+        let number = |i: usize| text(&answer, i).and_then(|t| t.parse::<i64>().ok());
+        let epoch = number(0).unwrap_or(-1);
+        if epoch < 0 {
+            // Nothing stored: nothing to rotate.
+            return Ok(Attempt::Done(Box::new(Acquired {
+                lease: Lease::none(),
+                pair: None,
+                in_flight: Some(None),
+            })));
+        }
+        if epoch == 0 {
+            let holder = text(&answer, 1)
+                .as_deref()
+                .and_then(|v| v.split_once(':'))
+                .map(|(_, h)| h.to_string());
+            let left = number(2).unwrap_or(0);
+            return Ok(Attempt::Held {
+                holder,
+                expires: Duration::from_millis(u64::try_from(left).unwrap_or(0)),
+            });
+        }
+        let epoch = epoch as u64;
+        let lease = Lease::held(RedisLease {
+            shared: Arc::clone(s),
+            value: format!("{epoch}:{}", holder_id()),
+            epoch,
+            length,
+        });
+        let pair = match (text(&answer, 1), field(&answer, 2)) {
+            (Some(generation), Some(document)) => Some(s.pair_from(&generation, &document)?),
+            (None, None) => None,
+            _ => {
+                return Err(Error::new(
+                    Status::StoreCorrupt,
+                    format!("{}: the pair hash lacks its generation or document", s.describe()),
+                ))
+            }
+        };
+        let in_flight = number(3).map(|generation| {
+            let at = number(4).unwrap_or(0);
+            InFlight {
+                generation: u64::try_from(generation).unwrap_or(0),
+                since: at / 1000,
+                left: Duration::from_millis(u64::try_from(number(5).unwrap_or(0)).unwrap_or(0)),
+                holder: text(&answer, 6).filter(|h| !h.is_empty()),
+            }
+        });
+        Ok(Attempt::Done(Box::new(Acquired {
+            lease,
+            pair,
+            in_flight: Some(in_flight),
+        })))
+    }
+
+    /// [`wait_for_lease`](Self::wait_for_lease) subscribed to the chain's wake
+    /// channel on `connection` (subscribed first, then tried again at once: a
+    /// release between the first try and the subscription would otherwise wake
+    /// nobody); `None` when subscribing failed.
+    fn wait_subscribed(
+        &self,
+        terms: &LeaseTerms,
+        backoff: &mut Backoff,
+        connection: &mut Connection,
+        healthy: &mut bool,
+    ) -> Option<Result<Acquired>> {
+        let s = &self.shared;
+        let mut pubsub = connection.as_pubsub();
+        if let Err(e) = pubsub.subscribe(&s.keys.wake) {
+            xlog!(
+                Debug,
+                "{}",
+                s.db.error(&s.describe(), "subscribing to lease releases", &e).message
+            );
+            return None;
+        }
+        let acquired = self.wait_for_lease(terms, backoff, Some(&mut pubsub), healthy);
+        // Unsubscribing (on drop) reads the server's answers: time enough.
+        *healthy &= pubsub.set_read_timeout(Some(STATEMENT_TIMEOUT)).is_ok();
+        Some(acquired)
+    }
+
+    /// Tries for the lease until it is taken or `terms.wait` has passed, woken by
+    /// `pubsub` (subscribed to the chain's wake channel) or polling; `healthy`
+    /// turns false when the subscription broke.
+    fn wait_for_lease(
+        &self,
+        terms: &LeaseTerms,
+        backoff: &mut Backoff,
+        mut pubsub: Option<&mut redis::PubSub<'_>>,
+        healthy: &mut bool,
+    ) -> Result<Acquired> {
+        let s = &self.shared;
+        loop {
+            let (holder, expires) = match self.try_acquire(terms.lease())? {
+                Attempt::Done(acquired) => return Ok(*acquired),
+                Attempt::Held { holder, expires } => (holder, expires),
+            };
+            let Some(pause) = backoff.next_pause(Some(expires)) else {
+                return Err(lease_not_free(&s.describe(), terms.wait, holder.as_deref()));
+            };
+            let Some(listening) = pubsub.as_mut() else {
+                std::thread::sleep(pause);
+                continue;
+            };
+            // Any message on the one channel subscribed is a release.
+            let woken = listening
+                .set_read_timeout(Some(pause))
+                .and_then(|()| listening.get_message().map(|_| ()));
+            match woken {
+                Ok(()) => {}
+                Err(e) if e.is_timeout() => {}
+                Err(e) => {
+                    xlog!(
+                        Debug,
+                        "{}; polling instead",
+                        s.db.error(&s.describe(), "waiting for a lease release", &e).message
+                    );
+                    *healthy = false;
+                    pubsub = None;
+                }
+            }
+        }
     }
 }
 
@@ -423,59 +691,121 @@ impl Store for RedisStore {
                 .arg(&document[..])
                 .invoke(c)
         })?;
-        let field = |i: usize| match answer.get(i) {
-            Some(redis::Value::BulkString(bytes)) => Some(zeroize::Zeroizing::new(bytes.clone())),
-            Some(redis::Value::Int(n)) => Some(zeroize::Zeroizing::new(n.to_string().into_bytes())),
-            _ => None,
-        };
-        if field(0).as_deref().map(|v| &v[..]) == Some(b"1") {
-            return Ok(Saved::Stored);
-        }
-        match (field(1), field(2)) {
-            (Some(generation), Some(document)) => {
-                let generation = String::from_utf8_lossy(&generation).into_owned();
-                Ok(Saved::Conflict(Some(s.pair_from(&generation, &document)?)))
-            }
-            _ => Ok(Saved::Conflict(None)),
-        }
+        s.saved_from(&answer)
     }
 
     fn acquire_lease(&self, terms: &LeaseTerms) -> Result<Lease> {
+        Ok(self.acquire_and_load(terms)?.lease)
+    }
+
+    /// One script takes the lease and reads the pair and the in-flight marker
+    /// (or, when the lease is held, who holds it and for how long). A waiter
+    /// subscribes to the chain's wake channel on a connection of its own,
+    /// polling only as the fallback.
+    fn acquire_and_load(&self, terms: &LeaseTerms) -> Result<Acquired> {
         let s = &self.shared;
         let length = terms.lease();
-        let mut backoff = Backoff::until(terms.wait);
-        loop {
-            let epoch: i64 = s.with(|c| {
-                s.scripts
-                    .acquire
-                    .key(&s.keys.lease)
-                    .key(&s.keys.epoch)
-                    .key(&s.keys.pair)
-                    .arg(holder_id())
-                    .arg(ms(length))
-                    .invoke(c)
-            })?;
-            if epoch < 0 {
-                return Ok(Lease::none()); // nothing stored: nothing to rotate
-            }
-            if epoch > 0 {
-                let epoch = epoch as u64;
-                return Ok(Lease::held(RedisLease {
-                    shared: Arc::clone(s),
-                    value: format!("{epoch}:{}", holder_id()),
-                    epoch,
-                    length,
-                }));
-            }
-            if !backoff.wait() {
-                let holder: Option<String> = s.with(|c| redis::cmd("GET").arg(&s.keys.lease).query(c))?;
-                let holder = holder
-                    .as_deref()
-                    .and_then(|v| v.split_once(':'))
-                    .map(|(_, h)| h.to_string());
-                return Err(lease_not_free(&s.describe(), terms.wait, holder.as_deref()));
+        if let Attempt::Done(acquired) = self.try_acquire(length)? {
+            return Ok(*acquired);
+        }
+        let mut backoff = s.db.polling.backoff(terms.wait);
+        let describe = s.describe();
+        // An idle connection first; a new one when that fails to subscribe.
+        let mut healthy = true;
+        let mut waited = None;
+        for fresh in [false, true] {
+            let connection = if fresh {
+                s.db.open(&describe)
+                    .map_err(|e| xlog!(Debug, "{}; polling instead", e.message))
+                    .ok()
+            } else {
+                s.db.idle_listener()
+            };
+            let Some(mut connection) = connection else {
+                continue;
+            };
+            healthy = true;
+            if let Some(acquired) = self.wait_subscribed(terms, &mut backoff, &mut connection, &mut healthy) {
+                waited = Some((acquired, connection));
+                break;
             }
         }
+        match waited {
+            Some((acquired, connection)) => {
+                if healthy {
+                    s.db.give_back(connection);
+                }
+                acquired
+            }
+            None => self.wait_for_lease(terms, &mut backoff, None, &mut healthy),
+        }
+    }
+
+    /// One script renews the lease and records the intent.
+    fn renew_and_mark(&self, lease: &mut Lease, generation: u64, terms: &LeaseTerms) -> Result<()> {
+        let s = &self.shared;
+        let refused = |why: &str| {
+            Error::new(
+                Status::LockTimeout,
+                format!("{}: {why}: nothing was sent", s.describe()),
+            )
+        };
+        let Some(value) = RedisStore::lease_value(lease) else {
+            return Err(refused("no lease is held"));
+        };
+        let marked: i64 = s.with(|c| {
+            s.scripts
+                .renew_mark
+                .key(&s.keys.lease)
+                .key(&s.keys.pair)
+                .arg(&value)
+                .arg(ms(terms.lease()))
+                .arg(generation.to_string())
+                .arg(ms(terms.send_margin()))
+                .arg(holder_id())
+                .arg(ms(terms.call))
+                .invoke(c)
+        })?;
+        if marked == 0 {
+            return Err(refused(
+                "the lease lapsed and may be another holder's now (or the chain moved on)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// One script saves (compare-and-swap on the generation, clearing the
+    /// in-flight marker), releases the lease if it is still this holder's, and
+    /// wakes the chain's waiters.
+    fn save_and_release(
+        &self,
+        _reservation: &mut Reservation,
+        lease: Lease,
+        expected: u64,
+        new: &StoredPair,
+    ) -> Result<Saved> {
+        let s = &self.shared;
+        let Some(value) = RedisStore::lease_value(&lease) else {
+            let saved = self.compare_and_swap(Some(expected), new);
+            drop(lease);
+            return saved;
+        };
+        let document = s.codec.encode(new, &s.chain, false)?;
+        let answer: Vec<redis::Value> = s.with(|c| {
+            s.scripts
+                .save_release
+                .key(&s.keys.pair)
+                .key(&s.keys.lease)
+                .arg(expected.to_string())
+                .arg(new.generation.to_string())
+                .arg(&document[..])
+                .arg(&value)
+                .arg(&s.keys.wake)
+                .invoke(c)
+        })?;
+        // Released by the script, or lapsed and another holder's now.
+        lease.forget();
+        s.saved_from(&answer)
     }
 
     fn has_lease(&self) -> bool {
