@@ -23,6 +23,7 @@ static void xoxe_go_wipe_free(char *p) {
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -191,4 +192,109 @@ func durationUnits(op, what string, d, unit time.Duration) (C.uint32_t, error) {
 		return 0, usageError(op, fmt.Sprintf("%s %v is too long", what, d))
 	}
 	return C.uint32_t(n), nil
+}
+
+// callBuf is one call's scratch memory, reused through callBufs: the buffer
+// the library writes a token into, the chain name passed to it (so a call
+// needs no C.CString), room for the token's redacted stand-in, and the call's
+// other out-parameters (so none of them is allocated). It is Go memory holding
+// no Go pointers, and C keeps no pointer into it (cgo's rules).
+type callBuf struct {
+	token    [C.XOXE_MAX_TOKEN_LEN + 1]byte
+	name     [C.XOXE_MAX_CHAIN_NAME_LEN + 1]byte
+	redacted [64]byte
+	expires  C.int64_t
+	until    C.int64_t
+	flag     C.bool
+	err      *C.xoxe_error
+}
+
+var callBufs = sync.Pool{New: func() any { return new(callBuf) }}
+
+// lent is a token the library wrote into a callBuf, valid until the keep
+// function it was given to returns.
+type lent struct {
+	token   []byte // without its NUL, which follows in the buffer
+	expires int64  // Unix seconds (0: unknown)
+	until   int64  // the reuse deadline, for the calls that write one
+	flag    bool   // the fresh flag, for the calls that write one
+	b       *callBuf
+}
+
+// secret copies the token into a Secret, redacting it in place (one C call,
+// no C allocation).
+func (l lent) secret() Secret {
+	value := string(l.token)
+	if value == "" {
+		return Secret{value: &value}
+	}
+	tok := (*C.char)(unsafe.Pointer(&l.b.token[0]))
+	n := C.xoxe_redact(tok, (*C.char)(unsafe.Pointer(&l.b.redacted[0])), C.size_t(len(l.b.redacted)))
+	var redacted string
+	switch {
+	case n == 0: // only for input the library cannot read (not UTF-8)
+		redacted = "[redacted]"
+	case int(n) < len(l.b.redacted):
+		redacted = string(l.b.redacted[:n])
+	default: // a stand-in longer than the scratch room: ask again with room for it
+		buf := make([]byte, n+1)
+		C.xoxe_redact(tok, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		redacted = string(buf[:n])
+	}
+	return Secret{value: &value, redacted: redacted}
+}
+
+// same reports whether s holds the lent token (no allocation).
+func (l lent) same(s Secret) bool {
+	return s.value != nil && *s.value == string(l.token)
+}
+
+// outs are a call's out-parameters besides the token: all in its callBuf.
+type outs struct {
+	expires, until *C.int64_t
+	flag           *C.bool
+	err            **C.xoxe_error
+}
+
+// lendNamed runs call with a buffer from callBufs and, unless chain is "",
+// chain's name as a C string, then lends the token it wrote to keep (which
+// must copy what it keeps: the token is wiped when keep returns). chain must
+// hold no NUL byte (checkNUL). A name too long for the buffer — the library
+// refuses it — is passed through C memory, so the library's error is the same.
+func lendNamed(op, chain string, call func(name, buf *C.char, n C.size_t, o outs) C.xoxe_status, keep func(l lent)) error {
+	b := callBufs.Get().(*callBuf)
+	defer callBufs.Put(b)
+	b.expires, b.until, b.flag, b.err = 0, 0, false, nil
+	var name *C.char
+	if chain != "" {
+		if len(chain) < len(b.name) {
+			copy(b.name[:], chain)
+			b.name[len(chain)] = 0
+			name = (*C.char)(unsafe.Pointer(&b.name[0]))
+		} else {
+			name = C.CString(chain)
+			defer freeCString(name)
+		}
+	}
+	st := call(name, (*C.char)(unsafe.Pointer(&b.token[0])), C.size_t(len(b.token)), outs{&b.expires, &b.until, &b.flag, &b.err})
+	if err := check(op, st, &b.err); err != nil {
+		b.err = nil // freed
+		return err
+	}
+	n := bytes.IndexByte(b.token[:], 0)
+	if n < 0 {
+		n = len(b.token) - 1
+	}
+	keep(lent{token: b.token[:n], expires: int64(b.expires), until: int64(b.until), flag: bool(b.flag), b: b})
+	clear(b.token[:n+1]) // only the token was written (its stand-in is no secret)
+	return nil
+}
+
+// checkNUL refuses a string argument with a NUL byte (C would silently cut it
+// there), as toC does.
+func checkNUL(op, name, value string) error {
+	if strings.IndexByte(value, 0) >= 0 {
+		return usageError(op, name+" contains a NUL byte")
+	}
+	return nil
 }

@@ -15,28 +15,57 @@ func ReuseUntil(r *Rotator) int64 {
 	return 0
 }
 
-// SetPoolReuse makes p's Get(chain) hand out secret until untilMS (Unix ms).
-func SetPoolReuse(p *Pool, chain string, secret Secret, untilMS int64) {
-	p.keep(p.reuse.Load(), chain, &reusable{secret: secret, untilMS: untilMS})
+// SetPoolReuse makes p's Get(chain) hand out secret until untilMS (Unix ms),
+// if p's bound lets it keep chain; it reports whether it did.
+func SetPoolReuse(p *Pool, chain string, secret Secret, untilMS int64) bool {
+	if t := p.reuse.Load(); t != nil {
+		if e := t.entry(chain); e != nil {
+			e.p.Store(&reusable{secret: secret, untilMS: untilMS})
+			return true
+		}
+	}
+	return false
 }
 
 // PoolReuseUntil is chain's reuse deadline in p (0: none).
 func PoolReuseUntil(p *Pool, chain string) int64 {
-	if m := p.reuse.Load(); m != nil {
-		if u, ok := m.m.Load(chain); ok {
-			return u.(*reusable).untilMS
+	if t := p.reuse.Load(); t != nil {
+		if e := t.lookup(chain); e != nil {
+			if u := e.p.Load(); u != nil {
+				return u.untilMS
+			}
 		}
 	}
 	return 0
 }
 
-// ReusedChains is how many chains p keeps a token of.
-func ReusedChains(p *Pool) int64 {
-	if m := p.reuse.Load(); m != nil {
-		return m.n.Load()
+// ReusedChains is how many chains p keeps an entry of, and the bound on it.
+func ReusedChains(p *Pool) (n, limit int) {
+	if t := p.reuse.Load(); t != nil {
+		return t.size()
 	}
-	return 0
+	return 0, 0
 }
 
-// MaxReusedChains is the bound on ReusedChains.
-const MaxReusedChains = maxReusedChains
+// OnCalled makes every Pool.Get and Rotator.Get that called the library run f
+// between the call and keeping its token, until the test ends.
+func OnCalled(t interface{ Cleanup(func()) }, f func(owner any, chain string)) {
+	testHookCalled.Store(&f)
+	t.Cleanup(func() { testHookCalled.Store(nil) })
+}
+
+// SameSecret reports whether a and b are one Secret (not only equal values).
+func SameSecret(a, b Secret) bool { return a.value == b.value }
+
+// ExpirePoolReuse moves chain's reuse deadline in p to the past, keeping its token.
+func ExpirePoolReuse(p *Pool, chain string) {
+	if t := p.reuse.Load(); t != nil {
+		if e := t.lookup(chain); e != nil {
+			if u := e.p.Load(); u != nil {
+				v := *u
+				v.untilMS = 1
+				e.p.Store(&v)
+			}
+		}
+	}
+}

@@ -7,21 +7,9 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// maxReusedChains bounds how many chains' tokens [Pool.Get] keeps for reuse;
-// past it they are all let go (a pool cycling through more chains than this
-// pays one library call per Get).
-const maxReusedChains = 4096
-
-// reuseMap is chain name -> *reusable, with a count of the entries stored.
-type reuseMap struct {
-	m sync.Map
-	n atomic.Int64
-}
 
 // Pool keeps many chains of one store's place fresh — a directory, a
 // PostgreSQL or Redis database, or memory — one rotator per chain, created on
@@ -36,8 +24,9 @@ type Pool struct {
 	// default API URL).
 	baseURL string
 	// reuse holds the tokens Get hands out again without calling the library,
-	// each until the library's deadline for it (see [reusable]).
-	reuse atomic.Pointer[reuseMap]
+	// each until the library's deadline for it (see [reuseTable]); nil once
+	// closed.
+	reuse atomic.Pointer[reuseTable]
 }
 
 func (p *Pool) handle() *handle[*C.xoxe_pool] {
@@ -126,6 +115,17 @@ func NewPool(client *Client, store *Store, clientID, clientSecret string, opts .
 		return nil, err
 	}
 	pool.baseURL = client.BaseURL()
+	if o.c.max_chains_in_memory > 0 {
+		pool.reuse.Store(newReuseTable(int(o.c.max_chains_in_memory), nil))
+	} else { // the library's default bound: follow what it holds
+		pool.reuse.Store(newReuseTable(0, func() int {
+			s, err := pool.Stats()
+			if err != nil {
+				return 0
+			}
+			return s.ChainsInMemory
+		}))
+	}
 	return pool, nil
 }
 
@@ -134,60 +134,88 @@ func NewPool(client *Client, store *Store, clientID, clientSecret string, opts .
 // no I/O. It fails with [ErrStoreEmpty] for a chain the store does not hold
 // and with [ErrChainRevoked] for a revoked one (which the pool then forgets);
 // otherwise as [Rotator.Get] ([ErrOutcomeUnknown], [ErrChainDead], …).
+//
+// Until the library's deadline for a chain's fresh token (a short horizon,
+// never past its rotation) Get hands it out again without calling the
+// library, for as many chains as the pool holds in memory
+// ([WithMaxChainsInMemory]).
 func (p *Pool) Get(chain string) (Secret, time.Time, error) {
-	const op = "Pool.Get"
-	var reuse *reuseMap
+	var t *reuseTable
+	var e *reuseEntry
 	if p != nil {
-		reuse = p.reuse.Load()
-		if reuse != nil {
-			if u, ok := reuse.m.Load(chain); ok && u.(*reusable).fresh() {
-				return u.(*reusable).secret, u.(*reusable).expires, nil
+		if t = p.reuse.Load(); t != nil {
+			if e = t.lookup(chain); e != nil {
+				if u := e.p.Load(); u.fresh() {
+					return u.secret, unixTime(u.expUnix), nil
+				}
 			}
 		}
 	}
-	a, err := toC(op, strArg{"chain", chain, false})
-	if err != nil {
+	return p.get(chain, t, e)
+}
+
+// get is Get's library call; t is the pool's reuse table (nil: keep nothing)
+// and e chain's entry in it (nil: none yet).
+func (p *Pool) get(chain string, t *reuseTable, e *reuseEntry) (Secret, time.Time, error) {
+	const op = "Pool.Get"
+	if err := checkNUL(op, "chain", chain); err != nil {
 		return Secret{}, time.Time{}, err
 	}
-	defer a.free()
-	var out Secret
-	var exp time.Time
-	var untilMS C.int64_t
-	err = p.handle().use(op, func(h *C.xoxe_pool) error {
-		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-			return C.xoxe_pool_get_reusable(h, a[0], b, n, expires, &untilMS, e)
-		}, func(token []byte, expires int64) {
-			out, exp = NewSecret(string(token)), unixTime(expires)
+	var gen uint64
+	var prev *reusable
+	if t != nil {
+		gen = t.gen.Load()
+		if e != nil {
+			prev = e.p.Load()
+		}
+	}
+	var u reusable
+	err := p.handle().use(op, func(h *C.xoxe_pool) error {
+		return lendNamed(op, chain, func(name, b *C.char, n C.size_t, o outs) C.xoxe_status {
+			return C.xoxe_pool_get_reusable(h, name, b, n, o.expires, o.until, o.err)
+		}, func(l lent) {
+			u.expUnix, u.untilMS = l.expires, l.until
+			if prev != nil && prev.expUnix == l.expires && l.same(prev.secret) {
+				u.secret = prev.secret // the token it had: no copy, no redaction
+			} else {
+				u.secret = l.secret()
+			}
 		})
 	})
-	if p != nil {
-		if err != nil || untilMS == 0 {
-			p.forget(chain)
-		} else {
-			p.keep(reuse, chain, &reusable{secret: out, expires: exp, untilMS: int64(untilMS)})
+	if hook := testHookCalled.Load(); hook != nil {
+		(*hook)(p, chain)
+	}
+	if t != nil {
+		switch {
+		case err != nil:
+			t.forget(chain)
+		default:
+			if e == nil {
+				e = t.entry(chain)
+			}
+			if e != nil {
+				// A token not to be reused (deadline 0) is kept too, never
+				// fresh: the next Get hands out its Secret if the library
+				// gives the same token.
+				keepReusable(&e.p, &t.gen, gen, &u)
+			}
 		}
 	}
-	return out, exp, err
+	return u.secret, unixTime(u.expUnix), err
 }
 
-// keep stores chain's reusable token, starting a new map when reuse is nil or full.
-func (p *Pool) keep(reuse *reuseMap, chain string, u *reusable) {
-	if reuse == nil || reuse.n.Load() >= maxReusedChains {
-		fresh := &reuseMap{}
-		if !p.reuse.CompareAndSwap(reuse, fresh) {
-			return // another goroutine replaced it: the next Get keeps the token
-		}
-		reuse = fresh
-	}
-	if _, loaded := reuse.m.Swap(chain, u); !loaded {
-		reuse.n.Add(1)
-	}
-}
+// testHookCalled, set by tests, runs in every Pool.Get and Rotator.Get that
+// called the library, between the call and keeping its token (owner is the
+// Pool or Rotator; chain is "" for a Rotator).
+var testHookCalled atomic.Pointer[func(owner any, chain string)]
 
-// forget drops chain's reusable token, if any.
+// forget ends the reuse of chain's token, also for a Get in flight.
 func (p *Pool) forget(chain string) {
-	if reuse := p.reuse.Load(); reuse != nil {
-		reuse.m.Delete(chain)
+	if p == nil {
+		return
+	}
+	if t := p.reuse.Load(); t != nil {
+		t.forget(chain)
 	}
 }
 
@@ -197,22 +225,36 @@ func (p *Pool) forget(chain string) {
 // rotates.
 func (p *Pool) TryGet(chain string) (token Secret, expires time.Time, ok bool, err error) {
 	const op = "Pool.TryGet"
-	a, err := toC(op, strArg{"chain", chain, false})
-	if err != nil {
+	var prev *reusable
+	if p != nil {
+		if t := p.reuse.Load(); t != nil {
+			if e := t.lookup(chain); e != nil {
+				if prev = e.p.Load(); prev.fresh() {
+					return prev.secret, unixTime(prev.expUnix), true, nil // what Get would hand out
+				}
+			}
+		}
+	}
+	if err := checkNUL(op, "chain", chain); err != nil {
 		return Secret{}, time.Time{}, false, err
 	}
-	defer a.free()
-	var fresh C.bool
+	var fresh bool
 	err = p.handle().use(op, func(h *C.xoxe_pool) error {
-		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-			return C.xoxe_pool_try_get(h, a[0], b, n, expires, &fresh, e)
-		}, func(t []byte, exp int64) {
-			if fresh {
-				token, expires = NewSecret(string(t)), unixTime(exp)
+		return lendNamed(op, chain, func(name, b *C.char, n C.size_t, o outs) C.xoxe_status {
+			return C.xoxe_pool_try_get(h, name, b, n, o.expires, o.flag, o.err)
+		}, func(l lent) {
+			if fresh = l.flag; !fresh {
+				return
 			}
+			if prev != nil && prev.expUnix == l.expires && l.same(prev.secret) {
+				token = prev.secret
+			} else {
+				token = l.secret()
+			}
+			expires = unixTime(l.expires)
 		})
 	})
-	if err != nil || !bool(fresh) {
+	if err != nil || !fresh {
 		return Secret{}, time.Time{}, false, err
 	}
 	return token, expires, true, nil
@@ -220,9 +262,10 @@ func (p *Pool) TryGet(chain string) (token Secret, expires time.Time, ok bool, e
 
 // removal runs xoxe_pool_remove or xoxe_pool_uninstall on chain.
 func (p *Pool) removal(op, chain string, call func(*C.xoxe_pool, *C.char, *C.bool, **C.xoxe_error) C.xoxe_status) (bool, error) {
-	if p != nil {
-		p.forget(chain)
-	}
+	// Before and after: a Get whose library call ran while the chain was
+	// being removed does not keep its token (see keepReusable).
+	p.forget(chain)
+	defer p.forget(chain)
 	a, err := toC(op, strArg{"chain", chain, false})
 	if err != nil {
 		return false, err
@@ -261,9 +304,8 @@ func (p *Pool) Uninstall(chain string) (bool, error) {
 // and [Store.Chains] shows the code in Revoked.
 func (p *Pool) MarkRevoked(chain, slackCode string) error {
 	const op = "Pool.MarkRevoked"
-	if p != nil {
-		p.forget(chain)
-	}
+	p.forget(chain) // and after, as removal does
+	defer p.forget(chain)
 	a, err := toC(op, strArg{"chain", chain, false}, strArg{"Slack code", slackCode, false})
 	if err != nil {
 		return err
@@ -311,7 +353,9 @@ func (p *Pool) Stats() (PoolStats, error) {
 // later calls fail with [ErrClosed], and always returns nil.
 func (p *Pool) Close() error {
 	if p != nil {
-		p.reuse.Store(nil)
+		if t := p.reuse.Swap(nil); t != nil {
+			t.gen.Add(1) // a Get in flight keeps nothing; Gets after find no table
+		}
 	}
 	return p.handle().close()
 }

@@ -4,12 +4,9 @@ package xoxe
 import "C"
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // RotatorOptions says when a [Rotator] rotates. A zero field means the
@@ -70,6 +67,9 @@ type Rotator struct {
 	// reuse is the token Get hands out again without calling the library,
 	// until the library's deadline for it (nil: call).
 	reuse atomic.Pointer[reusable]
+	// reuseGen counts what ends the reuse (ForceRotate, Close): a Get whose
+	// library call overlapped one does not keep its token (see keepReusable).
+	reuseGen atomic.Uint64
 }
 
 type handedOut struct {
@@ -78,12 +78,31 @@ type handedOut struct {
 }
 
 // reusable is a token with the library's deadline for handing it out again
-// (xoxe_rotator_get_reusable): Unix milliseconds, at most a second ahead and
-// never past the token's rotation. The library decides; Get only compares.
+// (xoxe_rotator_get_reusable, xoxe_pool_get_reusable): Unix milliseconds,
+// within the library's horizon and never past the token's rotation. The
+// library decides; Get only compares (an untilMS of 0 is never fresh).
 type reusable struct {
 	secret  Secret
-	expires time.Time
+	expUnix int64 // its expiry as the library gave it (Unix seconds, 0: unknown)
 	untilMS int64
+}
+
+// keepReusable stores u in *slot unless an invalidation ran since gen was read
+// (before the library call that gave u): stored first, then checked, so that
+// either this check sees the invalidation's count and takes u back, or the
+// invalidation, which counts first and clears *slot after, comes after the
+// store and clears it.
+func keepReusable(slot *atomic.Pointer[reusable], gens *atomic.Uint64, gen uint64, u *reusable) {
+	slot.Store(u)
+	if gens.Load() != gen {
+		slot.CompareAndSwap(u, nil)
+	}
+}
+
+// endReuse stops the reuse of *slot's token, also for library calls in flight.
+func endReuse(slot *atomic.Pointer[reusable], gens *atomic.Uint64) {
+	gens.Add(1)
+	slot.Store(nil)
 }
 
 // fresh reports whether u may be handed out now.
@@ -97,10 +116,6 @@ func (r *Rotator) handle() *handle[*C.xoxe_rotator] {
 	}
 	return r.h
 }
-
-// tokenBuffers holds the buffers the C calls write a token into: Go memory
-// with no Go pointers, not retained by C (cgo's rules).
-var tokenBuffers = sync.Pool{New: func() any { return new([C.XOXE_MAX_TOKEN_LEN + 1]byte) }}
 
 // NewConfigRotator creates a rotator for an app configuration token chain
 // (tooling.tokens.rotate) kept in store (initialised with [Store.Init] and
@@ -158,8 +173,8 @@ func newRotator(op string, client *Client, store *Store, opts *RotatorOptions, a
 // once); the call itself cannot be interrupted and is bounded by the
 // options' WaitTimeout and CallTimeout.
 //
-// Until the library's deadline for a fresh token (at most a second ahead,
-// never past its rotation) Get hands it out again without calling the library.
+// Until the library's deadline for a fresh token (a short horizon, never past
+// its rotation) Get hands it out again without calling the library.
 func (r *Rotator) Get(ctx context.Context) (Secret, time.Time, error) {
 	const op = "Rotator.Get"
 	if r != nil {
@@ -167,18 +182,33 @@ func (r *Rotator) Get(ctx context.Context) (Secret, time.Time, error) {
 			if ctx != nil && ctx.Err() != nil {
 				return Secret{}, time.Time{}, contextError(op, ctx.Err())
 			}
-			return u.secret, u.expires, nil
+			return u.secret, unixTime(u.expUnix), nil
 		}
 	}
-	var untilMS C.int64_t
-	out, exp, err := r.token(ctx, op, func(p *C.xoxe_rotator, b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-		return C.xoxe_rotator_get_reusable(p, b, n, expires, &untilMS, e)
-	})
+	return r.get(ctx, op)
+}
+
+// get is Get's library call: it keeps the token it gets until the deadline
+// the library gives.
+func (r *Rotator) get(ctx context.Context, op string) (Secret, time.Time, error) {
+	var gen uint64
 	if r != nil {
-		if err != nil || untilMS == 0 {
+		gen = r.reuseGen.Load()
+	}
+	var until, expUnix int64
+	out, exp, err := r.token(ctx, op, func(p *C.xoxe_rotator, b *C.char, n C.size_t, o outs) C.xoxe_status {
+		return C.xoxe_rotator_get_reusable(p, b, n, o.expires, o.until, o.err)
+	}, func(l lent) { until, expUnix = l.until, l.expires })
+	if hook := testHookCalled.Load(); hook != nil {
+		(*hook)(r, "")
+	}
+	if r != nil {
+		if err != nil {
+			endReuse(&r.reuse, &r.reuseGen)
+		} else if until == 0 {
 			r.reuse.Store(nil)
 		} else {
-			r.reuse.Store(&reusable{secret: out, expires: exp, untilMS: int64(untilMS)})
+			keepReusable(&r.reuse, &r.reuseGen, gen, &reusable{secret: out, expUnix: expUnix, untilMS: until})
 		}
 	}
 	return out, exp, err
@@ -189,12 +219,12 @@ func (r *Rotator) Get(ctx context.Context) (Secret, time.Time, error) {
 // Context handling is as for [Rotator.Get].
 func (r *Rotator) ForceRotate(ctx context.Context) (Secret, time.Time, error) {
 	if r != nil {
-		r.reuse.Store(nil)
-		defer r.reuse.Store(nil) // Get then gives the new token at once
+		endReuse(&r.reuse, &r.reuseGen)
+		defer endReuse(&r.reuse, &r.reuseGen) // also a Get that overlapped it: Get then gives the new token at once
 	}
-	return r.token(ctx, "Rotator.ForceRotate", func(p *C.xoxe_rotator, b *C.char, n C.size_t, exp *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-		return C.xoxe_rotator_force_rotate(p, b, n, exp, e)
-	})
+	return r.token(ctx, "Rotator.ForceRotate", func(p *C.xoxe_rotator, b *C.char, n C.size_t, o outs) C.xoxe_status {
+		return C.xoxe_rotator_force_rotate(p, b, n, o.expires, o.err)
+	}, nil)
 }
 
 // TryGet returns the token [Rotator.Get] would, only if it can be had without
@@ -202,17 +232,22 @@ func (r *Rotator) ForceRotate(ctx context.Context) (Secret, time.Time, error) {
 // never reads the store, waits for a lock or rotates.
 func (r *Rotator) TryGet() (token Secret, expires time.Time, ok bool, err error) {
 	const op = "Rotator.TryGet"
-	var fresh C.bool
+	if r != nil {
+		if u := r.reuse.Load(); u.fresh() {
+			return u.secret, unixTime(u.expUnix), true, nil // what Get would hand out
+		}
+	}
+	var fresh bool
 	err = r.handle().use(op, func(p *C.xoxe_rotator) error {
-		return lendToken(op, func(b *C.char, n C.size_t, exp *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-			return C.xoxe_rotator_try_get(p, b, n, exp, &fresh, e)
-		}, func(t []byte, exp int64) {
-			if fresh {
-				token, expires = r.handOut(t, exp), unixTime(exp)
+		return lendNamed(op, "", func(_, b *C.char, n C.size_t, o outs) C.xoxe_status {
+			return C.xoxe_rotator_try_get(p, b, n, o.expires, o.flag, o.err)
+		}, func(l lent) {
+			if fresh = l.flag; fresh {
+				token, expires = r.handOut(l), unixTime(l.expires)
 			}
 		})
 	})
-	if err != nil || !bool(fresh) {
+	if err != nil || !fresh {
 		return Secret{}, time.Time{}, false, err
 	}
 	return token, expires, true, nil
@@ -222,21 +257,26 @@ func (r *Rotator) TryGet() (token Secret, expires time.Time, ok bool, err error)
 // call; it may be expired. A zero time means the chain was never rotated (the
 // token may then be empty).
 func (r *Rotator) Current() (Secret, time.Time, error) {
-	return r.token(context.Background(), "Rotator.Current", func(p *C.xoxe_rotator, b *C.char, n C.size_t, exp *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-		return C.xoxe_rotator_current(p, b, n, exp, e)
-	})
+	return r.token(context.Background(), "Rotator.Current", func(p *C.xoxe_rotator, b *C.char, n C.size_t, o outs) C.xoxe_status {
+		return C.xoxe_rotator_current(p, b, n, o.expires, o.err)
+	}, nil)
 }
 
+// token runs call, a C function of the rotator that writes a token, and hands
+// the token out; also, when it is not nil, to also (e.g. for the deadline).
 func (r *Rotator) token(ctx context.Context, op string,
-	call func(*C.xoxe_rotator, *C.char, C.size_t, *C.int64_t, **C.xoxe_error) C.xoxe_status) (out Secret, exp time.Time, err error) {
+	call func(*C.xoxe_rotator, *C.char, C.size_t, outs) C.xoxe_status, also func(lent)) (out Secret, exp time.Time, err error) {
 	if _, err = timeoutMS(ctx, op); err != nil {
 		return Secret{}, time.Time{}, err
 	}
 	err = r.handle().use(op, func(p *C.xoxe_rotator) error {
-		return lendToken(op, func(b *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status {
-			return call(p, b, n, expires, e)
-		}, func(token []byte, expires int64) {
-			out, exp = r.handOut(token, expires), unixTime(expires)
+		return lendNamed(op, "", func(_, b *C.char, n C.size_t, o outs) C.xoxe_status {
+			return call(p, b, n, o)
+		}, func(l lent) {
+			out, exp = r.handOut(l), unixTime(l.expires)
+			if also != nil {
+				also(l)
+			}
 		})
 	})
 	return out, exp, err
@@ -244,35 +284,13 @@ func (r *Rotator) token(ctx context.Context, op string,
 
 // handOut is token (lent by the library) as a Secret: the one handed out last
 // when it is the same, so the common fresh call does not allocate.
-func (r *Rotator) handOut(token []byte, expires int64) Secret {
-	// string(token) in a comparison does not allocate.
-	if last := r.last.Load(); last != nil && last.expires == expires && last.secret.value != nil && *last.secret.value == string(token) {
+func (r *Rotator) handOut(l lent) Secret {
+	if last := r.last.Load(); last != nil && last.expires == l.expires && l.same(last.secret) {
 		return last.secret
 	}
-	out := NewSecret(string(token))
-	r.last.Store(&handedOut{secret: out, expires: expires})
+	out := l.secret()
+	r.last.Store(&handedOut{secret: out, expires: l.expires})
 	return out
-}
-
-// lendToken runs call, a C function that writes a token and its expiry, with a
-// buffer from tokenBuffers, and lends the token it wrote to keep, which must
-// copy what it keeps: the buffer is wiped when keep returns.
-func lendToken(op string, call func(buf *C.char, n C.size_t, expires *C.int64_t, e **C.xoxe_error) C.xoxe_status,
-	keep func(token []byte, expires int64)) error {
-	buf := tokenBuffers.Get().(*[C.XOXE_MAX_TOKEN_LEN + 1]byte)
-	defer tokenBuffers.Put(buf)
-	var expires C.int64_t
-	var e *C.xoxe_error
-	if err := check(op, call((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &expires, &e), &e); err != nil {
-		return err
-	}
-	n := bytes.IndexByte(buf[:], 0)
-	if n < 0 {
-		n = len(buf) - 1
-	}
-	keep(buf[:n], int64(expires))
-	clear(buf[:n+1]) // only the token was written
-	return nil
 }
 
 // unixTime is the time of Unix seconds sec, or the zero time for 0 (the C
@@ -288,8 +306,9 @@ func unixTime(sec int64) time.Time {
 // rotation may take up to its timeouts), makes later calls fail with
 // [ErrClosed], and always returns nil.
 func (r *Rotator) Close() error {
+	err := r.handle().close()
 	if r != nil {
-		r.reuse.Store(nil)
+		endReuse(&r.reuse, &r.reuseGen) // after the close: also a Get that was in flight
 	}
-	return r.handle().close()
+	return err
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,7 +57,7 @@ type tokenSourceExtras interface {
 }
 
 func (r *Rotator) tokenNow(context.Context) (Secret, bool) {
-	tok, _, ok, err := r.TryGet()
+	tok, _, ok, err := r.TryGet() // the kept token first (see Get)
 	return tok, ok && err == nil
 }
 
@@ -205,15 +207,28 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return fail(usageError(op, "the TokenSource returned a token with a line break"))
 	}
 
-	out := req.Clone(ctx) // headers and URL copied; the body is shared
-	placed := false
-	if out.Header.Get("Authorization") != "" {
+	// A shallow copy; its headers and URL are copied before they are changed
+	// (the base RoundTripper, like this one, changes neither).
+	out := req.WithContext(ctx)
+	setAuthorization := func() {
+		out.Header = req.Header.Clone()
+		if out.Header == nil {
+			out.Header = http.Header{}
+		}
 		out.Header.Set("Authorization", "Bearer "+tok)
+	}
+	placed := false
+	if req.Header.Get("Authorization") != "" {
+		setAuthorization()
 		placed = true
 	}
-	if q, ok := replaceToken(out.URL.RawQuery, tok); ok {
-		out.URL.RawQuery = q
-		placed = true
+	if req.URL != nil {
+		if q, ok := replaceToken(req.URL.RawQuery, tok); ok {
+			u := *req.URL
+			u.RawQuery = q
+			out.URL = &u
+			placed = true
+		}
 	}
 	if req.Body != nil && req.Body != http.NoBody {
 		mediaType, params, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
@@ -249,7 +264,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if !placed {
-		out.Header.Set("Authorization", "Bearer "+tok)
+		setAuthorization()
 	}
 	return t.base().RoundTrip(out)
 }
@@ -275,10 +290,36 @@ func (t *Transport) apiURL() string {
 	return DefaultAPIURL
 }
 
+// apiURLs caches the parsed API URLs of Transports (a program has one or a
+// few; past maxAPIURLs more are parsed on every request).
+var (
+	apiURLs    sync.Map // string -> *url.URL (nil when it does not parse)
+	apiURLsLen atomic.Int32
+)
+
+const maxAPIURLs = 64
+
+// parseAPIURL is url.Parse(raw), cached; nil when it fails.
+func parseAPIURL(raw string) *url.URL {
+	if u, ok := apiURLs.Load(raw); ok {
+		return u.(*url.URL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		u = nil
+	}
+	if apiURLsLen.Load() < maxAPIURLs {
+		if _, loaded := apiURLs.LoadOrStore(raw, u); !loaded {
+			apiURLsLen.Add(1)
+		}
+	}
+	return u
+}
+
 // wantsToken reports whether req is a Web API request that gets a token.
 func (t *Transport) wantsToken(req *http.Request) bool {
-	api, err := url.Parse(t.apiURL())
-	if err != nil || req.URL == nil || api.Host == "" {
+	api := parseAPIURL(t.apiURL()) // shared: read only
+	if api == nil || req.URL == nil || api.Host == "" {
 		return false
 	}
 	if !strings.EqualFold(req.URL.Scheme, api.Scheme) || !sameHost(req.URL, api) {
@@ -319,18 +360,19 @@ func sameHost(u, api *url.URL) bool {
 	return strings.EqualFold(u.Hostname(), api.Hostname()) && port(u) == port(api)
 }
 
-// token asks the source for ctx's token. When ctx can be cancelled the fetch
-// runs in a goroutine of its own, so that cancellation returns at once while
-// a rotation the fetch started finishes (and is saved) in the background.
+// token asks the source for ctx's token. When ctx can be cancelled, a token
+// fresh in memory is taken without blocking (tokenNow), else the fetch runs in
+// a goroutine of its own, so that cancellation returns at once while a
+// rotation the fetch started finishes (and is saved) in the background.
 func (t *Transport) token(ctx context.Context) (Secret, error) {
+	if ctx.Done() == nil { // cannot be cancelled: Token (Get) keeps a fresh token for the next request
+		tok, _, err := t.Source.Token(ctx)
+		return tok, err
+	}
 	if x, ok := t.Source.(tokenSourceExtras); ok && ctx.Err() == nil {
 		if tok, fresh := x.tokenNow(ctx); fresh {
 			return tok, nil // fresh in memory: no goroutine needed
 		}
-	}
-	if ctx.Done() == nil {
-		tok, _, err := t.Source.Token(ctx)
-		return tok, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Secret{}, err
