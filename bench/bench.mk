@@ -69,6 +69,7 @@ bench-go: build
 	@mkdir -p $(BENCH_BUILD)
 	cd $(ROOT)/bench/go-xoxe && CGO_ENABLED=1 GOFLAGS=-mod=mod CGO_CFLAGS="$(XOXE_CGO_CFLAGS)" "$(BENCH_GO)" build -o $(BENCH_BUILD)/goxoxe .
 	cd $(ROOT)/bench/go-slackgo && GOFLAGS=-mod=readonly "$(BENCH_GO)" build -o $(BENCH_BUILD)/slackgo .
+	cd $(ROOT)/bench/go-slackgo-xoxe && CGO_ENABLED=1 GOFLAGS=-mod=mod CGO_CFLAGS="$(XOXE_CGO_CFLAGS)" "$(BENCH_GO)" build -o $(BENCH_BUILD)/slackgo-xoxe .
 
 bench-c: build
 	@mkdir -p $(BENCH_BUILD)

@@ -1228,6 +1228,19 @@ EXTRA_SECTIONS: list[Extra] = [
         dbs=True,
         adapt=fleet_rows,
     ),
+    Extra(
+        "slackgo",
+        "## slack-go: what xoxe.Transport adds to a request",
+        lambda c: [f"{c['build']}/slackgo-xoxe", c["fake"], "2000", str(c["reps"])],
+        about="`bench/go-slackgo-xoxe`: the same slack-go call (`auth.test`) against the fake Slack, made "
+        "with a static token and through `xoxe.Transport` (from a `Rotator`, and from a `Pool` with "
+        "`xoxe.WithChain`), in the same process and rounds, in blocks of 50 calls that take turns; the "
+        "per-round difference with the static-token call bounded the same way is what xoxe adds. Over "
+        'loopback the round trip\'s own spread (the "static token again" control row) is larger than '
+        'the cost added, so the "no network" rows (a `RoundTripper` that answers in process) are the '
+        "ones that resolve it.",
+        servers=True,
+    ),
 ]
 SECTIONS = ["stores", "pool", "scaling", *(x.key for x in EXTRA_SECTIONS)]
 if args.only and args.only not in SECTIONS:

@@ -1097,13 +1097,20 @@ mod tests {
     fn the_coarse_clock_decides_only_far_from_the_rotation() {
         let rotate_at = 1_800_000_000;
         let at_ms = rotate_at * 1000;
-        let precise = || at_ms; // the precise clock says: due now
+        // The precise clock says: due now.
+        let precise = || at_ms;
         // A coarse clock a tick behind must not make the token fresh.
         assert_eq!(now_for_fresh_check(rotate_at, at_ms - 4, precise), at_ms);
-        assert_eq!(now_for_fresh_check(rotate_at, at_ms - COARSE_CLOCK_SLACK_MS, precise), at_ms);
+        assert_eq!(
+            now_for_fresh_check(rotate_at, at_ms - COARSE_CLOCK_SLACK_MS, precise),
+            at_ms
+        );
         // Far from it, no precise read.
         let far = at_ms - COARSE_CLOCK_SLACK_MS - 1;
-        assert_eq!(now_for_fresh_check(rotate_at, far, || unreachable!("read the precise clock")), far);
+        assert_eq!(
+            now_for_fresh_check(rotate_at, far, || unreachable!("read the precise clock")),
+            far
+        );
         // Never rotated yet, or already past: the precise clock.
         assert_eq!(now_for_fresh_check(i64::MIN, far, precise), at_ms);
     }
