@@ -1521,13 +1521,15 @@ try:
 
     # Fresh-token get(): C, Python, Go; 1 and 8 threads. Python's runs alternate with
     # slack_sdk's TokenRotator check on one installation (SDK_CHECK), for the ratio.
-    get_calls = {"C": 2_000_000, "Python": 200_000, "Go": 1_000_000}
+    # Long enough (~0.3 s a run) that starting and handing over threads is not what is timed.
+    get_calls = {"C": 4_000_000, "Python": 2_000_000, "Go": 2_000_000}
     get_cmd = {
         "C": [str(BB / "bench_xoxe"), "get", srv.base, RT],
         "Python": [str(PY), str(ROOT / "bench/python/bench_xoxe.py"), "get", srv.base, RT],
         "Go": [str(BB / "goxoxe"), "get", srv.base, RT],
     }
     gets: dict = {}
+    interp: dict[int, list[float]] = {}
     for lang, cmd in get_cmd.items():
         for threads in (1, 8):
             n = max(get_calls[lang] // threads, 1000)
@@ -1536,6 +1538,21 @@ try:
                 runs.append(run_json([*cmd, str(n), str(threads)]))
                 if lang == "Python" and threads == 1 and "skipped" not in runs[-1]:
                     sdk_get.append(run_json([str(PY), "-c", SDK_CHECK, srv.base, str(n)]))
+            if lang == "Python":  # the interpreter's own thread cost, in the same rounds
+                interp[threads] = [
+                    run_json(
+                        [
+                            str(PY),
+                            str(ROOT / "bench/python/bench_xoxe.py"),
+                            "get-interp",
+                            srv.base,
+                            RT,
+                            str(n),
+                            str(threads),
+                        ]
+                    )["cpu_ns_per_call"]
+                    for _ in range(3)
+                ]
             if "skipped" in runs[0]:
                 gets[(lang, threads)] = None
                 continue
@@ -1711,6 +1728,21 @@ for (lang, threads), g in gets.items():
             note,
         )
     )
+interp_ratio = med(interp[8]) / med(interp[1]) if interp.get(1) and interp.get(8) else None
+if interp_ratio is not None:
+    at = 1 + max(i for i, r in enumerate(rows) if r[0].startswith("Python, "))
+    rows.insert(
+        at,
+        (
+            "Python interpreter alone (control): 8 threads ÷ 1 thread, CPU per call",
+            f"{interp_ratio:.2f}×",
+            f"{med(interp[1]):.0f} → {med(interp[8]):.0f} ns",
+            "",
+            "",
+            "",
+            "a pure-Python function shaped like get's fresh path, no xoxe: what the GIL's hand-overs cost",
+        ),
+    )
 sdk_speedup = None
 if sdk_get and gets.get(("Python", 1)):
     sdk_ratios = [x["ns_per_call"] / y for x, y in zip(sdk_get, gets[("Python", 1)]["ns_per_call"])]
@@ -1824,11 +1856,14 @@ MT_SLACK = 1.10  # "no worse": within the noise of these runs
 for lang in ("C", "Python", "Go"):
     one, eight = getv(lang, "cpu_ns_per_call"), getv(lang, "cpu_ns_per_call", 8)
     ok = None if one is None or eight is None else eight <= MT_SLACK * one
+    measured = "n/a" if ok is None else f"{eight:.0f} ns vs {one:.0f} ns ({eight / one:.2f}×)"
+    if lang == "Python" and ok is not None and interp_ratio is not None:
+        measured += f"; the interpreter alone: {interp_ratio:.2f}×"
     targets.append(
         (
             f"get() from {lang}, 8 threads on {NCPU} cores: CPU per call no worse than 1 thread's "
             f"(≤ {MT_SLACK:.2f}×, for noise)",
-            "n/a" if ok is None else f"{eight:.0f} ns vs {one:.0f} ns ({eight / one:.2f}×)",
+            measured,
             pf(ok),
         )
     )

@@ -201,6 +201,28 @@ elif mode == "get":
             {"ns_per_call": wall * 1e9 / total, "cpu_ns_per_call": cpu * 1e9 / total, "calls_per_sec": total / wall}
         )
     )
+elif mode == "get-interp":
+    # The control for get's thread figures: a pure-Python function shaped like
+    # Rotator.get's fresh path (a kept value, a clock, a comparison), no xoxe.
+    # Its 8-thread ÷ 1-thread CPU ratio is what the interpreter itself (the GIL
+    # handed between threads) costs, whatever the function.
+    kept = (object(), time.time() + 3600.0)
+    clock = time.time
+
+    def interp():
+        k = kept
+        if clock() < k[1]:
+            return k[0]
+        return None
+
+    def loop():
+        for _ in range(calls):
+            interp()
+
+    run_threads(loop, 1)  # warm-up
+    wall, cpu = run_threads(loop, n)
+    total = calls * n
+    print(json.dumps({"ns_per_call": wall * 1e9 / total, "cpu_ns_per_call": cpu * 1e9 / total}))
 elif mode == "mt":
     rotate = client.tooling_tokens_rotate
 
