@@ -77,6 +77,7 @@ bench-c: build
 	  -o $(BENCH_BUILD)/bench_xoxe -L$(RELEASE) -Wl,-rpath,$(RELEASE) -lxoxe -lpthread
 	$(BENCH_CC) -O2 -std=c11 -Wall -Wextra -Werror -I$(ROOT)/include $(ROOT)/bench/c/bench_load.c \
 	  -o $(BENCH_BUILD)/bench_load -ldl
+	$(BENCH_CC) -O2 -std=c11 -Wall -Wextra -Werror $(ROOT)/bench/c/mem_latency.c -o $(BENCH_BUILD)/mem_latency
 
 # Its own Cargo project (own [workspace]), built apart in target/bench. Not --locked:
 # its Cargo.lock follows whatever xoxe (and tools/fake-slack, which store_rotation

@@ -687,6 +687,9 @@ def pool_section(srv: Server) -> dict:
         r = run_json(cmd, timeout=1200)
         out["get"][lang] = r
         log(f"pool get() {lang}, {n} chains: {med(r['ns_per_call']):.0f} ns/call")
+    # What one cache miss costs here: the unit the random get(chain) figures are made of.
+    out["mem_latency"] = [run_json([str(BB / "mem_latency"), str(128 << 20)])["ns_per_load"] for _ in range(3)]
+    log(f"one load from a random address in 128 MiB: {med(out['mem_latency']):.0f} ns")
     # The refresher (pool-refresh), and the same rotations by get() on the calling thread
     # (pool-rotate), in turn; fresh real tokens for every run (each is spent once).
     refresh: dict[str, list[dict]] = {"memory": [], "dir": []}
@@ -752,6 +755,19 @@ def pool_rows(r: dict) -> tuple[list[tuple], list[tuple], list[tuple], list[tupl
             "same pool and rounds: what the random figure adds is cache misses",
         ),
     )
+    if r.get("mem_latency"):
+        v = r["mem_latency"]
+        gets.insert(
+            2,
+            (
+                "this machine: one load from a random address in 128 MiB",
+                f"{med(v):.0f}",
+                spread(v, "{:.0f}"),
+                "ns/load",
+                "`bench/c/mem_latency`: a pointer chase over a random cycle (each load waits for the one "
+                "before): one cache and TLB miss, the unit a random get(chain) pays several of",
+            ),
+        )
     py = g["Python"]
     speed = None
     if "slack_sdk_ns_per_call" in py:
