@@ -16,6 +16,12 @@
 
 #define TOKEN_BUF (XOXE_MAX_TOKEN_LEN + 1)
 #define SERVER_DEFAULT_TTL 43200
+/* The reuse deadline's bound as xoxe.h documents it for xoxe_rotator_get_reusable
+ * and xoxe_pool_get_reusable: "at most 30 seconds ahead". */
+#define REUSE_HORIZON_MS 30000
+
+/* Unix milliseconds now, on CLOCK_REALTIME (the clock the reuse deadline is on). */
+long long unix_ms(void);
 
 /* ------------------------------------------------------------ small helpers */
 
