@@ -579,8 +579,9 @@ H3 = ("store", "median µs/rotation", "spread (min–max)", "p90 µs", "µs over
 
 
 def rel(path: Path) -> str:
+    # Not resolved: the venv's python is a symlink out of the tree, but its path is in it.
     try:
-        return str(path.resolve().relative_to(ROOT.resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(ROOT)))
     except ValueError:
         return str(path)
 
