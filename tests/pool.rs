@@ -7,6 +7,7 @@
 mod common;
 
 use common::db::{databases, shared_dir, unique_chain};
+use common::history::Recorder;
 use common::server;
 use fake_slack::{App, FakeSlack, Fault, FaultKind, TokenKind};
 use std::collections::BTreeMap;
@@ -229,8 +230,15 @@ struct Hammer {
 }
 
 /// `threads` threads each `get` random chains of `names` from `pool`, checking
-/// every token with `auth.test`, until `stop` is set.
-fn hammer(world: &World, pool: &Pool, names: &[String], threads: usize, stop: &AtomicBool) -> Hammer {
+/// every token with `auth.test` and recording it in `history`, until `stop` is set.
+fn hammer(
+    world: &World,
+    pool: &Pool,
+    history: &Recorder,
+    names: &[String],
+    threads: usize,
+    stop: &AtomicBool,
+) -> Hammer {
     let tally = Hammer::default();
     std::thread::scope(|s| {
         for t in 0..threads {
@@ -240,6 +248,9 @@ fn hammer(world: &World, pool: &Pool, names: &[String], threads: usize, stop: &A
                 while !stop.load(Ordering::Relaxed) {
                     let name = &names[random.below(names.len())];
                     let outcome = pool.get(name).map(|token| (token, Instant::now()));
+                    if let Ok((token, _)) = &outcome {
+                        history.handed_out(name, token);
+                    }
                     tally
                         .most_in_memory
                         .fetch_max(pool.stats().chains_in_memory, Ordering::Relaxed);
@@ -320,10 +331,12 @@ fn twenty_chains_in_every_store_rotate_under_eight_threads_without_a_refresh_tok
 
 fn twenty_chains(place: &Place) {
     let world = World::new(Some(3));
-    let pool = world.pool(place.store.clone(), PoolOptions::default());
+    let history = Recorder::new();
+    let pool = world.pool(history.store(place.store.clone()), PoolOptions::default());
     let names = seed_chains(&world, &pool, "twenty-", 20);
     for name in &names {
         let token = pool.get(name).unwrap_or_else(|e| panic!("{place}: {name}: {e}"));
+        history.handed_out(name, &token);
         world
             .client
             .auth_test(token.token.expose(), None)
@@ -335,7 +348,7 @@ fn twenty_chains(place: &Place) {
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let tally = std::thread::scope(|s| {
-        let run = s.spawn(|| hammer(&world, &pool, &names, 8, &stop));
+        let run = s.spawn(|| hammer(&world, &pool, &history, &names, 8, &stop));
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             wait_until(Duration::from_secs(180), "every chain rotated 3 times", || {
                 started.elapsed() >= Duration::from_secs(4) && names.iter().all(|n| place.stored(n).generation >= 3)
@@ -373,6 +386,9 @@ fn twenty_chains(place: &Place) {
         "{place}: every rotation was saved"
     );
     assert_all_alive(place, &world, &pool, &names);
+    history.finals(place.store.as_ref(), &names);
+    history.slack(&world.slack);
+    history.assert_ok(&format!("twenty chains on {place}"));
     remove_all(place, &names);
     assert_eq!(world.slack.stats().refresh_token_reuses, 0, "{place}");
 }
@@ -384,17 +400,18 @@ fn twenty_chains(place: &Place) {
 fn chains_are_isolated_and_two_pools_over_one_place_share_each_chain() {
     for place in places() {
         let world = World::new(None);
-        let pool = world.pool(place.store.clone(), PoolOptions::default());
+        let history = Recorder::new();
+        let pool = world.pool(history.store(place.store.clone()), PoolOptions::default());
         // `b`'s name starts with `a`'s: their files' names share a prefix too.
         let a = unique_chain("iso");
         let b = format!("{a}.b");
         pool.install_chains(&[(a.clone(), world.config_pair()), (b.clone(), world.config_pair())])
             .unwrap();
-        pool.get(&a).unwrap();
-        pool.get(&b).unwrap();
+        history.handed_out(&a, &pool.get(&a).unwrap());
+        history.handed_out(&b, &pool.get(&b).unwrap());
         let b_before = place.stored(&b);
         for _ in 0..2 {
-            pool.rotator(&a).unwrap().force_rotate().unwrap();
+            history.handed_out(&a, &pool.rotator(&a).unwrap().force_rotate().unwrap());
         }
         assert_eq!(place.stored(&a).generation, 3, "{place}");
         assert_eq!(
@@ -416,9 +433,10 @@ fn chains_are_isolated_and_two_pools_over_one_place_share_each_chain() {
             );
         }
         for _ in 0..3 {
-            pool.rotator(&b).unwrap().force_rotate().unwrap();
+            history.handed_out(&b, &pool.rotator(&b).unwrap().force_rotate().unwrap());
         }
         assert_eq!(place.stored(&b).generation, 4, "{place}");
+        history.final_pair(&b, &place.stored(&b));
         assert_eq!(
             place.chain(&a).orphans(3).unwrap(),
             vec![orphan.clone()],
@@ -433,25 +451,30 @@ fn chains_are_isolated_and_two_pools_over_one_place_share_each_chain() {
         assert_eq!(place.stored(&a).generation, 3, "{place}: removing b keeps a");
 
         // Two pools over one place: one chain, whichever pool rotates it.
-        let other = world.pool((place.reopen)(), PoolOptions::default());
+        let other = world.pool(history.store((place.reopen)()), PoolOptions::default());
         assert_eq!(
             other.store().open_chain(&a).unwrap().load().unwrap(),
             Some(place.stored(&a)),
             "{place}"
         );
         let mine = pool.get(&a).unwrap();
-        assert_eq!(other.get(&a).unwrap().token, mine.token, "{place}: the same token");
+        history.handed_out(&a, &mine);
+        let same = other.get(&a).unwrap();
+        history.handed_out(&a, &same);
+        assert_eq!(same.token, mine.token, "{place}: the same token");
         let theirs = other.rotator(&a).unwrap().force_rotate().unwrap();
+        history.handed_out(&a, &theirs);
         assert_ne!(theirs.token, mine.token);
         assert_eq!(place.stored(&a).access_token, theirs.token, "{place}");
         // This pool's rotator finds the other pool's rotation and uses it.
         let spent = world.spent();
-        assert_eq!(
-            pool.rotator(&a).unwrap().force_rotate().unwrap().token,
-            theirs.token,
-            "{place}"
-        );
+        let found = pool.rotator(&a).unwrap().force_rotate().unwrap();
+        history.handed_out(&a, &found);
+        assert_eq!(found.token, theirs.token, "{place}");
         assert_eq!(world.spent(), spent, "{place}: no second rotation");
+        history.final_of(place.chain(&a).as_ref());
+        history.slack(&world.slack);
+        history.assert_ok(&format!("two chains and two pools on {place}"));
         remove_all(&place, &[a]);
         assert_eq!(world.slack.stats().refresh_token_reuses, 0, "{place}");
     }
@@ -801,19 +824,22 @@ fn lru(place: &Place) {
         max_chains_in_memory: 3,
         ..PoolOptions::default()
     };
-    let pool = world.pool(place.store.clone(), options);
+    let history = Recorder::new();
+    let pool = world.pool(history.store(place.store.clone()), options);
     let names = seed_chains(&world, &pool, "lru-", 10);
     for name in &names {
+        let token = pool.get(name).unwrap();
+        history.handed_out(name, &token);
         world
             .client
-            .auth_test(pool.get(name).unwrap().token.expose(), None)
+            .auth_test(token.token.expose(), None)
             .unwrap_or_else(|e| panic!("{place}: {name}: {e}"));
         assert!(pool.stats().chains_in_memory <= 3, "{place}: {:?}", pool.stats());
     }
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let tally = std::thread::scope(|s| {
-        let run = s.spawn(|| hammer(&world, &pool, &names, 8, &stop));
+        let run = s.spawn(|| hammer(&world, &pool, &history, &names, 8, &stop));
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             wait_until(Duration::from_secs(180), "every chain rotated 3 times", || {
                 started.elapsed() >= Duration::from_secs(4) && names.iter().all(|n| place.stored(n).generation >= 3)
@@ -856,6 +882,9 @@ fn lru(place: &Place) {
         "{place}: every rotation was saved"
     );
     assert_all_alive(place, &world, &pool, &names);
+    history.finals(place.store.as_ref(), &names);
+    history.slack(&world.slack);
+    history.assert_ok(&format!("ten chains, three in memory, on {place}"));
     remove_all(place, &names);
 }
 
@@ -877,12 +906,13 @@ fn background(place: &Place) {
         background_refresh: true,
         ..PoolOptions::default()
     };
-    let pool = world.pool(place.store.clone(), options.clone());
+    let history = Recorder::new();
+    let pool = world.pool(history.store(place.store.clone()), options.clone());
     let names = seed_chains(&world, &pool, "background-", 3);
     let idle = unique_chain("background-never-fetched");
     pool.install_chains(&[(idle.clone(), world.config_pair())]).unwrap();
     for name in &names {
-        pool.get(name).unwrap();
+        history.handed_out(name, &pool.get(name).unwrap());
     }
     // No more gets: the refresher alone rotates, each rotation before the
     // previous token expired.
@@ -943,6 +973,10 @@ fn background(place: &Place) {
     );
     let after: Vec<u64> = names.iter().map(|n| place.stored(n).generation).collect();
     assert_eq!(after, frozen, "{place}");
+    // The refresher's rotations were all saved, and every chain lives.
+    history.finals(place.store.as_ref(), &[names.clone(), vec![idle.clone()]].concat());
+    history.slack(&world.slack);
+    history.assert_ok(&format!("the background refresher on {place}"));
     assert_eq!(world.slack.stats().refresh_token_reuses, 0, "{place}");
     assert_eq!(witness.slack.stats().refresh_token_reuses, 0, "{place}");
     remove_all(place, &[names, vec![idle], watched].concat());
@@ -955,7 +989,8 @@ fn background(place: &Place) {
 fn a_revoked_chain_is_marked_in_the_store_and_never_sent_to_slack_again() {
     for place in places() {
         let world = World::new(None);
-        let pool = world.pool(place.store.clone(), PoolOptions::default());
+        let history = Recorder::new();
+        let pool = world.pool(history.store(place.store.clone()), PoolOptions::default());
         let base = unique_chain("revoked");
         let names: Vec<String> = ["config", "marked", "not-a-revocation", "inactive", "oauth"]
             .iter()
@@ -1011,7 +1046,7 @@ fn a_revoked_chain_is_marked_in_the_store_and_never_sent_to_slack_again() {
         }
 
         // An API call with the chain's token said token_revoked: the host marks it.
-        pool.get(marked).unwrap();
+        history.handed_out(marked, &pool.get(marked).unwrap());
         pool.mark_revoked(marked, "token_revoked").unwrap();
         let requests = world.requests();
         let e = pool.get(marked).unwrap_err();
@@ -1037,10 +1072,9 @@ fn a_revoked_chain_is_marked_in_the_store_and_never_sent_to_slack_again() {
         let e = pool.mark_revoked(refused, "ratelimited").unwrap_err();
         assert_eq!(e.status, Status::InvalidArgument, "{place}: {}", e.message);
         assert_eq!(place.stored(refused).revoked, None, "{place}");
-        world
-            .client
-            .auth_test(pool.get(refused).unwrap().token.expose(), None)
-            .unwrap();
+        let token = pool.get(refused).unwrap();
+        history.handed_out(refused, &token);
+        world.client.auth_test(token.token.expose(), None).unwrap();
 
         // The status of every chain shows which are revoked, and none as dead.
         let statuses = chain_statuses(place.store.as_ref()).unwrap();
@@ -1067,6 +1101,12 @@ fn a_revoked_chain_is_marked_in_the_store_and_never_sent_to_slack_again() {
         pool.install_chains(&[(config.clone(), world.config_pair())]).unwrap();
         assert_all_alive(&place, &world, &pool, std::slice::from_ref(config));
         assert_eq!(world.slack.stats().refresh_token_reuses, 0, "{place}");
+        // Slack's refusals spent nothing; the chains marked revoked say so.
+        history.finals(place.store.as_ref(), &names);
+        history.slack(&world.slack);
+        history.assert_ok(&format!("revoked chains on {place}"));
+        let rejected = history.check().summary.rejections;
+        assert_eq!(rejected, 2, "{place}: the two refused rotations are in Slack's history");
         for name in &names {
             pool.remove(name).unwrap();
         }

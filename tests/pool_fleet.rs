@@ -4,11 +4,15 @@
 //! once, each with its own fake Slack. No refresh token may be spent twice, every
 //! rotation must be saved, and every chain must be alive at the end.
 //!
-//! Workers are this test binary re-run with `--ignored --exact worker`.
+//! Workers are this test binary re-run with `--ignored --exact worker`; they
+//! record every pair their pools save and every token they are handed in history
+//! files, which the test merges with the fake Slack's side and checks against
+//! xoxe's promise.
 
 mod common;
 
 use common::db::{databases, unique_chain};
+use common::history::{Recorder, HISTORY_FILE};
 use common::server;
 use fake_slack::TokenKind;
 use std::process::{Command, Stdio};
@@ -95,7 +99,8 @@ fn worker() {
         client_id: var("XOXE_FLEET_CLIENT_ID"),
         client_secret: Secret::new(var("XOXE_FLEET_CLIENT_SECRET")),
     };
-    let place = open_place(&var("XOXE_FLEET_KIND"), &var("XOXE_FLEET_LOCATION"));
+    let history = Recorder::from_env();
+    let place = history.store(open_place(&var("XOXE_FLEET_KIND"), &var("XOXE_FLEET_LOCATION")));
     let pool = Pool::new(client.clone(), place, Some(app), PoolOptions::default()).unwrap();
     let prefix = var("XOXE_FLEET_PREFIX");
     let deadline = Instant::now() + Duration::from_secs(var("XOXE_FLEET_SECONDS").parse().unwrap());
@@ -107,7 +112,7 @@ fn worker() {
     );
     std::thread::scope(|s| {
         for t in 0..THREADS {
-            let (pool, client, prefix) = (&pool, &client, &prefix);
+            let (pool, client, prefix, history) = (&pool, &client, &prefix, &history);
             let (gets, checked, late, failures) = (&gets, &checked, &late, &failures);
             s.spawn(move || {
                 let mut random = Random::new(t as u64 + 1);
@@ -118,7 +123,7 @@ fn worker() {
                         chain_name(prefix, random.below(CHAINS))
                     };
                     let n = gets.fetch_add(1, Ordering::Relaxed);
-                    match pool.get(&chain) {
+                    match pool.get(&chain).inspect(|token| history.handed_out(&chain, token)) {
                         Ok(token) if n % CHECK_EVERY == 0 => {
                             let handed_out = Instant::now();
                             checked.fetch_add(1, Ordering::Relaxed);
@@ -206,11 +211,15 @@ fn fleet(kind: &'static str, location: &str) -> Figures {
         client_id: app.client_id.clone(),
         client_secret: Secret::new(app.client_secret.clone()),
     };
-    // The test's own pools (one per thread of `in_parallel`: one connection each).
+    // The test's own pools (one per thread of `in_parallel`: one connection
+    // each), recording what they save; the workers record into files.
+    let history = Recorder::new();
+    let files = tempfile::tempdir().unwrap();
+    let history_file = |i: usize| files.path().join(format!("history-{i}.jsonl"));
     let pool = || {
         Pool::new(
             client.clone(),
-            open_place(kind, location),
+            history.store(open_place(kind, location)),
             Some(credentials.clone()),
             PoolOptions::default(),
         )
@@ -248,7 +257,7 @@ fn fleet(kind: &'static str, location: &str) -> Figures {
 
     let started = Instant::now();
     let children: Vec<_> = (0..WORKERS)
-        .map(|_| {
+        .map(|i| {
             Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--ignored",
@@ -265,6 +274,7 @@ fn fleet(kind: &'static str, location: &str) -> Figures {
                 .env("XOXE_FLEET_CLIENT_ID", &app.client_id)
                 .env("XOXE_FLEET_CLIENT_SECRET", &app.client_secret)
                 .env("XOXE_FLEET_SECONDS", SECONDS.to_string())
+                .env(HISTORY_FILE, history_file(i))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()
@@ -312,6 +322,16 @@ fn fleet(kind: &'static str, location: &str) -> Figures {
             .unwrap_or_else(|| panic!("{kind}: {name} is empty"))
     });
     let saved: u64 = stored.iter().map(|p| p.generation).sum();
+    // The history up to here (the checks below may rotate chains on).
+    for i in 0..WORKERS {
+        history.merge_file(&history_file(i));
+    }
+    for (name, pair) in names.iter().zip(&stored) {
+        history.final_pair(name, pair);
+    }
+    history.slack(&slack);
+    history.assert_ok(&format!("the pool fleet on {kind}"));
+    assert_eq!(history.check().summary.handouts, gets, "{kind}: every token handed out");
     let figures = Figures {
         gets,
         checked,

@@ -1,8 +1,11 @@
 //! Several processes sharing one store file, and processes killed mid-rotation.
-//! Workers are this test binary re-run with `--ignored --exact worker`.
+//! Workers are this test binary re-run with `--ignored --exact worker`; each
+//! records its saves and the tokens it was handed in a history file, which the
+//! test merges with the fake Slack's side and checks against xoxe's promise.
 
 mod common;
 
+use common::history::{Recorder, HISTORY_FILE};
 use common::server;
 use fake_slack::{Fault, FaultKind};
 use std::io::{BufRead, BufReader};
@@ -41,7 +44,17 @@ fn seed(store: &FileStore, refresh_token: &str) {
 #[ignore = "worker process for the multi-process tests; they start it"]
 fn worker() {
     let mode = std::env::var("XOXE_WORKER_MODE").expect("run by the multi-process tests");
-    let store = Arc::new(FileStore::new(std::env::var("XOXE_WORKER_STORE").unwrap(), Duration::from_secs(60)).unwrap());
+    let file: Arc<dyn Store> =
+        Arc::new(FileStore::new(std::env::var("XOXE_WORKER_STORE").unwrap(), Duration::from_secs(60)).unwrap());
+    // The chain's name in the history: the test's label for it, if it gave one.
+    let history = Recorder::from_env();
+    let (store, chain) = match std::env::var("XOXE_WORKER_LABEL") {
+        Ok(label) => (history.store_as(file, &label), label),
+        Err(_) => {
+            let chain = file.chain().to_string();
+            (history.store(file), chain)
+        }
+    };
     let options = ClientOptions {
         base_url: std::env::var("XOXE_WORKER_BASE_URL").unwrap(),
         ..Default::default()
@@ -57,7 +70,8 @@ fn worker() {
                 for _ in 0..4 {
                     s.spawn(|| {
                         while Instant::now() < deadline {
-                            match rotator.get().and_then(|t| client.auth_test(t.token.expose(), None)) {
+                            let handed = rotator.get().inspect(|t| history.handed_out(&chain, t));
+                            match handed.and_then(|t| client.auth_test(t.token.expose(), None)) {
                                 Ok(_) => gets.fetch_add(1, Ordering::Relaxed),
                                 Err(e) => {
                                     eprintln!("worker: {e}");
@@ -73,7 +87,7 @@ fn worker() {
         }
         "crash" => loop {
             // Every pair acknowledged here was saved before force_rotate returned.
-            rotator.force_rotate().unwrap();
+            history.handed_out(&chain, &rotator.force_rotate().unwrap());
             let generation = store.load().unwrap().unwrap().generation;
             println!("acked {generation}");
         },
@@ -89,6 +103,9 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
     let path = dir.join("pair.json");
     let store = FileStore::new(&path, Duration::from_secs(60)).unwrap();
     seed(&store, &slack.new_config_token(None).refresh_token);
+    let history = Recorder::new();
+    history.seeded(store.chain(), &store.load().unwrap().unwrap());
+    let history_file = |i: usize| dir.join(format!("history-{i}.jsonl"));
 
     let seconds = 20;
     let stop = AtomicBool::new(false);
@@ -104,9 +121,10 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
             }
         });
         let children: Vec<_> = (0..4)
-            .map(|_| {
+            .map(|i| {
                 worker_command("stress", &path, &slack.base_url())
                     .env("XOXE_WORKER_SECONDS", seconds.to_string())
+                    .env(HISTORY_FILE, history_file(i))
                     .spawn()
                     .unwrap()
             })
@@ -144,6 +162,17 @@ fn four_processes_of_four_threads_share_one_chain_without_reusing_a_refresh_toke
         stats.rotations >= seconds / 4,
         "a 3 s token was rotated many times in {seconds} s"
     );
+    for i in 0..4 {
+        history.merge_file(&history_file(i));
+    }
+    history.final_of(&store);
+    history.slack(&slack);
+    history.assert_ok("four processes of four threads on one file");
+    assert_eq!(
+        history.check().summary.handouts,
+        total,
+        "every token handed out is in the history"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -165,6 +194,12 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
     let path = dir.join("pair.json");
     let store = FileStore::new(&path, Duration::from_secs(60)).unwrap();
     seed(&store, &slack.new_config_token(None).refresh_token);
+    // Each chain seeded here has its own name in the history: a run that kills
+    // the chain starts the next one in the same store.
+    let history = Recorder::new();
+    let label = |lineage: usize| format!("crash-{lineage}");
+    let (mut lineage, mut dead) = (0, Vec::new());
+    history.seeded(&label(lineage), &store.load().unwrap().unwrap());
     let (mut newest, mut one_behind, mut aimed_one_behind) = (0, 0, 0);
     let mut random = std::collections::hash_map::RandomState::new();
     let runs = 100;
@@ -174,7 +209,12 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
         let aimed = run % 20 == 10;
         hold(if aimed { 2000 } else { 15 });
         let applied_before = slack.stats().rotations;
-        let mut child = worker_command("crash", &path, &slack.base_url()).spawn().unwrap();
+        let history_file = dir.join(format!("history-{run}.jsonl"));
+        let mut child = worker_command("crash", &path, &slack.base_url())
+            .env("XOXE_WORKER_LABEL", label(lineage))
+            .env(HISTORY_FILE, &history_file)
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
             BufReader::new(stdout)
@@ -205,6 +245,7 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
             0,
             "run {run}: the server never saw the dead process's connection close"
         );
+        history.merge_file(&history_file);
         let stored = store
             .load()
             .unwrap_or_else(|e| panic!("run {run}: store unreadable after a kill: {e}"))
@@ -222,7 +263,11 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
                 // pair. The chain is dead; start the next run from a new token.
                 one_behind += 1;
                 aimed_one_behind += u32::from(aimed);
+                history.final_as(&store, &label(lineage));
+                dead.push(label(lineage));
+                lineage += 1;
                 seed(&store, &slack.new_config_token(None).refresh_token);
+                history.seeded(&label(lineage), &store.load().unwrap().unwrap());
             }
             other => panic!("run {run}: the store's refresh token is {other:?} rotations behind"),
         }
@@ -237,6 +282,20 @@ fn a_process_killed_mid_rotation_leaves_a_readable_store_at_most_one_rotation_be
         aimed_one_behind > 0,
         "no kill landed between Slack's rotation and its answer"
     );
+    // The history: the chains killed with their answer in flight are dead (and
+    // nothing else is wrong); the last one lives.
+    history.final_as(&store, &label(lineage));
+    history.slack(&slack);
+    let report = history.check();
+    eprintln!("crash history: {}", report.summary);
+    let unexpected: Vec<String> = report
+        .violations
+        .iter()
+        .filter(|v| !matches!(v, xoxe_history::Violation::DeadChain { chain, .. } if dead.contains(chain)))
+        .map(ToString::to_string)
+        .collect();
+    assert!(unexpected.is_empty(), "{report}");
+    assert_eq!(report.of_kind("dead_chain").len(), dead.len(), "{report}");
     slack.clear_faults();
     std::fs::remove_dir_all(dir).unwrap();
 }

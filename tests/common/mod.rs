@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod history;
 
 use fake_slack::{Config, FakeSlack};
 use std::time::Duration;

@@ -7,6 +7,8 @@
 //! - `GET messages`: `{"ok":true,"messages":[{"channel","text","ts","team_id","user",
 //!   "bot_id","thread_ts"?}]}`, what `chat.postMessage` posted, oldest first (the last
 //!   200,000); `DELETE messages` empties the list. `POST reset` leaves it alone.
+//! - `GET history`: `{"events":[…],"truncated":bool}`, Slack's side of the test's
+//!   history (see `history.rs`); `POST reset` empties it.
 //! - `POST events`: deliver a signed Events API request to an app under test and
 //!   answer with what the app answered; see `events.rs`.
 
@@ -154,6 +156,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             shared.lock().board.clear();
             Ok(ok())
         }
+        ("GET", "history") => Ok(Reply::json(200, shared.lock().history.to_json())),
         ("POST", "events") => Ok(crate::events::deliver(shared, req)),
         ("POST", "reset") => {
             let mut st = shared.lock();
@@ -162,6 +165,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
             st.reset_stats();
             st.clock_offset = 0;
             (st.refresh_grace, st.grace_keep) = st.grace_at_start;
+            st.history.clear();
             Ok(ok())
         }
         ("GET", "seeds") => Ok(Reply::json(200, shared.seeds_json.clone())),
@@ -169,8 +173,8 @@ pub(crate) fn handle(shared: &Shared, req: &Request, rest: &str) -> Reply {
         (
             _,
             "apps" | "legacy_tokens" | "authorization_code" | "config_tokens" | "ttl" | "clock" | "refresh_grace"
-            | "faults" | "rate_limits" | "stats" | "reset_stats" | "messages" | "events" | "reset" | "seeds"
-            | "shutdown",
+            | "faults" | "rate_limits" | "stats" | "reset_stats" | "messages" | "history" | "events" | "reset"
+            | "seeds" | "shutdown",
         ) => Err(bad(405, "method_not_allowed")),
         _ => Err(bad(404, "unknown_control_endpoint")),
     };

@@ -12,6 +12,10 @@
 //! refresh token presented again within it gets a second successor pair, of which only
 //! one stays valid ([`GraceKeep`]).
 //!
+//! It records its side of a test's history — every refresh token presented and
+//! what it answered, every revocation ([`FakeSlack::history`],
+//! `GET /_control/history`) — for the `xoxe-history` checker of xoxe's promise.
+//!
 //! For framework integration tests (Bolt for Python, slack_sdk, slack-go) it also serves
 //! `chat.postMessage` and `conversations.list` ([`CHANNELS`]), keeps what was posted
 //! ([`FakeSlack::messages`], `GET /_control/messages`), and delivers signed Events API
@@ -33,6 +37,7 @@ mod args;
 mod control;
 mod events;
 mod faults;
+mod history;
 mod http;
 mod messaging;
 mod methods;
@@ -42,6 +47,7 @@ mod tls;
 
 pub use events::VERIFICATION_TOKEN;
 pub use faults::{Echo, Fault, FaultKind, RateLimit};
+pub use history::MAX_HISTORY_EVENTS;
 pub use messaging::{PostedMessage, CHANNELS};
 pub use methods::METHODS;
 pub use state::{App, CodeSpec, ConfigTokenPair, GraceKeep, Seeds, Stats, TokenKind};
@@ -362,6 +368,26 @@ impl FakeSlack {
     /// Forget the posted messages.
     pub fn clear_messages(&self) {
         self.shared.lock().board.clear();
+    }
+
+    /// Slack's side of the test's history so far (`GET /_control/history`): every
+    /// refresh token presented to `tooling.tokens.rotate` or as an `oauth.v2.access`
+    /// refresh grant and what was answered, and every revocation (`auth.revoke` of a
+    /// rotating chain, the losing pair of a grace reissue), in the order decided.
+    /// Times are Unix ms on this server's clock, skew included. Merge it with the
+    /// client's side and check it with `xoxe_history::check`.
+    pub fn history(&self) -> xoxe_history::History {
+        self.shared.lock().history.history()
+    }
+
+    /// Whether the history reached [`MAX_HISTORY_EVENTS`] and later events were dropped.
+    pub fn history_truncated(&self) -> bool {
+        self.shared.lock().history.truncated()
+    }
+
+    /// Forget the history (`POST /_control/reset` does too).
+    pub fn clear_history(&self) {
+        self.shared.lock().history.clear();
     }
 
     /// Every secret this server ever issued or seeded (access, refresh and legacy tokens,

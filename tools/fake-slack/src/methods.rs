@@ -10,6 +10,7 @@ use crate::http::{html_page, Reply, Request, JSON};
 use crate::server::Shared;
 use crate::state::{AccessFamily, Grant, InstallGrant, InstalledToken, TokenKind, TEAM_NAME};
 use serde_json::{json, Value};
+use std::cell::Cell;
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -71,16 +72,81 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
             return Reply::json(404, to_body(err("unknown_method"), &[]));
         }
         if let Some(ra) = st.rate_limited(name) {
+            if let Some(rt) = presented_refresh(name, &args::parse(req)) {
+                st.refuse_presentation(rt, "ratelimited");
+            }
             drop(st);
             return ratelimited(Some(ra));
         }
         st.take_fault(name)
     };
     let parsed = args::parse(req);
-    let exec = || execute(shared, name, req, &parsed);
+    let ran = Cell::new(false);
+    let exec = || {
+        ran.set(true);
+        execute(shared, name, req, &parsed)
+    };
     let Some(kind) = fault else {
         return Reply::json(200, exec());
     };
+    let code = fault_code(&kind);
+    let reply = faulted(kind, exec, req, &parsed, stream);
+    if !ran.get() {
+        // The method never ran: a refresh token it carried was refused unspent.
+        if let Some(rt) = presented_refresh(name, &parsed) {
+            shared.lock().refuse_presentation(rt, &code);
+        }
+    }
+    reply
+}
+
+/// The refresh token a request presents for spending, if it is a rotation
+/// (`tooling.tokens.rotate`, or `oauth.v2.access` with a refresh grant).
+fn presented_refresh<'a>(name: &str, parsed: &'a Parsed) -> Option<&'a str> {
+    let args = parsed.args.as_ref().ok()?;
+    let grant = match name {
+        "tooling.tokens.rotate" => true,
+        "oauth.v2.access" => match args.get("grant_type") {
+            Some(grant_type) => grant_type == "refresh_token",
+            None => args.get("code").is_none(),
+        },
+        _ => false,
+    };
+    if grant {
+        args.get("refresh_token")
+    } else {
+        None
+    }
+}
+
+/// What the history records as the refusal of a request a fault answered
+/// without running its method (never a credential: `echo_error` is named, not
+/// echoed).
+fn fault_code(kind: &FaultKind) -> String {
+    match kind {
+        FaultKind::SlackError { error, .. } => error.clone(),
+        FaultKind::Ratelimited { .. } => "ratelimited".into(),
+        FaultKind::HttpStatus { status, .. } => format!("http_{status}"),
+        FaultKind::JsonStatus { status, error, .. } => error.clone().unwrap_or_else(|| format!("http_{status}")),
+        FaultKind::EchoError { .. } => "echo_error".into(),
+        FaultKind::EmptyBody { .. } => "empty_body".into(),
+        FaultKind::MalformedJson { .. } => "malformed_json".into(),
+        FaultKind::TruncatedJson { .. } => "truncated_json".into(),
+        FaultKind::TruncatedBody { .. } => "truncated_body".into(),
+        FaultKind::WrongShape { .. } => "wrong_shape".into(),
+        FaultKind::HugeBody { .. } => "huge_body".into(),
+        FaultKind::SlowHeaders { .. } => "slow_headers".into(),
+        FaultKind::SlowBody { .. } => "slow_body".into(),
+        FaultKind::DropBeforeApply => "drop_before_apply".into(),
+        FaultKind::DropAfterApply => "drop_after_apply".into(),
+        FaultKind::Delay { .. } => "delay".into(),
+        FaultKind::NestedUserToken => "nested_user_token".into(),
+    }
+}
+
+/// The reply of a request a fault hit; `exec` runs the method when the fault
+/// applies it.
+fn faulted(kind: FaultKind, exec: impl Fn() -> Vec<u8>, req: &Request, parsed: &Parsed, stream: &TcpStream) -> Reply {
     let sleep = |ms: u64| std::thread::sleep(Duration::from_millis(ms));
     match kind {
         FaultKind::SlackError { error, apply } => {
@@ -112,7 +178,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request, name: &str, stream: &TcpStr
             if apply {
                 exec();
             }
-            let value = echo_value(echo, req, &parsed);
+            let value = echo_value(echo, req, parsed);
             Reply::json(status, to_body(err(&value), &parsed.warnings))
         }
         FaultKind::EmptyBody { apply } => {
@@ -382,6 +448,11 @@ fn access(shared: &Shared, req: &Request, args: &Args) -> Value {
     };
     let mut st = shared.lock();
     if let Err(e) = st.check_client(&id, &secret) {
+        let refresh_grant = matches!(args.get("grant_type"), Some("refresh_token"))
+            || (args.get("grant_type").is_none() && args.get("code").is_none());
+        if let Some(rt) = args.get("refresh_token").filter(|_| refresh_grant) {
+            st.refuse_presentation(rt, e);
+        }
         return err(e);
     }
     match args.get("grant_type") {

@@ -4,6 +4,7 @@
 //! look-ups, so the lock is never held for long.
 
 use crate::faults::{Fault, FaultKind, RateLimit, RateLimitState};
+use crate::history;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -166,6 +167,11 @@ pub struct Stats {
     /// loopback) are counted in neither.
     #[serde(default)]
     pub events_failed: u64,
+}
+
+/// Unix seconds (Slack's `exp`) as the history's milliseconds.
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)
 }
 
 /// Unix time in seconds.
@@ -383,6 +389,8 @@ pub(crate) struct State {
     pub board: crate::messaging::Board,
     /// A refresh token that rotates without being spent (benchmarks only).
     pub bench_refresh_token: Option<String>,
+    /// Slack's side of the test's history: presentations and revocations.
+    pub history: crate::history::Recorder,
 }
 
 impl State {
@@ -410,12 +418,22 @@ impl State {
             stats: Stats::default(),
             board: crate::messaging::Board::default(),
             bench_refresh_token: None,
+            history: crate::history::Recorder::default(),
         }
     }
 
     /// Unix time in seconds on this server's (possibly skewed) clock.
     pub fn now(&self) -> u64 {
         now_secs().saturating_add_signed(self.clock_offset)
+    }
+
+    /// Unix time in milliseconds on this server's clock (the history's times).
+    pub fn now_ms(&self) -> i64 {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        ms.saturating_add(self.clock_offset.saturating_mul(1000))
     }
 
     /// Unix time in microseconds on this server's clock (message and event `ts`).
@@ -611,11 +629,30 @@ impl State {
 
     // ----- Slack operations -----------------------------------------------------------
 
-    /// `tooling.tokens.rotate`.
+    /// `tooling.tokens.rotate`, recorded in the history.
     pub fn rotate_config(&mut self, refresh_token: &str) -> Result<ConfigTokenPair, &'static str> {
         if self.bench_refresh_token.as_deref() == Some(refresh_token) {
             return Ok(self.bench_pair());
         }
+        let at_ms = self.now_ms();
+        let answer = self.spend_config(refresh_token);
+        let recorded = match &answer {
+            Ok((pair, spend)) => history::issued(
+                *spend == Spend::Grace,
+                &pair.token,
+                &pair.refresh_token,
+                secs_to_ms(pair.exp),
+            ),
+            Err(code) => history::rejected(code),
+        };
+        self.history.presented(at_ms, refresh_token, recorded);
+        let (pair, spend) = answer?;
+        self.link(refresh_token, &pair.refresh_token, spend);
+        Ok(pair)
+    }
+
+    /// Spends a config refresh token for a new config pair (not linked yet).
+    fn spend_config(&mut self, refresh_token: &str) -> Result<(ConfigTokenPair, Spend), &'static str> {
         match self.refresh.get(refresh_token) {
             Some(r) if r.family == RefreshFamily::Config => {}
             _ => return Err("invalid_refresh_token"),
@@ -624,9 +661,17 @@ impl State {
         if spend == Spend::First {
             self.stats.rotations += 1;
         }
-        let pair = self.new_config_pair(None, None);
-        self.link(refresh_token, &pair.refresh_token, spend);
-        Ok(pair)
+        Ok((self.new_config_pair(None, None), spend))
+    }
+
+    /// Records in the history a refresh token presented and refused before its
+    /// method ran (a rate limit, a fault that does not apply, bad client
+    /// credentials): nothing was spent. The benchmark token is not recorded.
+    pub fn refuse_presentation(&mut self, refresh_token: &str, code: &str) {
+        if self.bench_refresh_token.as_deref() != Some(refresh_token) {
+            let at_ms = self.now_ms();
+            self.history.presented(at_ms, refresh_token, history::rejected(code));
+        }
     }
 
     /// Spend a known refresh token of the right family: its first use, a reuse within
@@ -669,6 +714,8 @@ impl State {
         if let Some(loser) = loser {
             r.revoked_successors.push(loser.clone());
             self.revoke_branch(&loser);
+            let at_ms = self.now_ms();
+            self.history.revoked(at_ms, &loser);
         }
     }
 
@@ -736,8 +783,31 @@ impl State {
         Ok(self.new_rotated_pair(client_id, kind, chain))
     }
 
-    /// `oauth.v2.access` with `grant_type=refresh_token` (client already checked).
+    /// `oauth.v2.access` with `grant_type=refresh_token` (client already checked),
+    /// recorded in the history.
     pub fn refresh_grant(&mut self, client_id: &str, refresh_token: &str) -> Result<Grant, &'static str> {
+        let at_ms = self.now_ms();
+        let answer = self.spend_oauth(client_id, refresh_token);
+        let recorded = match &answer {
+            Ok((grant, spend)) => {
+                let exp = self.access.get(&grant.access_token).and_then(|a| a.exp);
+                history::issued(
+                    *spend == Spend::Grace,
+                    &grant.access_token,
+                    &grant.refresh_token,
+                    exp.map_or(i64::MAX, secs_to_ms),
+                )
+            }
+            Err(code) => history::rejected(code),
+        };
+        self.history.presented(at_ms, refresh_token, recorded);
+        let (grant, spend) = answer?;
+        self.link(refresh_token, &grant.refresh_token, spend);
+        Ok(grant)
+    }
+
+    /// Spends an app's refresh token for a new pair of its chain (not linked yet).
+    fn spend_oauth(&mut self, client_id: &str, refresh_token: &str) -> Result<(Grant, Spend), &'static str> {
         let r = self.refresh.get(refresh_token).ok_or("invalid_refresh_token")?;
         let (kind, chain) = match &r.family {
             RefreshFamily::App {
@@ -755,9 +825,7 @@ impl State {
         if spend == Spend::First {
             self.stats.refreshes += 1;
         }
-        let grant = self.new_rotated_pair(client_id, kind, chain);
-        self.link(refresh_token, &grant.refresh_token, spend);
-        Ok(grant)
+        Ok((self.new_rotated_pair(client_id, kind, chain), spend))
     }
 
     /// Authenticate an access token (`not_authed` is the caller's job).
@@ -846,6 +914,8 @@ impl State {
                 if let Some(owner) = self.chains.get_mut(&chain) {
                     owner.revoked = true;
                 }
+                let at_ms = self.now_ms();
+                self.history.revoked(at_ms, token);
             }
             AccessFamily::Config | AccessFamily::Legacy { .. } => {
                 if let Some(rec) = self.access.get_mut(token) {

@@ -1774,3 +1774,188 @@ fn auth_revoke_kills_the_whole_chain() {
     let st = s.stats();
     assert_eq!((st.revocations, st.revoked_refresh_token_uses), (2, 1));
 }
+
+// ---------------------------------------------------------------------------
+// Slack's side of the history (GET /_control/history)
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn the_history_records_every_presentation_and_revocation_and_reset_clears_it() {
+    use xoxe_history::{Answer, Event, History};
+    let s = FakeSlack::start(Config {
+        refresh_grace_ms: 600_000,
+        ..Config::default()
+    })
+    .unwrap();
+    let mut c = Client::connect(s.port());
+    let rt = s.seeds().config_token.refresh_token.clone();
+    let before = now_ms();
+
+    // A rotation, a grace reissue (its pair revoked at once: keep first), a
+    // reuse of the revoked refresh token.
+    let (t1, r1) = pair_of(&rotate(&mut c, &rt), "token");
+    let (t2, r2) = pair_of(&rotate(&mut c, &rt), "token");
+    assert_eq!(rotate(&mut c, &r2)["error"], "invalid_refresh_token");
+    // Refused before the method ran: a fault that does not apply, a rate limit.
+    s.inject(Fault::new(
+        "tooling.tokens.rotate",
+        FaultKind::SlackError {
+            error: "internal_error".into(),
+            apply: false,
+        },
+    ));
+    assert_eq!(rotate(&mut c, &r1)["error"], "internal_error");
+    s.add_rate_limit(RateLimit {
+        method: "tooling.tokens.rotate".into(),
+        limit: 0,
+        window_secs: 600,
+        retry_after: 1,
+    });
+    assert_eq!(rotate(&mut c, &r1)["error"], "ratelimited");
+    s.clear_rate_limits();
+    // Slack's clock an hour ahead: the history keeps Slack's time.
+    assert_eq!(c.control("POST", "clock", json!({"offset_secs": 3600})).status, 200);
+    let v = rotate(&mut c, &r1);
+    let (t3, r3) = pair_of(&v, "token");
+    let exp3 = v["exp"].as_i64().unwrap() * 1000;
+
+    // An OAuth chain: a refresh grant, one with a bad secret, then auth.revoke.
+    let app = s.seeds().app.clone();
+    let ex = c
+        .form(
+            "oauth.v2.exchange",
+            &[
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("token", &s.seeds().legacy_bot_token),
+            ],
+        )
+        .json();
+    let (_, ort) = pair_of(&ex, "access_token");
+    let (oat, ort2) = pair_of(&refresh_as(&s, &mut c, &ort), "access_token");
+    let refused = access_with(
+        &mut c,
+        &app.client_id,
+        "wrong",
+        &[("grant_type", "refresh_token"), ("refresh_token", &ort2)],
+    );
+    assert_eq!(refused["error"], "bad_client_secret");
+    assert_eq!(revoke(&mut c, &oat, false)["revoked"], true);
+    assert_eq!(refresh_as(&s, &mut c, &ort2)["error"], "invalid_refresh_token");
+
+    let served = c.control("GET", "history", Value::Null);
+    assert_eq!(served.status, 200);
+    assert_eq!(served.json()["truncated"], false);
+    let history: History = serde_json::from_slice(&served.body).unwrap();
+    // (Compared without printing: a history is full of tokens.)
+    assert!(history == s.history(), "the endpoint serves what the server holds");
+    assert!(!s.history_truncated());
+
+    let issued = |access: &str, refresh: &str| (access.to_string(), refresh.to_string());
+    let mut seen = Vec::new();
+    for event in &history.events {
+        match event {
+            Event::Presented {
+                at_ms, refresh, answer, ..
+            } => {
+                assert!(*at_ms >= before - 1000, "Slack's time, in ms");
+                let what = match answer {
+                    Answer::Issued {
+                        access,
+                        refresh: next,
+                        expires_at_ms,
+                    } => {
+                        if *next == r3 {
+                            assert_eq!(*expires_at_ms, exp3, "the expiry Slack answered");
+                            assert!(*at_ms >= before + 3_599_000, "the skewed clock: {at_ms}");
+                        }
+                        format!(
+                            "issued {:?}",
+                            (
+                                refresh == &rt || refresh == &r1 || refresh == &ort,
+                                issued(access, next)
+                            )
+                        )
+                    }
+                    Answer::GraceReissue {
+                        access, refresh: next, ..
+                    } => format!("grace {:?}", (refresh == &rt, issued(access, next))),
+                    Answer::Rejected { code } => format!("rejected {code}"),
+                    Answer::Unknown => "unknown".into(),
+                };
+                seen.push(what);
+            }
+            Event::Revoked { token, .. } => seen.push(format!(
+                "revoked {}",
+                if *token == r2 {
+                    "r2"
+                } else if *token == oat {
+                    "oauth access"
+                } else {
+                    "?"
+                }
+            )),
+            _ => panic!("Slack records no client events"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            format!("issued {:?}", (true, issued(&t1, &r1))),
+            format!("grace {:?}", (true, issued(&t2, &r2))),
+            "revoked r2".to_string(),
+            "rejected invalid_refresh_token".into(),
+            "rejected internal_error".into(),
+            "rejected ratelimited".into(),
+            format!("issued {:?}", (true, issued(&t3, &r3))),
+            format!("issued {:?}", (true, issued(&oat, &ort2))),
+            "rejected bad_client_secret".into(),
+            "revoked oauth access".into(),
+            "rejected invalid_refresh_token".into(),
+        ]
+    );
+    let summary = xoxe_history::check(&history).summary;
+    assert_eq!(
+        (
+            summary.presentations,
+            summary.issued,
+            summary.grace_reissues,
+            summary.rejections,
+            summary.revocations
+        ),
+        (9, 3, 1, 5, 2)
+    );
+
+    // Reset empties it; the benchmark token is never recorded.
+    assert_eq!(c.control("POST", "reset", Value::Null).json()["ok"], true);
+    assert_eq!(
+        c.control("GET", "history", Value::Null).json(),
+        json!({"events": [], "truncated": false})
+    );
+    assert_eq!(c.control("DELETE", "history", Value::Null).status, 405);
+    let (_, r4) = pair_of(&rotate(&mut c, &r3), "token");
+    assert_eq!(s.history().events.len(), 1);
+    s.clear_history();
+    assert!(s.history().events.is_empty());
+    assert_eq!(s.refresh_token_age(&r4), Some(0));
+}
+
+#[test]
+fn the_benchmark_token_is_not_recorded() {
+    let s = FakeSlack::start(Config {
+        bench_refresh_token: Some("xoxe-1-bench".into()),
+        ..Config::default()
+    })
+    .unwrap();
+    let mut c = Client::connect(s.port());
+    for _ in 0..3 {
+        assert_eq!(rotate(&mut c, "xoxe-1-bench")["ok"], true);
+    }
+    assert!(s.history().events.is_empty());
+}
