@@ -79,6 +79,7 @@ lint-tools:
 lint-rust:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked --features simulation -- -D warnings
 
 # Every tracked shell script.
 lint-shell: lint-tools
@@ -145,6 +146,9 @@ test-rust: build
 	  wait $$fleet; fleet_rc=$$?; echo "--- tests/pool_fleet.rs (ran beside the others): exit $$fleet_rc"; \
 	  cat $(BUILD)/pool-fleet.out; rm -f $(BUILD)/pool-fleet.out; [ $$rest -eq 0 ] && [ $$fleet_rc -eq 0 ]
 	$(CARGO) test --locked -p xoxe --no-default-features --lib store::fleet
+	# The deterministic simulation (tests/sim/) needs the rotator's seams, which
+	# only the `simulation` feature builds: a build of its own.
+	$(CARGO) test --locked --features simulation --test simulation
 
 test-c: build
 	$(MAKE) --no-print-directory -C tests/c test BUILD=$(BUILD)/c-tests RELEASE=$(RELEASE) PREFIX_TEST=$(BUILD)/prefix

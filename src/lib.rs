@@ -18,6 +18,11 @@
 pub mod base_url;
 pub mod chain_name;
 pub mod client;
+/// Time and chance as a rotator sees them (public with the `simulation` feature).
+#[cfg(feature = "simulation")]
+pub mod clock;
+#[cfg(not(feature = "simulation"))]
+mod clock;
 pub mod error;
 pub mod ffi;
 #[doc(hidden)]

@@ -11,16 +11,17 @@
 //! out, and orphans are tried before a chain is declared dead.
 
 use crate::client::Client;
+pub(crate) use crate::clock::unix_now;
+use crate::clock::ClockSeam;
 use crate::error::{Error, Result};
 use crate::log::xlog;
 use crate::secret::Secret;
 use crate::status::Status;
 use crate::store::{ChainKind, InFlight, Lease, LeaseTerms, Reservation, Saved, Store, StoredPair};
 use arc_swap::ArcSwapOption;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How a [`Rotator`] decides when to rotate.
 #[derive(Clone, Debug)]
@@ -133,6 +134,12 @@ pub struct Rotator {
     /// Single-flight gate: `true` while a thread is in the slow path.
     busy: Mutex<bool>,
     idle: Condvar,
+    /// The time, sleep and jitter this rotator reads: the system's, unless a
+    /// simulation replaced them (nothing at all without the `simulation` feature).
+    clock: ClockSeam,
+    /// A simulation's Slack, in place of `client`'s calls.
+    #[cfg(feature = "simulation")]
+    renewer: Option<Arc<dyn Renewer>>,
 }
 
 impl std::fmt::Debug for Rotator {
@@ -152,7 +159,6 @@ pub fn is_revocation(status: Status) -> bool {
     )
 }
 
-/// Now, in Unix seconds on this machine's clock.
 /// How long a caller may hand out a token [`Rotator::get_reusable_with`] lent it
 /// without asking again, at most. The deadline is never past the token's
 /// rotation, and the bindings drop a kept token on every change they make
@@ -162,32 +168,6 @@ pub fn is_revocation(status: Status) -> bool {
 /// pool of 100 000 chains answering from the binding's memory while costing a
 /// call into the library per chain only twice a minute.
 pub const REUSE_HORIZON_MS: i64 = 30_000;
-
-/// Now, in Unix milliseconds on this machine's clock.
-pub(crate) fn unix_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Now, in Unix milliseconds, from the coarse clock where there is one (Linux's
-/// `CLOCK_REALTIME_COARSE`: the time at the last tick, for a fraction of a
-/// precise read's cost). It lags the precise clock by up to a tick (longer if
-/// the tick itself is late, e.g. a paused virtual CPU), so it only decides that
-/// a rotation is more than [`COARSE_CLOCK_SLACK_MS`] away.
-fn coarse_unix_now_ms() -> i64 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `ts` is a valid, writable timespec.
-        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
-            // `time_t` and `c_long` are narrower than i64 on 32-bit targets.
-            #[allow(clippy::useless_conversion)]
-            return i64::from(ts.tv_sec).saturating_mul(1000) + i64::from(ts.tv_nsec) / 1_000_000;
-        }
-    }
-    unix_now_ms()
-}
 
 /// How far from a token's rotation the coarse clock may decide it is fresh;
 /// nearer, the precise clock decides (far more than a tick's lag, so the coarse
@@ -204,29 +184,9 @@ fn now_for_fresh_check(rotate_at: i64, coarse_ms: i64, precise: impl FnOnce() ->
     }
 }
 
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// `now + wait`, or a century from now for a wait too long to add.
-fn deadline_after(wait: Duration) -> std::time::Instant {
-    let now = std::time::Instant::now();
-    now.checked_add(wait)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
-}
-
 /// Who left an in-flight marker, for messages.
 fn holder_name(marker: &InFlight) -> String {
     crate::log::printable(marker.holder.as_deref().unwrap_or("another holder"))
-}
-
-/// A random number from this process's hash keys (no extra crate needed).
-fn random_u64() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    h.finish()
 }
 
 impl Rotator {
@@ -273,7 +233,19 @@ impl Rotator {
             strays: Mutex::new(Vec::new()),
             busy: Mutex::new(false),
             idle: Condvar::new(),
+            clock: ClockSeam::default(),
+            #[cfg(feature = "simulation")]
+            renewer: None,
         }
+    }
+
+    /// Where this rotator's rotation requests go: the client, or a simulation's Slack.
+    fn renewer(&self) -> &dyn Renewer {
+        #[cfg(feature = "simulation")]
+        if let Some(renewer) = &self.renewer {
+            return renewer.as_ref();
+        }
+        self.client.as_ref()
     }
 
     /// A valid access token, rotating first when it expires within the window.
@@ -282,7 +254,7 @@ impl Rotator {
     /// first and fails until it succeeds (the new pair is never handed out unsaved);
     /// [`current`](Self::current) still gives the previous, still valid, token.
     pub fn get(&self) -> Result<AccessToken> {
-        if let Some(token) = self.fresh_cached(unix_now()) {
+        if let Some(token) = self.fresh_cached(self.clock.unix_now()) {
             return Ok(token);
         }
         self.slow_path(false)
@@ -338,7 +310,7 @@ impl Rotator {
     fn lend_fresh<R, F: FnOnce(&str, i64, i64) -> R>(&self, f: F) -> std::result::Result<R, F> {
         let cache = self.cache.load();
         let rotate_at = cache.as_deref().map_or(i64::MIN, |c| c.rotate_at);
-        let now_ms = now_for_fresh_check(rotate_at, coarse_unix_now_ms(), unix_now_ms);
+        let now_ms = now_for_fresh_check(rotate_at, self.clock.coarse_unix_now_ms(), || self.clock.unix_now_ms());
         let Some(c) = self.fresh(cache.as_deref(), now_ms.div_euclid(1000)) else {
             return Err(f);
         };
@@ -440,7 +412,7 @@ impl Rotator {
         }
         let jitter_cap = (self.options.jitter.as_secs() as i64).min(window / 4);
         let jitter = if jitter_cap > 0 {
-            (random_u64() % (jitter_cap as u64 + 1)) as i64
+            (self.clock.random_u64() % (jitter_cap as u64 + 1)) as i64
         } else {
             0
         };
@@ -490,10 +462,10 @@ impl Rotator {
     fn enter(&self) -> Result<bool> {
         let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
         let mut waited = false;
-        let deadline = deadline_after(self.options.wait_timeout);
+        let deadline = self.clock.deadline_after(self.options.wait_timeout);
         while *busy {
             waited = true;
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.saturating_duration_since(self.clock.monotonic());
             if left.is_zero() {
                 return Err(Error::new(
                     Status::LockTimeout,
@@ -527,7 +499,7 @@ impl Rotator {
             if waited {
                 // Another thread just finished the slow path: use its result.
                 if let Some(token) = self
-                    .fresh_cached(unix_now())
+                    .fresh_cached(self.clock.unix_now())
                     .filter(|_| !force || self.cached_generation() != seen)
                 {
                     return Ok(token);
@@ -560,7 +532,7 @@ impl Rotator {
         let mut stored = self.check_pair(acquired.pair)?;
         let someone_rotated = seen.is_some_and(|g| stored.generation != g);
         let token = self.adopt(stored.clone());
-        if (!force || someone_rotated) && self.fresh_cached(unix_now()).is_some() {
+        if (!force || someone_rotated) && self.fresh_cached(self.clock.unix_now()).is_some() {
             if someone_rotated {
                 xlog!(
                     Info,
@@ -588,7 +560,7 @@ impl Rotator {
                     marker.generation,
                     marker.left.as_millis()
                 );
-                std::thread::sleep(marker.left);
+                self.clock.sleep(marker.left);
                 lease.renew()?;
                 stored = self.load_pair()?;
                 if stored.generation != marker.generation {
@@ -634,10 +606,30 @@ impl Rotator {
         // Nothing is spent that could not be saved: the save is prepared first,
         // and the intent is recorded with enough of the lease left for the call.
         let mut reservation = self.store.reserve()?;
+        // The marker tells the other holders that this request is over within
+        // `terms.call` of being marked; after that, they may spend the token
+        // themselves. So the call gets only what is left of that time: a holder
+        // frozen between marking and sending (the simulation found it: seed 1)
+        // must not send a refresh token another holder has spent meanwhile.
+        let marking = self.clock.monotonic();
         self.store.renew_and_mark(lease, stored.generation, terms)?;
         xlog!(Debug, "spending refresh token {}", stored.refresh_token.redacted());
-        let sent_at = unix_now();
-        let next = match self.rotate_once(stored) {
+        let sent_at = self.clock.unix_now();
+        let elapsed = self.clock.monotonic().saturating_duration_since(marking);
+        let call_time = terms.call.saturating_sub(elapsed);
+        if call_time.is_zero() {
+            self.clear_in_flight(lease, stored.generation);
+            return Err(Error::new(
+                Status::LockTimeout,
+                format!(
+                    "{}: the rotation's deadline passed between marking it in flight and sending it \
+                     ({} ms; was the process paused?): nothing was sent",
+                    self.store.describe(),
+                    elapsed.as_millis()
+                ),
+            ));
+        }
+        let next = match self.rotate_once(stored, call_time) {
             Ok(next) => next,
             Err(e) if e.status == Status::InvalidRefreshToken => {
                 self.clear_in_flight(lease, stored.generation);
@@ -731,7 +723,7 @@ impl Rotator {
     fn adopt_fresh(&self, theirs: StoredPair) -> Result<AccessToken> {
         let generation = theirs.generation;
         let token = self.adopt(theirs);
-        if self.fresh_cached(unix_now()).is_some() {
+        if self.fresh_cached(self.clock.unix_now()).is_some() {
             return Ok(token);
         }
         Err(Error::new(
@@ -860,10 +852,12 @@ impl Rotator {
         if !self.store.has_lease() {
             // Without a lock another writer may have rotated and not saved yet: give
             // it a bounded while before calling the chain dead.
-            let deadline = deadline_after(self.options.wait_timeout.min(Duration::from_secs(10)));
+            let deadline = self
+                .clock
+                .deadline_after(self.options.wait_timeout.min(Duration::from_secs(10)));
             let mut pause = Duration::from_millis(10);
-            while latest.refresh_token == used.refresh_token && std::time::Instant::now() < deadline {
-                std::thread::sleep(pause);
+            while latest.refresh_token == used.refresh_token && self.clock.monotonic() < deadline {
+                self.clock.sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));
                 latest = self.load_pair()?;
             }
@@ -898,7 +892,7 @@ impl Rotator {
                 candidate.generation
             );
             let token = self.adopt(candidate.clone());
-            if self.fresh_cached(unix_now()).is_some() {
+            if self.fresh_cached(self.clock.unix_now()).is_some() {
                 return Ok(token);
             }
             return self.rotate_from(lease, terms, &candidate, abandoned, tried);
@@ -913,12 +907,12 @@ impl Rotator {
     /// it along with the refresh token): a rejected refresh token is then not a
     /// dead chain. Asked only while the access token has not expired.
     fn revocation_of(&self, pair: &StoredPair) -> Option<Error> {
-        if pair.access_token.expose().is_empty() || pair.expires_at <= unix_now() {
+        if pair.access_token.expose().is_empty() || pair.expires_at <= self.clock.unix_now() {
             return None;
         }
         // Not `invalid_auth` here: it also answers a token Slack never issued.
         match self
-            .client
+            .renewer()
             .auth_test(pair.access_token.expose(), self.options.call_timeout)
         {
             Err(e) if matches!(e.status, Status::TokenRevoked | Status::AccountInactive) => Some(e),
@@ -1054,36 +1048,87 @@ impl Rotator {
         Err(dead)
     }
 
-    /// One rotation request for `pair`'s refresh token; the result's `expires_at`
-    /// is left for the caller to set from the send time.
-    fn rotate_once(&self, pair: &StoredPair) -> Result<StoredPair> {
-        let timeout = self.options.call_timeout;
-        match &self.renewal {
-            Renewal::Config => {
-                let t = self
-                    .client
-                    .tooling_tokens_rotate(pair.refresh_token.expose(), timeout)?;
-                Ok(StoredPair {
-                    lifetime: t.lifetime(),
-                    team_id: Some(t.team_id).filter(|s| !s.is_empty()),
-                    user_id: Some(t.user_id).filter(|s| !s.is_empty()),
-                    ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), 0)
-                })
+    /// One rotation request for `pair`'s refresh token, over within `timeout`;
+    /// the result's `expires_at` is left for the caller to set from the send time.
+    fn rotate_once(&self, pair: &StoredPair, timeout: Duration) -> Result<StoredPair> {
+        self.renewer()
+            .renew(&self.renewal, pair.refresh_token.expose(), Some(timeout))
+    }
+}
+
+#[cfg(feature = "simulation")]
+impl Rotator {
+    /// This rotator reading the time, sleeping and drawing its jitter from
+    /// `clock`, and spending refresh tokens through `renewer`, instead of the
+    /// system clock and its client (feature `simulation`: a deterministic
+    /// simulation runs real rotators against a simulated world). The client
+    /// still supplies the default call timeout.
+    pub fn with_seams(mut self, clock: Arc<dyn crate::clock::Clock>, renewer: Arc<dyn Renewer>) -> Rotator {
+        self.clock = ClockSeam::replaced_by(clock);
+        self.renewer = Some(renewer);
+        self
+    }
+}
+
+#[cfg(feature = "simulation")]
+pub use renewer::Renewer;
+#[cfg(not(feature = "simulation"))]
+use renewer::Renewer;
+
+/// The rotator's one seam to Slack, public only with the `simulation` feature.
+mod renewer {
+    use super::Renewal;
+    use crate::client::Client;
+    use crate::error::Result;
+    use crate::store::{ChainKind, StoredPair};
+    use std::time::Duration;
+
+    /// What a rotator asks of Slack: spend a refresh token for a new pair, and
+    /// check an access token. The [`Client`] is the real one; a simulation puts
+    /// its own Slack in its place (`Rotator::with_seams`).
+    pub trait Renewer: Send + Sync {
+        /// Spends `refresh_token` as `renewal` says (`tooling.tokens.rotate`, or
+        /// the `oauth.v2.access` refresh grant) within `timeout` (`None`: the
+        /// client's), and returns the new pair: its tokens, `lifetime`, team and
+        /// user; generation 0 and no expiry (the rotator sets them). Fails with
+        /// the client's statuses: `OutcomeUnknown` whenever Slack may have spent
+        /// the token without an answer coming back, `Ratelimited`,
+        /// `InvalidRefreshToken`, a revocation, a network error when nothing
+        /// was sent.
+        fn renew(&self, renewal: &Renewal, refresh_token: &str, timeout: Option<Duration>) -> Result<StoredPair>;
+
+        /// Asks Slack about `access_token` (`auth.test`): `Ok` if it is valid,
+        /// else Slack's refusal (`token_revoked`, `account_inactive`, …).
+        fn auth_test(&self, access_token: &str, timeout: Option<Duration>) -> Result<()>;
+    }
+
+    impl Renewer for Client {
+        fn renew(&self, renewal: &Renewal, refresh_token: &str, timeout: Option<Duration>) -> Result<StoredPair> {
+            match renewal {
+                Renewal::Config => {
+                    let t = self.tooling_tokens_rotate(refresh_token, timeout)?;
+                    Ok(StoredPair {
+                        lifetime: t.lifetime(),
+                        team_id: Some(t.team_id).filter(|s| !s.is_empty()),
+                        user_id: Some(t.user_id).filter(|s| !s.is_empty()),
+                        ..StoredPair::seed(ChainKind::Config, t.refresh_token, Some(t.token), 0)
+                    })
+                }
+                Renewal::Oauth(app) => {
+                    let t =
+                        self.oauth_v2_refresh(&app.client_id, app.client_secret.expose(), refresh_token, timeout)?;
+                    Ok(StoredPair {
+                        lifetime: t.expires_in,
+                        team_id: t.team_id,
+                        user_id: t.user_id.or(t.bot_user_id),
+                        ..StoredPair::seed(ChainKind::Oauth, t.refresh_token, Some(t.access_token), 0)
+                    })
+                }
             }
-            Renewal::Oauth(app) => {
-                let t = self.client.oauth_v2_refresh(
-                    &app.client_id,
-                    app.client_secret.expose(),
-                    pair.refresh_token.expose(),
-                    timeout,
-                )?;
-                Ok(StoredPair {
-                    lifetime: t.expires_in,
-                    team_id: t.team_id,
-                    user_id: t.user_id.or(t.bot_user_id),
-                    ..StoredPair::seed(ChainKind::Oauth, t.refresh_token, Some(t.access_token), 0)
-                })
-            }
+        }
+
+        fn auth_test(&self, access_token: &str, timeout: Option<Duration>) -> Result<()> {
+            Client::auth_test(self, access_token, timeout).map(|_| ())
         }
     }
 }
