@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod history;
+pub mod netns;
 
 use fake_slack::{Config, FakeSlack};
 use std::time::Duration;
