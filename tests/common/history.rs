@@ -220,7 +220,7 @@ impl Recorder {
 
 /// A store that forwards every call to `inner` — each one, the defaulted ones
 /// included, so it changes no behaviour — and records a `Saved` event for each
-/// save that reports [`Saved::Stored`].
+/// save that stored its pair (see `RecordingStore::saving`).
 struct RecordingStore {
     inner: Arc<dyn Store>,
     history: Recorder,
@@ -231,10 +231,21 @@ struct RecordingStore {
 impl RecordingStore {
     /// Runs `save`, recording `new` as saved when it stored. The time is taken
     /// before the save: no one can have read the pair earlier.
+    ///
+    /// A `Conflict` showing `new` itself also stored it: a fleet store retries a
+    /// statement once after a lost connection, and when the first try had
+    /// committed before the connection went, the retry finds its own pair.
     fn saving(&self, new: &StoredPair, save: impl FnOnce() -> xoxe::Result<Saved>) -> xoxe::Result<Saved> {
         let at_ms = now_ms();
         let saved = save()?;
-        if saved == Saved::Stored {
+        let stored = match &saved {
+            Saved::Stored => true,
+            Saved::Conflict(Some(held)) => {
+                held.generation == new.generation && held.refresh_token.expose() == new.refresh_token.expose()
+            }
+            Saved::Conflict(None) => false,
+        };
+        if stored {
             self.history.record(Event::Saved {
                 at_ms,
                 chain: self.label.as_deref().unwrap_or(self.inner.chain()).to_string(),
